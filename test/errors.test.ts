@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  CertificateError,
+  ChainError,
+  CSRError,
+  DERError,
+  HostnameError,
+  isMailTlsError,
+  KeyError,
+  MailTlsError,
+  PEMError,
+  PKCS12Error,
+  StoreError,
+  TLSError,
+} from '../src/errors.js';
+
+const rows = [
+  { name: 'MailTlsError', make: () => new MailTlsError('ERR_PEM_NO_BLOCK', 'm'), code: 'ERR_PEM_NO_BLOCK' },
+  { name: 'PEMError', make: () => new PEMError('ERR_PEM_BASE64', 'm'), code: 'ERR_PEM_BASE64' },
+  { name: 'DERError', make: () => new DERError('ERR_DER_INVALID', 'm'), code: 'ERR_DER_INVALID' },
+  { name: 'KeyError', make: () => new KeyError('ERR_KEY_PASSPHRASE', 'm'), code: 'ERR_KEY_PASSPHRASE' },
+  {
+    name: 'CertificateError',
+    make: () => new CertificateError('ERR_CERT_INVALID', 'm'),
+    code: 'ERR_CERT_INVALID',
+  },
+  { name: 'CSRError', make: () => new CSRError('ERR_CSR_COUNTRY', 'm'), code: 'ERR_CSR_COUNTRY' },
+  {
+    name: 'HostnameError',
+    make: () => new HostnameError('ERR_HOSTNAME_MISMATCH', 'm'),
+    code: 'ERR_HOSTNAME_MISMATCH',
+  },
+  {
+    name: 'ChainError',
+    make: () => new ChainError('ERR_CHAIN_UNKNOWN_ISSUER', 'm'),
+    code: 'ERR_CHAIN_UNKNOWN_ISSUER',
+  },
+  {
+    name: 'PKCS12Error',
+    make: () => new PKCS12Error('ERR_PKCS12_PASSWORD', 'm'),
+    code: 'ERR_PKCS12_PASSWORD',
+  },
+  { name: 'StoreError', make: () => new StoreError('ERR_STORE_NOT_FOUND', 'm'), code: 'ERR_STORE_NOT_FOUND' },
+  { name: 'TLSError', make: () => new TLSError('ERR_TLS_STARTTLS', 'm'), code: 'ERR_TLS_STARTTLS' },
+] as const;
+
+describe('errors', () => {
+  for (const row of rows) {
+    it(`${row.name} has its name, code and is a MailTlsError`, () => {
+      const e = row.make();
+      assert.equal(e.name, row.name);
+      assert.equal(e.code, row.code);
+      assert.ok(e instanceof MailTlsError);
+      assert.ok(e instanceof Error);
+      assert.ok(isMailTlsError(e, row.code));
+      assert.equal(String(e), `${row.name}: m`);
+    });
+  }
+
+  it('keeps cause and freezes details; JSON leaves the cause out', () => {
+    const cause = new Error('inner secret');
+    const e = new KeyError('ERR_KEY_INVALID', 'bad key', { cause, details: { file: 'a.key' } });
+    assert.equal(e.cause, cause);
+    assert.ok(Object.isFrozen(e.details));
+    const json = JSON.parse(JSON.stringify(e));
+    assert.deepEqual(json, {
+      name: 'KeyError',
+      code: 'ERR_KEY_INVALID',
+      message: 'bad key',
+      details: { file: 'a.key' },
+    });
+  });
+
+  it('isMailTlsError rejects other errors and other codes', () => {
+    assert.equal(isMailTlsError(new TypeError('x')), false);
+    assert.equal(isMailTlsError(new PEMError('ERR_PEM_BASE64', 'x'), 'ERR_PEM_NO_BLOCK'), false);
+    assert.equal(isMailTlsError('ERR_PEM_BASE64'), false);
+  });
+});
