@@ -1,0 +1,118 @@
+// The package as a dependency: `npm pack`, install the tarball into throwaway JavaScript and TypeScript
+// projects, import it by name, and run publint and arethetypeswrong over it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { repoRoot } from './helpers/paths.js';
+
+function sh(cmd: string, args: string[], cwd: string) {
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_fund: 'false' },
+  });
+  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+describe('package', () => {
+  let work = '';
+  let tarball = '';
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'mailtls-pack-'));
+    const build = sh(
+      process.execPath,
+      [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      repoRoot,
+    );
+    assert.equal(build.status, 0, build.out);
+    const pack = sh('npm', ['pack', '--pack-destination', work, '--silent'], repoRoot);
+    assert.equal(pack.status, 0, pack.out);
+    const name = readdirSync(work).find((f) => f.endsWith('.tgz'));
+    assert.ok(name, 'npm pack wrote no tarball');
+    tarball = join(work, name);
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('publint reports no problems', () => {
+    const r = sh(
+      process.execPath,
+      [join(repoRoot, 'node_modules/publint/src/cli.js'), tarball, '--strict'],
+      repoRoot,
+    );
+    assert.equal(r.status, 0, r.out);
+    assert.doesNotMatch(r.out, /error|warning|suggestion/i, r.out);
+  });
+
+  it('arethetypeswrong reports no problems for an ESM-only package', () => {
+    const r = sh(
+      process.execPath,
+      [
+        join(repoRoot, 'node_modules/@arethetypeswrong/cli/dist/index.js'),
+        tarball,
+        '--profile',
+        'esm-only',
+        '--format',
+        'ascii',
+      ],
+      repoRoot,
+    );
+    assert.equal(r.status, 0, r.out);
+  });
+
+  it('installs into a JavaScript ESM project and a strict TypeScript project', () => {
+    const app = join(work, 'app');
+    sh('mkdir', ['-p', app], work);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    const inst = sh(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, `typescript@5.9`, '@types/node@20'],
+      app,
+    );
+    assert.equal(inst.status, 0, inst.out);
+    writeFileSync(
+      join(app, 'main.js'),
+      `import { MailTlsError, isMailTlsError } from 'mailtls';
+const e = new MailTlsError('ERR_PEM_NO_BLOCK', 'x');
+if (!isMailTlsError(e, 'ERR_PEM_NO_BLOCK')) process.exit(3);
+console.log('js ok', e.name);
+`,
+    );
+    const js = sh(process.execPath, ['main.js'], app);
+    assert.equal(js.status, 0, js.out);
+    assert.match(js.out, /js ok MailTlsError/);
+
+    writeFileSync(
+      join(app, 'main.ts'),
+      `import { MailTlsError, type ErrorCode } from 'mailtls';
+const code: ErrorCode = 'ERR_KEY_PASSPHRASE';
+const e: MailTlsError = new MailTlsError(code, 'x');
+// @ts-expect-error: codes are a closed union
+const bad: ErrorCode = 'ERR_NOT_A_CODE';
+console.log(e.code, bad);
+`,
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['main.ts'],
+      }),
+    );
+    const ts = sh(
+      process.execPath,
+      [join(app, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+      app,
+    );
+    assert.equal(ts.status, 0, ts.out);
+  });
+});
