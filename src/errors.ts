@@ -39,6 +39,7 @@ export type CertificateErrorCode =
   | 'ERR_CERT_UNSUPPORTED'
   | 'ERR_CERT_SIGNATURE'
   | 'ERR_CERT_TOO_MANY'
+  | 'ERR_CERT_NAME'
   | 'ERR_CERT_ISSUE';
 
 /** Codes of certificate signing requests. */
