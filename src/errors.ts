@@ -18,7 +18,8 @@ export type PEMErrorCode =
   | 'ERR_PEM_HEADERS'
   | 'ERR_PEM_UNEXPECTED_LABEL'
   | 'ERR_PEM_TOO_LARGE'
-  | 'ERR_PEM_STRICT';
+  | 'ERR_PEM_STRICT'
+  | 'ERR_PEM_BOUNDARY';
 
 /** Codes of the DER/ASN.1 layer. */
 export type DERErrorCode = 'ERR_DER_INVALID' | 'ERR_DER_TOO_DEEP' | 'ERR_DER_TOO_LARGE';
