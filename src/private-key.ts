@@ -128,11 +128,7 @@ export async function parsePrivateKey(
           details: { structure: 'PEM headers' },
         },
       );
-    der = await decryptLegacyPEM(block.bytes, block.headers, options.passphrase, {
-      ...options,
-      check:
-        block.label === 'RSA PRIVATE KEY' ? 'pkcs1' : block.label === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8',
-    });
+    der = await decryptLegacyPEM(block.bytes, block.headers, options.passphrase, options);
   }
   const format: PrivateKeyDERFormat =
     block.label === 'RSA PRIVATE KEY'

@@ -94,6 +94,7 @@ export const PBEOID = {
 /** Human names of PBE/cipher OIDs, for error messages. */
 export const PBE_NAMES: Readonly<Record<string, string>> = {
   [PBEOID.scrypt]: 'scrypt',
+  [PBEOID.hmacWithSHA224]: 'PBKDF2-HMAC-SHA224',
   [PBEOID.desCBC]: 'DES-CBC (single DES)',
   [PBEOID.rc2CBC]: 'RC2-CBC',
   [PBEOID.pbeWithMD2AndDESCBC]: 'pbeWithMD2AndDES-CBC',
