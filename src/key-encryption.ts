@@ -81,13 +81,13 @@ export function passphraseBytes(p: string | Uint8Array): Uint8Array {
   return typeof p === 'string' ? new TextEncoder().encode(p) : p.slice();
 }
 
-function headerOf(headers: Record<string, string>, name: string): string | undefined {
+function headerOf(headers: Readonly<Record<string, string>>, name: string): string | undefined {
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name.toLowerCase()) return v;
   return undefined;
 }
 
 /** @internal Whether PEM headers announce legacy encryption (`Proc-Type: 4,ENCRYPTED`). */
-export function isLegacyEncrypted(headers: Record<string, string>): boolean {
+export function isLegacyEncrypted(headers: Readonly<Record<string, string>>): boolean {
   const p = headerOf(headers, 'Proc-Type');
   return p !== undefined && /^4\s*,\s*ENCRYPTED$/i.test(p.trim());
 }
@@ -486,7 +486,7 @@ export function evpBytesToKey(passphrase: Uint8Array, salt: Uint8Array, length: 
  */
 export async function decryptLegacyPEM(
   bytes: Uint8Array,
-  headers: Record<string, string>,
+  headers: Readonly<Record<string, string>>,
   passphrase: string | Uint8Array | undefined,
   options: CryptoOptions = {},
 ): Promise<Uint8Array> {

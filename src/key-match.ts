@@ -5,7 +5,7 @@
  */
 import { CertificateError, DERError, KeyError } from './errors.js';
 import { DerReader, parseDer, rawOf, Tag } from './internal/der.js';
-import { parsePEM } from './internal/key-pem.js';
+import { parsePEM } from './pem.js';
 import { PrivateKey, PublicKey } from './keys.js';
 
 /** The DER SubjectPublicKeyInfo of a DER X.509 certificate (tbsCertificate field 7, or 6 for v1). */

@@ -19,7 +19,7 @@ import {
   pkcs1ToPKCS8,
   sec1ToPKCS8,
 } from './internal/key-der.js';
-import { encodePEM, parsePEM } from './internal/key-pem.js';
+import { encodePEM, parsePEM } from './pem.js';
 import {
   decryptLegacyPEM,
   decryptPKCS8,

@@ -7,7 +7,7 @@
 import { PEMError } from './errors.js';
 import { assertBytes, assertString } from './internal/bytes.js';
 import { analyzeRSAPublicKey, encodeSPKI } from './internal/key-der.js';
-import { encodePEM, parsePEM } from './internal/key-pem.js';
+import { encodePEM, parsePEM } from './pem.js';
 import { PublicKey } from './keys.js';
 
 /**
