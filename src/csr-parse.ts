@@ -1,0 +1,494 @@
+/**
+ * Certificate signing requests (PKCS#10, RFC 2986): a typed read-only view, and the check of the CSR's
+ * self-signature (proof that the requester holds the private key).
+ *
+ * @module csr-parse
+ */
+import { sha256 } from '@noble/hashes/sha2';
+import { CSRError, DERError, KeyError, MailTlsError } from './errors.js';
+import { type Extension, type GeneralName, type KeyUsage, readExtensions, toJSONSafe } from './extensions.js';
+import { toBase64, toHex } from './internal/bytes.js';
+import {
+  DerReader,
+  decodeBitString,
+  decodeOID,
+  decodeSmallInt,
+  decodeString,
+  rawOf,
+  readNode,
+  Tag,
+} from './internal/der.js';
+import { CSRAttributeOID, ExtensionOID, oidOf, oidShortName } from './internal/oids.js';
+import { readSignatureAlgorithm, type SignatureAlgorithm, verifySignature } from './internal/signature.js';
+import { type PublicKeyInfo, spkiInfo } from './internal/spki-info.js';
+import { type CryptoOptions, PublicKey } from './keys.js';
+import { type DistinguishedName, readName } from './name.js';
+import { decodePEM } from './pem.js';
+
+/** One attribute of a CSR (RFC 2986 §4.1). */
+export interface CSRAttribute {
+  /** Dotted OID. */
+  readonly oid: string;
+  /** Short name (`extReq`, `challengePassword`, `unstructuredName`) or the OID. */
+  readonly name: string;
+  /** The DER of each value. Empty for challengePassword, whose value is never exposed. */
+  readonly values: readonly Uint8Array[];
+}
+
+/**
+ * A parsed PKCS#10 certificate signing request: an immutable, read-only view. The requested extensions
+ * (from the extensionRequest attribute) are decoded like a certificate's; malformed ones carry `error`.
+ */
+export interface CertificateSigningRequest {
+  /** The whole CSR, DER. */
+  readonly der: Uint8Array;
+  /** The raw CertificationRequestInfo bytes (what the requester signed). */
+  readonly info: Uint8Array;
+  /** 1 (encoded as 0) for every CSR in use. */
+  readonly version: number;
+  readonly subject: DistinguishedName;
+  /** The public key; `undefined` for algorithms mailtls does not support (see `publicKeyInfo`). */
+  readonly publicKey: PublicKey | undefined;
+  readonly publicKeyInfo: PublicKeyInfo;
+  /** The DER SubjectPublicKeyInfo. */
+  readonly spki: Uint8Array;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly signatureValue: Uint8Array;
+  /** Every attribute, in order. */
+  readonly attributes: readonly CSRAttribute[];
+  /** The requested extensions (empty when there is no extensionRequest). */
+  readonly extensions: readonly Extension[];
+  /** Requested SAN entries; `undefined` without a (well-formed) subjectAltName request. */
+  readonly subjectAltNames: readonly GeneralName[] | undefined;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly emailAddresses: readonly string[];
+  readonly uris: readonly string[];
+  readonly basicConstraints?:
+    | { readonly ca: boolean; readonly pathLength?: number; readonly critical: boolean }
+    | undefined;
+  readonly keyUsage?: readonly KeyUsage[] | undefined;
+  readonly extendedKeyUsage?: readonly string[] | undefined;
+  /** Whether the CSR carries a challengePassword attribute (its value is never exposed). */
+  readonly hasChallengePassword: boolean;
+  /** The unstructuredName attribute, if present. */
+  readonly unstructuredName?: string | undefined;
+  /** Irregularities that did not stop parsing (malformed extensions, an unknown version, a bad key). */
+  readonly problems: readonly string[];
+  /** The requested extension with this OID or short name, if present. */
+  getExtension(oidOrName: string): Extension | undefined;
+  /** SHA-256 of the SubjectPublicKeyInfo, hex (DANE `3 1 1`) and base64. */
+  spkiFingerprint(): { readonly sha256Hex: string; readonly sha256Base64: string };
+  /** A JSON-safe plain object (see `describeCSR(csr, { format: 'json' })`). */
+  toJSON(): CSRJSON;
+}
+
+/** The JSON view of a CSR. */
+export interface CSRJSON {
+  version: number;
+  subject: string;
+  publicKey: { type: string; algorithm: string; bits?: number; curve?: string; spkiSha256: string };
+  signatureAlgorithm: { oid: string; name: string; hash?: string };
+  subjectAltNames: { type: string; value: string }[];
+  basicConstraints?: { ca: boolean; pathLength?: number; critical: boolean };
+  keyUsage?: string[];
+  extendedKeyUsage?: string[];
+  hasChallengePassword: boolean;
+  unstructuredName?: string;
+  attributes: { oid: string; name: string }[];
+  extensions: unknown[];
+  problems: string[];
+}
+
+/** Options of {@link parseCSR}. */
+export interface ParseCSROptions {
+  /** Largest accepted DER size in bytes; default 256 KiB. */
+  maxBytes?: number;
+}
+
+const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
+const EMPTY: readonly never[] = Object.freeze([]);
+
+interface ParsedCSR {
+  der: Uint8Array;
+  info: Uint8Array;
+  version: number;
+  subject: DistinguishedName;
+  spki: Uint8Array;
+  publicKeyInfo: PublicKeyInfo;
+  attributes: CSRAttribute[];
+  extensions: Extension[];
+  signatureAlgorithm: SignatureAlgorithm;
+  signatureValue: Uint8Array;
+  hasChallengePassword: boolean;
+  unstructuredName: string | undefined;
+  problems: string[];
+}
+
+class CSRView implements CertificateSigningRequest {
+  readonly der: Uint8Array;
+  readonly info: Uint8Array;
+  readonly version: number;
+  readonly subject: DistinguishedName;
+  readonly publicKeyInfo: PublicKeyInfo;
+  readonly spki: Uint8Array;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly signatureValue: Uint8Array;
+  readonly attributes: readonly CSRAttribute[];
+  readonly extensions: readonly Extension[];
+  readonly hasChallengePassword: boolean;
+  readonly unstructuredName: string | undefined;
+  readonly #structural: readonly string[];
+  readonly #cache = new Map<string, unknown>();
+
+  constructor(p: ParsedCSR) {
+    this.der = p.der;
+    this.info = p.info;
+    this.version = p.version;
+    this.subject = p.subject;
+    this.publicKeyInfo = Object.freeze(p.publicKeyInfo);
+    this.spki = p.spki;
+    this.signatureAlgorithm = Object.freeze(p.signatureAlgorithm);
+    this.signatureValue = p.signatureValue;
+    this.attributes = Object.freeze(
+      p.attributes.map((a) => Object.freeze({ ...a, values: Object.freeze(a.values) })),
+    );
+    this.extensions = Object.freeze(p.extensions);
+    this.hasChallengePassword = p.hasChallengePassword;
+    this.unstructuredName = p.unstructuredName;
+    this.#structural = p.problems;
+    Object.freeze(this);
+  }
+
+  #memo<T>(key: string, make: () => T): T {
+    if (this.#cache.has(key)) return this.#cache.get(key) as T;
+    const v = make();
+    this.#cache.set(key, v);
+    return v;
+  }
+
+  getExtension(oidOrName: string): Extension | undefined {
+    const oid = oidOf(oidOrName) ?? oidOrName;
+    return this.extensions.find((e) => e.oid === oid);
+  }
+
+  #parsed<T>(oid: string): { value: T; critical: boolean } | undefined {
+    const e = this.getExtension(oid);
+    if (e === undefined || e.parsed === undefined) return undefined;
+    return { value: e.parsed as T, critical: e.critical };
+  }
+
+  get publicKey(): PublicKey | undefined {
+    return this.#memo('publicKey', () => {
+      if (this.publicKeyInfo.type === 'other') return undefined;
+      try {
+        return new PublicKey(this.spki);
+      } catch (e) {
+        if (e instanceof KeyError) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  get subjectAltNames(): readonly GeneralName[] | undefined {
+    const v = this.#parsed<GeneralName[]>(ExtensionOID.subjectAltName)?.value;
+    return v === undefined ? undefined : Object.freeze(v);
+  }
+
+  #san(type: GeneralName['type']): readonly string[] {
+    return this.#memo(`san:${type}`, () => {
+      const all = this.subjectAltNames;
+      return all === undefined
+        ? EMPTY
+        : Object.freeze(all.filter((n) => n.type === type).map((n) => n.value));
+    });
+  }
+
+  get dnsNames(): readonly string[] {
+    return this.#san('dns');
+  }
+
+  get ipAddresses(): readonly string[] {
+    return this.#san('ip');
+  }
+
+  get emailAddresses(): readonly string[] {
+    return this.#san('email');
+  }
+
+  get uris(): readonly string[] {
+    return this.#san('uri');
+  }
+
+  get basicConstraints():
+    | { readonly ca: boolean; readonly pathLength?: number; readonly critical: boolean }
+    | undefined {
+    const p = this.#parsed<{ ca: boolean; pathLength?: number }>(ExtensionOID.basicConstraints);
+    return p === undefined ? undefined : Object.freeze({ ...p.value, critical: p.critical });
+  }
+
+  get keyUsage(): readonly KeyUsage[] | undefined {
+    const p = this.#parsed<KeyUsage[]>(ExtensionOID.keyUsage);
+    return p === undefined ? undefined : Object.freeze(p.value);
+  }
+
+  get extendedKeyUsage(): readonly string[] | undefined {
+    const p = this.#parsed<string[]>(ExtensionOID.extendedKeyUsage);
+    return p === undefined ? undefined : Object.freeze(p.value);
+  }
+
+  get problems(): readonly string[] {
+    return this.#memo('problems', () => {
+      const out = [...this.#structural];
+      for (const e of this.extensions) if (e.error !== undefined) out.push(`extension ${e.name}: ${e.error}`);
+      if (this.publicKeyInfo.type !== 'other') {
+        try {
+          new PublicKey(this.spki);
+        } catch (e) {
+          if (e instanceof MailTlsError) out.push(`public key: ${e.message}`);
+        }
+      }
+      return Object.freeze(out);
+    });
+  }
+
+  spkiFingerprint(): { readonly sha256Hex: string; readonly sha256Base64: string } {
+    return this.#memo('spkiFp', () => {
+      const d = sha256(this.spki);
+      return Object.freeze({ sha256Hex: toHex(d), sha256Base64: toBase64(d) });
+    });
+  }
+
+  toJSON(): CSRJSON {
+    const info = this.publicKeyInfo;
+    const bc = this.basicConstraints;
+    const ku = this.keyUsage;
+    const eku = this.extendedKeyUsage;
+    return {
+      version: this.version,
+      subject: this.subject.toString(),
+      publicKey: {
+        type: info.type,
+        algorithm: info.algorithm,
+        ...(info.bits === undefined ? {} : { bits: info.bits }),
+        ...(info.curve === undefined ? {} : { curve: info.curve }),
+        spkiSha256: this.spkiFingerprint().sha256Hex,
+      },
+      signatureAlgorithm: {
+        oid: this.signatureAlgorithm.oid,
+        name: this.signatureAlgorithm.name,
+        ...(this.signatureAlgorithm.hash === undefined ? {} : { hash: this.signatureAlgorithm.hash }),
+      },
+      subjectAltNames: (this.subjectAltNames ?? []).map((n) => ({ type: n.type, value: n.value })),
+      ...(bc === undefined ? {} : { basicConstraints: { ...bc } }),
+      ...(ku === undefined ? {} : { keyUsage: [...ku] }),
+      ...(eku === undefined ? {} : { extendedKeyUsage: [...eku] }),
+      hasChallengePassword: this.hasChallengePassword,
+      ...(this.unstructuredName === undefined ? {} : { unstructuredName: this.unstructuredName }),
+      attributes: this.attributes.map((a) => ({ oid: a.oid, name: a.name })),
+      extensions: this.extensions.map((e) => toJSONSafe(e.toJSON())),
+      problems: [...this.problems],
+    };
+  }
+
+  toString(): string {
+    return `CertificateSigningRequest(${this.subject.toString() || '<empty subject>'})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+function derFail(message: string, offset: number): never {
+  throw new DERError('ERR_DER_INVALID', `malformed DER at byte ${offset}: ${message}`, {
+    details: { offset },
+  });
+}
+
+function readCSR(der: Uint8Array, at: { path: string }): ParsedCSR {
+  const problems: string[] = [];
+  at.path = 'CertificationRequest';
+  const root = readNode(der, 0);
+  if (root.end !== der.length)
+    derFail(`${der.length - root.end} bytes of trailing data after the CSR`, root.end);
+  if (root.tag !== Tag.SEQUENCE) derFail('a CSR must be a SEQUENCE', 0);
+  const outer = DerReader.of(root);
+  at.path = 'certificationRequestInfo';
+  const infoNode = outer.expect(Tag.SEQUENCE, 'certificationRequestInfo');
+  at.path = 'signatureAlgorithm';
+  const signatureAlgorithm = readSignatureAlgorithm(outer.expect(Tag.SEQUENCE, 'signatureAlgorithm'));
+  at.path = 'signature';
+  const sig = decodeBitString(outer.expect(Tag.BIT_STRING, 'signature'));
+  if (sig.unusedBits !== 0) problems.push('the signature BIT STRING has unused bits');
+  outer.done('CertificationRequest');
+
+  const r = DerReader.of(infoNode);
+  at.path = 'certificationRequestInfo.version';
+  const version = decodeSmallInt(r.expect(Tag.INTEGER, 'version'), 255) + 1;
+  if (version !== 1)
+    problems.push(`unknown CSR version ${version} (PKCS#10 defines version 1, encoded as 0)`);
+  at.path = 'certificationRequestInfo.subject';
+  const subject = readName(r.expect(Tag.SEQUENCE, 'subject'));
+  at.path = 'certificationRequestInfo.subjectPKInfo';
+  const spki = rawOf(r.expect(Tag.SEQUENCE, 'subjectPKInfo'));
+  const publicKeyInfo = spkiInfo(spki);
+  at.path = 'certificationRequestInfo.attributes';
+  const attrsNode = r.optional(0xa0);
+  if (attrsNode === undefined)
+    problems.push('the attributes field is missing (RFC 2986 requires it, even empty)');
+  r.done('certificationRequestInfo');
+  const attributes: CSRAttribute[] = [];
+  const extensions: Extension[] = [];
+  let hasChallengePassword = false;
+  let unstructuredName: string | undefined;
+  let sawExtReq = false;
+  if (attrsNode !== undefined) {
+    const ar = DerReader.of(attrsNode, 'attributes');
+    while (!ar.atEnd) {
+      const a = DerReader.of(ar.expect(Tag.SEQUENCE, 'Attribute'), 'Attribute');
+      const oid = decodeOID(a.expect(Tag.OID, 'attribute type'));
+      at.path = `certificationRequestInfo.attributes.${oidShortName(oid)}`;
+      const values = DerReader.of(a.expect(Tag.SET, 'attribute values'), 'attribute values').rest();
+      a.done('Attribute');
+      if (oid === CSRAttributeOID.challengePassword) {
+        hasChallengePassword = true;
+        attributes.push({ oid, name: oidShortName(oid), values: [] });
+        continue;
+      }
+      attributes.push({ oid, name: oidShortName(oid), values: values.map(rawOf) });
+      if (oid === CSRAttributeOID.extensionRequest || oid === CSRAttributeOID.msExtensionRequest) {
+        if (values.length !== 1) derFail('extensionRequest must have exactly one value', 0);
+        if (sawExtReq) problems.push('more than one extensionRequest attribute; only the first is used');
+        else extensions.push(...readExtensions(values[0]!));
+        sawExtReq = true;
+      } else if (
+        oid === CSRAttributeOID.unstructuredName &&
+        values.length > 0 &&
+        unstructuredName === undefined
+      ) {
+        try {
+          unstructuredName = decodeString(values[0]!);
+        } catch {
+          problems.push('unstructuredName is not a text string');
+        }
+      }
+    }
+  }
+  return {
+    der,
+    info: rawOf(infoNode),
+    version,
+    subject,
+    spki,
+    publicKeyInfo,
+    attributes,
+    extensions,
+    signatureAlgorithm,
+    signatureValue: sig.bytes,
+    hasChallengePassword,
+    unstructuredName,
+    problems,
+  };
+}
+
+/**
+ * Parses a PKCS#10 certificate signing request, PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`) or
+ * DER, into a read-only {@link CertificateSigningRequest}. The signature is not checked here: call
+ * {@link verifyCSRSignature}.
+ *
+ * @throws CSRError `ERR_CSR_INVALID` when the DER is malformed (message and `details` give the field path and
+ *   byte offset) or larger than `maxBytes`.
+ * @throws PEMError `ERR_PEM_UNEXPECTED_LABEL` (e.g. a certificate or a key was given), `ERR_PEM_NO_BLOCK` and the
+ *   other PEM codes.
+ * @throws TypeError when `input` is neither a string nor a Uint8Array; RangeError for a bad `maxBytes`.
+ * @example
+ * ```ts
+ * import { parseCSR, verifyCSRSignature } from 'mailtls';
+ * const csr = parseCSR(await readFile('mail.csr', 'utf8'));
+ * await verifyCSRSignature(csr);
+ * console.log(csr.subject.toString(), csr.dnsNames, csr.publicKey?.describe());
+ * ```
+ */
+export function parseCSR(
+  input: string | Uint8Array,
+  options: ParseCSROptions = {},
+): CertificateSigningRequest {
+  let der: Uint8Array;
+  if (typeof input === 'string') der = decodePEM(input, CSR_LABELS).bytes;
+  else if (input instanceof Uint8Array) der = input;
+  else throw new TypeError('parseCSR expects PEM text or DER bytes (Uint8Array)');
+  const max = options.maxBytes ?? 256 * 1024;
+  if (!Number.isSafeInteger(max) || max <= 0) throw new RangeError('maxBytes must be a positive integer');
+  if (der.length > max)
+    throw new CSRError('ERR_CSR_INVALID', `The CSR is ${der.length} bytes, more than the limit of ${max}.`, {
+      details: { size: der.length, maxBytes: max },
+    });
+  const at = { path: 'CertificationRequest' };
+  try {
+    return new CSRView(readCSR(der.slice(), at));
+  } catch (e) {
+    if (e instanceof DERError) {
+      const offset = typeof e.details.offset === 'number' ? e.details.offset : undefined;
+      const detail = e.message.replace(/^malformed DER at byte \d+: /, '');
+      throw new CSRError(
+        'ERR_CSR_INVALID',
+        `The CSR is malformed at ${at.path}${offset === undefined ? '' : ` (byte ${offset})`}: ${detail}. ` +
+          'Check that the file holds a complete PKCS#10 request (PEM "CERTIFICATE REQUEST" or DER).',
+        { cause: e, details: { path: at.path, ...(offset === undefined ? {} : { offset }) } },
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * Checks the self-signature of a CSR with WebCrypto: RSA PKCS#1 v1.5 and RSA-PSS (SHA-256/384/512), ECDSA on
+ * P-256/P-384/P-521, Ed25519. A valid signature proves that whoever made the CSR holds the private key of
+ * the public key in it, and that the CSR was not altered.
+ *
+ * @param csr - A parsed CSR, or PEM/DER to parse first.
+ * @param options - `{ crypto }`: the WebCrypto implementation (default `globalThis.crypto`).
+ * @throws CSRError `ERR_CSR_SIGNATURE` when the signature does not verify, uses MD5/SHA-1, uses an algorithm
+ *   that does not fit the key, or uses an unsupported algorithm (DSA, Ed448, ...); `details.reason` is one of
+ *   `invalid`, `weak`, `mismatch`, `malformed`, `unsupported`. Plus every code of {@link parseCSR}.
+ * @throws TypeError when no WebCrypto implementation is available.
+ * @example
+ * ```ts
+ * try {
+ *   await verifyCSRSignature(csrPem);
+ * } catch (e) {
+ *   if (isMailTlsError(e, 'ERR_CSR_SIGNATURE')) console.error(e.message);
+ * }
+ * ```
+ */
+export async function verifyCSRSignature(
+  csr: CertificateSigningRequest | string | Uint8Array,
+  options: CryptoOptions = {},
+): Promise<void> {
+  const view = typeof csr === 'string' || csr instanceof Uint8Array ? parseCSR(csr) : csr;
+  if (!(view instanceof CSRView))
+    throw new TypeError('verifyCSRSignature expects a CSR from parseCSR, PEM or DER');
+  const check = await verifySignature(
+    view.spki,
+    view.signatureAlgorithm,
+    view.info,
+    view.signatureValue,
+    options,
+  );
+  if (check.valid) return;
+  const advice: Record<typeof check.reason, string> = {
+    invalid: 'the request was altered or signed with another key; create the CSR again from the server key',
+    weak: 'create the CSR again with SHA-256 (e.g. openssl req -new -sha256)',
+    mismatch: 'the CSR is malformed; create it again',
+    malformed: 'the CSR is malformed; create it again',
+    unsupported: 'create the CSR again with an RSA, ECDSA (P-256/P-384) or Ed25519 key and SHA-256',
+  };
+  throw new CSRError(
+    'ERR_CSR_SIGNATURE',
+    `The CSR signature check failed: ${check.message}; ${advice[check.reason]}.`,
+    {
+      details: { reason: check.reason, algorithm: view.signatureAlgorithm.name },
+    },
+  );
+}
