@@ -281,9 +281,9 @@ function scan(text: string, maxBlocks: number): RawBlock[] {
     } else if (c.kind === 'begin') {
       fail(
         'ERR_PEM_TRUNCATED',
-        `the '-----BEGIN ${showLabel(open.label)}-----' block of line ${open.begin.no} has no END line before the ` +
+        `line ${open.begin.no}: the '-----BEGIN ${showLabel(open.label)}-----' block has no END line before the ` +
           `next BEGIN line (line ${no}): the block is truncated; restore the complete file`,
-        { line: no, beginLine: open.begin.no, label: showLabel(open.label) },
+        { line: open.begin.no, nextBeginLine: no, label: showLabel(open.label) },
       );
     } else {
       fail(
@@ -300,10 +300,10 @@ function scan(text: string, maxBlocks: number): RawBlock[] {
   if (open !== undefined) {
     fail(
       'ERR_PEM_TRUNCATED',
-      `the '-----BEGIN ${showLabel(open.label)}-----' block of line ${open.begin.no} has no ` +
-        `'-----END ${showLabel(open.label)}-----' line: the file is truncated (incomplete copy or download?); ` +
-        'restore the complete file',
-      { line: no - 1, beginLine: open.begin.no, label: showLabel(open.label) },
+      `line ${open.begin.no}: the '-----BEGIN ${showLabel(open.label)}-----' block has no ` +
+        `'-----END ${showLabel(open.label)}-----' line before the text ends (line ${no - 1}): the file is ` +
+        'truncated (incomplete copy or download?); restore the complete file',
+      { line: open.begin.no, lastLine: no - 1, label: showLabel(open.label) },
     );
   }
   if (blocks.length === 0) noBlockError(text, badBegin);
@@ -321,25 +321,33 @@ function trimEnd(text: string, line: Line): number {
   return to;
 }
 
-/** Names and values the RFC 1421 header syntax can carry (and {@link encodePEM} writes). */
+/** Header names {@link encodePEM} writes and {@link parsePEM} accepts: RFC 822 tokens such as `DEK-Info`. */
 function validHeaderName(name: string): boolean {
-  return /^[\x21-\x39\x3b-\x7e]+$/.test(name);
+  return name.length <= 64 && /^[A-Za-z0-9._-]+$/.test(name);
 }
 
 const PROC_TYPE = /^\d+,(ENCRYPTED|MIC-ONLY|MIC-CLEAR|CRL)$/;
 const DEK_INFO = /^[A-Za-z0-9-]+,(?:[0-9A-Fa-f]{2})+$/;
 
-/** Checks Proc-Type/DEK-Info values; returns a reason or undefined. */
-function headerProblem(headers: Readonly<Record<string, string>>): string | undefined {
+/**
+ * Checks the RFC 1421 rules OpenSSL also enforces: Proc-Type comes first, an ENCRYPTED Proc-Type is followed
+ * by `DEK-Info: <cipher>,<hex IV>`. Returns a reason, or undefined when the headers are fine.
+ */
+function headerProblem(
+  headers: Readonly<Record<string, string>>,
+  names: readonly string[],
+): string | undefined {
   const proc = headers['Proc-Type'];
   const dek = headers['DEK-Info'];
   if (proc !== undefined) {
+    if (names[0] !== 'Proc-Type')
+      return 'the Proc-Type header must come first (RFC 1421; OpenSSL rejects it otherwise)';
     const m = PROC_TYPE.exec(proc);
     if (m === null) {
       return "the Proc-Type header must read '4,ENCRYPTED' (or another RFC 1421 type): the header is damaged";
     }
-    if (m[1] === 'ENCRYPTED' && dek === undefined) {
-      return "Proc-Type says ENCRYPTED but there is no 'DEK-Info: <CIPHER>,<IV hex>' header";
+    if (m[1] === 'ENCRYPTED' && names[1] !== 'DEK-Info') {
+      return "Proc-Type says ENCRYPTED, so a 'DEK-Info: <CIPHER>,<IV as hex>' header must follow it directly";
     }
   }
   if (dek !== undefined) {
@@ -363,16 +371,18 @@ interface Headers {
 
 function parseHeaders(text: string, block: RawBlock): Headers {
   const headers: Record<string, string> = {};
+  const names: string[] = [];
   const body = block.body;
   let current: string | undefined;
   for (let i = 0; i < body.length; i++) {
     const line = body[i]!;
     const to = trimEnd(text, line);
     if (to === line.start) {
-      const problem = headerProblem(headers);
+      const problem = headerProblem(headers, names);
       if (problem !== undefined) {
-        fail('ERR_PEM_HEADERS', `block of line ${block.begin.no}: ${problem}`, {
+        fail('ERR_PEM_HEADERS', `line ${block.begin.no + 1}: ${problem}`, {
           line: block.begin.no + 1,
+          beginLine: block.begin.no,
           label: showLabel(block.label),
         });
       }
@@ -396,24 +406,25 @@ function parseHeaders(text: string, block: RawBlock): Headers {
     if (!validHeaderName(name)) {
       fail(
         'ERR_PEM_HEADERS',
-        `line ${line.no}: malformed header: a header reads 'Name: value' with a name of printable characters ` +
-          'and no spaces',
+        `line ${line.no}: malformed header: a header reads 'Name: value', the name made of letters, digits and ` +
+          "'-' (e.g. 'DEK-Info: AES-256-CBC,<hex IV>')",
         { line: line.no, label: showLabel(block.label) },
       );
     }
     if (Object.hasOwn(headers, name)) {
-      fail('ERR_PEM_HEADERS', `line ${line.no}: the header ${name} appears twice; keep one`, {
+      fail('ERR_PEM_HEADERS', `line ${line.no}: the header ${showLabel(name)} appears twice; keep one`, {
         line: line.no,
         header: name,
       });
     }
     setOwn(headers, name, text.slice(colon + 1, to).trim());
+    names.push(name);
     current = name;
   }
   return fail(
     'ERR_PEM_HEADERS',
-    `the '${showLabel(block.label)}' block of line ${block.begin.no} has headers but no base64 data after them ` +
-      'and their empty line',
+    `line ${block.endLine.no}: the '${showLabel(block.label)}' block of line ${block.begin.no} has headers but ` +
+      'no empty line and base64 data after them',
     { line: block.endLine.no, label: showLabel(block.label) },
   );
 }
@@ -447,17 +458,22 @@ function decodeBody(text: string, block: RawBlock, from: number, encrypted: bool
   let pads = 0;
   let lastLine = block.begin.no;
   const body = block.body;
-  for (let i = from; i < body.length; i++) {
-    const line = body[i]!;
-    const to = trimEnd(text, line);
-    if (encrypted) {
-      if (to === line.start) {
+  if (encrypted) {
+    for (let i = from; i < body.length; i++) {
+      const line = body[i]!;
+      if (trimEnd(text, line) === line.start) {
         base64Fail(
           line.no,
           'empty line inside the base64 data of an encrypted (Proc-Type) block; remove it (OpenSSL rejects it)',
           block,
         );
       }
+    }
+  }
+  for (let i = from; i < body.length; i++) {
+    const line = body[i]!;
+    const to = trimEnd(text, line);
+    if (encrypted) {
       const width = to - line.start;
       if (width > LINE_WIDTH) {
         base64Fail(
@@ -507,12 +523,13 @@ function decodeBody(text: string, block: RawBlock, from: number, encrypted: bool
         parts.push('=');
       } else if (k !== 3) {
         const column = j - line.start + 1;
+        const colon = text.indexOf(':', line.start);
         const hint =
-          code === 0x3a
-            ? ": it looks like a 'Name: value' header, but headers must come right after the BEGIN line and " +
-              'be followed by an empty line'
+          colon >= 0 && colon < to
+            ? ": the line looks like a 'Name: value' header, but headers must come right after the BEGIN line " +
+              'and be followed by an empty line'
             : code === 0x2d
-              ? ': a boundary line must start at the beginning of its line'
+              ? ': a boundary line must start with five dashes'
               : '';
         base64Fail(
           line.no,
@@ -563,7 +580,7 @@ function isStrictLabel(label: string): boolean {
   return label.length === 0 || !prevSep;
 }
 
-function checkStrict(text: string, block: RawBlock, hasHeaders: boolean): void {
+function checkStrict(text: string, block: RawBlock): void {
   const { begin, endLine } = block;
   if (block.beginFrom !== begin.start || block.beginTo !== begin.end) {
     strictFail(
@@ -576,14 +593,6 @@ function checkStrict(text: string, block: RawBlock, hasHeaders: boolean): void {
     strictFail(
       begin.no,
       'the label must be printable ASCII words separated by single spaces or hyphens',
-      block,
-    );
-  }
-  if (hasHeaders) {
-    strictFail(
-      begin.no + 1,
-      'headers (Proc-Type, DEK-Info) are not allowed; an encrypted legacy key can be converted with ' +
-        '`openssl pkcs8 -topk8`',
       block,
     );
   }
@@ -664,14 +673,20 @@ export function parsePEM(text: string, options?: ParsePEMOptions): PEMBlock[] {
     let from = 0;
     const hasHeaders = first !== undefined && text.slice(first.start, first.end).includes(':');
     if (hasHeaders) {
-      if (!opts.strict) {
-        const parsed = parseHeaders(text, block);
-        headers = parsed.headers;
-        from = parsed.next;
+      if (opts.strict) {
+        strictFail(
+          first.no,
+          'headers (Proc-Type, DEK-Info) are not allowed; an encrypted legacy key can be converted with ' +
+            '`openssl pkcs8 -topk8`',
+          block,
+        );
       }
+      const parsed = parseHeaders(text, block);
+      headers = parsed.headers;
+      from = parsed.next;
     }
-    if (opts.strict) checkStrict(text, block, hasHeaders);
     const bytes = decodeBody(text, block, from, hasHeaders);
+    if (opts.strict) checkStrict(text, block);
     out.push(
       Object.freeze({
         label: block.label,
@@ -828,14 +843,14 @@ export function encodePEM(
       const value = headers[name];
       if (typeof value !== 'string') throw new TypeError(`header ${name} must have a string value`);
       if (!validHeaderName(name)) {
-        throw new RangeError('header names must be printable ASCII without spaces or colons');
+        throw new RangeError("header names must be letters, digits, '.', '_' and '-' (e.g. DEK-Info)");
       }
       if (!/^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/.test(value)) {
         throw new RangeError(`header ${name} must be printable ASCII without leading or trailing spaces`);
       }
       head += `${name}: ${value}\n`;
     }
-    const problem = headerProblem(headers);
+    const problem = headerProblem(headers, order);
     if (problem !== undefined) throw new RangeError(problem);
     if (head !== '') head += '\n';
   }
