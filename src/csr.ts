@@ -21,6 +21,7 @@ import {
   encodeSequence,
   encodeSet,
 } from './internal/der.js';
+import { withHiddenKeyPEM } from './internal/secret.js';
 import { signStructure } from './internal/sign.js';
 import type { CryptoOptions, KeyType, PrivateKey } from './keys.js';
 import { generateKeyPair, PrivateKey as PrivateKeyClass } from './keys.js';
@@ -73,7 +74,10 @@ export interface CSRResult {
   readonly csrDER: Uint8Array;
   /** The private key the request belongs to. */
   readonly key: PrivateKey;
-  /** The private key as PEM (`req.key`): PKCS#8, unencrypted unless a pass phrase was given. */
+  /**
+   * The private key as PEM (`req.key`): PKCS#8, unencrypted unless a pass phrase was given. Not enumerable,
+   * so that `JSON.stringify`, `console.log` and object spreads never copy it: read it by name.
+   */
   readonly keyPEM: string;
   /** The subject as encoded (normalised; the Common Name in A-label form). */
   readonly subject: NormalizedSubject;
@@ -177,16 +181,18 @@ export async function createCSR(options: CreateCSROptions): Promise<CSRResult> {
     key,
     options.passphrase === undefined ? {} : { passphrase: options.passphrase },
   );
-  return Object.freeze({
-    csrPEM: encodePEM('CERTIFICATE REQUEST', csrDER),
-    csrDER,
-    key,
+  return withHiddenKeyPEM(
+    {
+      csrPEM: encodePEM('CERTIFICATE REQUEST', csrDER),
+      csrDER,
+      key,
+      subject: finalSubject,
+      dnsNames: san.dnsNames,
+      ipAddresses: san.ipAddresses,
+      warnings: san.warnings,
+    },
     keyPEM,
-    subject: finalSubject,
-    dnsNames: san.dnsNames,
-    ipAddresses: san.ipAddresses,
-    warnings: san.warnings,
-  });
+  );
 }
 
 /** The PKCS#9 extensionRequest attribute holding one non-critical subjectAltName extension. */

@@ -42,6 +42,7 @@ import {
   Tag,
   valueBytes,
 } from './internal/der.js';
+import { withHiddenKeyPEM } from './internal/secret.js';
 import { signatureAlgorithmOf, signStructure, verifyCSRSignature } from './internal/sign.js';
 import { formatIPAddress } from './ip-address.js';
 import type { CryptoOptions, KeyType, PrivateKey } from './keys.js';
@@ -181,7 +182,10 @@ export interface IssuedCertificate {
 export interface SelfSignedCertificate extends IssuedCertificate {
   /** The private key. */
   readonly key: PrivateKey;
-  /** The private key as PEM (PKCS#8, unencrypted unless a pass phrase was given). */
+  /**
+   * The private key as PEM (PKCS#8, unencrypted unless a pass phrase was given). Not enumerable, so that
+   * `JSON.stringify`, `console.log` and object spreads never copy it: read it by name.
+   */
   readonly keyPEM: string;
   /** The subject as encoded. */
   readonly subject: NormalizedSubject;
@@ -295,16 +299,18 @@ export async function createSelfSignedCertificate(
     key,
     options.passphrase === undefined ? {} : { passphrase: options.passphrase },
   );
-  return Object.freeze({
-    ...built,
-    chainPEM: built.certPEM,
-    dnsNames: san.dnsNames,
-    ipAddresses: san.ipAddresses,
-    key,
+  return withHiddenKeyPEM(
+    {
+      ...built,
+      chainPEM: built.certPEM,
+      dnsNames: san.dnsNames,
+      ipAddresses: san.ipAddresses,
+      key,
+      subject: finalSubject,
+      warnings: san.warnings,
+    },
     keyPEM,
-    subject: finalSubject,
-    warnings: san.warnings,
-  });
+  );
 }
 
 /**
