@@ -119,7 +119,10 @@ describe('mail-identity: Postfix-style strategies', () => {
     },
     {
       name: 'an IP relay host matches an iPAddress entry',
-      input: { names: { ipAddresses: ['192.0.2.25', '2001:DB8::25'] }, options: { mxHost: '[2001:db8:0::25]' } },
+      input: {
+        names: { ipAddresses: ['192.0.2.25', '2001:DB8::25'] },
+        options: { mxHost: '[2001:db8:0::25]' },
+      },
       want: { matched: true, strategy: 'hostname', matchedName: '2001:db8::25', via: 'ip-san' },
     },
     {
