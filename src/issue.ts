@@ -17,17 +17,13 @@
  * @module issue
  */
 import { sha1 } from '@noble/hashes/legacy';
-import { CertificateError, CSRError, DERError, KeyError } from './errors.js';
-import { toHex } from './internal/bytes.js';
+import { parseCertificate } from './certificate.js';
+import { parseCSR, verifyCSRSignature } from './csr-parse.js';
+import { CertificateError, CSRError, KeyError } from './errors.js';
+import { fromHex, toHex } from './internal/bytes.js';
 import {
-  type DerNode,
   DerReader,
-  decodeBitFlags,
   decodeBitString,
-  decodeBoolean,
-  decodeOID,
-  decodeSmallInt,
-  decodeTime,
   encodeBoolean,
   encodeExplicit,
   encodeImplicit,
@@ -38,17 +34,14 @@ import {
   encodeTime,
   encodeTLV,
   parseDer,
-  rawOf,
   Tag,
-  valueBytes,
 } from './internal/der.js';
 import { withHiddenKeyPEM } from './internal/secret.js';
-import { signatureAlgorithmOf, signStructure, verifyCSRSignature } from './internal/sign.js';
-import { formatIPAddress } from './ip-address.js';
+import { signatureAlgorithmOf, signStructure } from './internal/sign.js';
 import type { CryptoOptions, KeyType, PrivateKey } from './keys.js';
-import { generateKeyPair, PrivateKey as PrivateKeyClass, PublicKey } from './keys.js';
-import { readName } from './name.js';
-import { decodePEM, encodePEM } from './pem.js';
+import { generateKeyPair, PrivateKey as PrivateKeyClass, type PublicKey } from './keys.js';
+import type { DistinguishedName } from './name.js';
+import { encodePEM } from './pem.js';
 import { encodePrivateKeyPEM } from './private-key.js';
 import {
   type CSRWarning,
@@ -461,17 +454,9 @@ export async function issueCertificate(
       { details: { notAfter: validity.notAfter.toISOString(), caNotAfter: issuer.notAfter.toISOString() } },
     );
 
-  const request = readCSR(csr);
-  await verifyCSRSignature(
-    request.publicKey,
-    request.signatureOID,
-    request.signatureParams,
-    request.info,
-    request.signature,
-    crypto,
-  );
+  const request = await readCSR(csr, crypto);
   const san = normalizeSubjectAltNames({
-    commonName: request.commonName,
+    commonName: request.subject.commonName,
     hostnames: options.hostnames ?? request.dnsNames,
     ipAddresses: options.ipAddresses ?? request.ipAddresses,
   });
@@ -485,7 +470,7 @@ export async function issueCertificate(
     extra,
   );
   const built = await buildCertificate(
-    request.subject,
+    request.subject.der,
     issuer.subject,
     spki,
     validity,
@@ -710,8 +695,7 @@ async function buildCertificate(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Reading the CA certificate and the CSR (minimal private readers; to be replaced by parseCertificate /
-// parseCSR of the certificate modules).
+// Reading the CA certificate and the CSR (with the certificate and CSR views of the package)
 
 interface IssuerInfo {
   subject: Uint8Array;
@@ -721,223 +705,88 @@ interface IssuerInfo {
   chainPEM: string;
 }
 
-function toDER(input: string | Uint8Array, labels: string[], what: string): Uint8Array {
-  if (input instanceof Uint8Array) return input;
-  if (typeof input !== 'string') throw new TypeError(`${what} must be PEM text or DER bytes`);
-  return decodePEM(input, labels).bytes;
-}
-
 function readIssuer(ca: CertificateAuthority | CertificateAuthorityInput): IssuerInfo {
-  let der: Uint8Array;
-  let chainPEM: string | undefined;
-  if ('certDER' in ca && ca.certDER instanceof Uint8Array) {
-    der = ca.certDER;
-    chainPEM = ca.chainPEM;
-  } else {
-    const input = ca as CertificateAuthorityInput;
-    der = toDER(input.cert, ['CERTIFICATE'], 'ca.cert');
-    chainPEM = input.chainPEM;
-  }
+  const isAuthority = 'certDER' in ca && ca.certDER instanceof Uint8Array;
+  const input = isAuthority ? (ca as CertificateAuthority).certDER : (ca as CertificateAuthorityInput).cert;
+  const chainPEM = ca.chainPEM;
   if (chainPEM !== undefined && typeof chainPEM !== 'string')
     throw new TypeError('ca.chainPEM must be PEM text');
-  let info: ReturnType<typeof readCertificateFields>;
-  try {
-    info = readCertificateFields(der);
-  } catch (e) {
-    if (e instanceof DERError || e instanceof KeyError)
-      throw new CertificateError(
-        'ERR_CERT_INVALID',
-        `the CA certificate cannot be read (${e.message}); pass the CA certificate file as PEM or DER`,
-        { cause: e, details: { reason: e.code } },
-      );
-    throw e;
-  }
+  if (typeof input !== 'string' && !(input instanceof Uint8Array))
+    throw new TypeError('ca.cert must be PEM text or DER bytes');
+  const cert = parseCertificate(input);
   const notCA = (why: string): never => {
     throw new CertificateError(
       'ERR_CERT_ISSUE',
       `the certificate given as CA cannot issue certificates: ${why}`,
       {
-        details: { reason: why },
+        details: { reason: why, subject: cert.subject.toString() },
       },
     );
   };
-  if (!info.isCA) notCA('it is not a CA certificate (basicConstraints CA:TRUE is missing)');
-  if (info.keyUsage !== undefined && !info.keyUsage.includes(KU.keyCertSign))
+  if (cert.publicKey === undefined) notCA(`its ${cert.publicKeyInfo.algorithm} key is not supported`);
+  if (cert.basicConstraints?.ca !== true)
+    notCA('it is not a CA certificate (basicConstraints CA:TRUE is missing)');
+  if (cert.keyUsage !== undefined && !cert.keyUsage.includes('keyCertSign'))
     notCA('its keyUsage does not allow keyCertSign');
   // A CertificateAuthority carries its own chain; for { cert, key } an intermediate's own certificate is
   // sent after the leaf (a root's is not: clients hold it).
-  if (!('certDER' in ca && ca.certDER instanceof Uint8Array) && !equalDER(info.subject, info.issuer))
-    chainPEM = encodePEM('CERTIFICATE', der) + (chainPEM ?? '');
+  const chain =
+    isAuthority || cert.selfIssued ? (chainPEM ?? '') : encodePEM('CERTIFICATE', cert.der) + (chainPEM ?? '');
   return {
-    subject: info.subject,
-    publicKey: info.publicKey,
-    keyIdentifier: info.subjectKeyIdentifier ?? keyIdentifier(info.publicKey.spki),
-    notAfter: info.notAfter,
-    chainPEM: chainPEM ?? '',
+    subject: cert.subject.der,
+    publicKey: cert.publicKey!,
+    keyIdentifier:
+      cert.subjectKeyIdentifier === undefined ? keyIdentifier(cert.spki) : fromHex(cert.subjectKeyIdentifier),
+    notAfter: cert.notAfter,
+    chainPEM: chain,
   };
-}
-
-function equalDER(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-function readCertificateFields(der: Uint8Array): {
-  subject: Uint8Array;
-  issuer: Uint8Array;
-  publicKey: PublicKey;
-  notAfter: Date;
-  isCA: boolean;
-  keyUsage: number[] | undefined;
-  subjectKeyIdentifier: Uint8Array | undefined;
-} {
-  const cert = DerReader.of(parseDer(der), 'Certificate');
-  const tbs = DerReader.of(cert.expect(Tag.SEQUENCE, 'tbsCertificate'), 'tbsCertificate');
-  tbs.optional(0xa0);
-  tbs.expect(Tag.INTEGER, 'serialNumber');
-  tbs.expect(Tag.SEQUENCE, 'signature');
-  const issuer = rawOf(tbs.expect(Tag.SEQUENCE, 'issuer'));
-  const validity = DerReader.of(tbs.expect(Tag.SEQUENCE, 'validity'), 'validity');
-  validity.next('notBefore');
-  const notAfter = decodeTime(validity.next('notAfter'));
-  const subject = rawOf(tbs.expect(Tag.SEQUENCE, 'subject'));
-  const publicKey = new PublicKey(rawOf(tbs.expect(Tag.SEQUENCE, 'subjectPublicKeyInfo')));
-  tbs.optional(0x81);
-  tbs.optional(0x82);
-  let isCA = false;
-  let keyUsage: number[] | undefined;
-  let subjectKeyIdentifier: Uint8Array | undefined;
-  const exts = tbs.optional(0xa3);
-  if (exts !== undefined) {
-    for (const ext of DerReader.of(DerReader.of(exts).expect(Tag.SEQUENCE, 'extensions')).rest()) {
-      const r = DerReader.of(ext, 'extension');
-      const oid = decodeOID(r.expect(Tag.OID, 'extnID'));
-      r.optional(Tag.BOOLEAN);
-      const value = valueBytes(r.expect(Tag.OCTET_STRING, 'extnValue'));
-      if (oid === OID.basicConstraints) {
-        const bc = DerReader.of(parseDer(value), 'basicConstraints');
-        const flag = bc.optional(Tag.BOOLEAN);
-        isCA = flag !== undefined && decodeBoolean(flag);
-        const pathLen = bc.optional(Tag.INTEGER);
-        if (pathLen !== undefined) decodeSmallInt(pathLen);
-      } else if (oid === OID.keyUsage) keyUsage = decodeBitFlags(parseDer(value));
-      else if (oid === OID.subjectKeyIdentifier) {
-        const node = parseDer(value);
-        if (node.tag === Tag.OCTET_STRING) subjectKeyIdentifier = valueBytes(node).slice();
-      }
-    }
-  }
-  return { subject, issuer, publicKey, notAfter, isCA, keyUsage, subjectKeyIdentifier };
 }
 
 interface RequestInfo {
-  info: Uint8Array;
-  subject: Uint8Array;
-  commonName: string | undefined;
+  subject: DistinguishedName;
   publicKey: PublicKey;
   dnsNames: string[];
   ipAddresses: string[];
-  signatureOID: string;
-  signatureParams: Uint8Array | undefined;
-  signature: Uint8Array;
 }
 
-function readCSR(input: string | Uint8Array): RequestInfo {
-  const der = toDER(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'], 'csr');
-  try {
-    return readCSRFields(der);
-  } catch (e) {
-    if (e instanceof DERError || e instanceof KeyError)
+/** Parses the CSR, verifies its self-signature and checks that it asks only for DNS names and IPs. */
+async function readCSR(input: string | Uint8Array, crypto: CryptoOptions): Promise<RequestInfo> {
+  const csr = parseCSR(input);
+  await verifyCSRSignature(csr, crypto);
+  if (csr.publicKey === undefined)
+    throw new CSRError(
+      'ERR_CSR_INVALID',
+      `the CSR holds a ${csr.publicKeyInfo.algorithm} key, which mailtls does not certify; create the CSR with ` +
+        'an RSA, ECDSA (P-256/P-384) or Ed25519 key',
+      { details: { algorithm: csr.publicKeyInfo.algorithm } },
+    );
+  const sanRequest = csr.getExtension('subjectAltName');
+  if (sanRequest?.error !== undefined)
+    throw new CSRError(
+      'ERR_CSR_INVALID',
+      `the CSR's subjectAltName request is malformed (${sanRequest.error}); create the CSR again`,
+      { details: { reason: sanRequest.error } },
+    );
+  for (const name of csr.subjectAltNames ?? []) {
+    if (name.type === 'dns' && /[^\x21-\x7e]/.test(name.value))
       throw new CSRError(
-        'ERR_CSR_INVALID',
-        `the CSR cannot be read (${e.message}); send the req.pem file made by createCSR or openssl req`,
-        { cause: e, details: { reason: e.code } },
+        'ERR_CSR_DNS_NAME',
+        'the CSR asks for a DNS name with non-ASCII, space or control characters; create the CSR again with ' +
+          'the name in its ASCII (xn--) form',
+        { details: { name: name.value } },
       );
-    throw e;
-  }
-}
-
-function readCSRFields(der: Uint8Array): RequestInfo {
-  const outer = DerReader.of(parseDer(der), 'CertificationRequest');
-  const infoNode = outer.expect(Tag.SEQUENCE, 'certificationRequestInfo');
-  const alg = DerReader.of(outer.expect(Tag.SEQUENCE, 'signatureAlgorithm'), 'signatureAlgorithm');
-  const signatureOID = decodeOID(alg.expect(Tag.OID, 'algorithm'));
-  const params = alg.peek();
-  const signatureParams = params === undefined ? undefined : rawOf(alg.next());
-  alg.done('signatureAlgorithm');
-  const sigBits = decodeBitString(outer.expect(Tag.BIT_STRING, 'signature'));
-  if (sigBits.unusedBits !== 0) throw new DERError('ERR_DER_INVALID', 'signature BIT STRING has unused bits');
-  outer.done('CertificationRequest');
-
-  const info = DerReader.of(infoNode, 'certificationRequestInfo');
-  const version = decodeSmallInt(info.expect(Tag.INTEGER, 'version'));
-  if (version !== 0) throw new DERError('ERR_DER_INVALID', `unknown CSR version ${version + 1}`);
-  const subjectNode = info.expect(Tag.SEQUENCE, 'subject');
-  const subject = rawOf(subjectNode);
-  const name = readName(subjectNode);
-  const publicKey = new PublicKey(rawOf(info.expect(Tag.SEQUENCE, 'subjectPKInfo')));
-  const attributes = info.optional(0xa0);
-  info.done('certificationRequestInfo');
-  const dnsNames: string[] = [];
-  const ipAddresses: string[] = [];
-  if (attributes !== undefined) {
-    for (const attr of DerReader.of(attributes).rest()) {
-      const a = DerReader.of(attr, 'attribute');
-      const type = decodeOID(a.expect(Tag.OID, 'attribute type'));
-      const values = DerReader.of(a.expect(Tag.SET, 'attribute values')).rest();
-      if (type !== OID.extensionRequest) continue;
-      for (const extsNode of values)
-        for (const ext of DerReader.of(extsNode, 'extensions').rest())
-          readRequestedExtension(ext, dnsNames, ipAddresses);
-    }
-  }
-  return {
-    info: rawOf(infoNode),
-    subject,
-    commonName: name.commonName,
-    publicKey,
-    dnsNames,
-    ipAddresses,
-    signatureOID,
-    signatureParams,
-    signature: sigBits.bytes,
-  };
-}
-
-function readRequestedExtension(ext: DerNode, dnsNames: string[], ipAddresses: string[]): void {
-  const r = DerReader.of(ext, 'extension');
-  const oid = decodeOID(r.expect(Tag.OID, 'extnID'));
-  r.optional(Tag.BOOLEAN);
-  const value = valueBytes(r.expect(Tag.OCTET_STRING, 'extnValue'));
-  if (oid !== OID.subjectAltName) return;
-  for (const gn of DerReader.of(parseDer(value), 'subjectAltName').rest()) {
-    const v = valueBytes(gn);
-    if (gn.tag === 0x82) {
-      let text = '';
-      for (const b of v) {
-        if (b < 0x20 || b > 0x7e)
-          throw new CSRError(
-            'ERR_CSR_DNS_NAME',
-            'the CSR asks for a DNS name with non-ASCII or control characters; create the CSR again with the ' +
-              'name in its ASCII (xn--) form',
-            { details: {} },
-          );
-        text += String.fromCharCode(b);
-      }
-      dnsNames.push(text);
-    } else if (gn.tag === 0x87) {
-      if (v.length !== 4 && v.length !== 16)
-        throw new CSRError(
-          'ERR_CSR_IP_ADDRESS',
-          `the CSR asks for an IP address of ${v.length} bytes; an address has 4 (IPv4) or 16 (IPv6) bytes`,
-          { details: { length: v.length } },
-        );
-      ipAddresses.push(formatIPAddress(v));
-    } else
+    if (name.type !== 'dns' && name.type !== 'ip')
       throw new CSRError(
         'ERR_CSR_SUBJECT',
-        `the CSR asks for a subjectAltName of type [${gn.number}] (e-mail, URI, ...); a mail server certificate ` +
+        `the CSR asks for a subjectAltName of type ${name.type} (${name.value}); a mail server certificate ` +
           'takes DNS names and IP addresses only: create the CSR again without it',
-        { details: { generalNameTag: gn.number } },
+        { details: { type: name.type } },
       );
   }
+  return {
+    subject: csr.subject,
+    publicKey: csr.publicKey,
+    dnsNames: [...csr.dnsNames],
+    ipAddresses: [...csr.ipAddresses],
+  };
 }

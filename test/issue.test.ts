@@ -392,12 +392,16 @@ describe('issue: requests made by other tools', () => {
     await expectCode(issueCertificate(pem, ca.issuer, validity), CSRError, 'ERR_CSR_DNS_NAME');
   });
 
-  it('rejects an openssl CSR with RSA-PSS signature', async () => {
+  it('accepts an openssl CSR self-signed with RSA-PSS (an ordinary RSA key; the CA signs as usual)', async () => {
     const { pem } = opensslCSR(['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], '/CN=example.net', [
       '-sigopt',
       'rsa_padding_mode:pss',
     ]);
-    await expectCode(issueCertificate(pem, ca.issuer, validity), CSRError, 'ERR_CSR_SIGNATURE');
+    assert.match(openssl(['req', '-in', save(pem), '-noout', '-text']), /Signature Algorithm: rsassaPss/);
+    const leaf = await issueCertificate(pem, ca.issuer, validity);
+    const text = x509Text(leaf.certPEM);
+    assert.equal(extension(text, 'Key Usage'), 'critical Digital Signature, Key Encipherment');
+    assert.equal(verifyChain(ca.root.certPEM, [], leaf.certPEM).status, 0);
   });
 });
 
