@@ -180,8 +180,11 @@ export class PublicKey {
       alg = { name: this.#info.rsaPSS ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: options.hash ?? 'SHA-256' };
     else if (this.type === 'ec') alg = { name: 'ECDSA', namedCurve: this.curve! };
     else alg = { name: 'Ed25519' };
+    // An id-RSASSA-PSS SPKI is imported as the same modulus and exponent under rsaEncryption: WebCrypto
+    // implementations (Node's included) accept only that encoding.
+    const spki = this.#info.rsaPSS ? encodeSPKI('rsa', this.#info.material) : this.#spki;
     try {
-      return await subtle.importKey('spki', toArrayBuffer(this.#spki), alg, true, ['verify']);
+      return await subtle.importKey('spki', toArrayBuffer(spki), alg, true, ['verify']);
     } catch (e) {
       throw new KeyError(
         'ERR_KEY_UNSUPPORTED',
