@@ -22,7 +22,7 @@
 
 import type { PEMErrorCode } from './errors.js';
 import { PEMError } from './errors.js';
-import { assertBytes, assertString, fromBase64, toBase64 } from './internal/bytes.js';
+import { assertBytes, assertString, fromBase64 } from './internal/bytes.js';
 
 /** One PEM block of a text: its label, its decoded DER, its RFC 1421 headers and where it sits. */
 export interface PEMBlock {
@@ -323,7 +323,7 @@ function trimEnd(text: string, line: Line): number {
 
 /** Header names {@link encodePEM} writes and {@link parsePEM} accepts: RFC 822 tokens such as `DEK-Info`. */
 function validHeaderName(name: string): boolean {
-  return name.length <= 64 && /^[A-Za-z0-9._-]+$/.test(name);
+  return name.length <= 64 && /^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(name);
 }
 
 const PROC_TYPE = /^\d+,(ENCRYPTED|MIC-ONLY|MIC-CLEAR|CRL)$/;
@@ -798,6 +798,35 @@ export function decodePEMAll(
   return hits;
 }
 
+const B64_CODES = new TextEncoder().encode(
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/',
+);
+
+/** Base64 in 64-column lines, each ended by LF; written into one byte buffer so large inputs stay fast. */
+function wrappedBase64(der: Uint8Array): string {
+  const chars = Math.ceil(der.length / 3) * 4;
+  const out = new Uint8Array(chars + Math.ceil(chars / LINE_WIDTH));
+  let o = 0;
+  let col = 0;
+  const put = (code: number) => {
+    out[o++] = code;
+    if (++col === LINE_WIDTH) {
+      out[o++] = 0x0a;
+      col = 0;
+    }
+  };
+  for (let i = 0; i < der.length; i += 3) {
+    const rest = der.length - i;
+    const n = (der[i]! << 16) | ((rest > 1 ? der[i + 1]! : 0) << 8) | (rest > 2 ? der[i + 2]! : 0);
+    put(B64_CODES[n >> 18]!);
+    put(B64_CODES[(n >> 12) & 63]!);
+    put(rest > 1 ? B64_CODES[(n >> 6) & 63]! : 0x3d);
+    put(rest > 2 ? B64_CODES[n & 63]! : 0x3d);
+  }
+  if (col !== 0) out[o++] = 0x0a;
+  return new TextDecoder().decode(out.subarray(0, o));
+}
+
 /**
  * Encodes DER as a PEM block: LF line ends, base64 in 64-column lines, a final newline; RFC 1421 headers (if
  * any) come first, `Proc-Type` and `DEK-Info` leading, then an empty line.
@@ -843,7 +872,9 @@ export function encodePEM(
       const value = headers[name];
       if (typeof value !== 'string') throw new TypeError(`header ${name} must have a string value`);
       if (!validHeaderName(name)) {
-        throw new RangeError("header names must be letters, digits, '.', '_' and '-' (e.g. DEK-Info)");
+        throw new RangeError(
+          "header names must be letters, digits, '.', '_' and '-', not starting with '-' (e.g. DEK-Info)",
+        );
       }
       if (!/^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/.test(value)) {
         throw new RangeError(`header ${name} must be printable ASCII without leading or trailing spaces`);
@@ -854,8 +885,5 @@ export function encodePEM(
     if (problem !== undefined) throw new RangeError(problem);
     if (head !== '') head += '\n';
   }
-  const b64 = toBase64(der);
-  let body = '';
-  for (let i = 0; i < b64.length; i += LINE_WIDTH) body += b64.slice(i, i + LINE_WIDTH) + '\n';
-  return `${BEGIN}${label}${DASHES}\n${head}${body}${END}${label}${DASHES}\n`;
+  return `${BEGIN}${label}${DASHES}\n${head}${wrappedBase64(der)}${END}${label}${DASHES}\n`;
 }

@@ -1180,8 +1180,8 @@ describe('conformance: pem-cases.json', () => {
     const agree = [...outcome.values()].filter((v) => v === 'agree').length;
     const dev = [...outcome.entries()].filter(([, v]) => v === 'deviation').map(([k]) => k);
     console.log(`pem conformance: ${agree} agree, ${dev.length} deviations (${dev.join(', ')})`);
-    assert.equal(outcome.size, cases.length);
-    assert.deepEqual(dev.sort(), Object.keys(DEVIATIONS).sort());
+    // (a case that failed its own test is missing here; a name-filtered run checks only what it ran)
+    if (outcome.size === cases.length) assert.deepEqual(dev.sort(), Object.keys(DEVIATIONS).sort());
   });
 
   it('holds 65 cases with unique ids', () => {
@@ -1313,4 +1313,251 @@ describe('conformance: pem-cases.json', () => {
       record(id, (ours === 'ok') === c.expect.ok, ours === 'ok' ? 'accept' : 'reject');
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// crafted files: where lax mode and OpenSSL 3.0's reader (openssl x509) agree, and why they differ elsewhere
+
+describe('crafted files against openssl x509', () => {
+  interface CraftedRow {
+    name: string;
+    make: (f: { lines: string[]; b64: string; cert: string }) => string;
+    /** openssl x509 reads it (asserted against the installed openssl). */
+    openssl: boolean;
+    /** decodePEM(text, 'CERTIFICATE') in lax mode: 'ok' or the code. */
+    ours: 'ok' | PEMErrorCode;
+    /** Required when ours and openssl differ. */
+    why?: string;
+  }
+  const P = (lines: string[], label = 'CERTIFICATE') => pem(label, lines);
+  const rows: CraftedRow[] = [
+    { name: 'canonical', make: (f) => f.cert, openssl: true, ours: 'ok' },
+    { name: 'CRLF line ends', make: (f) => f.cert.replace(/\n/g, '\r\n'), openssl: true, ours: 'ok' },
+    {
+      name: 'CR-only line ends',
+      make: (f) => f.cert.replace(/\n/g, '\r'),
+      openssl: false,
+      ours: 'ok',
+      why: 'RFC 7468 eol is CRLF / CR / LF; OpenSSL only splits lines at LF',
+    },
+    {
+      name: 'CR inside a line',
+      make: (f) => f.cert.replace(f.lines[1]!, `${f.lines[1]!.slice(0, 9)}\r${f.lines[1]!.slice(9)}`),
+      openssl: true,
+      ours: 'ok',
+    },
+    { name: 'missing final newline', make: (f) => f.cert.trimEnd(), openssl: true, ours: 'ok' },
+    {
+      name: 'spaces after the BEGIN line',
+      make: (f) => f.cert.replace('CERTIFICATE-----\n', 'CERTIFICATE-----  \n'),
+      openssl: true,
+      ours: 'ok',
+    },
+    {
+      name: 'NUL at the end of a line',
+      make: (f) => f.cert.replace(`${f.lines[1]}\n`, `${f.lines[1]}\u0000\n`),
+      openssl: true,
+      ours: 'ok',
+    },
+    {
+      name: 'text before and after the block',
+      make: (f) => `hello\n${f.cert}bye\n`,
+      openssl: true,
+      ours: 'ok',
+    },
+    { name: 'empty line right after BEGIN', make: (f) => P(['', ...f.lines]), openssl: true, ours: 'ok' },
+    {
+      name: 'byte-order mark, then an empty line',
+      make: (f) => `\uFEFF\n${f.cert}`,
+      openssl: true,
+      ours: 'ok',
+    },
+    { name: 'two certificates (the first is read)', make: (f) => f.cert + f.cert, openssl: true, ours: 'ok' },
+    {
+      name: 'a header under 11 characters',
+      make: (f) => P(['a:b', '', ...f.lines]),
+      openssl: true,
+      ours: 'ok',
+    },
+    {
+      name: 'empty line after BEGIN, then 76-column lines',
+      make: (f) => P(['', ...wrap(f.b64, 76)]),
+      openssl: false,
+      ours: 'ok',
+      why: 'after any empty line OpenSSL applies the 64-column rule of encrypted bodies; RFC 7468 lax has no line-length rule (lax mode applies it only to blocks with headers)',
+    },
+    {
+      name: 'empty line before END',
+      make: (f) => P([...f.lines, '']),
+      openssl: false,
+      ours: 'ok',
+      why: 'RFC 7468 laxtextualmsg allows whitespace (empty lines too) before the END line',
+    },
+    {
+      name: 'whitespace before the BEGIN line',
+      make: (f) => ` ${f.cert}`,
+      openssl: false,
+      ours: 'ok',
+      why: 'RFC 7468 laxtextualmsg allows whitespace before the BEGIN line',
+    },
+    {
+      name: 'whitespace before the END line',
+      make: (f) => f.cert.replace('-----END', '  -----END'),
+      openssl: false,
+      ours: 'ok',
+      why: 'RFC 7468 laxbase64text ends in whitespace, so whitespace may precede the END line',
+    },
+    {
+      name: 'VT and FF inside a line',
+      make: (f) => f.cert.replace(f.lines[1]!, `${f.lines[1]!.slice(0, 9)}\v\f${f.lines[1]!.slice(9)}`),
+      openssl: false,
+      ours: 'ok',
+      why: 'RFC 7468 W includes VT (%x0B) and FF (%x0C)',
+    },
+    {
+      name: 'empty body',
+      make: () => P([]),
+      openssl: false,
+      ours: 'ok',
+      why: 'laxbase64text may be empty; the block decodes to zero bytes and the certificate parser rejects it',
+    },
+    {
+      name: 'a Comment header on a certificate',
+      make: (f) => P(['Comment: issued by hand', '', ...f.lines]),
+      openssl: false,
+      ours: 'ok',
+      why: 'RFC 1421 headers are returned to the caller; OpenSSL rejects any header on a certificate but Proc-Type',
+    },
+    {
+      name: "text after a '-' inside the base64",
+      make: (f) => P([...f.lines.slice(0, -1), `${f.lines.at(-1)}-junk`]),
+      openssl: true,
+      ours: 'ERR_PEM_BASE64',
+      why: "OpenSSL's decoder stops at the first '-' and silently drops the rest; this layer refuses to drop data",
+    },
+    {
+      name: 'non-zero padding bits',
+      make: (f) => {
+        const i = f.b64.indexOf('=') - 1;
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+        const bad = f.b64.slice(0, i) + alphabet[alphabet.indexOf(f.b64[i]!) | 1] + f.b64.slice(i + 1);
+        return P(wrap(bad, 64));
+      },
+      openssl: true,
+      ours: 'ERR_PEM_BASE64',
+      why: 'strict base64: a non-canonical encoding means the text was altered (each DER has exactly one base64)',
+    },
+    {
+      name: 'an END line before the BEGIN line',
+      make: (f) => `-----END CERTIFICATE-----\n${f.cert}`,
+      openssl: true,
+      ours: 'ERR_PEM_BOUNDARY',
+      why: 'an END line without BEGIN means a damaged block; skipping it silently could drop a certificate of a chain',
+    },
+    {
+      name: 'a damaged BEGIN line on the first of two certificates',
+      make: (f) => f.cert.replace('-----BEGIN CERTIFICATE-----', '-----BEGIN CERTIFICATE----') + f.cert,
+      openssl: true,
+      ours: 'ERR_PEM_BOUNDARY',
+      why: 'OpenSSL skips the damaged block and reads the next one; this layer reports the damage',
+    },
+    {
+      name: 'lower-case label',
+      make: (f) => P(f.lines, 'certificate'),
+      openssl: false,
+      ours: 'ERR_PEM_UNEXPECTED_LABEL',
+    },
+    {
+      name: 'END of another label',
+      make: (f) => f.cert.replace('END CERTIFICATE', 'END X509 CRL'),
+      openssl: false,
+      ours: 'ERR_PEM_LABEL_MISMATCH',
+    },
+    {
+      name: 'no END line',
+      make: (f) => f.cert.replace(/-----END.*\n/, ''),
+      openssl: false,
+      ours: 'ERR_PEM_TRUNCATED',
+    },
+    {
+      name: 'a header line without an empty line',
+      make: (f) => P(['Comment: x', ...f.lines]),
+      openssl: false,
+      ours: 'ERR_PEM_HEADERS',
+    },
+    {
+      name: 'a header line in the middle',
+      make: (f) => P([f.lines[0]!, 'Comment: x', ...f.lines.slice(1)]),
+      openssl: false,
+      ours: 'ERR_PEM_BASE64',
+    },
+    {
+      name: "a '*' in the base64",
+      make: (f) => f.cert.replace(f.lines[1]!, `*${f.lines[1]!.slice(1)}`),
+      openssl: false,
+      ours: 'ERR_PEM_BASE64',
+    },
+    {
+      name: 'a character lost',
+      make: (f) => f.cert.replace(f.lines[1]!, f.lines[1]!.slice(1)),
+      openssl: false,
+      ours: 'ERR_PEM_BASE64',
+    },
+    {
+      name: 'a whole line lost',
+      make: (f) => f.cert.replace(`${f.lines[1]}\n`, ''),
+      openssl: false,
+      ours: 'ok',
+      why: 'a 64-column line is 48 whole bytes, so the rest is still valid base64; only the DER parser (certificate layer) can notice',
+    },
+  ];
+
+  it('every row: openssl gives the recorded verdict, ours is as listed, differences are explained', () => {
+    // an EC certificate whose base64 ends in padding
+    let f: { lines: string[]; b64: string; cert: string } | undefined;
+    for (let i = 0; i < 20 && f === undefined; i++) {
+      mustOpenssl([
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-subj',
+        `/CN=crafted${i}`,
+        '-days',
+        '1',
+        '-keyout',
+        'cr-k',
+        '-out',
+        'cr-c',
+      ]);
+      const cert = readFileSync(join(work, 'cr-c'), 'utf8');
+      const lines = cert.trimEnd().split('\n').slice(1, -1);
+      if (lines.join('').endsWith('=')) f = { lines, b64: lines.join(''), cert };
+    }
+    assert.ok(f, 'no padded certificate in 20 tries');
+    const der = new Uint8Array(mustOpenssl(['x509', '-in', 'cr-c', '-outform', 'DER']));
+    let agree = 0;
+    let differ = 0;
+    for (const row of rows) {
+      const text = row.make(f);
+      writeFileSync(join(work, 'cr-t'), text);
+      const theirs = openssl(['x509', '-in', 'cr-t', '-outform', 'DER']);
+      assert.equal(theirs.ok, row.openssl, `${row.name}: openssl verdict`);
+      if (theirs.ok) assert.deepEqual(new Uint8Array(theirs.stdout), der);
+      const ours = codeOf(() => decodePEM(text, 'CERTIFICATE'));
+      assert.equal(ours, row.ours, row.name);
+      if (ours === 'ok' && theirs.ok) assert.deepEqual(decodePEM(text, 'CERTIFICATE').bytes, der, row.name);
+      if ((ours === 'ok') === row.openssl) {
+        assert.equal(row.why, undefined, `${row.name}: agrees, so no explanation is expected`);
+        agree++;
+      } else {
+        assert.ok(row.why, `${row.name}: differs from openssl without an explanation`);
+        differ++;
+      }
+    }
+    console.log(`pem crafted vs openssl x509: ${agree} agree, ${differ} differ (each explained)`);
+  });
 });
