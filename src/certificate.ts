@@ -403,7 +403,10 @@ class CertificateView implements Certificate {
   get problems(): readonly string[] {
     return this.#memo('problems', () => {
       const out = [...this.#structural];
-      for (const e of this.extensions) if (e.error !== undefined) out.push(`extension ${e.name}: ${e.error}`);
+      for (const e of this.extensions) {
+        if (e.error !== undefined) out.push(`extension ${e.name}: ${e.error}`);
+        else if (e.critical && !e.known) out.push(`critical extension ${e.oid} is not understood by mailtls`);
+      }
       if (this.publicKeyInfo.type !== 'other' && this.publicKey === undefined) {
         try {
           new PublicKey(this.spki);

@@ -26,6 +26,7 @@ import {
   valueBytes,
 } from './internal/der.js';
 import { ExtensionOID, OtherNameOID, oidInfo, oidLongName, oidShortName } from './internal/oids.js';
+import { formatIPAddress } from './ip-address.js';
 import { type DistinguishedName, formatNameOneLine, readName } from './name.js';
 
 // ---- general names ----
@@ -69,35 +70,9 @@ function ia5(node: DerNode, what: string): string {
   return s;
 }
 
-/**
- * Formats IPv4 (4 bytes) and IPv6 (16 bytes) addresses: dotted quad, or RFC 5952 (lower case, zero runs
- * compressed with `::`, IPv4-mapped addresses as `::ffff:192.0.2.1`). Other lengths give `#hex`.
- */
+/** IPv4/IPv6 text of 4 or 16 bytes (RFC 5952 for IPv6); `#hex` for other lengths. */
 function formatIP(b: Uint8Array): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  if (b.length !== 16) return `#${toHex(b)}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
-    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return b.length === 4 || b.length === 16 ? formatIPAddress(b) : `#${toHex(b)}`;
 }
 
 /** Reads one GeneralName node. `constraint` selects the address/mask form of iPAddress. */

@@ -5,11 +5,12 @@
  * error codes.
  */
 import type { CryptoOptions } from '../keys.js';
-import { toArrayBuffer } from './bytes.js';
+import { fromHex, toArrayBuffer } from './bytes.js';
 import {
   type DerNode,
   DerReader,
   decodeBitString,
+  decodeInteger,
   decodeOID,
   decodeSmallInt,
   encodeBitString,
@@ -21,7 +22,6 @@ import {
   Tag,
 } from './der.js';
 import { HASH_NAMES, HashOID, oidLongName, SIGNATURE_ALGORITHMS } from './oids.js';
-import { ecdsaDERToRaw } from './sign.js';
 import { spkiInfo, spkiParams } from './spki-info.js';
 
 /** A signature AlgorithmIdentifier, decoded. */
@@ -123,6 +123,31 @@ const SUPPORTED_HASHES = new Set(['SHA-256', 'SHA-384', 'SHA-512']);
 
 function fail(reason: Exclude<SignatureCheck, { valid: true }>['reason'], message: string): SignatureCheck {
   return { valid: false, reason, message };
+}
+
+/**
+ * Converts a DER Ecdsa-Sig-Value (RFC 3279) to the raw r||s WebCrypto verifies, `size` bytes each; undefined
+ * when malformed (non-minimal or negative integers, trailing data) or when r or s does not fit.
+ */
+export function ecdsaDERToRaw(der: Uint8Array, size: number): Uint8Array | undefined {
+  try {
+    const root = parseDer(der);
+    if (root.tag !== Tag.SEQUENCE) return undefined;
+    const r = DerReader.of(root);
+    const out = new Uint8Array(size * 2);
+    for (let i = 0; i < 2; i++) {
+      const n = decodeInteger(r.expect(Tag.INTEGER, i === 0 ? 'r' : 's'));
+      if (n <= 0n) return undefined;
+      const hex = n.toString(16);
+      const bytes = fromHex(hex.length % 2 ? `0${hex}` : hex);
+      if (bytes.length > size) return undefined;
+      out.set(bytes, i * size + size - bytes.length);
+    }
+    r.done('Ecdsa-Sig-Value');
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /** An id-RSASSA-PSS SPKI re-labelled as rsaEncryption (WebCrypto imports only the latter). */

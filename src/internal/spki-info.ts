@@ -4,7 +4,7 @@
  * numbers) is {@link PublicKey}'s job; this reader only needs to tell an administrator what the key is, also
  * for algorithms mailtls does not support (DSA, X25519, brainpool curves...).
  */
-import { DerReader, decodeBitString, decodeOID, parseDer, rawOf, Tag, valueBytes } from './der.js';
+import { DerReader, decodeBitString, decodeOID, parseDer, rawOf, readNode, Tag, valueBytes } from './der.js';
 import { oidLongName } from './oids.js';
 
 /** What a certificate's or CSR's public key is. */
@@ -90,6 +90,13 @@ export function spkiInfo(spki: Uint8Array): PublicKeyInfo {
     }
     case '1.3.101.112':
       return { type: 'ed25519', oid, algorithm, bits: 256 };
+    case '1.2.840.10040.4.1':
+      // DSA: the size is that of the prime p in the Dss-Parms.
+      if (params?.tag === Tag.SEQUENCE) {
+        const p = readNode(params.bytes, params.valueStart, params.end);
+        if (p.tag === Tag.INTEGER) return { type: 'other', oid, algorithm, bits: bitLength(valueBytes(p)) };
+      }
+      return { type: 'other', oid, algorithm };
     default:
       return { type: 'other', oid, algorithm };
   }
