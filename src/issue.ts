@@ -468,6 +468,7 @@ export async function issueCertificate(
     issuer.keyIdentifier,
     options.clientAuth === true,
     extra,
+    request.subject.rdns.length === 0,
   );
   const built = await buildCertificate(
     request.subject.der,
@@ -624,6 +625,7 @@ function leafExtensions(
   aki: Uint8Array,
   clientAuth: boolean,
   extra: readonly Uint8Array[],
+  emptySubject = false,
 ): Uint8Array[] {
   const usage: number[] = [KU.digitalSignature];
   if (keyType === 'rsa') usage.push(KU.keyEncipherment);
@@ -634,7 +636,8 @@ function leafExtensions(
     extension(OID.keyUsage, true, encodeKeyUsage(usage)),
     extension(OID.extendedKeyUsage, false, encodeSequence(...eku)),
     ...keyIdentifierExtensions(ski, aki),
-    extension(OID.subjectAltName, false, encodeSubjectAltName(san)),
+    // RFC 5280 §4.2.1.6: with an empty subject the SAN extension must be critical.
+    extension(OID.subjectAltName, emptySubject, encodeSubjectAltName(san)),
     ...extra,
   ];
 }

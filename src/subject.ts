@@ -77,8 +77,16 @@ export interface SubjectAltNames {
 }
 
 /**
- * The officially assigned ISO 3166-1 alpha-2 country codes (249 codes). Reserved codes such as `UK` and
- * `EU` and user-assigned ones such as `XK` are not in the list.
+ * The officially assigned ISO 3166-1 alpha-2 country codes (249 codes), the values the Country Name field
+ * accepts. Reserved codes such as `UK` (the United Kingdom is `GB`) and `EU`, and user-assigned ones such
+ * as `XK`, are not in the list.
+ *
+ * @example
+ * ```ts
+ * import { COUNTRY_CODES } from 'mailtls';
+ * COUNTRY_CODES.has('GB'); // true
+ * COUNTRY_CODES.has('UK'); // false
+ * ```
  */
 export const COUNTRY_CODES: ReadonlySet<string> = new Set(
   (
@@ -223,11 +231,8 @@ function normalizeCountry(value: string): string {
 // RFC 5322 dot-atom local part (ASCII only: IA5String cannot carry anything else).
 const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 
-/**
- * Validates an e-mail address and returns it with its domain in canonical (lower-case A-label) form.
- * @internal
- */
-export function normalizeEmailAddress(value: string): string {
+/** Validates an e-mail address and returns it with its domain in canonical (lower-case A-label) form. */
+function normalizeEmailAddress(value: string): string {
   const at = value.lastIndexOf('@');
   const fail = (why: string): never => {
     throw subjectError('ERR_CSR_EMAIL', `Email Address ${quote(value)}: ${why}`, { field: 'emailAddress' });

@@ -10,6 +10,7 @@ import { type CreateCSROptions, type CSRResult, createCSR } from '../src/csr.js'
 import { CSRError } from '../src/errors.js';
 import { generateKeyPair, type PrivateKey } from '../src/keys.js';
 import { parsePrivateKey } from '../src/private-key.js';
+import { encodePublicKeyPEM } from '../src/public-key.js';
 import { formatSubject, type SubjectFields } from '../src/subject.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailtls-csr-'));
@@ -135,6 +136,7 @@ describe('csr: createCSR for every key type, checked by openssl', () => {
         const fromReq = openssl(['req', '-in', reqFile, '-noout', '-pubkey']);
         const fromKey = openssl(['pkey', '-in', keyFile, '-pubout']);
         assert.equal(fromReq, fromKey);
+        assert.equal(fromReq, encodePublicKeyPEM(result.key.publicKey));
       });
 
       it('returns DER matching the PEM, the names and no warnings', () => {

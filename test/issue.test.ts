@@ -362,6 +362,21 @@ describe('issue: requests made by other tools', () => {
       assert.equal(r.status, 0, r.stderr);
     });
 
+  it('an openssl CSR with an empty subject gets a critical SAN (RFC 5280 §4.2.1.6)', async () => {
+    const { pem } = opensslCSR(['-algorithm', 'ED25519'], '/', [
+      '-addext',
+      'subjectAltName=DNS:mail.example.net',
+    ]);
+    const leaf = await issueCertificate(pem, ca.issuer, validity);
+    const text = x509Text(leaf.certPEM);
+    assert.equal(extension(text, 'Subject Alternative Name'), 'critical DNS:mail.example.net');
+    assert.match(text, /Subject: \n/);
+    assert.equal(
+      verifyChain(ca.root.certPEM, [], leaf.certPEM, ['-verify_hostname', 'mail.example.net']).status,
+      0,
+    );
+  });
+
   it('rejects an openssl CSR signed with SHA-1', async () => {
     const { pem } = opensslCSR(
       ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'],
