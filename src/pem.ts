@@ -1,21 +1,28 @@
 /**
  * PEM armour (RFC 7468, with the RFC 1421 headers of legacy encrypted keys): parse every block of a text,
- * pick blocks by label, and encode DER as PEM.
+ * pick blocks by label, and encode DER as PEM. The model is Go's `encoding/pem`, with line-numbered
+ * diagnostics.
  *
  * Two parsing modes:
- * - **lax** (default) accepts RFC 7468's `laxtextualmsg` and what OpenSSL's PEM reader tolerates: explanatory
- *   text around blocks, CRLF/CR/LF and mixed line ends, leading and trailing whitespace, blank lines and
- *   any line length in the base64 body, a UTF-8 byte-order mark, a missing final newline, and RFC 1421 headers
- *   (`Proc-Type`, `DEK-Info`) followed by an empty line. Like OpenSSL, a block with headers must keep its
- *   base64 in lines of at most 64 characters, only the last one shorter.
+ * - **lax** (default) accepts RFC 7468's `laxtextualmsg` plus what OpenSSL's PEM reader tolerates: explanatory
+ *   text around blocks, CRLF/CR/LF and mixed line ends, leading and trailing whitespace, empty lines and any
+ *   line length in the base64, whitespace inside lines, a UTF-8 byte-order mark, trailing control characters,
+ *   a missing final newline, and RFC 1421 headers (`Proc-Type`, `DEK-Info`, ...) followed by an empty line.
+ *   Blocks with headers follow OpenSSL's rules for them: `Proc-Type` first, an ENCRYPTED one followed by
+ *   `DEK-Info: <cipher>,<hex IV>`, base64 in lines of at most 64 characters of which only the last is shorter.
  * - **strict** accepts only RFC 7468's `stricttextualmsg` per block (explanatory text between blocks is still
- *   allowed): exact boundary lines, a label of the RFC grammar, no headers, no whitespace, 64-column lines
- *   with a shorter final line, an end-of-line after the END line.
+ *   allowed, as RFC 7468 section 2 requires): exact boundary lines, a label of the RFC grammar, no headers, no
+ *   whitespace, 64-column lines with a shorter final line, a line break after the END line.
  *
- * Both modes reject, with a {@link PEMError} that names the line: mismatched BEGIN/END labels, malformed END
- * lines, END lines without a BEGIN, BEGIN lines without an END, characters outside base64, misplaced or
- * surplus `=` padding, a wrong number of base64 characters, non-zero padding bits. Messages never contain the
- * base64 text (it may be a private key). Parsing is linear in the input size.
+ * Both modes reject, with a `PEMError` whose message names the line: mismatched BEGIN/END labels,
+ * malformed END lines, END lines without a BEGIN, BEGIN lines without an END, characters outside base64,
+ * misplaced or surplus `=` padding, a wrong number of base64 characters, non-zero padding bits. Messages and
+ * details never contain the base64 text (it may be a private key). Parsing is linear in the input size.
+ *
+ * Where lax mode is stricter than OpenSSL 3.0 (which mail servers use), on purpose: OpenSSL stops decoding at
+ * a `-` inside the base64 and drops the rest, accepts non-zero padding bits, and skips a block whose BEGIN line
+ * is damaged (or a stray END line) to read the next one; here each of those is an error, so that a damaged
+ * file never silently loses data or a certificate of a chain.
  *
  * @module pem
  */
@@ -24,7 +31,15 @@ import type { PEMErrorCode } from './errors.js';
 import { PEMError } from './errors.js';
 import { assertBytes, assertString, fromBase64 } from './internal/bytes.js';
 
-/** One PEM block of a text: its label, its decoded DER, its RFC 1421 headers and where it sits. */
+/**
+ * One PEM block of a text: its label, its decoded DER, its RFC 1421 headers and where it sits.
+ *
+ * @example
+ * ```ts
+ * const [block] = parsePEM(text);
+ * console.log(block.label, block.bytes.length, block.headers['Proc-Type'], text.slice(block.start, block.end));
+ * ```
+ */
 export interface PEMBlock {
   /** The label between `-----BEGIN ` and `-----`, e.g. `CERTIFICATE`, `PRIVATE KEY`, `RSA PRIVATE KEY`. */
   readonly label: string;
@@ -41,7 +56,14 @@ export interface PEMBlock {
   readonly end: number;
 }
 
-/** Options of {@link parsePEM}, {@link decodePEM} and {@link decodePEMAll}. */
+/**
+ * Options of {@link parsePEM}, {@link decodePEM} and {@link decodePEMAll}.
+ *
+ * @example
+ * ```ts
+ * parsePEM(text, { strict: true, maxBytes: 1024 * 1024, maxBlocks: 20 });
+ * ```
+ */
 export interface ParsePEMOptions {
   /**
    * `true`: accept only RFC 7468 strict blocks (`stricttextualmsg`). Default `false` (lax): accept what RFC
@@ -633,12 +655,13 @@ function checkStrict(text: string, block: RawBlock): void {
 }
 
 /**
- * Parses every PEM block of a text, with the explanatory text around them skipped.
+ * Parses every PEM block of a text, with the explanatory text around them skipped. Every block must be
+ * well-formed: one damaged block fails the whole text (see the module notes for the lax and strict grammars).
  *
  * @param text - The PEM text (e.g. a file read as UTF-8).
  * @param options - `strict` (RFC 7468 strict instead of lax), `maxBytes`, `maxBlocks`.
  * @returns Every block, in order of appearance.
- * @throws {@link PEMError} `ERR_PEM_NO_BLOCK` (no block; the message says when the input looks like DER),
+ * @throws PEMError `ERR_PEM_NO_BLOCK` (no block; the message says when the input looks like DER),
  *   `ERR_PEM_LABEL_MISMATCH` (END label differs from BEGIN label), `ERR_PEM_TRUNCATED` (BEGIN without END),
  *   `ERR_PEM_BOUNDARY` (malformed END line, END line without BEGIN), `ERR_PEM_BASE64` (bad base64, padding or
  *   line layout), `ERR_PEM_HEADERS` (malformed RFC 1421 headers), `ERR_PEM_STRICT` (strict mode only: input
@@ -747,7 +770,7 @@ function unexpectedLabel(blocks: readonly PEMBlock[], expected: readonly string[
  * @param text - The PEM text.
  * @param expected - The accepted label or labels, e.g. `'CERTIFICATE'` or `['PRIVATE KEY', 'RSA PRIVATE KEY']`.
  * @param options - As for {@link parsePEM}.
- * @throws {@link PEMError} `ERR_PEM_UNEXPECTED_LABEL` (blocks exist but none has an expected label; the message
+ * @throws PEMError `ERR_PEM_UNEXPECTED_LABEL` (blocks exist but none has an expected label; the message
  *   names what was found, e.g. "found a PRIVATE KEY where a CERTIFICATE was expected: inputs may have been
  *   switched"), and every code of {@link parsePEM}.
  * @throws TypeError when `expected` is neither a string nor a non-empty array of strings.
@@ -777,7 +800,7 @@ export function decodePEM(
  * @param expected - The accepted label or labels.
  * @param options - As for {@link parsePEM}.
  * @returns The matching blocks in order (at least one).
- * @throws {@link PEMError} `ERR_PEM_UNEXPECTED_LABEL` (blocks exist but none has an expected label), and every
+ * @throws PEMError `ERR_PEM_UNEXPECTED_LABEL` (blocks exist but none has an expected label), and every
  *   code of {@link parsePEM}.
  * @throws TypeError when `expected` is neither a string nor a non-empty array of strings.
  * @example
@@ -839,7 +862,7 @@ function wrappedBase64(der: Uint8Array): string {
  * @throws TypeError when an argument has the wrong type; RangeError for a label outside the RFC 7468 grammar,
  *   empty `der`, or a header name/value that cannot be written (names: printable ASCII without spaces or ':';
  *   values: printable ASCII without leading or trailing spaces; valid Proc-Type/DEK-Info syntax). No
- *   {@link PEMError}: encoding cannot fail on valid arguments.
+ *   `PEMError`: encoding cannot fail on valid arguments.
  * @example
  * ```ts
  * import { encodePEM } from 'mailtls';
