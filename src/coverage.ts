@@ -6,7 +6,7 @@
  * MX records point at), sometimes `pop.`, `mta-sts.` (the HTTPS host of the MTA-STS policy, RFC 8461 §3.3)
  * and `autoconfig.`/`autodiscover.` (client set-up). {@link suggestMailHostnames} proposes those names;
  * {@link coverage} tells which of them a certificate covers, under the same rules as
- * {@link matchHostname}, and which certificate names cover none of them.
+ * `matchHostname`, and which certificate names cover none of them.
  *
  * @module coverage
  */

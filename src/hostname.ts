@@ -67,7 +67,12 @@ export interface CertificateNames {
   /** The subject Common Name (the most specific one), if the caller has it flat. */
   readonly commonName?: string | undefined;
   /** The subject, when the Common Name is nested as in the certificate view. */
-  readonly subject?: { readonly commonName?: string | undefined } | undefined;
+  readonly subject?:
+    | {
+        /** The subject Common Name. */
+        readonly commonName?: string | undefined;
+      }
+    | undefined;
 }
 
 /** Why a name is not a valid host name, or why a certificate name was ignored. */
@@ -159,7 +164,7 @@ export interface HostnameCheck {
  * @returns the canonical name, e.g. `mail.example.com` or `xn--bcher-kva.example`.
  * @throws HostnameError `ERR_HOSTNAME_INVALID` with `details.reason` (a {@link HostnameProblem}) when the
  *   name is not a valid DNS host name; IP addresses are refused with reason `ip-address` (use
- *   {@link canonicalizeIPAddress} for those). TypeError when `name` is not a string.
+ *   `canonicalizeIPAddress` for those). TypeError when `name` is not a string.
  *
  * @example
  * ```ts
