@@ -385,7 +385,8 @@ export async function privateKeyFromInfo(
     );
   }
   let spki = info.spki;
-  if (spki === undefined) {
+  if (spki !== undefined) await checkPairwise(subtle, cryptoKey, info, spki);
+  else {
     const jwk = await subtle.exportKey('jwk', cryptoKey);
     const x = fromBase64Url(jwk.x);
     if (info.type === 'ec') {
@@ -404,6 +405,46 @@ export async function privateKeyFromInfo(
     }
   }
   return new PrivateKey(TOKEN, info, new PublicKey(spki));
+}
+
+/**
+ * Pairwise consistency test: a signature made with the private half must verify with the public half that
+ * the file carries. Catches damaged or tampered key files whose embedded public key (or RSA modulus) does
+ * not belong to the private key, which would otherwise make keyMatchesCertificate trust the wrong key.
+ */
+async function checkPairwise(
+  subtle: SubtleCrypto,
+  privateKey: CryptoKey,
+  info: PrivateKeyInfo,
+  spki: Uint8Array,
+): Promise<void> {
+  const alg =
+    info.type === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5' }
+      : info.type === 'ec'
+        ? {
+            name: 'ECDSA',
+            hash: info.curve === 'P-384' ? 'SHA-384' : info.curve === 'P-521' ? 'SHA-512' : 'SHA-256',
+          }
+        : { name: 'Ed25519' };
+  const message = new TextEncoder().encode('mailtls pairwise consistency test');
+  let ok = false;
+  let cause: unknown;
+  try {
+    const publicKey = await subtle.importKey('spki', toArrayBuffer(spki), importAlgorithm(info), false, [
+      'verify',
+    ]);
+    const signature = await subtle.sign(alg, privateKey, message);
+    ok = await subtle.verify(alg, publicKey, signature, message);
+  } catch (e) {
+    cause = e;
+  }
+  if (!ok)
+    throw new KeyError(
+      'ERR_KEY_INVALID',
+      `The ${label(info.type, info.bits, info.curve)} private key is not valid: its private and public halves do not belong together (the file is damaged).`,
+      { ...(cause === undefined ? {} : { cause }), details: { structure: 'key pair consistency' } },
+    );
 }
 
 /**

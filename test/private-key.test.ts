@@ -631,6 +631,27 @@ describe('garbage is ERR_KEY_INVALID (or a PEM error) saying what broke', () => 
       want: /unknown version 2/,
     },
     {
+      name: 'RSA key whose modulus does not fit its private exponent',
+      input: () => {
+        const d = new Uint8Array(dir.read('rsa-pkcs1.der'));
+        d[112]! ^= 0x10; // inside n (which starts at byte 12), away from its first and last byte
+        return encodePEM('RSA PRIVATE KEY', d);
+      },
+      wantCode: 'ERR_KEY_INVALID',
+      want: /private and public halves do not belong together/,
+    },
+    {
+      name: "EC key carrying another key's public point",
+      input: () => {
+        const a = new Uint8Array(dir.read('ec-sec1.der'));
+        const other = dir.openssl(['ec', '-in', 'ecparam.key', '-outform', 'DER']);
+        a.set(other.subarray(other.length - 65), a.length - 65);
+        return encodePEM('EC PRIVATE KEY', a);
+      },
+      wantCode: 'ERR_KEY_INVALID',
+      want: /EC P-256 private key is not valid/,
+    },
+    {
       name: 'PKCS#1 bytes labelled EC PRIVATE KEY',
       input: () => encodePEM('EC PRIVATE KEY', new Uint8Array(dir.read('rsa-pkcs1.der'))),
       wantCode: 'ERR_KEY_INVALID',
