@@ -165,15 +165,15 @@ describe('parseCertificate agrees with the openssl CLI', () => {
       const ku = ext.get('X509v3 Key Usage');
       assert.deepEqual(
         cert.keyUsage,
-        ku?.lines[0]!.split(', ').map((n) => KEY_USAGE_NAMES[n]),
+        ku?.lines[0]?.split(', ').map((n) => KEY_USAGE_NAMES[n]),
       );
       const eku = ext.get('X509v3 Extended Key Usage');
       assert.deepEqual(
         cert.extendedKeyUsage,
-        eku?.lines[0]!.split(', ').map((n) => EKU_NAMES[n] ?? n),
+        eku?.lines[0]?.split(', ').map((n) => EKU_NAMES[n] ?? n),
       );
       const ski = ext.get('X509v3 Subject Key Identifier');
-      assert.equal(cert.subjectKeyIdentifier, ski?.lines[0]!.replace(/:/g, '').toLowerCase());
+      assert.equal(cert.subjectKeyIdentifier, ski?.lines[0]?.replace(/:/g, '').toLowerCase());
       const aki = ext.get('X509v3 Authority Key Identifier');
       if (aki === undefined) assert.equal(cert.authorityKeyIdentifier, undefined);
       else {
@@ -351,24 +351,34 @@ describe('parseCertificate over tls.rootCertificates agrees with node:crypto and
     }
   });
 
-  it(`all ${rootCertificates.length} roots: subject and issuer RFC 4514 strings equal openssl -nameopt RFC2253`, () => {
-    const subjects: string[] = [];
-    const issuers: string[] = [];
-    for (const pem of rootCertificates) {
+  it(`all ${rootCertificates.length} roots: subject and issuer RFC 4514 strings equal Node's reversed multi-line names`, () => {
+    // Node prints names one attribute per line in DER order with RFC 2253 escaping (no dn_rev, UTF-8 kept).
+    const nodeRFC4514 = (multiline: string) => multiline.split('\n').reverse().join(',');
+    for (const { mine, node } of certs) {
+      if (mine.subject.rdns.some((r) => r.length > 1)) continue; // Node writes multi-valued RDNs with ' + '
+      assert.equal(mine.subject.toString(), nodeRFC4514(node.subject));
+      assert.equal(mine.issuer.toString(), nodeRFC4514(node.issuer));
+    }
+  });
+
+  // One openssl process per certificate is slow on a loaded machine: check every root whose names need
+  // escaping or hold non-ASCII text, plus every 8th root.
+  const special = (s: string) => /[\\+#"<>;]|[^\x20-\x7e]/.test(s);
+  const sample = certs.filter(
+    ({ mine }, i) => i % 8 === 0 || special(mine.subject.toString()) || special(mine.issuer.toString()),
+  );
+  it(`${sample.length} roots (every 8th, and all with escapes or non-ASCII): RFC 4514 equals openssl -nameopt RFC2253`, () => {
+    for (const { pem, mine } of sample) {
       const out = f.dir
         .openssl(['x509', '-noout', '-subject', '-issuer', '-nameopt', 'RFC2253'], pem)
         .toString('utf8');
-      subjects.push(unescapeOpenSSLBytes(/^subject=(.*)$/m.exec(out)![1]!));
-      issuers.push(unescapeOpenSSLBytes(/^issuer=(.*)$/m.exec(out)![1]!));
+      assert.equal(mine.subject.toString(), unescapeOpenSSLBytes(/^subject=(.*)$/m.exec(out)![1]!));
+      assert.equal(mine.issuer.toString(), unescapeOpenSSLBytes(/^issuer=(.*)$/m.exec(out)![1]!));
     }
-    assert.equal(subjects.length, certs.length);
-    let same = 0;
-    certs.forEach(({ mine }, i) => {
-      assert.equal(mine.subject.toString(), subjects[i], `subject of root #${i}`);
-      assert.equal(mine.issuer.toString(), issuers[i], `issuer of root #${i}`);
-      same++;
-    });
-    assert.equal(same, rootCertificates.length);
+    assert.ok(
+      sample.some(({ mine }) => /[^\x20-\x7e]/.test(mine.subject.toString())),
+      'no non-ASCII name sampled',
+    );
   });
 });
 
