@@ -37,6 +37,7 @@ import { PBE_NAMES, PBEOID } from './internal/key-oids.js';
 import { MAX_PKCS12_KDF_ITERATIONS, pkcs12KDF, pkcs12PasswordBytes } from './internal/pkcs12-kdf.js';
 import { type CryptoOptions, subtleOf } from './keys.js';
 
+/** Largest PKCS#12 KDF iteration count accepted when reading (the KDF is synchronous JS). */
 export { MAX_PKCS12_KDF_ITERATIONS };
 
 /**
@@ -44,12 +45,14 @@ export { MAX_PKCS12_KDF_ITERATIONS };
  * recommendation for PBKDF2-HMAC-SHA256. Decrypting costs about 0.3 s in `openssl pkey` and about 0.2 s in
  * Node (off the event loop), a one-off price for a key file that is only decrypted when it is installed;
  * it multiplies the cost of guessing a pass phrase by 300 over OpenSSL's default of 2048.
+ * @example `await encodePrivateKeyPEM(key, { passphrase, iterations: DEFAULT_PBKDF2_ITERATIONS * 2 })`
  */
 export const DEFAULT_PBKDF2_ITERATIONS = 600_000;
 
 /**
  * Largest PBKDF2 iteration count accepted when reading (about 3.5 s of HMAC-SHA256, off the event loop).
  * Higher counts are `ERR_KEY_UNSUPPORTED`: they only appear in hostile or damaged files.
+ * @example `if (iterations > MAX_PBKDF2_ITERATIONS) throw new RangeError('too many')`
  */
 export const MAX_PBKDF2_ITERATIONS = 10_000_000;
 
@@ -94,7 +97,10 @@ export function isLegacyEncrypted(headers: Readonly<Record<string, string>>): bo
 
 // ---- PBE algorithm identifiers ----
 
-/** A password-based encryption scheme read from an AlgorithmIdentifier. */
+/**
+ * A password-based encryption scheme read from an AlgorithmIdentifier by {@link parsePBEAlgorithm}.
+ * @example `if (scheme.kind === 'pbes2') console.log(scheme.hash, scheme.cipher, scheme.iterations)`
+ */
 export type PBEScheme =
   | {
       readonly kind: 'pbes2';
@@ -162,7 +168,10 @@ function readSalt(node: DerNode, what: string): Uint8Array {
 
 /**
  * Reads a PBE AlgorithmIdentifier (PBES2 or PKCS#12 3DES) as used in EncryptedPrivateKeyInfo and PKCS#12.
- * @throws KeyError ERR_KEY_INVALID, ERR_KEY_UNSUPPORTED (with the OpenSSL command to re-encrypt)
+ * @throws KeyError ERR_KEY_INVALID, ERR_KEY_UNSUPPORTED (RC2, RC4, single DES, scrypt, iteration counts
+ * above {@link MAX_PBKDF2_ITERATIONS} / {@link MAX_PKCS12_KDF_ITERATIONS}; with the OpenSSL command to
+ * re-encrypt)
+ * @example `const scheme = parsePBEAlgorithm(algorithmIdentifierDer); // { kind: 'pbes2', hash: 'SHA-256', ... }`
  */
 export function parsePBEAlgorithm(
   algorithm: Uint8Array | DerNode,
@@ -299,6 +308,7 @@ function utf8ToString(b: Uint8Array): string {
  * padding is wrong (a wrong pass phrase); the caller checks the plaintext structure.
  * @internal Shared with the PKCS#12 module.
  * @throws KeyError ERR_KEY_INVALID (ciphertext length), ERR_KEY_UNSUPPORTED
+ * @example `const plain = await decryptPBE(parsePBEAlgorithm(alg), data, utf8(password)); if (!plain) wrong();`
  */
 export async function decryptPBE(
   scheme: PBEScheme,
@@ -339,6 +349,7 @@ export async function decryptPBE(
  * AlgorithmIdentifier and the ciphertext.
  * @internal Shared with the PKCS#12 module.
  * @throws RangeError for a bad iteration count
+ * @example `const { algorithm, ciphertext } = await encryptPBES2(der, utf8(password), { iterations: 2048 });`
  */
 export async function encryptPBES2(
   plaintext: Uint8Array,
@@ -465,7 +476,11 @@ const LEGACY_CIPHERS: Record<
   'DES-EDE3-CBC': { cipher: 'DES-EDE3-CBC', keyLength: 24, ivLength: 8 },
 };
 
-/** OpenSSL's EVP_BytesToKey with MD5 and one round: D_i = MD5(D_(i-1) || pass || salt). */
+/**
+ * OpenSSL's EVP_BytesToKey with MD5 and one round: D_i = MD5(D_(i-1) || pass || salt); the key of legacy
+ * `Proc-Type: 4,ENCRYPTED` PEM, with the first 8 IV bytes as salt.
+ * @example `const key = evpBytesToKey(utf8(pass), iv.subarray(0, 8), 32); // AES-256-CBC`
+ */
 export function evpBytesToKey(passphrase: Uint8Array, salt: Uint8Array, length: number): Uint8Array {
   const out = new Uint8Array(length);
   let prev: Uint8Array = new Uint8Array(0);

@@ -5,10 +5,15 @@
  */
 import { CertificateError, DERError, KeyError } from './errors.js';
 import { DerReader, parseDer, rawOf, Tag } from './internal/der.js';
-import { parsePEM } from './pem.js';
 import { PrivateKey, PublicKey } from './keys.js';
+import { parsePEM } from './pem.js';
 
-/** The DER SubjectPublicKeyInfo of a DER X.509 certificate (tbsCertificate field 7, or 6 for v1). */
+/**
+ * The DER SubjectPublicKeyInfo of a DER X.509 certificate (tbsCertificate field 7, or 6 for a v1 certificate
+ * without the version field). A view into `cert`, not a copy; nothing else of the certificate is checked.
+ * @throws CertificateError ERR_CERT_INVALID when the certificate structure up to the SPKI is malformed
+ * @example `const pub = parsePublicKeyDER(certificateSPKI(certDer));`
+ */
 export function certificateSPKI(cert: Uint8Array): Uint8Array {
   try {
     const root = parseDer(cert);

@@ -20,19 +20,22 @@ import {
 } from './internal/key-der.js';
 import { SignatureOID } from './internal/key-oids.js';
 
-/** The key algorithms mailtls handles. */
+/** The key algorithms mailtls handles. @example `const t: KeyType = key.type; // 'rsa' | 'ec' | 'ed25519'` */
 export type KeyType = 'rsa' | 'ec' | 'ed25519';
 
-/** The NIST curves mailtls handles for ECDSA keys. */
+/** The NIST curves mailtls handles for ECDSA keys. @example `if (key.curve === 'P-384') ...` */
 export type NamedCurve = 'P-256' | 'P-384' | 'P-521';
 
-/** Selects the WebCrypto implementation. */
+/**
+ * Selects the WebCrypto implementation.
+ * @example `await generateKeyPair({ type: 'ec', crypto: new (await import('@peculiar/webcrypto')).Crypto() })`
+ */
 export interface CryptoOptions {
   /** A WebCrypto `Crypto` object (e.g. from `@peculiar/webcrypto`); default `globalThis.crypto`. */
   crypto?: Crypto;
 }
 
-/** Options of {@link generateKeyPair}. */
+/** Options of {@link generateKeyPair}. @example `{ type: 'rsa', bits: 3072 }` */
 export interface GenerateKeyPairOptions extends CryptoOptions {
   /** Key algorithm; default `'rsa'`. */
   type?: KeyType;
@@ -42,7 +45,7 @@ export interface GenerateKeyPairOptions extends CryptoOptions {
   curve?: 'P-256' | 'P-384';
 }
 
-/** A SHA-256 fingerprint of a SubjectPublicKeyInfo. */
+/** A SHA-256 fingerprint of a SubjectPublicKeyInfo. @example `key.publicKey.fingerprint().sha256Hex` */
 export interface KeyFingerprint {
   /** Lower-case hex: the DANE TLSA `3 1 1` association data. */
   sha256Hex: string;
@@ -50,7 +53,7 @@ export interface KeyFingerprint {
   sha256Base64: string;
 }
 
-/** The X.509 signature algorithm a private key signs certificates and CSRs with. */
+/** The X.509 signature algorithm a private key signs certificates and CSRs with. @example `subtle.sign(key.signingAlgorithm(), cryptoKey, tbs)` */
 export interface SigningAlgorithm {
   /** WebCrypto algorithm name: `RSASSA-PKCS1-v1_5`, `ECDSA` or `Ed25519`. */
   name: string;
@@ -63,7 +66,7 @@ export interface SigningAlgorithm {
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const TOKEN = Symbol('mailtls.PrivateKey');
 
-/** The WebCrypto object to use, or a TypeError when none is available. */
+/** @internal The WebCrypto object to use, or a TypeError when none is available. */
 export function subtleOf(options: CryptoOptions | undefined): SubtleCrypto {
   const c = options?.crypto ?? globalThis.crypto;
   if (c === undefined || c === null || typeof c.subtle !== 'object')
@@ -159,7 +162,11 @@ export class PublicKey {
     return true;
   }
 
-  /** @internal Canonical material (see PublicKeyInfo). */
+  /**
+   * The raw public key (a fresh copy): for RSA the DER RSAPublicKey (PKCS#1), for EC the uncompressed point
+   * `0x04 || X || Y` (also when the SPKI held a compressed point), for Ed25519 the 32 key bytes.
+   * @example `const point = ecKey.publicKey.material; // 65 bytes for P-256`
+   */
   get material(): Uint8Array {
     return this.#info.material.slice();
   }
@@ -214,6 +221,7 @@ export class PublicKey {
     };
   }
 
+  /** What `util.inspect` / `console.log` show: the same as {@link PublicKey.toString}. */
   [INSPECT](): string {
     return this.toString();
   }
@@ -333,6 +341,7 @@ export class PrivateKey {
     };
   }
 
+  /** What `util.inspect` / `console.log` show: the same as {@link PrivateKey.toString}, never key bytes. */
   [INSPECT](): string {
     return this.toString();
   }

@@ -720,7 +720,10 @@ describe('encodePrivateKeyPEM output is read by openssl', () => {
           const out = `out-${src.file}-${format}-${encrypted}.pem`;
           dir.write(out, pem);
           assert.deepEqual(opensslPKCS8(out), opensslPKCS8(src.file), 'openssl reads back a different key');
-          if (!encrypted) assert.ok(opensslStatusOK(['pkey', '-in', out, '-passin', 'pass:', '-noout']));
+          assert.ok(
+            opensslStatusOK(['pkey', '-in', out, '-passin', `pass:${PW}`, '-noout', '-check']),
+            'openssl pkey -check',
+          );
           const back = await parsePrivateKey(pem, { passphrase: PW });
           assert.deepEqual(back.exportPKCS8(), key.exportPKCS8());
           if (format === 'sec1' && !encrypted) {
