@@ -477,7 +477,7 @@ export async function privateKeyFromPKCS8(
  * both (most servers can hold an RSA and an ECDSA certificate side by side).
  *
  * Generation is asynchronous and does not block the event loop with Node's WebCrypto (RSA primes are
- * searched in the libuv threadpool; a 4096-bit key takes about a second).
+ * searched in the libuv threadpool; a 4096-bit key takes one to a few seconds, RSA-2048 about 0.2 s).
  *
  * @throws TypeError / RangeError for unknown options; KeyError ERR_KEY_GENERATION when the provider fails
  * @example
