@@ -258,7 +258,12 @@ export function formatNameOneLine(name: DistinguishedName): string {
               if (ch === '"' || ch === '\\') s += `\\${ch}`;
               else if (c < 0x20 || c === 0x7f) s += `\\${hex2(c)}`;
               else {
-                if (RFC4514_SPECIAL.has(ch) || ((i === 0 || i === v.length - 1) && ch === ' ')) quote = true;
+                if (
+                  RFC4514_SPECIAL.has(ch) ||
+                  ((i === 0 || i === v.length - 1) && ch === ' ') ||
+                  (i === 0 && ch === '#')
+                )
+                  quote = true;
                 s += ch;
               }
             }
@@ -450,7 +455,7 @@ function parseRFC4514(text: string): ParsedAttr[][] {
         flushBytes();
         if (ch === ' ') pendingSpaces += ' ';
         else {
-          if (ch === '"' || ch === '<' || ch === '>' || ch === '=')
+          if (ch === '"' || ch === '<' || ch === '>')
             fail(`"${ch}" at position ${i} must be escaped as "\\${ch}"`, i);
           value += pendingSpaces + ch;
           pendingSpaces = '';
