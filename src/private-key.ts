@@ -58,7 +58,10 @@ export interface EncodePrivateKeyOptions extends CryptoOptions {
    * whose key derivation is a single MD5 round (OpenSSL's EVP_BytesToKey): prefer PKCS#8 for anything stored.
    */
   passphrase?: string | Uint8Array;
-  /** PBKDF2 iterations for encrypted PKCS#8; default {@link DEFAULT_PBKDF2_ITERATIONS}. */
+  /**
+   * PBKDF2 iterations for encrypted PKCS#8, 1 to 10,000,000; default 600,000 (`DEFAULT_PBKDF2_ITERATIONS`,
+   * OWASP's 2023 guidance for PBKDF2-HMAC-SHA256; `openssl pkey` decrypts it in about 0.3 s).
+   */
   iterations?: number;
 }
 
