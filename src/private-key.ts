@@ -19,7 +19,6 @@ import {
   pkcs1ToPKCS8,
   sec1ToPKCS8,
 } from './internal/key-der.js';
-import { encodePEM, parsePEM } from './pem.js';
 import {
   decryptLegacyPEM,
   decryptPKCS8,
@@ -29,6 +28,7 @@ import {
   passphraseBytes,
 } from './key-encryption.js';
 import { type CryptoOptions, PRIVATE_KEY_TOKEN, PrivateKey, privateKeyFromInfo } from './keys.js';
+import { encodePEM, parsePEM } from './pem.js';
 
 /** DER formats of {@link parsePrivateKeyDER}. */
 export type PrivateKeyDERFormat = 'pkcs8' | 'pkcs1' | 'sec1' | 'encrypted-pkcs8';

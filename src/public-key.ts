@@ -7,8 +7,8 @@
 import { PEMError } from './errors.js';
 import { assertBytes, assertString } from './internal/bytes.js';
 import { analyzeRSAPublicKey, encodeSPKI } from './internal/key-der.js';
-import { encodePEM, parsePEM } from './pem.js';
 import { PublicKey } from './keys.js';
+import { encodePEM, parsePEM } from './pem.js';
 
 /**
  * Reads a DER SubjectPublicKeyInfo (RSA as rsaEncryption or RSA-PSS, EC on P-256/P-384/P-521, Ed25519).
