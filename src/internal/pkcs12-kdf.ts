@@ -3,13 +3,26 @@
  * (`pbeWithSHAAnd3-KeyTripleDES-CBC`, ...) in encrypted PKCS#8 keys and in .p12/.pfx files, and by the
  * PKCS#12 MAC. Internal; shared by the key and PKCS#12 modules.
  *
- * Synchronous (pure JS hashing): callers must bound `iterations` (see {@link MAX_PKCS12_KDF_ITERATIONS}).
+ * Pure JS hashing: callers must bound `iterations` (see {@link MAX_PKCS12_KDF_ITERATIONS}). The synchronous
+ * {@link pkcs12KDF} blocks for the whole derivation; {@link pkcs12KDFAsync} yields to the event loop between
+ * slices of rounds. SHA-1 and SHA-256 run an allocation-free iteration loop (pkcs12-iterated-hash.ts).
  */
+
+import { blake2b } from '@noble/hashes/blake2b';
 import { sha1 } from '@noble/hashes/legacy';
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2';
+import { sha224, sha256, sha384, sha512, sha512_224, sha512_256 } from '@noble/hashes/sha2';
+import { iterateSHA1, iterateSHA256 } from './pkcs12-iterated-hash.js';
 
 /** Hash functions the PKCS#12 KDF runs with. */
-export type PKCS12Hash = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+export type PKCS12Hash =
+  | 'SHA-1'
+  | 'SHA-224'
+  | 'SHA-256'
+  | 'SHA-384'
+  | 'SHA-512'
+  | 'SHA-512/224'
+  | 'SHA-512/256'
+  | 'BLAKE2b-512';
 
 /** Purpose byte of the KDF (the RFC's ID): 1 key material, 2 IV, 3 MAC key. */
 export const PKCS12KeyID = { key: 1, iv: 2, mac: 3 } as const;
@@ -21,7 +34,8 @@ export const PKCS12KeyID = { key: 1, iv: 2, mac: 3 } as const;
  */
 export const MAX_PKCS12_KDF_ITERATIONS = 100_000;
 
-interface HashFn {
+/** A synchronous hash function with its block and output sizes (the @noble/hashes shape). */
+export interface HashFn {
   (data: Uint8Array): Uint8Array;
   blockLen: number;
   outputLen: number;
@@ -29,10 +43,21 @@ interface HashFn {
 
 const HASHES: Record<PKCS12Hash, HashFn> = {
   'SHA-1': sha1 as HashFn,
+  'SHA-224': sha224 as HashFn,
   'SHA-256': sha256 as HashFn,
   'SHA-384': sha384 as HashFn,
   'SHA-512': sha512 as HashFn,
+  'SHA-512/224': sha512_224 as HashFn,
+  'SHA-512/256': sha512_256 as HashFn,
+  'BLAKE2b-512': blake2b as HashFn,
 };
+
+/** @internal The hash function behind a {@link PKCS12Hash} name (for the PKCS#12 MAC's HMAC). */
+export function pkcs12HashFunction(hash: PKCS12Hash): HashFn {
+  const H = HASHES[hash];
+  if (H === undefined) throw new RangeError(`unsupported PKCS#12 KDF hash ${String(hash)}`);
+  return H;
+}
 
 /**
  * The password encoding the PKCS#12 KDF takes: a BMPString (UTF-16 big-endian) with a two-byte zero
@@ -64,6 +89,63 @@ export function pkcs12KDF(
   id: number,
   length: number,
 ): Uint8Array {
+  const steps = deriveSteps(hash, password, salt, iterations, id, length, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link pkcs12KDF} that hands the event loop back (a macrotask) after every `slice` hash rounds, so that a
+ * high iteration count (Firefox writes 600,000) delays other work by milliseconds instead of seconds.
+ * Same result as the synchronous form.
+ * @throws RangeError for a bad id, length or iteration count
+ */
+export async function pkcs12KDFAsync(
+  hash: PKCS12Hash,
+  password: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  id: number,
+  length: number,
+  slice = 20_000,
+): Promise<Uint8Array> {
+  if (!Number.isInteger(slice) || slice < 1) throw new RangeError('slice must be a positive integer');
+  const steps = deriveSteps(hash, password, salt, iterations, id, length, slice);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** Iterated hashing of a digest, with the allocation-free loops for SHA-1 and SHA-256. */
+function iterate(hash: PKCS12Hash, H: HashFn, A: Uint8Array, rounds: number): Uint8Array {
+  if (rounds <= 0) return A;
+  if (hash === 'SHA-1') {
+    iterateSHA1(A, rounds);
+    return A;
+  }
+  if (hash === 'SHA-256') {
+    iterateSHA256(A, rounds);
+    return A;
+  }
+  let x = A;
+  for (let r = 0; r < rounds; r++) x = H(x);
+  return x;
+}
+
+/** The KDF as steps: yields after every `slice` hash rounds, returns the derived bytes. */
+function* deriveSteps(
+  hash: PKCS12Hash,
+  password: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  id: number,
+  length: number,
+  slice: number,
+): Generator<void, Uint8Array> {
   const H = HASHES[hash];
   if (H === undefined) throw new RangeError(`unsupported PKCS#12 KDF hash ${String(hash)}`);
   if (!Number.isInteger(iterations) || iterations < 1)
@@ -88,28 +170,37 @@ export function pkcs12KDF(
   const out = new Uint8Array(length);
   const DI = new Uint8Array(v + I.length);
   const B = new Uint8Array(v);
-  for (let produced = 0; produced < length; ) {
-    DI.set(D);
-    DI.set(I, v);
-    let A = H(DI);
-    for (let r = 1; r < iterations; r++) A = H(A);
-    const take = Math.min(u, length - produced);
-    out.set(A.subarray(0, take), produced);
-    produced += take;
-    if (produced >= length) break;
-    for (let i = 0; i < v; i++) B[i] = A[i % u]!;
-    // I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block of I
-    for (let j = 0; j < I.length; j += v) {
-      let carry = 1;
-      for (let k = v - 1; k >= 0; k--) {
-        const x = I[j + k]! + B[k]! + carry;
-        I[j + k] = x & 0xff;
-        carry = x >> 8;
+  try {
+    for (let produced = 0; produced < length; ) {
+      DI.set(D);
+      DI.set(I, v);
+      let A = H(DI);
+      for (let done = 1; done < iterations; ) {
+        const n = Math.min(slice, iterations - done);
+        A = iterate(hash, H, A, n);
+        done += n;
+        if (done < iterations) yield;
+      }
+      const take = Math.min(u, length - produced);
+      out.set(A.subarray(0, take), produced);
+      produced += take;
+      if (produced >= length) break;
+      for (let i = 0; i < v; i++) B[i] = A[i % u]!;
+      // I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block of I
+      for (let j = 0; j < I.length; j += v) {
+        let carry = 1;
+        for (let k = v - 1; k >= 0; k--) {
+          const x = I[j + k]! + B[k]! + carry;
+          I[j + k] = x & 0xff;
+          carry = x >> 8;
+        }
       }
     }
+  } finally {
+    DI.fill(0);
+    I.fill(0);
+    P.fill(0);
+    B.fill(0);
   }
-  DI.fill(0);
-  I.fill(0);
-  P.fill(0);
   return out;
 }
