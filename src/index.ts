@@ -59,6 +59,7 @@ export * from './hostname.js';
 export * from './ip-address.js';
 export * from './issue.js';
 export { keyMatchesCertificate } from './key-match.js';
+export { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS } from './key-encryption.js';
 export {
   type CryptoOptions,
   type GenerateKeyPairOptions,
