@@ -1,0 +1,171 @@
+/**
+ * `mailtls csr`: make a certificate signing request the way the manual's `openssl req` step does, and write
+ * `req.pem` (the CSR) and `req.key` (the key, mode 0600).
+ *
+ * @module cli/csr
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import {
+  type CreateCSROptions,
+  createCSR,
+  describeCSR,
+  parseIPAddress,
+  parsePrivateKey,
+  type SubjectFields,
+} from '../index.js';
+import { collect, examples, runCommand } from './common.js';
+import { checkWritable, readText, writeOutput } from './files.js';
+import { keySummary, keyTypeOptions, newKey } from './key.js';
+import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
+import { promptSubject, terminalAsk } from './prompt.js';
+
+interface CSRCommandOptions {
+  cn?: string;
+  country?: string;
+  state?: string;
+  locality?: string;
+  org?: string;
+  unit?: string;
+  email?: string;
+  san?: string[];
+  key?: string;
+  keyPassword?: string;
+  type?: string;
+  bits?: string;
+  curve?: string;
+  outDir?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const SUBJECT_FLAGS = ['cn', 'country', 'state', 'locality', 'org', 'unit', 'email'] as const;
+
+async function subjectOf(
+  opts: CSRCommandOptions,
+  out: Output,
+): Promise<{ subject: SubjectFields; names: string[] }> {
+  const given = SUBJECT_FLAGS.some((f) => opts[f] !== undefined);
+  if (given || out.json || process.stdin.isTTY !== true || process.stderr.isTTY !== true) {
+    if (opts.cn === undefined)
+      throw new CLIError(
+        'ERR_CLI_USAGE',
+        'Give the Common Name with --cn (your bare domain, e.g. --cn example.com); the questions are asked ' +
+          'only on a terminal when no subject option is given.',
+      );
+    const subject: SubjectFields = {
+      commonName: opts.cn,
+      ...(opts.country === undefined ? {} : { country: opts.country }),
+      ...(opts.state === undefined ? {} : { state: opts.state }),
+      ...(opts.locality === undefined ? {} : { locality: opts.locality }),
+      ...(opts.org === undefined ? {} : { organization: opts.org }),
+      ...(opts.unit === undefined ? {} : { organizationalUnit: opts.unit }),
+      ...(opts.email === undefined ? {} : { emailAddress: opts.email }),
+    };
+    return { subject, names: opts.san ?? [] };
+  }
+  const { ask, close } = terminalAsk();
+  try {
+    const answers = await promptSubject(ask, (s) => process.stderr.write(s));
+    return { subject: answers.subject, names: [...answers.hostnames, ...(opts.san ?? [])] };
+  } finally {
+    close();
+  }
+}
+
+/** Adds `mailtls csr` to the program. */
+export function registerCSR(program: Command): void {
+  const cmd = program
+    .command('csr')
+    .summary('make a certificate signing request (req.pem) and its key (req.key)')
+    .description(
+      'Make a certificate signing request (PKCS#10) like the manual\'s "openssl req" step. ' +
+        'The Common Name is your bare domain (example.com, not mail.example.com); every host name the ' +
+        'server answers on goes into --san (the CN is always added to the subjectAltName first). ' +
+        'Without subject options on a terminal, the fields are asked for one by one, as openssl req does. ' +
+        'With --out-dir DIR it writes DIR/req.pem (the CSR, for the CA) and DIR/req.key (a new key, mode ' +
+        '0600, no pass phrase so the server starts unattended); with --key the existing key is used and ' +
+        'only req.pem is written. Prints the CSR as text, and warnings on stderr.',
+    )
+    .option('--cn <domain>', 'Common Name: the bare domain, e.g. example.com')
+    .option('--country <cc>', 'Country Name: 2-letter ISO code (US, DE, GB; not UK or USA)')
+    .option('--state <name>', 'State or Province Name, written out')
+    .option('--locality <city>', 'Locality Name (city)')
+    .option('--org <name>', 'Organization Name')
+    .option('--unit <name>', 'Organizational Unit Name')
+    .option('--email <address>', 'Email Address of the administrator')
+    .option('--san <name>', 'a host name or IP address for the subjectAltName (repeatable)', collect)
+    .option('--key <file>', 'use this private key (PEM) instead of making a new one')
+    .option('--key-password <p>', 'pass phrase of an encrypted --key');
+  for (const o of keyTypeOptions()) cmd.addOption(o);
+  cmd
+    .requiredOption('--out-dir <dir>', 'directory for req.pem and req.key')
+    .option('--force', 'replace existing req.pem / req.key')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'mailtls csr --cn example.com --country US --state California --locality "Los Angeles" \\\n' +
+          '      --org "Example Inc" --email hostmaster@example.com \\\n' +
+          '      --san mail.example.com --san smtp.example.com --san imap.example.com --out-dir .',
+        'mailtls csr --out-dir .          # asks for each field on a terminal',
+        'mailtls csr --cn example.com --san mail.example.com --key mail.key --out-dir /tmp --json',
+      ) + EXIT_CODES_HELP,
+    )
+    .action(
+      async (opts: CSRCommandOptions & { outDir: string }) =>
+        await runCommand(opts.json, async (out) => {
+          if (opts.key !== undefined && (opts.type ?? opts.bits ?? opts.curve) !== undefined)
+            throw new CLIError('ERR_CLI_USAGE', 'Give either --key or --type/--bits/--curve, not both.');
+          if (opts.keyPassword !== undefined && opts.key === undefined)
+            throw new CLIError('ERR_CLI_USAGE', '--key-password needs --key.');
+          const csrFile = join(opts.outDir, 'req.pem');
+          const keyFile = join(opts.outDir, 'req.key');
+          checkWritable(csrFile, opts.force);
+          if (opts.key === undefined) checkWritable(keyFile, opts.force);
+          const key =
+            opts.key === undefined
+              ? undefined
+              : await parsePrivateKey(
+                  readText(opts.key, 'key file'),
+                  opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword },
+                );
+          const { subject, names } = await subjectOf(opts, out);
+          const hostnames = names.filter((n) => parseIPAddress(n) === undefined);
+          const ipAddresses = names.filter((n) => parseIPAddress(n) !== undefined);
+          const request: CreateCSROptions = {
+            subject,
+            hostnames,
+            ipAddresses,
+            key: key ?? (await newKey(opts, out)),
+          };
+          const result = await createCSR(request);
+          writeOutput(csrFile, result.csrPEM, { force: opts.force === true });
+          const files: Record<string, string> = { csr: csrFile };
+          if (opts.key === undefined) {
+            writeOutput(keyFile, result.keyPEM, { mode: 0o600, force: opts.force === true });
+            files.key = keyFile;
+          }
+          const warnings = result.warnings.map((w) => ({
+            code: w.code,
+            message: w.message,
+            ...(w.name === undefined ? {} : { name: w.name }),
+          }));
+          for (const w of warnings) out.warn(w.message, w.code);
+          out.result({
+            files,
+            key: keySummary(result.key),
+            csr: describeCSR(result.csrPEM, { format: 'json' }),
+            warnings,
+          });
+          out.line(describeCSR(result.csrPEM).trimEnd());
+          out.note(
+            `wrote ${csrFile} (send it to the CA)` +
+              (files.key === undefined
+                ? ''
+                : ` and ${keyFile} (${result.key.describe()}, mode 0600: keep it secret)`),
+          );
+          return 0;
+        }),
+    );
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * The `mailtls` command: keys, CSRs, viewing, verifying and installing mail-server certificates.
+ * One file per sub-command; they use only the public API (`../index.js`, `../node/index.js`).
+ *
+ * @module cli/main
+ */
+import { Command, CommanderError } from 'commander';
+import { registerCSR } from './csr.js';
+import { registerKey } from './key.js';
+import { EXIT_CODES_HELP, EXIT_USAGE } from './output.js';
+import { registerShow } from './show.js';
+
+const VERSION = '0.1.0';
+
+/** Builds the program with every sub-command. */
+export function createProgram(argv: readonly string[]): Command {
+  const json = argv.includes('--json');
+  const program = new Command('mailtls')
+    .description(
+      'TLS certificates for mail servers: make keys and CSRs, view certificates, bundles, CSRs and keys, ' +
+        'verify chains, and install certificates into a certificate store.',
+    )
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      outputError: (str, write) => {
+        if (!json) {
+          write(str);
+          return;
+        }
+        const message = str.replace(/^error: /, '').trim();
+        write(`${JSON.stringify({ error: { code: 'ERR_CLI_USAGE', message, details: {} } }, null, 2)}\n`);
+      },
+    })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `\nRun "mailtls <command> --help" for a command's options and examples.\n${EXIT_CODES_HELP}`,
+    );
+  registerKey(program);
+  registerCSR(program);
+  registerShow(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = createProgram(process.argv);
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every parsing error is bad usage.
+      process.exitCode =
+        e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0
+          ? 0
+          : EXIT_USAGE;
+      return;
+    }
+    throw e;
+  }
+}
+
+await main();

@@ -1,0 +1,134 @@
+/**
+ * Interactive subject prompts for `mailtls csr`, like `openssl req` asks them, with the mail-server
+ * manual's advice as the prompt text. Used only when stdin is a TTY and no subject flag was given.
+ *
+ * Enter accepts the value in brackets; a single `.` leaves a field empty (as in `openssl req`). Each answer
+ * is checked at once and asked again when it is not valid.
+ *
+ * @module cli/prompt
+ */
+import { createInterface } from 'node:readline';
+import { isMailTlsError, normalizeSubject, type SubjectFields, suggestMailHostnames } from '../index.js';
+import { CLIError } from './output.js';
+
+/** Asks one question and resolves with the answer (without the line end). */
+export type Ask = (question: string) => Promise<string>;
+
+/** What the prompts collected. */
+export interface PromptedSubject {
+  subject: SubjectFields;
+  /** Host names for the subjectAltName besides the Common Name. */
+  hostnames: string[];
+}
+
+interface Field {
+  field: keyof SubjectFields;
+  question: string;
+  fallback?: string;
+}
+
+const FIELDS: readonly Field[] = [
+  { field: 'country', question: 'Country Name (2 letter code, e.g. US, DE, GB; not UK or USA)' },
+  { field: 'state', question: 'State or Province Name (full name, e.g. California, not CA)' },
+  { field: 'locality', question: 'Locality Name (eg, city)' },
+  { field: 'organization', question: 'Organization Name (eg, company)' },
+  { field: 'organizationalUnit', question: 'Organizational Unit Name (eg, section; may be empty)' },
+  {
+    field: 'commonName',
+    question: 'Common Name (your bare domain, e.g. example.com: without mail. or www.)',
+  },
+  { field: 'emailAddress', question: 'Email Address (of the administrator)' },
+];
+
+/**
+ * Asks for every subject field and the host names, like `openssl req`.
+ * @throws CLIError ERR_CLI_USAGE when the input ends before the Common Name was given
+ */
+export async function promptSubject(ask: Ask, write: (s: string) => void): Promise<PromptedSubject> {
+  write(
+    'You are about to be asked to enter information that will be incorporated into your certificate request.\n' +
+      'Press Enter to accept the value in [brackets]; enter "." to leave a field empty.\n' +
+      'No pass phrase is asked for: the key is written unencrypted (mode 0600) so that the mail server can\n' +
+      'start unattended.\n-----\n',
+  );
+  const subject: SubjectFields = {};
+  for (const f of FIELDS) {
+    for (;;) {
+      const answer = (await ask(`${f.question} [${f.fallback ?? ''}]: `)).trim();
+      const value = answer === '.' ? '' : answer === '' ? (f.fallback ?? '') : answer;
+      if (value === '' && f.field === 'commonName') {
+        write('The Common Name is required: type your mail domain, e.g. example.com.\n');
+        continue;
+      }
+      if (value === '') break;
+      try {
+        const normal = normalizeSubject({ [f.field]: value });
+        subject[f.field] = normal[f.field];
+        if (f.field === 'commonName' && /^(mail|www|smtp|imap|pop|pop3|mx)\./i.test(value))
+          write(
+            `Note: the manual advises the bare domain as Common Name (${value.replace(/^[^.]+\./, '')}); ` +
+              'the host names go into the next question.\n',
+          );
+        break;
+      } catch (e) {
+        if (!isMailTlsError(e)) throw e;
+        write(`${e.message}\n`);
+      }
+    }
+  }
+  const cn = subject.commonName;
+  let suggestion: string[] = [];
+  try {
+    if (cn !== undefined) suggestion = suggestMailHostnames(cn).filter((n) => n !== cn.toLowerCase());
+  } catch {
+    suggestion = [];
+  }
+  const answer = (
+    await ask(
+      `Other host names the server answers on (MX, SMTP, IMAP, POP; separated by spaces) [${suggestion.join(' ')}]: `,
+    )
+  ).trim();
+  const hostnames = answer === '.' ? [] : answer === '' ? suggestion : answer.split(/[\s,]+/).filter(Boolean);
+  return { subject, hostnames };
+}
+
+/**
+ * An {@link Ask} on the terminal: reads stdin line by line (lines typed or pasted ahead are kept for the
+ * next questions), writes the questions to stderr.
+ * @throws CLIError ERR_CLI_USAGE when stdin ends (Ctrl-D) before an answer
+ */
+export function terminalAsk(): { ask: Ask; close: () => void } {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const lines: string[] = [];
+  let closed = false;
+  let waiting: { resolve: (s: string) => void; reject: (e: Error) => void } | undefined;
+  const ended = () =>
+    new CLIError('ERR_CLI_USAGE', 'Input ended before every question was answered: no CSR was made.');
+  rl.on('line', (line) => {
+    if (waiting === undefined) lines.push(line);
+    else {
+      const w = waiting;
+      waiting = undefined;
+      w.resolve(line);
+    }
+  });
+  rl.on('close', () => {
+    closed = true;
+    waiting?.reject(ended());
+    waiting = undefined;
+  });
+  const ask: Ask = (question) =>
+    new Promise<string>((resolve, reject) => {
+      const next = lines.shift();
+      if (next !== undefined) {
+        process.stderr.write(`${question}${next}\n`);
+        resolve(next);
+      } else if (closed) reject(ended());
+      else {
+        waiting = { resolve, reject };
+        rl.setPrompt(question);
+        rl.prompt();
+      }
+    });
+  return { ask, close: () => rl.close() };
+}

@@ -1,0 +1,379 @@
+/**
+ * `mailtls show`: print what a file holds (certificates, bundles, CSRs, keys, public keys) readably, like
+ * `openssl x509 -text` / `openssl req -text`, never printing private key material.
+ *
+ * The library never guesses formats; this command does, as a convenience. PEM text: each block by its label.
+ * Binary (DER) files are tried in this order, the first that parses wins: (1) DER certificate, several
+ * concatenated, or PKCS#7 (.p7b); (2) DER CSR; (3) DER private key: PKCS#8, PKCS#1 (RSA), SEC1 (EC),
+ * encrypted PKCS#8; (4) DER public key (SubjectPublicKeyInfo).
+ *
+ * @module cli/show
+ */
+import type { Command } from 'commander';
+import {
+  type Certificate,
+  type CertificateSigningRequest,
+  describeCertificate,
+  describeCSR,
+  isMailTlsError,
+  MailTlsError,
+  nameEquals,
+  type PEMBlock,
+  type PrivateKey,
+  type PrivateKeyDERFormat,
+  type PublicKey,
+  parseCertificate,
+  parseCertificateBundle,
+  parseCSR,
+  parsePEM,
+  parsePrivateKey,
+  parsePrivateKeyDER,
+  parsePublicKeyDER,
+  verifyCSRSignature,
+} from '../index.js';
+import { examples, passwordOf, runCommand } from './common.js';
+import { looksLikeText, readInput } from './files.js';
+import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
+
+/** One thing found in the file. */
+type Item =
+  | { kind: 'certificate'; source: string; cert: Certificate }
+  | { kind: 'csr'; source: string; csr: CertificateSigningRequest; signature: string | null }
+  | {
+      kind: 'private-key';
+      source: string;
+      format: string;
+      encrypted: boolean;
+      encryption?: string;
+      key?: PrivateKey;
+    }
+  | { kind: 'public-key'; source: string; key: PublicKey }
+  | { kind: 'skipped'; source: string; label: string; reason: string };
+
+const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
+const PKCS7_LABELS = new Set(['PKCS7', 'PKCS #7 SIGNED DATA', 'CMS']);
+const CSR_LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
+const KEY_FORMATS: Readonly<Record<string, string>> = {
+  'PRIVATE KEY': 'PKCS#8',
+  'ENCRYPTED PRIVATE KEY': 'PKCS#8, encrypted',
+  'RSA PRIVATE KEY': 'PKCS#1 (traditional RSA)',
+  'EC PRIVATE KEY': 'SEC1 (traditional EC)',
+};
+const UNSUPPORTED_KEYS = new Set(['DSA PRIVATE KEY', 'OPENSSH PRIVATE KEY']);
+
+async function csrItem(source: string, csr: CertificateSigningRequest): Promise<Item> {
+  let signature: string | null = null;
+  try {
+    await verifyCSRSignature(csr);
+  } catch (e) {
+    if (!isMailTlsError(e)) throw e;
+    signature = e.message;
+  }
+  return { kind: 'csr', source, csr, signature };
+}
+
+async function pemKeyItem(source: string, block: PEMBlock, text: string, password?: string): Promise<Item> {
+  const legacy = block.headers['Proc-Type']?.includes('ENCRYPTED') === true;
+  const encrypted = legacy || block.label === 'ENCRYPTED PRIVATE KEY';
+  const format = `${KEY_FORMATS[block.label] ?? block.label}${legacy ? ', encrypted (legacy Proc-Type)' : ''}`;
+  const dek = block.headers['DEK-Info']?.split(',')[0];
+  if (encrypted && password === undefined) {
+    let encryption: string | undefined = dek;
+    try {
+      await parsePrivateKey(text.slice(block.start, block.end));
+    } catch (e) {
+      if (!isMailTlsError(e, 'ERR_KEY_ENCRYPTED')) throw e;
+      const enc = e.details.encryption;
+      if (typeof enc === 'string') encryption = enc;
+    }
+    return {
+      kind: 'private-key',
+      source,
+      format,
+      encrypted,
+      ...(encryption === undefined ? {} : { encryption }),
+    };
+  }
+  const key = await parsePrivateKey(
+    text.slice(block.start, block.end),
+    password === undefined ? {} : { passphrase: password },
+  );
+  return {
+    kind: 'private-key',
+    source,
+    format,
+    encrypted,
+    ...(dek === undefined ? {} : { encryption: dek }),
+    key,
+  };
+}
+
+async function fromPEM(text: string, password: string | undefined): Promise<Item[]> {
+  const blocks = parsePEM(text);
+  if (blocks.length === 0)
+    throw new CLIError(
+      'ERR_CLI_FORMAT',
+      'The file holds no PEM block ("-----BEGIN ...-----") and is not DER: it is not a certificate, CSR or key.',
+    );
+  const items: Item[] = [];
+  for (const [i, b] of blocks.entries()) {
+    const source = `PEM block ${i + 1}: ${b.label}`;
+    if (CERT_LABELS.has(b.label))
+      items.push({ kind: 'certificate', source, cert: parseCertificate(b.bytes) });
+    else if (PKCS7_LABELS.has(b.label)) {
+      const bundle = parseCertificateBundle(text.slice(b.start, b.end));
+      for (const [j, cert] of bundle.certificates.entries())
+        items.push({ kind: 'certificate', source: `${source}, certificate ${j + 1}`, cert });
+      for (const s of bundle.skipped)
+        items.push({
+          kind: 'skipped',
+          source: `${source}, item ${s.index + 1}`,
+          label: s.label,
+          reason: s.reason,
+        });
+    } else if (CSR_LABELS.has(b.label)) items.push(await csrItem(source, parseCSR(b.bytes)));
+    else if (b.label in KEY_FORMATS) items.push(await pemKeyItem(source, b, text, password));
+    else if (UNSUPPORTED_KEYS.has(b.label)) {
+      // parsePrivateKey explains what to do with DSA and OpenSSH keys.
+      await parsePrivateKey(text.slice(b.start, b.end));
+    } else if (b.label === 'PUBLIC KEY')
+      items.push({ kind: 'public-key', source, key: parsePublicKeyDER(b.bytes) });
+    else
+      items.push({
+        kind: 'skipped',
+        source,
+        label: b.label,
+        reason: 'not a certificate, CSR or key; mailtls show does not describe it',
+      });
+  }
+  return items;
+}
+
+/** Whether an error means "this is not that format" (so the next format is tried). */
+function notThisFormat(e: unknown, codes: readonly string[]): boolean {
+  return e instanceof MailTlsError && (codes.includes(e.code) || e.code.startsWith('ERR_DER_'));
+}
+
+async function fromDER(
+  bytes: Uint8Array,
+  password: string | undefined,
+): Promise<{ items: Item[]; format: string }> {
+  const tried: string[] = [];
+  try {
+    const bundle = parseCertificateBundle(bytes);
+    const items: Item[] = bundle.certificates.map((cert, i) => ({
+      kind: 'certificate',
+      source: bundle.certificates.length === 1 ? 'DER' : `${bundle.format} certificate ${i + 1}`,
+      cert,
+    }));
+    for (const s of bundle.skipped)
+      items.push({ kind: 'skipped', source: `item ${s.index + 1}`, label: s.label, reason: s.reason });
+    return { items, format: bundle.format === 'der' ? 'der-certificate' : bundle.format };
+  } catch (e) {
+    if (!notThisFormat(e, ['ERR_CERT_INVALID', 'ERR_CERT_UNSUPPORTED'])) throw e;
+    tried.push(`certificate/PKCS#7: ${(e as Error).message}`);
+  }
+  try {
+    const csr = parseCSR(bytes);
+    return { items: [await csrItem('DER', csr)], format: 'der-csr' };
+  } catch (e) {
+    if (!notThisFormat(e, ['ERR_CSR_INVALID'])) throw e;
+    tried.push(`CSR: ${(e as Error).message}`);
+  }
+  const keyFormats: [PrivateKeyDERFormat, string][] = [
+    ['pkcs8', 'PKCS#8'],
+    ['pkcs1', 'PKCS#1 (traditional RSA)'],
+    ['sec1', 'SEC1 (traditional EC)'],
+    ['encrypted-pkcs8', 'PKCS#8, encrypted'],
+  ];
+  for (const [format, name] of keyFormats) {
+    try {
+      const key = await parsePrivateKeyDER(bytes, {
+        format,
+        ...(password === undefined ? {} : { passphrase: password }),
+      });
+      return {
+        items: [
+          { kind: 'private-key', source: 'DER', format: name, encrypted: format === 'encrypted-pkcs8', key },
+        ],
+        format: 'der-private-key',
+      };
+    } catch (e) {
+      if (format === 'encrypted-pkcs8' && isMailTlsError(e, 'ERR_KEY_ENCRYPTED')) {
+        const enc = e.details.encryption;
+        return {
+          items: [
+            {
+              kind: 'private-key',
+              source: 'DER',
+              format: name,
+              encrypted: true,
+              ...(typeof enc === 'string' ? { encryption: enc } : {}),
+            },
+          ],
+          format: 'der-private-key',
+        };
+      }
+      if (isMailTlsError(e, 'ERR_KEY_PASSPHRASE')) throw e;
+      if (!notThisFormat(e, ['ERR_KEY_INVALID'])) throw e;
+      tried.push(`${name} key: ${(e as Error).message}`);
+    }
+  }
+  try {
+    return {
+      items: [{ kind: 'public-key', source: 'DER', key: parsePublicKeyDER(bytes) }],
+      format: 'der-public-key',
+    };
+  } catch (e) {
+    if (!notThisFormat(e, ['ERR_KEY_INVALID', 'ERR_KEY_UNSUPPORTED'])) throw e;
+    tried.push(`public key: ${(e as Error).message}`);
+  }
+  throw new CLIError(
+    'ERR_CLI_FORMAT',
+    'The file is binary but none of the formats mailtls reads: not a DER certificate, PKCS#7 bundle, CSR, ' +
+      'private key or public key. Check that the file is complete.',
+    { tried },
+  );
+}
+
+function keyLines(key: PrivateKey | PublicKey): string[] {
+  const fp = 'publicKey' in key ? key.publicKey.fingerprint() : key.fingerprint();
+  return [
+    `    Type: ${key.describe()}`,
+    `    Public Key SHA-256 (hex, DANE 3 1 1): ${fp.sha256Hex}`,
+    `    Public Key SHA-256 (base64): ${fp.sha256Base64}`,
+  ];
+}
+
+function itemJSON(item: Item): Record<string, unknown> {
+  switch (item.kind) {
+    case 'certificate':
+      return { kind: item.kind, source: item.source, certificate: item.cert.toJSON() };
+    case 'csr':
+      return {
+        kind: item.kind,
+        source: item.source,
+        csr: item.csr.toJSON(),
+        signatureValid: item.signature === null,
+        ...(item.signature === null ? {} : { signatureProblem: item.signature }),
+      };
+    case 'private-key':
+      return {
+        kind: item.kind,
+        source: item.source,
+        format: item.format,
+        encrypted: item.encrypted,
+        ...(item.encryption === undefined ? {} : { encryption: item.encryption }),
+        ...(item.key === undefined ? {} : { key: item.key.toJSON(), description: item.key.describe() }),
+      };
+    case 'public-key': {
+      const fp = item.key.fingerprint();
+      return {
+        kind: item.kind,
+        source: item.source,
+        type: item.key.type,
+        description: item.key.describe(),
+        ...(item.key.bits === undefined ? {} : { bits: item.key.bits }),
+        ...(item.key.curve === undefined ? {} : { curve: item.key.curve }),
+        publicKeySha256: fp.sha256Hex,
+      };
+    }
+    case 'skipped':
+      return { kind: item.kind, source: item.source, label: item.label, reason: item.reason };
+  }
+}
+
+function itemText(item: Item, verbose: boolean, out: Output): string {
+  const head = (title: string) => `${out.paint('bold', `# ${item.source}`)}\n${title}:`;
+  switch (item.kind) {
+    case 'certificate':
+      return `${out.paint('bold', `# ${item.source}`)}\n${describeCertificate(item.cert, { verbose }).trimEnd()}`;
+    case 'csr':
+      return [
+        out.paint('bold', `# ${item.source}`),
+        describeCSR(item.csr, { verbose }).trimEnd(),
+        item.signature === null
+          ? `    Self-signature: ${out.paint('green', 'valid')}`
+          : `    Self-signature: ${out.paint('red', 'INVALID')}: ${item.signature}`,
+      ].join('\n');
+    case 'private-key':
+      return [
+        head('Private Key'),
+        `    Format: ${item.format}`,
+        `    Encrypted: ${item.encrypted ? `yes${item.encryption === undefined ? '' : ` (${item.encryption})`}` : 'no'}`,
+        ...(item.key === undefined
+          ? ['    (give --password to see the key type and public key fingerprint)']
+          : keyLines(item.key)),
+        ...(item.encrypted ? ['    Note: a mail server cannot start unattended with an encrypted key.'] : []),
+      ].join('\n');
+    case 'public-key':
+      return [head('Public Key'), ...keyLines(item.key)].join('\n');
+    case 'skipped':
+      return `${head('Skipped')}\n    ${item.label}: ${item.reason}`;
+  }
+}
+
+/** Advice about the certificates of a file: chain order, leaf position. */
+function certificateNotes(items: readonly Item[]): string[] {
+  const certs = items.flatMap((i) => (i.kind === 'certificate' ? [i.cert] : []));
+  if (certs.length < 2) return [];
+  const inOrder = certs.every((c, i) => {
+    const next = certs[i + 1];
+    return next === undefined || nameEquals(c.issuer, next.subject);
+  });
+  if (inOrder) return [];
+  return [
+    `The ${certs.length} certificates are not in chain order (the server certificate first, each followed by ` +
+      'its issuer). Servers send them in file order; "mailtls verify" and "mailtls install" sort them.',
+  ];
+}
+
+/** Adds `mailtls show` to the program. */
+export function registerShow(program: Command): void {
+  program
+    .command('show')
+    .summary('print a certificate, bundle, CSR or key readably')
+    .description(
+      'Print what FILE holds, like "openssl x509 -text" / "openssl req -text": certificates and bundles ' +
+        '(PEM, DER, PKCS#7), CSRs (with their self-signature check), private keys (format, encrypted or not, ' +
+        'type, size and public key fingerprint: never the private key itself) and public keys. ' +
+        'PEM files: each block by its label. Binary files are tried in this order, the first that parses ' +
+        'wins: DER certificate(s) or PKCS#7, DER CSR, DER private key (PKCS#8, PKCS#1, SEC1, encrypted ' +
+        'PKCS#8), DER public key.',
+    )
+    .argument('<file>', 'the file to show')
+    .option('--password <p>', 'pass phrase of an encrypted key')
+    .option('--password-file <file>', 'read the pass phrase from the first line of this file')
+    .option('--verbose', 'also dump key numbers and signatures, as OpenSSL does')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'mailtls show /etc/ssl/certs/mail.pem',
+        'mailtls show reseller-bundle.crt --json',
+        'mailtls show req.pem',
+        'mailtls show mail.key --password-file pass.txt',
+      ) + EXIT_CODES_HELP,
+    )
+    .action(
+      async (
+        file: string,
+        opts: { password?: string; passwordFile?: string; verbose?: boolean; json?: boolean },
+      ) =>
+        await runCommand(opts.json, async (out) => {
+          const password = passwordOf(opts);
+          const bytes = readInput(file);
+          let items: Item[];
+          let format: string;
+          if (looksLikeText(bytes)) {
+            items = await fromPEM(new TextDecoder('utf-8').decode(bytes), password);
+            format = 'pem';
+          } else ({ items, format } = await fromDER(bytes, password));
+          const notes = certificateNotes(items);
+          out.result({ file, format, items: items.map(itemJSON), notes });
+          out.line(items.map((i) => itemText(i, opts.verbose === true, out)).join('\n\n'));
+          for (const n of notes) out.line(`\n${out.paint('yellow', 'Note:')} ${n}`);
+          return 0;
+        }),
+    );
+}
