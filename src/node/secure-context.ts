@@ -1,0 +1,211 @@
+/**
+ * Node `SecureContext`s for servers, built from a credential (`{ key, cert }` PEM) and a {@link TLSProfile}.
+ *
+ * `tls.createSecureContext()` leaves server cipher preference off (only `tls.createServer()` turns it on) and
+ * keeps client-initiated renegotiation allowed; every context made here sets `honorCipherOrder` and
+ * `SSL_OP_NO_RENEGOTIATION`, and the profile's versions, suites, groups and signature algorithms.
+ *
+ * @module node/secure-context
+ */
+import { createPrivateKey, constants as cryptoConstants, X509Certificate } from 'node:crypto';
+import tls from 'node:tls';
+import { TLSError } from '../errors.js';
+import { INTERMEDIATE_PROFILE, type ServerKeyType, type TLSProfile, verifyTLSProfile } from '../profile.js';
+
+/** What a server serves for a name: a private key and its certificate chain, as PEM. */
+export interface ServerCredential {
+  /** The private key (PEM). Never logged or put in an error. */
+  readonly key: string;
+  /** The leaf certificate, then the intermediates (PEM). */
+  readonly cert: string;
+  /** Pass phrase of an encrypted key. */
+  readonly passphrase?: string;
+}
+
+/** The node:tls options a profile maps to. */
+export interface ProfileContextOptions {
+  minVersion: tls.SecureVersion;
+  maxVersion: tls.SecureVersion;
+  ciphers: string;
+  sigalgs: string;
+  ecdhCurve: string;
+  honorCipherOrder: true;
+  secureOptions: number;
+}
+
+/** Options of {@link createServerContext}. */
+export interface ServerContextOptions {
+  /** Session-ID context for resumption with session IDs (default: none). */
+  sessionIdContext?: string;
+  /** 48 bytes of session ticket keys shared by a cluster (default: random per context). */
+  ticketKeys?: Buffer;
+  /** CA certificates (PEM) to verify client certificates with, when a server requests them. */
+  ca?: string | readonly string[];
+}
+
+/**
+ * Maps a profile to node:tls options (for `tls.createServer`, `https.createServer`, `tls.createSecureContext`).
+ * TLS 1.3 suites and older suites share node's `ciphers` string; the security level is appended as
+ * `@SECLEVEL=n` when it is not OpenSSL's default 1.
+ *
+ * @throws {TLSError} `ERR_TLS_PROFILE` when the profile fails {@link verifyTLSProfile}.
+ * @example
+ * ```ts
+ * import tls from 'node:tls';
+ * import { INTERMEDIATE_PROFILE } from 'mailtls';
+ * import { profileContextOptions } from 'mailtls/node';
+ * tls.createServer({ key, cert, ...profileContextOptions(INTERMEDIATE_PROFILE) });
+ * ```
+ */
+export function profileContextOptions(profile: TLSProfile = INTERMEDIATE_PROFILE): ProfileContextOptions {
+  verifyTLSProfile(profile);
+  const suites = [...profile.cipherSuites, ...profile.ciphers];
+  if (profile.securityLevel !== 1) suites.push(`@SECLEVEL=${profile.securityLevel}`);
+  let secureOptions = cryptoConstants.SSL_OP_NO_RENEGOTIATION | cryptoConstants.SSL_OP_NO_SSLv3;
+  // Keep TLS 1.3 off when the profile stops at 1.2 even if a caller widens maxVersion later.
+  if (profile.maxVersion !== 'TLSv1.3') secureOptions |= cryptoConstants.SSL_OP_NO_TLSv1_3;
+  return {
+    minVersion: profile.minVersion,
+    maxVersion: profile.maxVersion,
+    ciphers: suites.join(':'),
+    sigalgs: profile.signatureAlgorithms.join(':'),
+    ecdhCurve: profile.groups.join(':'),
+    honorCipherOrder: true,
+    secureOptions,
+  };
+}
+
+function contextError(message: string, cause: unknown, details: Record<string, unknown> = {}): TLSError {
+  // OpenSSL messages name the failing routine, never key bytes; keep them as the cause only.
+  const reason = cause instanceof Error ? cause.message.replace(/\s+/g, ' ').slice(0, 200) : String(cause);
+  return new TLSError('ERR_TLS_CONTEXT', `${message} (${reason})`, { cause, details });
+}
+
+/**
+ * Builds a server `SecureContext` for one credential under a profile, with server cipher preference and
+ * client-initiated renegotiation refused.
+ *
+ * @param credential - `{ key, cert }` PEM: the leaf first, then its intermediates.
+ * @param profile - default {@link INTERMEDIATE_PROFILE}.
+ * @throws {TLSError} `ERR_TLS_CONTEXT` when the key or certificate cannot be loaded or do not belong
+ *   together; `ERR_TLS_PROFILE` for an invalid profile. TypeError for a credential that is not PEM strings.
+ * @example
+ * ```ts
+ * import tls from 'node:tls';
+ * import { createServerContext } from 'mailtls/node';
+ * const secureContext = createServerContext({ key, cert });
+ * const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
+ * ```
+ */
+export function createServerContext(
+  credential: ServerCredential,
+  profile: TLSProfile = INTERMEDIATE_PROFILE,
+  options: ServerContextOptions = {},
+): tls.SecureContext {
+  assertCredential(credential);
+  const profileOptions = profileContextOptions(profile);
+  const contextOptions: tls.SecureContextOptions = {
+    ...profileOptions,
+    key: credential.key,
+    cert: credential.cert,
+  };
+  if (credential.passphrase !== undefined) contextOptions.passphrase = credential.passphrase;
+  if (options.sessionIdContext !== undefined) contextOptions.sessionIdContext = options.sessionIdContext;
+  if (options.ticketKeys !== undefined) contextOptions.ticketKeys = options.ticketKeys;
+  if (options.ca !== undefined)
+    contextOptions.ca = typeof options.ca === 'string' ? options.ca : [...options.ca];
+  try {
+    return tls.createSecureContext(contextOptions);
+  } catch (e) {
+    throw explainContextFailure(credential, e);
+  }
+}
+
+/** Throws a TypeError unless the value is a `{ key: string, cert: string }` credential. */
+export function assertCredential(credential: unknown): asserts credential is ServerCredential {
+  if (credential === null || typeof credential !== 'object')
+    throw new TypeError('credential must be { key, cert }');
+  const c = credential as Record<string, unknown>;
+  if (typeof c.key !== 'string' || typeof c.cert !== 'string') {
+    throw new TypeError('credential.key and credential.cert must be PEM strings');
+  }
+  if (c.passphrase !== undefined && typeof c.passphrase !== 'string') {
+    throw new TypeError('credential.passphrase must be a string');
+  }
+}
+
+function explainContextFailure(credential: ServerCredential, e: unknown): TLSError {
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(credential.cert);
+  } catch (certError) {
+    return contextError(
+      'the certificate chain could not be read: check that cert is the PEM leaf then intermediates',
+      certError,
+    );
+  }
+  try {
+    const key = createPrivateKey(
+      credential.passphrase === undefined
+        ? credential.key
+        : { key: credential.key, format: 'pem', passphrase: credential.passphrase },
+    );
+    if (!leaf.checkPrivateKey(key)) {
+      return contextError('the private key does not belong to the certificate: install the matching key', e, {
+        subject: leaf.subject,
+      });
+    }
+  } catch (keyError) {
+    return contextError('the private key could not be read (wrong format or pass phrase)', keyError);
+  }
+  return contextError('node:tls refused the credential', e, { subject: leaf.subject });
+}
+
+/** Facts about a credential's leaf that serving needs. */
+export interface CredentialSummary {
+  /** Key type of the leaf certificate's public key. */
+  readonly keyType: ServerKeyType;
+  /** SHA-256 fingerprint of the leaf (`AA:BB:...`, as node prints it). */
+  readonly fingerprint256: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** The subject as node prints it. */
+  readonly subject: string;
+}
+
+/**
+ * Reads the leaf certificate of a credential: key type, fingerprint and validity (no key is touched).
+ *
+ * @throws {TLSError} `ERR_TLS_CONTEXT` when the first certificate cannot be read or has an unsupported key type.
+ * @example
+ * ```ts
+ * import { summarizeCredential } from 'mailtls/node';
+ * summarizeCredential({ key, cert }).keyType; // 'ec'
+ * ```
+ */
+export function summarizeCredential(credential: ServerCredential): CredentialSummary {
+  assertCredential(credential);
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(credential.cert);
+  } catch (e) {
+    throw contextError('the certificate could not be read: cert must start with the PEM leaf certificate', e);
+  }
+  const type = leaf.publicKey.asymmetricKeyType;
+  const keyType: ServerKeyType | undefined =
+    type === 'rsa' ? 'rsa' : type === 'ec' ? 'ec' : type === 'ed25519' ? 'ed25519' : undefined;
+  if (keyType === undefined) {
+    throw new TLSError(
+      'ERR_TLS_CONTEXT',
+      `the certificate's ${String(type)} key key is not supported for serving: use an RSA (rsaEncryption), EC or Ed25519 key`,
+      { details: { keyType: type, subject: leaf.subject } },
+    );
+  }
+  return {
+    keyType,
+    fingerprint256: leaf.fingerprint256,
+    notBefore: new Date(leaf.validFrom),
+    notAfter: new Date(leaf.validTo),
+    subject: leaf.subject,
+  };
+}

@@ -1,0 +1,395 @@
+/**
+ * Adapters that serve an {@link SNIRegistry}:
+ *
+ * - {@link acceptTLS} / {@link createPeekingTLSServer}: a plain `net` socket or server; the ClientHello is read
+ *   first and the `TLSSocket` is created with the right context from the start (no node SNI path at all).
+ * - {@link tlsServerOptions} / {@link createTLSServer} / {@link createHTTPSServer}: node:tls and node:https
+ *   servers through `SNICallback`, with the default identity passed as `key`/`cert` (both servers ignore a
+ *   `secureContext` option, so clients without SNI would get no certificate) and the profile ordered so that
+ *   node serves the right certificate whatever the key types (nodejs/node#54235, see
+ *   {@link orderProfileForDefaultKeyType}); a guard refuses any connection that still got the wrong one.
+ * - {@link smtpServerOptions} / {@link updateSMTPServer}: options for nodemailer's `smtp-server`.
+ *
+ * @module node/servers
+ */
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { MailTlsError, TLSError } from '../errors.js';
+import { orderProfileForDefaultKeyType } from '../profile.js';
+import type { SNILookup } from '../sni.js';
+import { type ClientHelloInfo, readClientHello } from './client-hello.js';
+import { type ProfileContextOptions, profileContextOptions } from './secure-context.js';
+import type { SNIRegistry } from './sni-registry.js';
+
+/** node:tls options that serve a registry through `SNICallback`. */
+export interface RegistryServerOptions extends ProfileContextOptions {
+  key: string;
+  cert: string;
+  passphrase?: string;
+  SNICallback: (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void;
+}
+
+/**
+ * Options for `tls.createServer`, `https.createServer` or `tls.TLSSocket` that serve a registry: the default
+ * identity as `key`/`cert`, the registry's `SNICallback`, and the registry's profile with the signature
+ * algorithms and TLS 1.2 suites ordered so that the default certificate's key type comes last. Node copies an
+ * SNI context's certificate into a connection that keeps the default certificate in the slot of the other key
+ * type (nodejs/node#54235); with this order OpenSSL picks the name's certificate whenever one was copied in.
+ * Spread your own options first; these must win.
+ *
+ * @example
+ * ```ts
+ * import tls from 'node:tls';
+ * import { createSNIRegistry, tlsServerOptions } from 'mailtls/node';
+ * const registry = createSNIRegistry(defaultCredential);
+ * const server = tls.createServer({ handshakeTimeout: 10_000, ...tlsServerOptions(registry) });
+ * ```
+ */
+export function tlsServerOptions(registry: SNIRegistry): RegistryServerOptions {
+  const credential = registry.defaultCredential;
+  const profile = orderProfileForDefaultKeyType(registry.profile, registry.defaultSummary.keyType);
+  const options: RegistryServerOptions = {
+    ...profileContextOptions(profile),
+    key: credential.key,
+    cert: credential.cert,
+    SNICallback: registry.SNICallback,
+  };
+  if (credential.passphrase !== undefined) options.passphrase = credential.passphrase;
+  return options;
+}
+
+/**
+ * Tells whether a secured connection got the certificate the registry meant for its SNI name. Only a name
+ * whose key type differs from the default's can get the wrong one (nodejs/node#54235); for the others this
+ * answers true without looking.
+ *
+ * @example
+ * ```ts
+ * server.on('secureConnection', (s) => { if (!matchServedCertificate(registry, s)) s.destroy(); });
+ * ```
+ */
+export function matchServedCertificate(registry: SNIRegistry, socket: tls.TLSSocket): boolean {
+  const servername = typeof socket.servername === 'string' ? socket.servername : undefined;
+  const lookup = registry.lookup(servername);
+  if (lookup.pattern === undefined) return true;
+  let expected: string;
+  let keyType: string;
+  try {
+    const r = registry.resolveSync(servername);
+    expected = r.summary.fingerprint256;
+    keyType = r.summary.keyType;
+  } catch {
+    return false;
+  }
+  if (keyType === registry.defaultSummary.keyType) return true;
+  return socket.getX509Certificate()?.fingerprint256 === expected;
+}
+
+function wrongCertificate(socket: tls.TLSSocket): TLSError {
+  return new TLSError(
+    'ERR_TLS_WRONG_CERTIFICATE',
+    `node served the default certificate instead of the one for "${String(socket.servername)}" (its key type ` +
+      'differs from the default and the client offered no algorithm for it, or the server options were changed); ' +
+      'the connection was closed. Serve through acceptTLS/createPeekingTLSServer, or give the name a ' +
+      'certificate of the default key type',
+    { details: { servername: socket.servername } },
+  );
+}
+
+/** Filters `secureConnection` so a connection with the wrong certificate never reaches listeners. */
+function guardSecureConnections(server: tls.Server, registry: SNIRegistry): void {
+  const emit = server.emit as (this: tls.Server, event: string | symbol, ...args: unknown[]) => boolean;
+  server.emit = function guardedEmit(this: tls.Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'secureConnection') {
+      const socket = args[0] as tls.TLSSocket;
+      if (!matchServedCertificate(registry, socket)) {
+        const error = wrongCertificate(socket);
+        emit.call(this, 'tlsClientError', error, socket);
+        socket.destroy();
+        return false;
+      }
+    }
+    return emit.call(this, event, ...args);
+  } as typeof server.emit;
+}
+
+function followDefault(server: tls.Server, registry: SNIRegistry, base: tls.TlsOptions): void {
+  const refresh = (): void => server.setSecureContext({ ...base, ...tlsServerOptions(registry) });
+  registry.on('default', refresh);
+  server.once('close', () => registry.off('default', refresh));
+}
+
+/**
+ * A `tls.Server` serving a registry (see {@link tlsServerOptions}), which refuses, with a `tlsClientError`
+ * carrying `ERR_TLS_WRONG_CERTIFICATE`, any connection that still got the default certificate instead of the
+ * name's, and which picks up a new default credential (`registry.setDefault`).
+ *
+ * @param options - other node:tls server options (`handshakeTimeout`, `ALPNProtocols`, `requestCert`...); the
+ *   identity, suites, versions and `SNICallback` come from the registry.
+ * @example
+ * ```ts
+ * import { createTLSServer } from 'mailtls/node';
+ * createTLSServer(registry, {}, (socket) => socket.end('* OK IMAP ready\r\n')).listen(993);
+ * ```
+ */
+export function createTLSServer(
+  registry: SNIRegistry,
+  options: tls.TlsOptions = {},
+  secureConnectionListener?: (socket: tls.TLSSocket) => void,
+): tls.Server {
+  const server = tls.createServer({ ...options, ...tlsServerOptions(registry) }, secureConnectionListener);
+  guardSecureConnections(server, registry);
+  followDefault(server, registry, options);
+  return server;
+}
+
+/**
+ * An `https.Server` serving a registry, with the same guard and default-following as {@link createTLSServer}.
+ *
+ * @example
+ * ```ts
+ * import { createHTTPSServer } from 'mailtls/node';
+ * createHTTPSServer(registry, {}, (req, res) => res.end('ok')).listen(443);
+ * ```
+ */
+export function createHTTPSServer(
+  registry: SNIRegistry,
+  options: https.ServerOptions = {},
+  requestListener?: Parameters<typeof https.createServer>[1],
+): https.Server {
+  const server = https.createServer({ ...options, ...tlsServerOptions(registry) }, requestListener);
+  guardSecureConnections(server, registry);
+  followDefault(server, registry, options);
+  return server;
+}
+
+/** Options of {@link acceptTLS}. */
+export interface AcceptTLSOptions {
+  /** Time for the ClientHello and the whole handshake, in milliseconds (default 30,000). */
+  timeoutMs?: number;
+  /** Largest ClientHello accepted, in bytes (default 32 KiB). */
+  maxClientHelloBytes?: number;
+  /** The server the socket belongs to (passed to the TLSSocket for session and OCSP events). */
+  server?: net.Server;
+  /** Ask for a client certificate (verified against the registry's `contextOptions.ca`). */
+  requestCert?: boolean;
+  /** With `requestCert`, refuse clients without a valid certificate. */
+  rejectUnauthorized?: boolean;
+  /** ALPN protocols the server accepts, in preference order. */
+  ALPNProtocols?: string[];
+}
+
+/** Details of a connection {@link acceptTLS} secured (also attached to the socket as `mailtls`). */
+export interface AcceptedTLSInfo {
+  /** How the registry matched the SNI name. */
+  readonly lookup: SNILookup;
+  /** What the ClientHello carried. */
+  readonly clientHello: ClientHelloInfo;
+}
+
+/** A TLSSocket secured by {@link acceptTLS}. */
+export type AcceptedTLSSocket = tls.TLSSocket & { readonly mailtls: AcceptedTLSInfo };
+
+/**
+ * Secures a plain socket as a TLS server: reads the ClientHello, picks the context for its SNI name from the
+ * registry (exact, wildcard, default), creates `new tls.TLSSocket(socket, { isServer: true, secureContext })`
+ * with the bytes read put back, and resolves once the handshake is done. Each connection holds exactly one
+ * certificate, so node#54235 cannot happen here. Used for implicit TLS (465, 993, 995, 443) and by
+ * {@link upgradeToTLS} for STARTTLS.
+ *
+ * @throws {TLSError} (rejects, socket destroyed) `ERR_TLS_CLIENT_HELLO` when the peer does not start TLS;
+ *   `ERR_TLS_TIMEOUT` when the ClientHello or handshake takes longer than `timeoutMs`; `ERR_TLS_CONTEXT` when
+ *   the name's credential cannot be loaded; `ERR_TLS_HANDSHAKE` when the handshake fails (`cause` has node's
+ *   error).
+ * @example
+ * ```ts
+ * import net from 'node:net';
+ * import { acceptTLS } from 'mailtls/node';
+ * net.createServer(async (raw) => {
+ *   const socket = await acceptTLS(raw, registry).catch(() => undefined);
+ *   socket?.end('* OK IMAP ready\r\n');
+ * }).listen(993);
+ * ```
+ */
+export async function acceptTLS(
+  socket: net.Socket,
+  registry: SNIRegistry,
+  options: AcceptTLSOptions = {},
+): Promise<AcceptedTLSSocket> {
+  if (!(socket instanceof net.Socket)) throw new TypeError('socket must be a net.Socket');
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+    throw new RangeError('timeoutMs must be a positive number');
+  const started = Date.now();
+  // Until the TLSSocket owns the socket, an error on it must not crash the process.
+  const swallow = (): void => {};
+  socket.on('error', swallow);
+  let clientHello: ClientHelloInfo;
+  let lookup: SNILookup;
+  let context: tls.SecureContext;
+  try {
+    const read = await readClientHello(socket, {
+      timeoutMs,
+      ...(options.maxClientHelloBytes === undefined ? {} : { maxBytes: options.maxClientHelloBytes }),
+    });
+    clientHello = read.info;
+    const resolved = await registry.resolve(clientHello.serverName);
+    lookup = resolved.lookup;
+    context = resolved.context;
+  } catch (e) {
+    socket.removeListener('error', swallow);
+    socket.destroy();
+    throw e;
+  }
+  const tlsOptions: tls.TLSSocketOptions = { isServer: true, secureContext: context };
+  if (options.server !== undefined) tlsOptions.server = options.server;
+  if (options.requestCert !== undefined) tlsOptions.requestCert = options.requestCert;
+  if (options.rejectUnauthorized !== undefined) tlsOptions.rejectUnauthorized = options.rejectUnauthorized;
+  if (options.ALPNProtocols !== undefined) tlsOptions.ALPNProtocols = options.ALPNProtocols;
+  const secure = new tls.TLSSocket(socket, tlsOptions);
+  socket.removeListener('error', swallow);
+  Object.defineProperty(secure, 'mailtls', {
+    value: { lookup, clientHello },
+    enumerable: false,
+    configurable: true,
+  });
+  await new Promise<void>((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      secure.removeListener('secure', onSecure);
+      secure.removeListener('error', onError);
+      secure.removeListener('_tlsError', onError);
+      secure.removeListener('close', onClose);
+    };
+    const fail = (error: TLSError): void => {
+      cleanup();
+      // Keep a late error from becoming an unhandled 'error' event.
+      secure.on('error', () => {});
+      secure.destroy();
+      reject(error);
+    };
+    const onSecure = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (e: Error): void =>
+      fail(
+        e instanceof MailTlsError
+          ? (e as TLSError)
+          : new TLSError('ERR_TLS_HANDSHAKE', `TLS handshake failed: ${e.message}`, {
+              cause: e,
+              details: { servername: clientHello.serverName, code: (e as NodeJS.ErrnoException).code },
+            }),
+      );
+    const onClose = (): void =>
+      fail(
+        new TLSError('ERR_TLS_HANDSHAKE', 'the client closed the connection during the TLS handshake', {
+          details: { servername: clientHello.serverName },
+        }),
+      );
+    const timer = setTimeout(
+      () =>
+        fail(
+          new TLSError(
+            'ERR_TLS_TIMEOUT',
+            `TLS handshake not complete after ${timeoutMs} ms; closing the connection`,
+            {
+              details: { timeoutMs, servername: clientHello.serverName },
+            },
+          ),
+        ),
+      Math.max(1, timeoutMs - (Date.now() - started)),
+    );
+    secure.once('secure', onSecure);
+    secure.on('error', onError);
+    secure.on('_tlsError', onError);
+    secure.on('close', onClose);
+  });
+  return secure as AcceptedTLSSocket;
+}
+
+/** Options of {@link createPeekingTLSServer}. */
+export type PeekingTLSServerOptions = Omit<AcceptTLSOptions, 'server'> & net.ServerOpts;
+
+/**
+ * A `net.Server` that secures every connection with {@link acceptTLS} and emits `secureConnection` (socket)
+ * and `tlsClientError` (error, socket) like a `tls.Server`.
+ *
+ * @example
+ * ```ts
+ * import { createPeekingTLSServer } from 'mailtls/node';
+ * const server = createPeekingTLSServer(registry, {}, (socket) => socket.end('+OK POP3 ready\r\n'));
+ * server.on('tlsClientError', (err) => log(err.code));
+ * server.listen(995);
+ * ```
+ */
+export function createPeekingTLSServer(
+  registry: SNIRegistry,
+  options: PeekingTLSServerOptions = {},
+  secureConnectionListener?: (socket: AcceptedTLSSocket) => void,
+): net.Server {
+  const { timeoutMs, maxClientHelloBytes, requestCert, rejectUnauthorized, ALPNProtocols, ...serverOpts } =
+    options;
+  const acceptOptions: AcceptTLSOptions = {};
+  if (timeoutMs !== undefined) acceptOptions.timeoutMs = timeoutMs;
+  if (maxClientHelloBytes !== undefined) acceptOptions.maxClientHelloBytes = maxClientHelloBytes;
+  if (requestCert !== undefined) acceptOptions.requestCert = requestCert;
+  if (rejectUnauthorized !== undefined) acceptOptions.rejectUnauthorized = rejectUnauthorized;
+  if (ALPNProtocols !== undefined) acceptOptions.ALPNProtocols = ALPNProtocols;
+  const server: net.Server = net.createServer(serverOpts, (raw) => {
+    acceptTLS(raw, registry, { ...acceptOptions, server }).then(
+      (secure) => server.emit('secureConnection', secure),
+      (error: unknown) => server.emit('tlsClientError', error, raw),
+    );
+  });
+  if (secureConnectionListener) server.on('secureConnection', secureConnectionListener);
+  return server;
+}
+
+/** What {@link smtpServerOptions} returns: spread it into `new SMTPServer({...})`. */
+export type SMTPServerTLSOptions = RegistryServerOptions;
+
+/**
+ * Options for nodemailer's `smtp-server` (`new SMTPServer({ ...yours, ...smtpServerOptions(registry) })`):
+ * the default identity as `key`/`cert` and the registry's `SNICallback`, used by smtp-server on implicit TLS
+ * (`secure: true`) and after STARTTLS, and the profile's suites, versions, `honorCipherOrder` and
+ * `secureOptions`, which smtp-server passes to `tls.createSecureContext`. The order of suites and signature
+ * algorithms is the one of {@link tlsServerOptions}, because smtp-server also selects names through node's
+ * SNI path. Names are canonicalised by the registry (smtp-server hands the Unicode form on implicit TLS and
+ * the raw form on STARTTLS).
+ *
+ * @example
+ * ```ts
+ * import { SMTPServer } from 'smtp-server';
+ * import { smtpServerOptions } from 'mailtls/node';
+ * const server = new SMTPServer({ secure: false, ...smtpServerOptions(registry) });
+ * ```
+ */
+export function smtpServerOptions(registry: SNIRegistry): SMTPServerTLSOptions {
+  return tlsServerOptions(registry);
+}
+
+/** The part of smtp-server's API that {@link updateSMTPServer} uses. */
+export interface SMTPServerLike {
+  updateSecureContext(options: Record<string, unknown>): void;
+}
+
+/**
+ * Keeps an smtp-server in step with a registry: calls `server.updateSecureContext(smtpServerOptions(registry))`
+ * now and whenever the default credential changes. Answers a function that stops following.
+ *
+ * @example
+ * ```ts
+ * const stop = updateSMTPServer(smtp, registry);
+ * registry.setDefault(renewed); // smtp-server now serves the renewed default
+ * ```
+ */
+export function updateSMTPServer(server: SMTPServerLike, registry: SNIRegistry): () => void {
+  if (typeof server?.updateSecureContext !== 'function')
+    throw new TypeError('server must be an smtp-server SMTPServer');
+  const refresh = (): void => server.updateSecureContext({ ...smtpServerOptions(registry) });
+  refresh();
+  registry.on('default', refresh);
+  return () => registry.off('default', refresh);
+}

@@ -1,0 +1,372 @@
+/**
+ * A registry of the certificates a server serves by name (SNI), built for many domains: registering a name
+ * only stores its PEM strings or a loader; the `SecureContext` is built on first use and cached (optionally in
+ * an LRU of bounded size). Lookups canonicalise the name and try the exact name, then a one-label wildcard, then
+ * fall back to the default credential: a lookup always yields a context.
+ *
+ * Use it with {@link acceptTLS} / {@link createPeekingTLSServer} (the ClientHello is read first and the
+ * connection gets the right context from the start) or with node:tls servers through `SNICallback`
+ * (`tlsServerOptions` in `servers.ts`, which also works around nodejs/node#54235).
+ *
+ * @module node/sni-registry
+ */
+import { EventEmitter } from 'node:events';
+import type tls from 'node:tls';
+import { MailTlsError, TLSError } from '../errors.js';
+import { INTERMEDIATE_PROFILE, type TLSProfile, verifyTLSProfile } from '../profile.js';
+import { canonicalizeSNIPattern, lookupSNIName, type SNILookup } from '../sni.js';
+import {
+  assertCredential,
+  type CredentialSummary,
+  createServerContext,
+  type ServerContextOptions,
+  type ServerCredential,
+  summarizeCredential,
+} from './secure-context.js';
+
+/** A credential, or a function that loads it when the name is first served (sync or async). */
+export type CredentialSource = ServerCredential | (() => ServerCredential | Promise<ServerCredential>);
+
+/** Options of {@link createSNIRegistry}. */
+export interface SNIRegistryOptions {
+  /** The TLS profile of every context (default {@link INTERMEDIATE_PROFILE}). */
+  profile?: TLSProfile;
+  /** Keep at most this many built contexts (least recently used are dropped and rebuilt on demand). Default: no bound. */
+  maxContexts?: number;
+  /** Passed to every {@link createServerContext} call. */
+  contextOptions?: ServerContextOptions;
+}
+
+/** What {@link SNIRegistry.resolve} returns. */
+export interface ResolvedContext {
+  readonly context: tls.SecureContext;
+  /** How the name was matched (`default` when nothing matched or no name was sent). */
+  readonly lookup: SNILookup;
+  /** Key type, fingerprint and validity of the served leaf. */
+  readonly summary: CredentialSummary;
+  /** The credential served. */
+  readonly credential: ServerCredential;
+}
+
+/** Counters of {@link SNIRegistry.stats}. */
+export interface SNIRegistryStats {
+  /** Registered names and wildcards (the default not counted). */
+  readonly patterns: number;
+  /** Contexts currently built and cached (the default not counted). */
+  readonly built: number;
+  /** Contexts built since creation. */
+  readonly builds: number;
+  /** Contexts dropped by the LRU bound. */
+  readonly evictions: number;
+  /** Lookups answered from the cache. */
+  readonly hits: number;
+  /** Names whose credential failed to load (cached until the name is registered again). */
+  readonly failures: number;
+}
+
+interface Built {
+  readonly context: tls.SecureContext;
+  readonly summary: CredentialSummary;
+  readonly credential: ServerCredential;
+}
+
+interface Entry {
+  source: CredentialSource;
+  built?: Built;
+  pending?: Promise<Built>;
+  failure?: MailTlsError;
+  /** Bumped on every re-registration so a stale async build is not stored. */
+  generation: number;
+}
+
+/** Events: `change` (pattern), `default` (), `contextError` (error, pattern). */
+export interface SNIRegistryEvents {
+  change: [pattern: string];
+  default: [];
+  contextError: [error: MailTlsError, pattern: string];
+}
+
+/**
+ * The SNI registry. Create it with {@link createSNIRegistry}.
+ *
+ * Events: `change` (a name was added, replaced or removed), `default` (the default credential changed: servers
+ * built from `tlsServerOptions` refresh themselves), `contextError` (a registered credential failed to load; the
+ * handshake for that name is refused rather than served with another certificate).
+ */
+export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
+  /** The profile every context uses. */
+  readonly profile: TLSProfile;
+  readonly #maxContexts: number;
+  readonly #contextOptions: ServerContextOptions;
+  readonly #entries = new Map<string, Entry>();
+  /** Patterns with a built context, least recently used first. */
+  readonly #lru = new Map<string, Entry>();
+  #default!: Built;
+  #builds = 0;
+  #evictions = 0;
+  #hits = 0;
+
+  /** @internal Use {@link createSNIRegistry}. */
+  constructor(defaultCredential: ServerCredential, options: SNIRegistryOptions = {}) {
+    super();
+    this.profile = options.profile ?? INTERMEDIATE_PROFILE;
+    verifyTLSProfile(this.profile);
+    const max = options.maxContexts ?? Number.POSITIVE_INFINITY;
+    if (!(max >= 1)) throw new RangeError('maxContexts must be at least 1');
+    this.#maxContexts = max;
+    this.#contextOptions = options.contextOptions ?? {};
+    this.#default = this.#build(defaultCredential);
+  }
+
+  /** The default credential (served without SNI or for unknown names). */
+  get defaultCredential(): ServerCredential {
+    return this.#default.credential;
+  }
+
+  /** The default context. */
+  get defaultContext(): tls.SecureContext {
+    return this.#default.context;
+  }
+
+  /** Key type, fingerprint and validity of the default leaf. */
+  get defaultSummary(): CredentialSummary {
+    return this.#default.summary;
+  }
+
+  /** Number of registered names and wildcards. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Replaces the default credential (built at once, so a bad one throws here and the old one stays).
+   *
+   * @throws {TLSError} `ERR_TLS_CONTEXT` when the credential cannot be loaded.
+   */
+  setDefault(credential: ServerCredential): void {
+    this.#default = this.#build(credential);
+    this.emit('default');
+  }
+
+  /**
+   * Registers (or replaces) the credential for a host name or a one-label wildcard (`*.example.org`). Nothing is
+   * parsed or built until a client asks for the name. Replacing drops the cached context.
+   *
+   * @throws {HostnameError} `ERR_HOSTNAME_INVALID` for a pattern that is not a host name or `*.domain`.
+   */
+  add(pattern: string, source: CredentialSource): void {
+    const key = canonicalizeSNIPattern(pattern);
+    if (typeof source !== 'function') assertCredential(source);
+    const old = this.#entries.get(key);
+    if (old) this.#lru.delete(key);
+    this.#entries.set(key, { source, generation: (old?.generation ?? 0) + 1 });
+    this.emit('change', key);
+  }
+
+  /** Removes a name or wildcard; answers whether it was registered. */
+  delete(pattern: string): boolean {
+    const key = canonicalizeSNIPattern(pattern);
+    this.#lru.delete(key);
+    const had = this.#entries.delete(key);
+    if (had) this.emit('change', key);
+    return had;
+  }
+
+  /** Whether a name or wildcard is registered (after canonicalisation). */
+  has(pattern: string): boolean {
+    try {
+      return this.#entries.has(canonicalizeSNIPattern(pattern));
+    } catch (e) {
+      if (e instanceof MailTlsError) return false;
+      throw e;
+    }
+  }
+
+  /** The registered canonical patterns. */
+  patterns(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
+  /** Which pattern would serve a name (no context is built). */
+  lookup(servername: string | null | undefined): SNILookup {
+    return lookupSNIName(this.#entries, servername);
+  }
+
+  /** Counters for monitoring and the benchmark. */
+  stats(): SNIRegistryStats {
+    let failures = 0;
+    for (const e of this.#entries.values()) if (e.failure) failures++;
+    return {
+      patterns: this.#entries.size,
+      built: this.#lru.size,
+      builds: this.#builds,
+      evictions: this.#evictions,
+      hits: this.#hits,
+      failures,
+    };
+  }
+
+  /**
+   * The context for a name received in SNI (or none): exact name, wildcard, else the default. Builds and caches
+   * the context on first use, calling an async loader if one was registered.
+   *
+   * @throws {TLSError} (rejects) `ERR_TLS_CONTEXT` when the name's credential cannot be loaded (also emitted as
+   *   `contextError`; the failure is remembered until the name is registered again).
+   */
+  async resolve(servername: string | null | undefined): Promise<ResolvedContext> {
+    const lookup = this.lookup(servername);
+    if (lookup.pattern === undefined) return this.#answer(lookup, this.#default);
+    const entry = this.#entries.get(lookup.pattern)!;
+    const ready = this.#ready(lookup.pattern, entry);
+    if (ready) return this.#answer(lookup, ready);
+    if (!entry.pending) entry.pending = this.#buildEntry(lookup.pattern, entry);
+    return this.#answer(lookup, await entry.pending);
+  }
+
+  /**
+   * The synchronous {@link SNIRegistry.resolve}, for credentials registered as PEM or with synchronous loaders.
+   *
+   * @throws {TLSError} `ERR_TLS_CONTEXT` when the credential cannot be loaded. TypeError when the name's loader
+   *   is asynchronous and its context is not built yet (use `resolve`).
+   */
+  resolveSync(servername: string | null | undefined): ResolvedContext {
+    const lookup = this.lookup(servername);
+    if (lookup.pattern === undefined) return this.#answer(lookup, this.#default);
+    const entry = this.#entries.get(lookup.pattern)!;
+    const ready = this.#ready(lookup.pattern, entry);
+    if (ready) return this.#answer(lookup, ready);
+    let credential: ServerCredential | Promise<ServerCredential>;
+    try {
+      credential = typeof entry.source === 'function' ? entry.source() : entry.source;
+    } catch (e) {
+      throw this.#fail(lookup.pattern, entry, e);
+    }
+    if (credential instanceof Promise) {
+      credential.catch(() => {});
+      throw new TypeError(`the loader for "${lookup.pattern}" is asynchronous: use resolve()`);
+    }
+    return this.#answer(lookup, this.#store(lookup.pattern, entry, entry.generation, credential));
+  }
+
+  /**
+   * An `SNICallback` for node:tls / node:https / smtp-server. Prefer `tlsServerOptions()` from `servers.ts`,
+   * which pairs it with the server options that make node serve the right certificate for every key type.
+   */
+  readonly SNICallback = (
+    servername: string,
+    callback: (err: Error | null, ctx?: tls.SecureContext) => void,
+  ): void => {
+    this.resolve(servername).then(
+      (r) => callback(null, r.context),
+      (e: Error) => callback(e),
+    );
+  };
+
+  #answer(lookup: SNILookup, built: Built): ResolvedContext {
+    return { context: built.context, lookup, summary: built.summary, credential: built.credential };
+  }
+
+  #ready(pattern: string, entry: Entry): Built | undefined {
+    if (entry.failure) throw entry.failure;
+    if (entry.built) {
+      this.#hits++;
+      // Move to the most-recently-used end.
+      this.#lru.delete(pattern);
+      this.#lru.set(pattern, entry);
+      return entry.built;
+    }
+    return undefined;
+  }
+
+  async #buildEntry(pattern: string, entry: Entry): Promise<Built> {
+    const generation = entry.generation;
+    try {
+      let credential: ServerCredential;
+      try {
+        credential = await (typeof entry.source === 'function' ? entry.source() : entry.source);
+      } catch (e) {
+        throw this.#fail(pattern, entry, e);
+      }
+      return this.#store(pattern, entry, generation, credential);
+    } finally {
+      delete entry.pending;
+    }
+  }
+
+  #store(pattern: string, entry: Entry, generation: number, credential: ServerCredential): Built {
+    let built: Built;
+    try {
+      built = this.#build(credential);
+    } catch (e) {
+      if (entry.generation !== generation) throw e;
+      throw this.#fail(pattern, entry, e);
+    }
+    // A re-registration while the loader ran wins: serve this build once, but do not cache it.
+    if (entry.generation !== generation || this.#entries.get(pattern) !== entry) return built;
+    this.#builds++;
+    entry.built = built;
+    this.#lru.set(pattern, entry);
+    while (this.#lru.size > this.#maxContexts) {
+      const oldest = this.#lru.keys().next().value as string;
+      const victim = this.#lru.get(oldest)!;
+      delete victim.built;
+      this.#lru.delete(oldest);
+      this.#evictions++;
+    }
+    return built;
+  }
+
+  #fail(pattern: string, entry: Entry, cause: unknown): MailTlsError {
+    const error =
+      cause instanceof MailTlsError
+        ? cause
+        : cause instanceof TypeError
+          ? new TLSError(
+              'ERR_TLS_CONTEXT',
+              `the credential for "${pattern}" is not { key, cert } PEM: ${cause.message}`,
+              {
+                cause,
+                details: { pattern },
+              },
+            )
+          : new TLSError(
+              'ERR_TLS_CONTEXT',
+              `loading the credential for "${pattern}" failed; fix it and register it again`,
+              {
+                cause,
+                details: { pattern },
+              },
+            );
+    entry.failure = error;
+    this.emit('contextError', error, pattern);
+    return error;
+  }
+
+  #build(credential: ServerCredential): Built {
+    assertCredential(credential);
+    const summary = summarizeCredential(credential);
+    const context = createServerContext(credential, this.profile, this.#contextOptions);
+    return { context, summary, credential };
+  }
+}
+
+/**
+ * Creates an SNI registry with its default credential (built at once, so a broken default fails at start-up).
+ *
+ * @throws {TLSError} `ERR_TLS_CONTEXT` when the default credential cannot be loaded; `ERR_TLS_PROFILE` for an
+ *   invalid profile. RangeError for `maxContexts < 1`.
+ * @example
+ * ```ts
+ * import { createSNIRegistry } from 'mailtls/node';
+ * const registry = createSNIRegistry({ key, cert });
+ * registry.add('mail.example.org', { key: k2, cert: c2 });
+ * registry.add('*.example.net', async () => store.load('*.example.net'));
+ * const { context } = await registry.resolve('MAIL.example.org.');
+ * ```
+ */
+export function createSNIRegistry(
+  defaultCredential: ServerCredential,
+  options: SNIRegistryOptions = {},
+): SNIRegistry {
+  return new SNIRegistry(defaultCredential, options);
+}
