@@ -90,7 +90,8 @@ export type StoreErrorCode =
   | 'ERR_STORE_PERMISSIONS'
   | 'ERR_STORE_LOCKED'
   | 'ERR_STORE_INVALID_DOMAIN'
-  | 'ERR_STORE_INSTALL';
+  | 'ERR_STORE_INSTALL'
+  | 'ERR_STORE_EXISTS';
 
 /** Codes of TLS serving, STARTTLS, reload and probing. */
 export type TLSErrorCode =

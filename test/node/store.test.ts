@@ -1,0 +1,646 @@
+/**
+ * CertificateStore against real files in scratch directories: layout and modes (checked with stat), the
+ * validations that refuse an install without writing a byte (the whole tree hashed before and after),
+ * chains checked with `openssl verify`, keys with `openssl pkey`, PKCS#12 made by `openssl pkcs12 -export`,
+ * versions and rollback, hand-placed files, locking and concurrent installs.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createSecureContext } from 'node:tls';
+import { inspect } from 'node:util';
+import { parseCertificate } from '../../src/certificate.js';
+import { ChainError, HostnameError, KeyError, type MailTlsError, StoreError } from '../../src/errors.js';
+import { generateKeyPair } from '../../src/keys.js';
+import { acquireLock } from '../../src/node/lock.js';
+import { CertificateStore } from '../../src/node/store.js';
+import { storeName } from '../../src/node/store-layout.js';
+import { encodePrivateKeyPEM } from '../../src/private-key.js';
+import { AT, issueLeaf, modeOf, scratch, type TestCA, testCA, treeHash } from './helpers/store-fixtures.js';
+
+function openssl(
+  args: readonly string[],
+  input?: string | Uint8Array,
+): { ok: boolean; out: string; err: string } {
+  const r = spawnSync('openssl', args, input === undefined ? {} : { input });
+  return { ok: r.status === 0, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+const DOMAIN = 'example.com';
+const NAMES = ['example.com', 'mail.example.com', 'smtp.example.com', 'imap.example.com'];
+
+let ca: TestCA;
+const dirs: { cleanup(): void }[] = [];
+function newStore(options: ConstructorParameters<typeof CertificateStore>[1] = {}): CertificateStore {
+  const d = scratch();
+  dirs.push(d);
+  return new CertificateStore(join(d.path, 'tls'), { at: AT, ...options });
+}
+
+before(async () => {
+  ca = await testCA();
+});
+after(() => {
+  for (const d of dirs) d.cleanup();
+});
+
+describe('CertificateStore: CSR, install, load', () => {
+  it('createCSR stores the CSR (0644) and the key (0600 in a 0700 directory); openssl verifies the CSR', async () => {
+    const store = newStore();
+    const r = await store.createCSR({ subject: { commonName: 'Example.COM' }, hostnames: NAMES.slice(1) });
+    assert.equal(r.domain, DOMAIN);
+    const p = store.paths(DOMAIN);
+    assert.equal(r.files.csr, p.csr);
+    assert.equal(modeOf(p.csr), 0o644);
+    assert.equal(modeOf(p.pendingKey), 0o600);
+    assert.equal(modeOf(join(store.root, 'private')), 0o700);
+    assert.equal(modeOf(join(store.root, 'private', 'pending')), 0o700);
+    assert.equal(modeOf(join(store.root, 'history')), 0o700);
+    const v = openssl(['req', '-in', p.csr, '-noout', '-verify', '-text']);
+    assert.ok(v.ok, v.err);
+    assert.match(
+      v.out,
+      /DNS:example\.com, DNS:mail\.example\.com, DNS:smtp\.example\.com, DNS:imap\.example\.com/,
+    );
+    // the stored key is the CSR's key: openssl derives the same public key from both
+    const fromKey = openssl(['pkey', '-in', p.pendingKey, '-pubout']).out;
+    const fromCSR = openssl(['req', '-in', p.csr, '-noout', '-pubkey']).out;
+    assert.equal(fromKey, fromCSR);
+    // a second CSR while the first waits is refused, unless replace
+    await assert.rejects(store.createCSR({ subject: { commonName: DOMAIN } }), { code: 'ERR_STORE_EXISTS' });
+    const again = await store.createCSR({ subject: { commonName: DOMAIN }, replace: true });
+    assert.notEqual(again.key.publicKey.fingerprint().sha256Hex, r.key.publicKey.fingerprint().sha256Hex);
+  });
+
+  it('installs the certificate for the pending key: layout, modes, served chain (root left out), openssl verify', async () => {
+    const store = newStore();
+    const csr = await store.createCSR({ subject: { commonName: DOMAIN }, hostnames: NAMES.slice(1) });
+    const leaf = await issueLeaf(NAMES, { csrPEM: csr.csrPEM });
+    const r = await store.install({ cert: leaf.certPEM, caBundle: ca.bundlePEM });
+    assert.equal(r.domain, DOMAIN);
+    assert.equal(r.keySource, 'pending');
+    assert.equal(r.chainComplete, true);
+    assert.deepEqual(r.warnings, []);
+    assert.equal(r.chain.length, 2, 'leaf + intermediate, root left out');
+    const p = store.paths(DOMAIN);
+    // links into the current version
+    assert.ok(lstatSync(p.cert).isSymbolicLink());
+    assert.equal(readlinkSync(p.cert), '../history/example.com/current/cert.crt');
+    assert.equal(readlinkSync(p.key), '../history/example.com/current/private.key');
+    assert.equal(readlinkSync(p.current), r.version);
+    assert.match(r.version, /^v000001-\d{8}T\d{6}Z$/);
+    assert.equal(modeOf(p.key), 0o600, 'key file 0600 (stat through the link)');
+    assert.equal(modeOf(p.cert), 0o644);
+    assert.equal(modeOf(join(store.root, 'private')), 0o700);
+    assert.equal(modeOf(p.history), 0o700);
+    assert.equal(existsSync(p.pendingKey), false, 'the pending key moved into the version');
+    // the CA file as given, byte for byte
+    assert.equal(sha256(readFileSync(p.caBundle)), sha256(ca.bundlePEM));
+    // served chain: leaf then intermediate, and openssl accepts it with the root as the only trust anchor
+    const served = readFileSync(p.cert, 'utf8');
+    const blocks = served.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
+    assert.equal(blocks.length, 2);
+    const rootFile = join(store.root, '..', 'root.pem');
+    writeFileSync(rootFile, ca.rootPEM);
+    const untrusted = join(store.root, '..', 'untrusted.pem');
+    writeFileSync(untrusted, served.slice(served.indexOf('-----END CERTIFICATE-----') + 26));
+    const v = openssl([
+      'verify',
+      '-CAfile',
+      rootFile,
+      '-untrusted',
+      untrusted,
+      '-attime',
+      String(AT.getTime() / 1000),
+      p.cert,
+    ]);
+    assert.ok(v.ok, v.err + v.out);
+    // key and certificate belong together according to openssl
+    assert.equal(
+      openssl(['pkey', '-in', p.key, '-pubout']).out,
+      openssl(['x509', '-in', p.cert, '-noout', '-pubkey']).out,
+    );
+    // load
+    const c = await store.load(DOMAIN);
+    assert.equal(c.domain, DOMAIN);
+    assert.equal(c.version, r.version);
+    assert.equal(c.cert, served);
+    assert.equal(c.leaf.fingerprint('sha256'), new X509Certificate(leaf.certPEM).fingerprint256);
+    assert.equal(c.chain.length, 2);
+    assert.equal(c.key, readFileSync(p.key, 'utf8'));
+    createSecureContext({ key: c.key, cert: c.cert });
+    assert.deepEqual(await store.list(), [DOMAIN]);
+    assert.equal(await store.version(DOMAIN), r.version);
+  });
+
+  it('the key PEM never shows in JSON, toString, inspect or a spread of the credential', async () => {
+    const store = newStore();
+    const leaf = await issueLeaf(NAMES);
+    await store.install({ cert: leaf.chainPEM, key: leaf.keyPEM });
+    const c = await store.load(DOMAIN);
+    const body = c.key.split('\n')[1]!;
+    assert.ok(body.length > 20);
+    for (const text of [
+      JSON.stringify(c),
+      String(c),
+      inspect(c),
+      inspect(c, { showHidden: true, depth: 5 }),
+      JSON.stringify({ ...c }),
+    ])
+      assert.ok(!text.includes(body) && !text.includes('PRIVATE KEY'), text.slice(0, 200));
+    assert.ok(JSON.stringify(c).includes(DOMAIN));
+  });
+
+  it('takes the domain from the certificate, canonical, and files wildcards as _wildcard.<domain>', async () => {
+    const store = newStore();
+    const w = await issueLeaf(['*.example.org', 'example.org']);
+    const r = await store.install({ cert: w.certPEM, key: w.keyPEM, caBundle: ca.intermediatePEM });
+    assert.equal(r.domain, '*.example.org');
+    assert.ok(existsSync(join(store.root, 'certs', '_wildcard.example.org.crt')));
+    assert.ok(existsSync(join(store.root, 'private', '_wildcard.example.org.key')));
+    assert.deepEqual(await store.list(), ['*.example.org']);
+    const c = await store.load('*.EXAMPLE.org');
+    assert.equal(c.domain, '*.example.org');
+    // a U-label domain is stored under its A-label
+    const idn = await issueLeaf(['xn--bcher-kva.example']);
+    const r2 = await store.install({ cert: idn.certPEM, key: idn.keyPEM, domain: 'Bücher.Example' });
+    assert.equal(r2.domain, 'xn--bcher-kva.example');
+    assert.ok(existsSync(join(store.root, 'certs', 'xn--bcher-kva.example.crt')));
+  });
+
+  it('validates domain names: no path traversal, no IP addresses, canonical A-labels', () => {
+    const rows = [
+      { name: 'parent directory', input: '../etc', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'slash', input: 'a/b.example', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'backslash', input: 'a\\b.example', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'dot dot label', input: 'a..example', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'NUL', input: 'a\0.example', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'IPv4', input: '192.0.2.1', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'IPv6', input: '2001:db8::1', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'space', input: 'exa mple.com', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'empty', input: '', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'partial wildcard', input: 'm*.example.com', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'wildcard on a TLD', input: '*.com', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+      { name: 'dot', input: '.', wantCode: 'ERR_STORE_INVALID_DOMAIN' },
+    ];
+    for (const row of rows) assert.throws(() => storeName(row.input), { code: row.wantCode }, row.name);
+    const ok = [
+      {
+        name: 'upper case, trailing dot',
+        input: 'Mail.Example.COM.',
+        want: ['mail.example.com', 'mail.example.com'],
+      },
+      { name: 'U-label', input: 'bücher.example', want: ['xn--bcher-kva.example', 'xn--bcher-kva.example'] },
+      { name: 'wildcard', input: '*.Example.com', want: ['*.example.com', '_wildcard.example.com'] },
+      {
+        name: 'wildcard file name',
+        input: '_wildcard.example.com',
+        want: ['*.example.com', '_wildcard.example.com'],
+      },
+    ];
+    for (const row of ok) {
+      const n = storeName(row.input);
+      assert.deepEqual([n.domain, n.fileName], row.want, row.name);
+    }
+  });
+});
+
+describe('CertificateStore: refused installs write nothing', () => {
+  // Each row leaves the whole tree (names, modes, link targets, contents) byte-for-byte unchanged.
+  const rows: {
+    name: string;
+    input: () => Promise<Parameters<CertificateStore['install']>[0]>;
+    wantCode: string;
+    wantClass: new (...a: never[]) => MailTlsError;
+    wantMessage?: RegExp;
+  }[] = [
+    {
+      name: 'mismatched key',
+      input: async () => ({ cert: (await issueLeaf(NAMES)).chainPEM, key: (await issueLeaf(NAMES)).keyPEM }),
+      wantCode: 'ERR_KEY_MISMATCH',
+      wantClass: KeyError,
+      wantMessage: /The key in private\/example\.com\.key does not belong to certs\/example\.com\.crt/,
+    },
+    {
+      name: 'expired certificate',
+      input: async () => {
+        const l = await issueLeaf(NAMES, {
+          notBefore: new Date('2026-01-01Z'),
+          notAfter: new Date('2027-01-01Z'),
+        });
+        return { cert: l.chainPEM, key: l.keyPEM };
+      },
+      wantCode: 'ERR_CHAIN_EXPIRED',
+      wantClass: ChainError,
+      wantMessage: /expired on 2027-01-01T00:00:00\.000Z.*allowExpired/,
+    },
+    {
+      name: 'not yet valid certificate',
+      input: async () => {
+        const l = await issueLeaf(NAMES, {
+          notBefore: new Date('2028-01-01Z'),
+          notAfter: new Date('2029-01-01Z'),
+        });
+        return { cert: l.chainPEM, key: l.keyPEM };
+      },
+      wantCode: 'ERR_CHAIN_NOT_YET_VALID',
+      wantClass: ChainError,
+    },
+    {
+      name: 'wrong-domain certificate',
+      input: async () => {
+        const l = await issueLeaf(['other.example', 'mail.other.example']);
+        return { cert: l.chainPEM, key: l.keyPEM, domain: DOMAIN };
+      },
+      wantCode: 'ERR_HOSTNAME_MISMATCH',
+      wantClass: HostnameError,
+      wantMessage: /does not cover example\.com/,
+    },
+    {
+      name: 'no key anywhere',
+      input: async () => ({ cert: (await issueLeaf(['fresh.example'])).chainPEM }),
+      wantCode: 'ERR_STORE_INSTALL',
+      wantClass: StoreError,
+      wantMessage: /No private key for fresh\.example/,
+    },
+    {
+      name: 'encrypted key without pass phrase',
+      input: async () => {
+        const l = await issueLeaf(NAMES);
+        return {
+          cert: l.chainPEM,
+          key: await encodePrivateKeyPEM(l.key, { passphrase: 'secret', iterations: 1000 }),
+        };
+      },
+      wantCode: 'ERR_KEY_ENCRYPTED',
+      wantClass: KeyError,
+    },
+    {
+      name: 'incomplete chain with requireCompleteChain',
+      input: async () => {
+        const l = await issueLeaf(NAMES);
+        return { cert: l.certPEM, key: l.keyPEM, requireCompleteChain: true };
+      },
+      wantCode: 'ERR_CHAIN_UNKNOWN_ISSUER',
+      wantClass: ChainError,
+    },
+  ];
+
+  for (const row of rows) {
+    it(`${row.name}: ${row.wantCode}, tree unchanged`, async () => {
+      const store = newStore();
+      // a store with a pair in service and a pending CSR
+      const first = await issueLeaf(NAMES);
+      await store.install({ cert: first.chainPEM, key: first.keyPEM, caBundle: ca.bundlePEM });
+      await store.createCSR({ subject: { commonName: 'pending.example' } });
+      const before = treeHash(store.root);
+      const input = await row.input();
+      await assert.rejects(store.install(input), (e: unknown) => {
+        assert.ok(e instanceof row.wantClass, String(e));
+        assert.equal((e as MailTlsError).code, row.wantCode);
+        if (row.wantMessage !== undefined) assert.match((e as Error).message, row.wantMessage);
+        assert.ok(!(e as Error).message.includes('PRIVATE KEY'));
+        return true;
+      });
+      assert.equal(treeHash(store.root), before);
+      // the pair in service is still the first one
+      const c = await store.load(DOMAIN);
+      assert.equal(c.leaf.fingerprint('sha256'), new X509Certificate(first.certPEM).fingerprint256);
+    });
+  }
+
+  it('allowExpired installs an expired certificate with a warning', async () => {
+    const store = newStore();
+    const l = await issueLeaf(NAMES, {
+      notBefore: new Date('2026-01-01Z'),
+      notAfter: new Date('2027-01-01Z'),
+    });
+    const r = await store.install({ cert: l.chainPEM, key: l.keyPEM, allowExpired: true });
+    assert.deepEqual(
+      r.warnings.map((w) => w.code),
+      ['EXPIRED', 'CHAIN_INCOMPLETE'],
+    );
+    assert.equal((await store.load(DOMAIN)).leaf.notAfter.toISOString(), '2027-01-01T00:00:00.000Z');
+  });
+
+  it('the store clock decides: the same certificate installs at a time inside its validity', async () => {
+    const l = await issueLeaf(NAMES, {
+      notBefore: new Date('2026-01-01Z'),
+      notAfter: new Date('2027-01-01Z'),
+    });
+    const store = newStore({ at: () => new Date('2026-06-01Z') });
+    await store.install({ cert: l.chainPEM, key: l.keyPEM });
+    await assert.rejects(store.install({ cert: l.chainPEM, key: l.keyPEM, at: new Date('2027-02-01Z') }), {
+      code: 'ERR_CHAIN_EXPIRED',
+    });
+  });
+});
+
+describe('CertificateStore: inputs', () => {
+  it('an incomplete chain is a warning naming the missing issuer; trust roots complete a chain', async () => {
+    const store = newStore();
+    const l = await issueLeaf(NAMES);
+    const r = await store.install({ cert: l.certPEM, key: l.keyPEM });
+    assert.equal(r.chainComplete, false);
+    assert.equal(r.warnings[0]?.code, 'CHAIN_INCOMPLETE');
+    assert.match(r.warnings[0]!.message, /Store Test Root Intermediate/);
+    const trusted = newStore({ trust: [ca.rootPEM] });
+    const r2 = await trusted.install({ cert: l.certPEM, key: l.keyPEM, caBundle: ca.intermediatePEM });
+    assert.equal(r2.chainComplete, true);
+    assert.equal(r2.chain.length, 2);
+  });
+
+  it('reorders a bundle given root first and picks the leaf by its key', async () => {
+    const store = newStore();
+    const l = await issueLeaf(NAMES);
+    const r = await store.install({ cert: ca.rootPEM + ca.intermediatePEM + l.certPEM, key: l.keyPEM });
+    assert.equal(r.chainComplete, true);
+    assert.deepEqual(
+      r.chain.map((c) => c.subject.commonName),
+      ['example.com', 'Store Test Root Intermediate'],
+    );
+  });
+
+  it('reads a PKCS#7 bundle (.p7b made by openssl crl2pkcs7) and DER certificates', async () => {
+    const store = newStore();
+    const l = await issueLeaf(NAMES);
+    const d = scratch();
+    dirs.push(d);
+    writeFileSync(join(d.path, 'chain.pem'), ca.bundlePEM);
+    const p7 = spawnSync('openssl', [
+      'crl2pkcs7',
+      '-nocrl',
+      '-certfile',
+      join(d.path, 'chain.pem'),
+      '-outform',
+      'DER',
+    ]);
+    assert.equal(p7.status, 0, p7.stderr.toString());
+    const der = new Uint8Array(new X509Certificate(l.certPEM).raw);
+    const r = await store.install({ cert: der, key: l.keyPEM, caBundle: new Uint8Array(p7.stdout) });
+    assert.equal(r.chainComplete, true);
+    assert.equal(
+      sha256(readFileSync(store.paths(DOMAIN).caBundle)),
+      sha256(p7.stdout),
+      'CA file kept as given',
+    );
+  });
+
+  it('uses a key that comes in the same PEM file as the certificate', async () => {
+    const store = newStore();
+    const l = await issueLeaf(NAMES);
+    const r = await store.install({ cert: l.keyPEM + l.chainPEM });
+    assert.equal(r.keySource, 'cert-file');
+    const c = await store.load(DOMAIN);
+    assert.equal(c.privateKey.publicKey.fingerprint().sha256Hex, l.key.publicKey.fingerprint().sha256Hex);
+  });
+
+  it('stores an encrypted key as given (with a warning); load needs the pass phrase', async () => {
+    const store = newStore();
+    const l = await issueLeaf(NAMES);
+    const enc = await encodePrivateKeyPEM(l.key, { passphrase: 'secret', iterations: 1000 });
+    const r = await store.install({ cert: l.chainPEM, key: enc, passphrase: 'secret' });
+    assert.ok(r.warnings.some((w) => w.code === 'KEY_ENCRYPTED'));
+    assert.equal(readFileSync(store.paths(DOMAIN).key, 'utf8'), enc);
+    await assert.rejects(store.load(DOMAIN), { code: 'ERR_KEY_ENCRYPTED' });
+    const c = await store.load(DOMAIN, { passphrase: 'secret' });
+    assert.equal(c.privateKey.publicKey.fingerprint().sha256Hex, l.key.publicKey.fingerprint().sha256Hex);
+  });
+
+  it('installs from a .pfx made by openssl pkcs12 -export (key and chain inside)', async () => {
+    const store = newStore();
+    const l = await issueLeaf(NAMES, { keyType: 'rsa' });
+    const d = scratch();
+    dirs.push(d);
+    writeFileSync(join(d.path, 'leaf.pem'), l.certPEM);
+    writeFileSync(join(d.path, 'key.pem'), l.keyPEM);
+    writeFileSync(join(d.path, 'chain.pem'), ca.intermediatePEM);
+    const pfx = join(d.path, 'mail.pfx');
+    const x = spawnSync('openssl', [
+      'pkcs12',
+      '-export',
+      '-in',
+      join(d.path, 'leaf.pem'),
+      '-inkey',
+      join(d.path, 'key.pem'),
+      '-certfile',
+      join(d.path, 'chain.pem'),
+      '-passout',
+      'pass:pfx-pass',
+      '-out',
+      pfx,
+    ]);
+    assert.equal(x.status, 0, x.stderr.toString());
+    const before = treeHash(d.path);
+    await assert.rejects(store.install({ pkcs12: new Uint8Array(readFileSync(pfx)), password: 'wrong' }), {
+      code: 'ERR_PKCS12_PASSWORD',
+    });
+    assert.equal(existsSync(store.root), false, 'a refused install creates nothing');
+    assert.equal(treeHash(d.path), before);
+    const r = await store.install({ pkcs12: new Uint8Array(readFileSync(pfx)), password: 'pfx-pass' });
+    assert.equal(r.keySource, 'pkcs12');
+    assert.equal(r.domain, DOMAIN);
+    assert.equal(r.chain.length, 2);
+    // the stored key is unencrypted PKCS#8 that openssl reads and that matches the certificate
+    const p = store.paths(DOMAIN);
+    assert.match(readFileSync(p.key, 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
+    assert.equal(
+      openssl(['pkey', '-in', p.key, '-pubout']).out,
+      openssl(['x509', '-in', p.cert, '-noout', '-pubkey']).out,
+    );
+  });
+});
+
+describe('CertificateStore: versions, rollback, renewal, remove', () => {
+  it('keeps the previous version; rollback puts it back atomically; pruning keeps keepVersions', async () => {
+    const store = newStore({ keepVersions: 2 });
+    const a = await issueLeaf(NAMES);
+    const b = await issueLeaf(NAMES);
+    const c = await issueLeaf(NAMES);
+    const ra = await store.install({ cert: a.chainPEM, key: a.keyPEM });
+    const rb = await store.install({ cert: b.chainPEM, key: b.keyPEM });
+    assert.equal(rb.previousVersion, ra.version);
+    const fp = async () => (await store.load(DOMAIN)).leaf.fingerprint('sha256');
+    assert.equal(await fp(), new X509Certificate(b.certPEM).fingerprint256);
+    const back = await store.rollback(DOMAIN);
+    assert.deepEqual(back, { domain: DOMAIN, from: rb.version, to: ra.version });
+    assert.equal(await fp(), new X509Certificate(a.certPEM).fingerprint256);
+    assert.equal(
+      openssl(['pkey', '-in', store.paths(DOMAIN).key, '-pubout']).out,
+      openssl(['pkey', '-pubout'], a.keyPEM).out,
+    );
+    await assert.rejects(store.rollback(DOMAIN), {
+      code: 'ERR_STORE_NOT_FOUND',
+      message: /no version .* before/,
+    });
+    // forward again by id
+    await store.rollback(DOMAIN, { to: rb.version });
+    assert.equal(await fp(), new X509Certificate(b.certPEM).fingerprint256);
+    const rc = await store.install({ cert: c.chainPEM, key: c.keyPEM });
+    const ids = (await store.versions(DOMAIN)).map((v) => [v.id, v.current]);
+    assert.deepEqual(ids, [
+      [rb.version, false],
+      [rc.version, true],
+    ]);
+  });
+
+  it('a renewal without a key reuses the key in service', async () => {
+    const store = newStore();
+    const csr = await store.createCSR({ subject: { commonName: DOMAIN }, hostnames: ['mail.example.com'] });
+    await store.install({ cert: (await issueLeaf(NAMES, { csrPEM: csr.csrPEM })).chainPEM });
+    const renewed = await issueLeaf(NAMES, { csrPEM: csr.csrPEM, notBefore: new Date('2027-05-01Z') });
+    const r = await store.install({ cert: renewed.chainPEM });
+    assert.equal(r.keySource, 'current');
+    assert.equal((await store.load(DOMAIN)).leaf.notBefore.toISOString(), '2027-05-01T00:00:00.000Z');
+  });
+
+  it('brings hand-placed files (the manual workflow) under management without a mixed pair', async () => {
+    const store = newStore();
+    const a = await issueLeaf(NAMES);
+    for (const [d, m] of [
+      ['certs', 0o755],
+      ['private', 0o700],
+    ] as const)
+      mkdirSync(join(store.root, d), { recursive: true, mode: m });
+    writeFileSync(join(store.root, 'certs', 'example.com.crt'), a.chainPEM);
+    writeFileSync(join(store.root, 'private', 'example.com.key'), a.keyPEM, { mode: 0o600 });
+    assert.deepEqual(await store.list(), [DOMAIN]);
+    const before = await store.load(DOMAIN);
+    assert.equal(before.leaf.fingerprint('sha256'), new X509Certificate(a.certPEM).fingerprint256);
+    const v1 = await store.version(DOMAIN);
+    assert.match(v1, /^[0-9a-f]{32}$/);
+    const b = await issueLeaf(NAMES);
+    const r = await store.install({ cert: b.chainPEM, key: b.keyPEM });
+    assert.equal(
+      r.previousVersion,
+      'v000001-' + r.previousVersion!.slice(8),
+      'the hand-placed pair became v1',
+    );
+    const versions = await store.versions(DOMAIN);
+    assert.equal(versions.length, 2);
+    await store.rollback(DOMAIN);
+    assert.equal(
+      (await store.load(DOMAIN)).leaf.fingerprint('sha256'),
+      new X509Certificate(a.certPEM).fingerprint256,
+    );
+  });
+
+  it('remove takes the domain out; load then says ERR_STORE_NOT_FOUND', async () => {
+    const store = newStore();
+    const a = await issueLeaf(NAMES);
+    await store.install({ cert: a.chainPEM, key: a.keyPEM, caBundle: ca.bundlePEM });
+    await store.remove(DOMAIN);
+    await assert.rejects(store.load(DOMAIN), { code: 'ERR_STORE_NOT_FOUND' });
+    assert.deepEqual(await store.list(), []);
+    assert.deepEqual(readdirSync(join(store.root, 'certs')), []);
+    assert.deepEqual(readdirSync(join(store.root, 'history')), []);
+    await assert.rejects(store.remove(DOMAIN), { code: 'ERR_STORE_NOT_FOUND' });
+    assert.equal(await store.version(DOMAIN), 'none');
+  });
+});
+
+describe('CertificateStore: locking and concurrent installs', () => {
+  it('concurrent installs of one domain end with one complete pair, each install whole', async () => {
+    const store = newStore();
+    const pairs = await Promise.all([0, 1, 2, 3, 4, 5].map(() => issueLeaf(NAMES)));
+    const results = await Promise.all(pairs.map((p) => store.install({ cert: p.chainPEM, key: p.keyPEM })));
+    const versions = results.map((r) => r.version).sort();
+    assert.equal(new Set(versions).size, 6, 'six distinct versions, one per install');
+    const c = await store.load(DOMAIN);
+    const winner = pairs.find(
+      (p) => new X509Certificate(p.certPEM).fingerprint256 === c.leaf.fingerprint('sha256'),
+    );
+    assert.ok(winner !== undefined);
+    assert.equal(
+      c.privateKey.publicKey.fingerprint().sha256Hex,
+      winner.key.publicKey.fingerprint().sha256Hex,
+    );
+    assert.equal(c.version, versions[5], 'the last install is in service');
+  });
+
+  it('waits for a live lock holder and fails with ERR_STORE_LOCKED after the timeout; tree unchanged', async () => {
+    const store = newStore({ lock: { timeoutMs: 200 } });
+    const a = await issueLeaf(NAMES);
+    await store.install({ cert: a.chainPEM, key: a.keyPEM });
+    const lock = await acquireLock(store.paths(DOMAIN).lock);
+    const before = treeHash(join(store.root, 'history'));
+    const b = await issueLeaf(NAMES);
+    const t0 = Date.now();
+    await assert.rejects(store.install({ cert: b.chainPEM, key: b.keyPEM }), (e: unknown) => {
+      assert.ok(e instanceof StoreError);
+      assert.equal(e.code, 'ERR_STORE_LOCKED');
+      assert.match(e.message, new RegExp(`process ${process.pid}`));
+      return true;
+    });
+    assert.ok(Date.now() - t0 >= 190);
+    assert.equal(treeHash(join(store.root, 'history')), before);
+    await lock.release();
+    await store.install({ cert: b.chainPEM, key: b.keyPEM });
+  });
+
+  it('breaks a lock left by a killed process', async () => {
+    const store = newStore({ lock: { timeoutMs: 2000 } });
+    const a = await issueLeaf(NAMES);
+    await store.install({ cert: a.chainPEM, key: a.keyPEM });
+    const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']);
+    const deadPid = Number(child.stdout.toString().trim());
+    writeFileSync(
+      store.paths(DOMAIN).lock,
+      JSON.stringify({
+        pid: deadPid,
+        host: (await import('node:os')).hostname(),
+        created: Date.now(),
+        token: 'x',
+      }),
+    );
+    const b = await issueLeaf(NAMES);
+    const t0 = Date.now();
+    await store.install({ cert: b.chainPEM, key: b.keyPEM });
+    assert.ok(Date.now() - t0 < 1500);
+    assert.equal(existsSync(store.paths(DOMAIN).lock), false);
+  });
+});
+
+describe('CertificateStore: errors name files and carry no key material', () => {
+  it('load of a hand-placed mismatched pair: ERR_KEY_MISMATCH naming both files', async () => {
+    const store = newStore();
+    const a = await issueLeaf(NAMES);
+    const b = await issueLeaf(NAMES);
+    mkdirSync(join(store.root, 'certs'), { recursive: true });
+    mkdirSync(join(store.root, 'private'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(store.root, 'certs', 'example.com.crt'), a.chainPEM);
+    writeFileSync(join(store.root, 'private', 'example.com.key'), b.keyPEM, { mode: 0o600 });
+    await assert.rejects(store.load(DOMAIN), (e: unknown) => {
+      assert.ok(e instanceof KeyError);
+      assert.equal(e.code, 'ERR_KEY_MISMATCH');
+      assert.match(
+        e.message,
+        /The key in private\/example\.com\.key does not belong to certs\/example\.com\.crt/,
+      );
+      assert.ok(!JSON.stringify(e).includes(b.keyPEM.split('\n')[1]!));
+      return true;
+    });
+    // and parseCertificate agrees that the certificate is a's
+    assert.equal(
+      parseCertificate(a.certPEM).spkiFingerprint().sha256Hex,
+      a.key.publicKey.fingerprint().sha256Hex,
+    );
+    const other = await generateKeyPair({ type: 'ec' });
+    assert.notEqual(other.publicKey.fingerprint().sha256Hex, a.key.publicKey.fingerprint().sha256Hex);
+  });
+});
