@@ -73,7 +73,8 @@ export type ChainErrorCode =
   | 'ERR_CHAIN_REVOKED'
   | 'ERR_CHAIN_TOO_DEEP'
   | 'ERR_CHAIN_BUDGET'
-  | 'ERR_CHAIN_INVALID';
+  | 'ERR_CHAIN_INVALID'
+  | 'ERR_CHAIN_CRL';
 
 /** Codes of PKCS#12 (.pfx/.p12) files. */
 export type PKCS12ErrorCode =
