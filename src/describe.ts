@@ -101,7 +101,9 @@ function extensionLines(ext: Extension, indent: number): string[] {
     case 'authorityKeyIdentifier': {
       const aki = v as AuthorityKeyIdentifier;
       const out: string[] = [];
-      if (aki.keyIdentifier !== undefined) out.push(`${pad}${upperColon(aki.keyIdentifier)}`);
+      // OpenSSL 3.0 writes the bare key id alone, and "keyid:" when issuer and serial follow.
+      const prefix = aki.issuer === undefined && aki.serialNumber === undefined ? '' : 'keyid:';
+      if (aki.keyIdentifier !== undefined) out.push(`${pad}${prefix}${upperColon(aki.keyIdentifier)}`);
       for (const n of aki.issuer ?? []) out.push(`${pad}${formatGeneralName(n)}`);
       if (aki.serialNumber !== undefined) out.push(`${pad}serial:${upperColon(aki.serialNumber)}`);
       return out;
@@ -174,6 +176,13 @@ function extensionLines(ext: Extension, indent: number): string[] {
       return (v as { issuerDomainPolicy: string; subjectDomainPolicy: string }[]).map(
         (m) => `${pad}${m.issuerDomainPolicy}:${m.subjectDomainPolicy}`,
       );
+    case 'privateKeyUsagePeriod': {
+      const p = v as { notBefore?: Date; notAfter?: Date };
+      const parts: string[] = [];
+      if (p.notBefore !== undefined) parts.push(`Not Before: ${opensslDate(p.notBefore)}`);
+      if (p.notAfter !== undefined) parts.push(`Not After: ${opensslDate(p.notAfter)}`);
+      return [`${pad}${parts.join(', ')}`];
+    }
     case 'inhibitAnyPolicy':
       return [`${pad}${v as number}`];
     case 'tlsfeature':
@@ -249,11 +258,25 @@ function keyLines(info: PublicKeyInfo, spki: Uint8Array, indent: number, verbose
   return out;
 }
 
+/** RSA-PSS parameter lines as OpenSSL prints them under a Signature Algorithm line. */
+function pssLines(alg: SignatureAlgorithm): string[] {
+  if (alg.name !== 'rsassaPss') return [];
+  if (alg.hash === undefined || alg.saltLength === undefined) return ['        (INVALID PSS PARAMETERS)'];
+  const h = (name: string | undefined) => (name ?? '?').replace('-', '').toLowerCase();
+  return [
+    `        Hash Algorithm: ${h(alg.hash)}`,
+    `        Mask Algorithm: mgf1 with ${h(alg.mgfHash)}`,
+    `         Salt Length: 0x${alg.saltLength.toString(16).toUpperCase()}`,
+    '        Trailer Field: 0x01 (default)',
+  ];
+}
+
 function signatureLines(alg: SignatureAlgorithm, value: Uint8Array, verbose: boolean): string[] {
+  // OpenSSL prints the RSA-PSS parameters after the "Signature Value:" label of the outer algorithm.
   const out = [`    Signature Algorithm: ${alg.name}`];
-  if (alg.hash !== undefined && alg.name === 'rsassaPss')
-    out.push(`        Hash Algorithm: ${alg.hash}`, `        Salt Length: ${alg.saltLength ?? '?'}`);
-  if (verbose) out.push('    Signature Value:', ...hexBlock(value, 8, 18));
+  if (verbose) out.push('    Signature Value:');
+  out.push(...pssLines(alg));
+  if (verbose) out.push(...hexBlock(value, 8, 18));
   return out;
 }
 
@@ -272,7 +295,10 @@ function certificateText(cert: Certificate, verbose: boolean): string {
   const lines: string[] = ['Certificate:', '    Data:'];
   lines.push(`        Version: ${cert.version} (0x${(cert.version - 1).toString(16)})`);
   lines.push(...serialLines(cert.serialNumber));
-  lines.push(`        Signature Algorithm: ${cert.signatureAlgorithm.name}`);
+  lines.push(
+    `        Signature Algorithm: ${cert.signatureAlgorithm.name}`,
+    ...pssLines(cert.signatureAlgorithm),
+  );
   lines.push(`        Issuer: ${formatNameOneLine(cert.issuer)}`);
   lines.push('        Validity');
   lines.push(`            Not Before: ${opensslDate(cert.notBefore)}`);
@@ -304,7 +330,7 @@ function csrText(csr: CertificateSigningRequest, verbose: boolean): string {
   lines.push(...keyLines(csr.publicKeyInfo, csr.spki, 12, verbose));
   lines.push('        Attributes:');
   const others = csr.attributes.filter((a) => a.name !== 'extReq' && a.name !== 'msExtReq');
-  if (others.length === 0) lines.push('            (none)');
+  if (csr.attributes.length === 0) lines.push('            (none)');
   for (const a of others) {
     if (a.name === 'challengePassword')
       lines.push('            challengePassword        :<present, not shown>');

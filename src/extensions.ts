@@ -19,6 +19,7 @@ import {
   decodeOIDBytes,
   decodeSmallInt,
   decodeString,
+  decodeTime,
   encodeTLV,
   parseDer,
   rawOf,
@@ -27,7 +28,7 @@ import {
 } from './internal/der.js';
 import { ExtensionOID, OtherNameOID, oidInfo, oidLongName, oidShortName } from './internal/oids.js';
 import { formatIPAddress } from './ip-address.js';
-import { type DistinguishedName, formatNameOneLine, readName } from './name.js';
+import { type DistinguishedName, formatNameSlashes, readName } from './name.js';
 
 // ---- general names ----
 
@@ -153,7 +154,7 @@ function readImplicitGeneralNames(node: DerNode, what: string): GeneralName[] {
 
 /**
  * Formats a general name as `openssl x509 -text` does: `DNS:mail.example.com`, `IP Address:192.0.2.1`,
- * `email:postmaster@example.com`, `URI:https://...`, `DirName:C = US, O = Example`,
+ * `email:postmaster@example.com`, `URI:https://...`, `DirName:/C=US/O=Example`,
  * `othername: SmtpUTF8Mailbox:...`, `Registered ID:1.2.3.4`. Name-constraint addresses print as
  * `IP:10.0.0.0/255.0.0.0`.
  *
@@ -174,7 +175,7 @@ export function formatGeneralName(name: GeneralName): string {
     case 'ip':
       return name.mask === undefined ? `IP Address:${name.value}` : `IP:${name.value}`;
     case 'directoryName':
-      return `DirName:${formatNameOneLine(name.name)}`;
+      return `DirName:${formatNameSlashes(name.name)}`;
     case 'otherName':
       return `othername: ${oidShortName(name.oid)}:${name.value}`;
     case 'registeredID':
@@ -627,6 +628,18 @@ function decodeMSTemplate(value: Uint8Array): {
   };
 }
 
+function decodePrivateKeyUsagePeriod(value: Uint8Array): { notBefore?: Date; notAfter?: Date } {
+  const r = seq(value, 'privateKeyUsagePeriod');
+  const out: { notBefore?: Date; notAfter?: Date } = {};
+  const a = r.optional(0x80);
+  if (a !== undefined) out.notBefore = decodeTime({ ...a, tag: Tag.GENERALIZED_TIME });
+  const b = r.optional(0x81);
+  if (b !== undefined) out.notAfter = decodeTime({ ...b, tag: Tag.GENERALIZED_TIME });
+  r.done('privateKeyUsagePeriod');
+  if (a === undefined && b === undefined) derFail('privateKeyUsagePeriod must not be empty', 0);
+  return out;
+}
+
 function decodeNull(value: Uint8Array, what: string): true {
   const node = parseDer(value);
   if (node.tag !== Tag.NULL || node.end !== node.valueStart) derFail(`${what} must be NULL`, node.start);
@@ -649,6 +662,7 @@ const DECODERS: Readonly<Record<string, (value: Uint8Array) => unknown>> = {
   [ExtensionOID.nameConstraints]: decodeNameConstraints,
   [ExtensionOID.policyConstraints]: decodePolicyConstraints,
   [ExtensionOID.policyMappings]: decodePolicyMappings,
+  [ExtensionOID.privateKeyUsagePeriod]: decodePrivateKeyUsagePeriod,
   [ExtensionOID.inhibitAnyPolicy]: (v) => decodeSmallInt(parseDer(v), 0x7fffffff),
   [ExtensionOID.tlsFeature]: decodeTLSFeature,
   [ExtensionOID.ctPrecertificateSCTs]: decodeSCTs,

@@ -276,6 +276,23 @@ export function formatNameOneLine(name: DistinguishedName): string {
     .join(', ');
 }
 
+/**
+ * Formats a name in OpenSSL's `X509_NAME_oneline` form, as `openssl x509 -text` prints directory names inside
+ * subjectAltName and authorityKeyIdentifier: `/C=US/O=Example/CN=mail.example.com` (DER order, `+` between the
+ * attributes of a multi-valued RDN, values unescaped).
+ *
+ * @example
+ * ```ts
+ * formatNameSlashes(cert.issuer); // '/C=US/O=Example CA/CN=Example Root'
+ * ```
+ */
+export function formatNameSlashes(name: DistinguishedName): string {
+  let out = '';
+  for (const rdn of name.rdns)
+    rdn.forEach((a, i) => (out += `${i === 0 ? '/' : '+'}${typeLabel(a)}=${a.value}`));
+  return out;
+}
+
 // ---- comparison (RFC 5280 §7.1) ----
 
 const ASCII_ONLY = /^[\x20-\x7e]*$/;

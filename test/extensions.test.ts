@@ -374,7 +374,7 @@ describe('formatGeneralName', () => {
     {
       name: 'dirName',
       input: { type: 'directoryName', value: dn.toString(), name: dn },
-      want: 'DirName:O = y, CN = x',
+      want: 'DirName:/O=y/CN=x',
     },
     { name: 'registeredID', input: { type: 'registeredID', value: '1.2.3' }, want: 'Registered ID:1.2.3' },
     {

@@ -242,6 +242,7 @@ const rows: ReadonlyArray<readonly [string, string, string]> = [
   [ExtensionOID.msCAVersion, 'msCAVersion', 'Microsoft CA Version'],
   [ExtensionOID.msApplicationPolicies, 'msApplicationPolicies', 'Microsoft Application Policies'],
   [ExtensionOID.ocspNoCheck, 'noCheck', 'OCSP No Check'],
+  ['2.23.42.7.0', 'setCext-hashedRoot', 'setCext-hashedRoot'],
   // signature algorithms
   [SignatureAlgorithmOID.md5WithRSAEncryption, 'RSA-MD5', 'md5WithRSAEncryption'],
   [SignatureAlgorithmOID.sha1WithRSAEncryption, 'RSA-SHA1', 'sha1WithRSAEncryption'],
