@@ -289,7 +289,8 @@ export function formatNameOneLine(name: DistinguishedName): string {
 export function formatNameSlashes(name: DistinguishedName): string {
   let out = '';
   for (const rdn of name.rdns)
-    rdn.forEach((a, i) => (out += `${i === 0 ? '/' : '+'}${typeLabel(a)}=${a.value}`));
+    for (let i = 0; i < rdn.length; i++)
+      out += `${i === 0 ? '/' : '+'}${typeLabel(rdn[i]!)}=${rdn[i]!.value}`;
   return out;
 }
 
