@@ -28,13 +28,12 @@ import { chmod, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, unl
 import { join, relative } from 'node:path';
 import { parseCertificateBundle } from '../bundle.js';
 import { type Certificate, parseCertificate } from '../certificate.js';
-import { type CreateCSROptions, createCSR } from '../csr.js';
+import type { CreateCSROptions } from '../csr.js';
 import { ChainError, HostnameError, KeyError, MailTlsError, PEMError, StoreError } from '../errors.js';
 import { matchHostname, verifyHostname } from '../hostname.js';
 import { keyMatchesCertificate } from '../key-match.js';
 import { type CryptoOptions, PrivateKey } from '../keys.js';
 import { encodePEM, parsePEM } from '../pem.js';
-import { parsePKCS12 } from '../pkcs12.js';
 import { encodePrivateKeyPEM, parsePrivateKey } from '../private-key.js';
 import type { CSRWarning } from '../subject.js';
 import { isCode, isTemporaryName, saveFileAtomic, saveSymlinkAtomic, syncDirectory } from './atomic-write.js';
@@ -406,6 +405,7 @@ export class CertificateStore implements CredentialSource {
       );
     const name = storeName(domain);
     const paths = this.paths(name.domain);
+    const { createCSR } = await import('../csr.js');
     const csr = await createCSR({ ...csrOptions, ...this.#crypto() });
     await this.#locked(paths, async () => {
       if (replace !== true && (await exists(paths.pendingKey)))
@@ -495,6 +495,8 @@ export class CertificateStore implements CredentialSource {
     let keySource: KeySource = 'given';
     if (options.pkcs12 !== undefined) {
       if (!(options.pkcs12 instanceof Uint8Array)) throw new TypeError('pkcs12 must be a Uint8Array');
+      // Loaded on demand: readers of the store (a TLS server) never need the PKCS#12 code.
+      const { parsePKCS12 } = await import('../pkcs12.js');
       const p12 = await parsePKCS12(options.pkcs12, {
         password: options.password ?? '',
         requireKey: true,
