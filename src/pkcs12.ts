@@ -544,7 +544,7 @@ function freeze<T>(list: T[]): readonly T[] {
  * certificates (the chain). The password is checked by the file's MAC, so a wrong password is always
  * `ERR_PKCS12_PASSWORD`, never a decryption error.
  *
- * @param der - The file's bytes (DER or BER).
+ * @param input - The file's bytes (DER or BER); not modified.
  * @param options - The password, requirements and limits; see {@link ParsePKCS12Options}.
  * @throws PKCS12Error `ERR_PKCS12_PASSWORD` (wrong or missing password), `ERR_PKCS12_INVALID` (malformed:
  *   `details.path` says where, e.g. `AuthenticatedSafe[1](data).bag[0](pkcs8ShroudedKeyBag)`; also over
@@ -562,23 +562,26 @@ function freeze<T>(list: T[]): readonly T[] {
  * ```
  */
 export async function parsePKCS12(
-  der: Uint8Array,
+  input: Uint8Array,
   options: ParsePKCS12Options = {},
 ): Promise<PKCS12Contents> {
-  assertBytes(der, 'der');
+  assertBytes(input, 'input');
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   if (options.password !== undefined && typeof options.password !== 'string')
     throw new TypeError('password must be a string');
   const maxBytes = checkLimit(options.maxBytes, 'maxBytes') ?? PKCS12_DEFAULT_MAX_BYTES;
   const maxIterations = checkLimit(options.maxIterations, 'maxIterations') ?? PKCS12_DEFAULT_MAX_ITERATIONS;
   const maxBags = checkLimit(options.maxBags, 'maxBags') ?? PKCS12_DEFAULT_MAX_BAGS;
-  if (der.length > maxBytes)
+  if (input.length > maxBytes)
     throw new PKCS12Error(
       'ERR_PKCS12_INVALID',
-      `The file is ${der.length} bytes, more than the limit of ${maxBytes}; a .pfx with a key and its chain is ` +
+      `The file is ${input.length} bytes, more than the limit of ${maxBytes}; a .pfx with a key and its chain is ` +
         'a few kilobytes. If it is genuine, pass { maxBytes }.',
-      { details: { size: der.length, maxBytes } },
+      { details: { size: input.length, maxBytes } },
     );
+  // A private copy: everything below is a plain Uint8Array (Buffer#slice would share memory with the
+  // caller's buffer), and the caller's bytes are never wiped.
+  const der = new Uint8Array(input);
   const hint = hintForNonPFX(der);
   if (hint !== undefined) invalid('PFX', hint);
   const { authSafe, macData } = withPath('PFX', () => {
@@ -753,7 +756,7 @@ function certificatesOf(list: readonly (Certificate | Uint8Array | string)[]): C
   const out: Certificate[] = [];
   for (const [i, c] of list.entries()) {
     if (isCertificate(c)) out.push(c);
-    else if (c instanceof Uint8Array) out.push(certificateFromDER(c));
+    else if (c instanceof Uint8Array) out.push(certificateFromDER(new Uint8Array(c)));
     else if (typeof c === 'string')
       for (const b of decodePEMAll(c, 'CERTIFICATE')) out.push(certificateFromDER(b.bytes));
     else throw new TypeError(`certificates[${i}] must be a Certificate, DER bytes or PEM text`);
