@@ -5,13 +5,35 @@
  *
  * @module cli/main
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerCSR } from './csr.js';
 import { registerKey } from './key.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './output.js';
+import { registerPfx } from './pfx.js';
 import { registerShow } from './show.js';
+import { registerTLSA } from './tlsa.js';
 
-const VERSION = '0.1.0';
+/** The version in the package.json above this file (dist/cli/ or build/src/cli/). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'mailtls' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // no package.json here
+    }
+    const up = dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
+}
 
 /** Builds the program with every sub-command. */
 export function createProgram(argv: readonly string[]): Command {
@@ -21,7 +43,7 @@ export function createProgram(argv: readonly string[]): Command {
       'TLS certificates for mail servers: make keys and CSRs, view certificates, bundles, CSRs and keys, ' +
         'verify chains, and install certificates into a certificate store.',
     )
-    .version(VERSION, '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .showSuggestionAfterError(true)
     .configureOutput({
       outputError: (str, write) => {
@@ -41,6 +63,8 @@ export function createProgram(argv: readonly string[]): Command {
   registerKey(program);
   registerCSR(program);
   registerShow(program);
+  registerTLSA(program);
+  registerPfx(program);
   return program;
 }
 

@@ -4,8 +4,8 @@
  *
  * The library never guesses formats; this command does, as a convenience. PEM text: each block by its label.
  * Binary (DER) files are tried in this order, the first that parses wins: (1) DER certificate, several
- * concatenated, or PKCS#7 (.p7b); (2) DER CSR; (3) DER private key: PKCS#8, PKCS#1 (RSA), SEC1 (EC),
- * encrypted PKCS#8; (4) DER public key (SubjectPublicKeyInfo).
+ * concatenated, or PKCS#7 (.p7b); (2) DER CSR; (3) PKCS#12 (.pfx/.p12); (4) DER private key: PKCS#8,
+ * PKCS#1 (RSA), SEC1 (EC), encrypted PKCS#8; (5) DER public key (SubjectPublicKeyInfo).
  *
  * @module cli/show
  */
@@ -19,6 +19,7 @@ import {
   MailTlsError,
   nameEquals,
   type PEMBlock,
+  type PKCS12Contents,
   type PrivateKey,
   type PrivateKeyDERFormat,
   type PublicKey,
@@ -26,6 +27,7 @@ import {
   parseCertificateBundle,
   parseCSR,
   parsePEM,
+  parsePKCS12,
   parsePrivateKey,
   parsePrivateKeyDER,
   parsePublicKeyDER,
@@ -48,6 +50,7 @@ type Item =
       key?: PrivateKey;
     }
   | { kind: 'public-key'; source: string; key: PublicKey }
+  | { kind: 'pkcs12'; source: string; contents: PKCS12Contents }
   | { kind: 'skipped'; source: string; label: string; reason: string };
 
 const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
@@ -109,12 +112,17 @@ async function pemKeyItem(source: string, block: PEMBlock, text: string, passwor
 }
 
 async function fromPEM(text: string, password: string | undefined): Promise<Item[]> {
-  const blocks = parsePEM(text);
-  if (blocks.length === 0)
-    throw new CLIError(
-      'ERR_CLI_FORMAT',
-      'The file holds no PEM block ("-----BEGIN ...-----") and is not DER: it is not a certificate, CSR or key.',
-    );
+  let blocks: PEMBlock[];
+  try {
+    blocks = parsePEM(text);
+  } catch (e) {
+    if (isMailTlsError(e, 'ERR_PEM_NO_BLOCK') && /^\s*MI[I-M][A-Za-z0-9+/]{8}/.test(text))
+      throw new CLIError(
+        'ERR_CLI_FORMAT',
+        'The file looks like base64 without PEM lines: decode it first (base64 -d FILE > FILE.der) and show that.',
+      );
+    throw e;
+  }
   const items: Item[] = [];
   for (const [i, b] of blocks.entries()) {
     const source = `PEM block ${i + 1}: ${b.label}`;
@@ -179,6 +187,22 @@ async function fromDER(
   } catch (e) {
     if (!notThisFormat(e, ['ERR_CSR_INVALID'])) throw e;
     tried.push(`CSR: ${(e as Error).message}`);
+  }
+  try {
+    const contents = await parsePKCS12(bytes, {
+      requireCertificate: false,
+      ...(password === undefined ? {} : { password }),
+    });
+    const items: Item[] = [{ kind: 'pkcs12', source: 'PKCS#12', contents }];
+    if (contents.leaf !== undefined)
+      items.push({ kind: 'certificate', source: 'PKCS#12: the certificate of the key', cert: contents.leaf });
+    for (const [i, cert] of contents.chain.entries())
+      items.push({ kind: 'certificate', source: `PKCS#12: other certificate ${i + 1}`, cert });
+    return { items, format: 'pkcs12' };
+  } catch (e) {
+    // A wrong or missing password, or an unsupported algorithm, is a PKCS#12 file: report it.
+    if (!notThisFormat(e, ['ERR_PKCS12_INVALID'])) throw e;
+    tried.push(`PKCS#12: ${(e as Error).message}`);
   }
   const keyFormats: [PrivateKeyDERFormat, string][] = [
     ['pkcs8', 'PKCS#8'],
@@ -280,6 +304,21 @@ function itemJSON(item: Item): Record<string, unknown> {
     }
     case 'skipped':
       return { kind: item.kind, source: item.source, label: item.label, reason: item.reason };
+    case 'pkcs12': {
+      const c = item.contents;
+      return {
+        kind: item.kind,
+        source: item.source,
+        ...(c.key === undefined ? {} : { key: c.key.toJSON(), keyDescription: c.key.describe() }),
+        certificates: c.certificates.length,
+        hasLeaf: c.leaf !== undefined,
+        ...(c.friendlyName === undefined ? {} : { friendlyName: c.friendlyName }),
+        macAlgorithm: c.macAlgorithm,
+        ...(c.macIterations === undefined ? {} : { macIterations: c.macIterations }),
+        encryption: c.encryption,
+        warnings: c.warnings,
+      };
+    }
   }
 }
 
@@ -310,6 +349,20 @@ function itemText(item: Item, verbose: boolean, out: Output): string {
       return [head('Public Key'), ...keyLines(item.key)].join('\n');
     case 'skipped':
       return `${head('Skipped')}\n    ${item.label}: ${item.reason}`;
+    case 'pkcs12': {
+      const c = item.contents;
+      return [
+        head('PKCS#12'),
+        `    Integrity: ${c.macAlgorithm}${c.macIterations === undefined ? '' : `, Iteration ${c.macIterations}`}`,
+        ...c.encryption.map((e) => `    Encryption: ${e}`),
+        ...(c.friendlyName === undefined ? [] : [`    Friendly Name: ${c.friendlyName}`]),
+        `    Certificates: ${c.certificates.length}${c.leaf === undefined ? '' : ' (one belongs to the key)'}`,
+        ...(c.key === undefined
+          ? ['    Private Key: none']
+          : ['    Private Key:', ...keyLines(c.key).map((l) => `    ${l}`)]),
+        ...c.warnings.map((w) => `    Warning: ${w}`),
+      ].join('\n');
+    }
   }
 }
 
@@ -338,11 +391,11 @@ export function registerShow(program: Command): void {
         '(PEM, DER, PKCS#7), CSRs (with their self-signature check), private keys (format, encrypted or not, ' +
         'type, size and public key fingerprint: never the private key itself) and public keys. ' +
         'PEM files: each block by its label. Binary files are tried in this order, the first that parses ' +
-        'wins: DER certificate(s) or PKCS#7, DER CSR, DER private key (PKCS#8, PKCS#1, SEC1, encrypted ' +
-        'PKCS#8), DER public key.',
+        'wins: DER certificate(s) or PKCS#7, DER CSR, PKCS#12 (.pfx/.p12, --password), DER private key ' +
+        '(PKCS#8, PKCS#1, SEC1, encrypted PKCS#8), DER public key.',
     )
     .argument('<file>', 'the file to show')
-    .option('--password <p>', 'pass phrase of an encrypted key')
+    .option('--password <p>', 'pass phrase of an encrypted key, or the password of a .pfx')
     .option('--password-file <file>', 'read the pass phrase from the first line of this file')
     .option('--verbose', 'also dump key numbers and signatures, as OpenSSL does')
     .option('--json', 'print the result as JSON')

@@ -1,0 +1,221 @@
+/**
+ * `mailtls pfx export|import`: move a server identity (key, certificate, chain) into and out of a PKCS#12
+ * (`.pfx`/`.p12`) file, as Windows/IIS/Exchange, macOS and Java use them.
+ *
+ * @module cli/pfx
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import {
+  type Certificate,
+  createPKCS12,
+  encodePEM,
+  encodePrivateKeyPEM,
+  KeyError,
+  keyMatchesCertificate,
+  parseCertificateBundle,
+  parsePKCS12,
+  parsePrivateKey,
+} from '../index.js';
+import { examples, passwordOf, runCommand } from './common.js';
+import { checkWritable, readInput, readText, writeOutput } from './files.js';
+import { keySummary } from './key.js';
+import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
+
+function certSummary(c: Certificate): Record<string, unknown> {
+  return {
+    subject: c.subject.toString(),
+    issuer: c.issuer.toString(),
+    notAfter: c.notAfter.toISOString(),
+    sha256: c.fingerprint('sha256'),
+  };
+}
+
+function requirePassword(opts: { password?: string; passwordFile?: string }): string {
+  const p = passwordOf(opts);
+  if (p === undefined)
+    throw new CLIError(
+      'ERR_CLI_USAGE',
+      'Give the .pfx password with --password P or --password-file FILE (use --password "" for none).',
+    );
+  return p;
+}
+
+interface ExportOptions {
+  key: string;
+  keyPassword?: string;
+  cert: string;
+  chain?: string;
+  out: string;
+  password?: string;
+  passwordFile?: string;
+  friendlyName?: string;
+  legacy?: boolean;
+  force?: boolean;
+  json?: boolean;
+}
+
+async function exportPfx(opts: ExportOptions, out: Output): Promise<number> {
+  const password = requirePassword(opts);
+  checkWritable(opts.out, opts.force);
+  const key = await parsePrivateKey(
+    readText(opts.key, 'key file'),
+    opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword },
+  );
+  const certs = [...parseCertificateBundle(readInput(opts.cert, 'certificate file')).certificates];
+  if (opts.chain !== undefined)
+    certs.push(...parseCertificateBundle(readInput(opts.chain, 'chain file')).certificates);
+  // The leaf is the certificate of the key, wherever it is in the files; the others follow in file order.
+  const leafIndex = certs.findIndex((c) => keyMatchesCertificate(key, c.der));
+  if (leafIndex < 0)
+    throw new KeyError(
+      'ERR_KEY_MISMATCH',
+      `None of the certificates in ${opts.cert}${opts.chain === undefined ? '' : ` or ${opts.chain}`} belongs to ` +
+        `the key in ${opts.key}: give the certificate that was issued for this key.`,
+      { details: { key: key.describe(), certificates: certs.map((c) => c.subject.toString()) } },
+    );
+  const leaf = certs[leafIndex]!;
+  const others = certs.filter((_, i) => i !== leafIndex);
+  const pfx = await out.progress('writing the .pfx', () =>
+    createPKCS12({
+      key,
+      certificates: [leaf, ...others],
+      password,
+      ...(opts.friendlyName === undefined ? {} : { friendlyName: opts.friendlyName }),
+      ...(opts.legacy === true ? { encryption: 'pbe-sha1-3des' as const } : {}),
+    }),
+  );
+  writeOutput(opts.out, pfx, { mode: 0o600, force: opts.force === true });
+  out.result({
+    file: opts.out,
+    mode: '0600',
+    encryption: opts.legacy === true ? 'pbe-sha1-3des' : 'aes-256-cbc',
+    key: keySummary(key),
+    certificate: certSummary(leaf),
+    chain: others.map(certSummary),
+  });
+  out.line(
+    `wrote ${opts.out} (mode 0600): ${key.describe()} key, certificate ${leaf.subject.toString()}` +
+      `, ${others.length} more certificate${others.length === 1 ? '' : 's'}` +
+      (opts.legacy === true ? ', 3DES/SHA-1 for Windows Server 2016 and older' : ', AES-256-CBC'),
+  );
+  return 0;
+}
+
+interface ImportOptions {
+  pfx: string;
+  password?: string;
+  passwordFile?: string;
+  outDir: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+async function importPfx(opts: ImportOptions, out: Output): Promise<number> {
+  const password = passwordOf(opts);
+  const files = {
+    key: join(opts.outDir, 'privkey.pem'),
+    cert: join(opts.outDir, 'cert.pem'),
+    chain: join(opts.outDir, 'chain.pem'),
+    fullchain: join(opts.outDir, 'fullchain.pem'),
+  };
+  for (const f of Object.values(files)) checkWritable(f, opts.force);
+  const p12 = await out.progress('opening the .pfx', async () =>
+    parsePKCS12(readInput(opts.pfx, '.pfx file'), {
+      requireKey: true,
+      ...(password === undefined ? {} : { password }),
+    }),
+  );
+  const key = p12.key!;
+  const leaf = p12.leaf!;
+  const certPEM = encodePEM('CERTIFICATE', leaf.der);
+  const chainPEM = p12.chain.map((c) => encodePEM('CERTIFICATE', c.der)).join('');
+  const force = opts.force === true;
+  writeOutput(files.key, await encodePrivateKeyPEM(key), { mode: 0o600, force });
+  writeOutput(files.cert, certPEM, { force });
+  writeOutput(files.chain, chainPEM, { force });
+  writeOutput(files.fullchain, certPEM + chainPEM, { force });
+  for (const w of p12.warnings) out.warn(w);
+  out.result({
+    files,
+    key: keySummary(key),
+    certificate: certSummary(leaf),
+    chain: p12.chain.map(certSummary),
+    ...(p12.friendlyName === undefined ? {} : { friendlyName: p12.friendlyName }),
+    macAlgorithm: p12.macAlgorithm,
+    encryption: p12.encryption,
+    warnings: p12.warnings,
+  });
+  out.line(`key:         ${files.key} (${key.describe()}, mode 0600)`);
+  out.line(
+    `certificate: ${files.cert} (${leaf.subject.toString()}, valid until ${leaf.notAfter.toISOString()})`,
+  );
+  out.line(
+    `chain:       ${files.chain} (${p12.chain.length} certificate${p12.chain.length === 1 ? '' : 's'})`,
+  );
+  out.line(`full chain:  ${files.fullchain} (certificate + chain, what a mail server sends)`);
+  return 0;
+}
+
+/** Adds `mailtls pfx export` and `mailtls pfx import` to the program. */
+export function registerPfx(program: Command): void {
+  const pfx = program
+    .command('pfx')
+    .summary('export to or import from a PKCS#12 (.pfx/.p12) file')
+    .description(
+      'Move a server identity (private key, certificate, chain) into or out of a PKCS#12 file (.pfx/.p12), ' +
+        'as Windows/IIS/Exchange, macOS Keychain and Java use them.',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'mailtls pfx export --key mail.key --cert mail.crt --chain ca-bundle.crt --out mail.pfx --password-file pass.txt',
+        'mailtls pfx import --pfx mail.pfx --password-file pass.txt --out-dir /etc/ssl/mail',
+      ) + EXIT_CODES_HELP,
+    );
+  pfx
+    .command('export')
+    .description(
+      'Write the key, its certificate and the chain to a .pfx (mode 0600, atomically). The default ' +
+        'encryption is what OpenSSL 3 writes (AES-256-CBC, PBKDF2-HMAC-SHA256, SHA-256 MAC); --legacy writes ' +
+        '3DES with a SHA-1 MAC for Windows Server 2016 and older. The certificate that belongs to the key ' +
+        'goes first, whichever file it is in.',
+    )
+    .requiredOption('--key <file>', 'the private key (PEM)')
+    .option('--key-password <p>', 'pass phrase of an encrypted key')
+    .requiredOption('--cert <file>', 'the certificate (PEM/DER; may hold the chain too)')
+    .option('--chain <file>', 'the intermediate certificates (the CA bundle), any order')
+    .requiredOption('--out <file>', 'the .pfx to write')
+    .option('--password <p>', 'the .pfx password ("" for none)')
+    .option('--password-file <file>', 'read the .pfx password from the first line of this file')
+    .option('--friendly-name <name>', 'the name Windows and macOS show')
+    .option('--legacy', '3DES and SHA-1, for Windows Server 2016 and older')
+    .option('--force', 'replace an existing file')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'mailtls pfx export --key mail.key --cert mail.crt --chain ca-bundle.crt --out mail.pfx --password secret',
+      ) + EXIT_CODES_HELP,
+    )
+    .action(async (opts: ExportOptions) => await runCommand(opts.json, (out) => exportPfx(opts, out)));
+  pfx
+    .command('import')
+    .description(
+      'Read a .pfx and write DIR/privkey.pem (the key, PKCS#8, mode 0600), DIR/cert.pem (its ' +
+        'certificate), DIR/chain.pem (the other certificates, issuer order) and DIR/fullchain.pem (certificate ' +
+        '+ chain, what a mail server sends). The file must hold a key and its certificate.',
+    )
+    .requiredOption('--pfx <file>', 'the .pfx/.p12 file')
+    .option('--password <p>', 'the .pfx password (leave out for none)')
+    .option('--password-file <file>', 'read the .pfx password from the first line of this file')
+    .requiredOption('--out-dir <dir>', 'where to write privkey.pem, cert.pem, chain.pem, fullchain.pem')
+    .option('--force', 'replace existing files')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      examples('mailtls pfx import --pfx mail.pfx --password secret --out-dir /etc/ssl/mail') +
+        EXIT_CODES_HELP,
+    )
+    .action(async (opts: ImportOptions) => await runCommand(opts.json, (out) => importPfx(opts, out)));
+}
