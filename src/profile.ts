@@ -182,7 +182,7 @@ export const LEGACY_PORT_25_PROFILE: TLSProfile = freeze({
   cipherSuites: TLS13_SUITES,
   ciphers: [...AEAD_ECDHE, ...LEGACY_EXTRA],
   groups: GROUPS,
-  signatureAlgorithms: [...SIGALGS, 'ecdsa_sha1', 'rsa_pkcs1_sha1'],
+  signatureAlgorithms: [...SIGALGS, 'ECDSA+SHA1', 'RSA+SHA1'],
   securityLevel: 0,
   honorCipherOrder: true,
   disableRenegotiation: true,
@@ -310,9 +310,10 @@ function cipherKeyType(cipher: string): 'rsa' | 'ecdsa' | 'any' {
 }
 
 function sigalgKeyType(sigalg: string): ServerKeyType | 'other' {
-  if (sigalg.startsWith('ecdsa_')) return 'ec';
-  if (sigalg === 'ed25519') return 'ed25519';
-  if (sigalg.startsWith('rsa_')) return 'rsa';
+  const s = sigalg.toLowerCase();
+  if (s.startsWith('ecdsa_') || s.startsWith('ecdsa+')) return 'ec';
+  if (s === 'ed25519') return 'ed25519';
+  if (s.startsWith('rsa_') || s.startsWith('rsa+') || s.startsWith('rsa-pss+')) return 'rsa';
   return 'other';
 }
 

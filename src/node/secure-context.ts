@@ -7,7 +7,7 @@
  *
  * @module node/secure-context
  */
-import { createPrivateKey, constants as cryptoConstants, X509Certificate } from 'node:crypto';
+import { createPrivateKey, constants as cryptoConstants, type KeyObject, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { TLSError } from '../errors.js';
 import { INTERMEDIATE_PROFILE, type ServerKeyType, type TLSProfile, verifyTLSProfile } from '../profile.js';
@@ -77,6 +77,7 @@ export function profileContextOptions(profile: TLSProfile = INTERMEDIATE_PROFILE
 
 function contextError(message: string, cause: unknown, details: Record<string, unknown> = {}): TLSError {
   // OpenSSL messages name the failing routine, never key bytes; keep them as the cause only.
+  if (cause === undefined || cause === null) return new TLSError('ERR_TLS_CONTEXT', message, { details });
   const reason = cause instanceof Error ? cause.message.replace(/\s+/g, ' ').slice(0, 200) : String(cause);
   return new TLSError('ERR_TLS_CONTEXT', `${message} (${reason})`, { cause, details });
 }
@@ -114,10 +115,14 @@ export function createServerContext(
   if (options.ticketKeys !== undefined) contextOptions.ticketKeys = options.ticketKeys;
   if (options.ca !== undefined)
     contextOptions.ca = typeof options.ca === 'string' ? options.ca : [...options.ca];
+  // OpenSSL files a key and a certificate of different types in different slots without complaint (the
+  // handshake would fail later), so check that they belong together first.
+  const failure = checkKeyAndCertificate(credential);
+  if (failure) throw failure;
   try {
     return tls.createSecureContext(contextOptions);
   } catch (e) {
-    throw explainContextFailure(credential, e);
+    throw checkKeyAndCertificate(credential, e) ?? contextError('node:tls refused the credential', e);
   }
 }
 
@@ -134,31 +139,36 @@ export function assertCredential(credential: unknown): asserts credential is Ser
   }
 }
 
-function explainContextFailure(credential: ServerCredential, e: unknown): TLSError {
+function checkKeyAndCertificate(credential: ServerCredential, cause?: unknown): TLSError | undefined {
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(credential.cert);
   } catch (certError) {
     return contextError(
       'the certificate chain could not be read: check that cert is the PEM leaf then intermediates',
-      certError,
+      cause ?? certError,
     );
   }
+  let key: KeyObject;
   try {
-    const key = createPrivateKey(
+    key = createPrivateKey(
       credential.passphrase === undefined
         ? credential.key
         : { key: credential.key, format: 'pem', passphrase: credential.passphrase },
     );
-    if (!leaf.checkPrivateKey(key)) {
-      return contextError('the private key does not belong to the certificate: install the matching key', e, {
-        subject: leaf.subject,
-      });
-    }
   } catch (keyError) {
     return contextError('the private key could not be read (wrong format or pass phrase)', keyError);
   }
-  return contextError('node:tls refused the credential', e, { subject: leaf.subject });
+  if (!leaf.checkPrivateKey(key)) {
+    return contextError(
+      'the private key does not belong to the certificate: install the matching key',
+      cause,
+      {
+        subject: leaf.subject,
+      },
+    );
+  }
+  return undefined;
 }
 
 /** Facts about a credential's leaf that serving needs. */
