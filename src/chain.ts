@@ -1,0 +1,493 @@
+/**
+ * Chain assembly: from a leaf certificate and an unordered pool (a reseller's CA bundle in any order, with
+ * CRLF line ends, duplicates, unrelated certificates, the root or not), the chain a server must send — the
+ * leaf, then each issuer in order — with every irregularity reported in words and codes.
+ *
+ * Issuers are recognised by name (RFC 5280 §7.1), key identifier and signature: a certificate with the
+ * issuer's name but another key (a decoy, listed first or not) is never chosen. When several issuers fit
+ * (a cross-signed intermediate, an expired and a renewed one), the choice goes to the chain that ends at a
+ * trusted root (when `roots` are given), then to the one with fewer certificates outside their validity
+ * period at `at`, then to the shorter one. The result never hides a gap: `complete` is false when an issuer
+ * is missing, and the problem names it and says where to download it (AIA CA-issuers URL).
+ *
+ * This is assembly, not validation: name constraints, path lengths, key usages and host names are
+ * {@link verifyChain}'s job (run it on the result). Without `roots` a chain is complete only when it reaches
+ * a self-signed root in the pool; pass `roots` (e.g. `nodeTrustStore()` from `mailtls/node`) to recognise a
+ * chain that ends below a root clients already have.
+ *
+ * @module chain
+ */
+import type { Certificate } from './certificate.js';
+import { ChainError, KeyError } from './errors.js';
+import {
+  CertificateIndex,
+  type CertificateInput,
+  type CertificateSource,
+  derKey,
+  readCertificates,
+  readLeaf,
+  sameEntity,
+} from './internal/chain-index.js';
+import { aiaHint, describe } from './internal/chain-profile.js';
+import { quoteName } from './internal/dns-name.js';
+import { type SignatureCheck, verifySignature } from './internal/signature.js';
+import type { CryptoOptions } from './keys.js';
+import { nameKey } from './name.js';
+import { decodePEM, encodePEM } from './pem.js';
+import { createTrustStore, type TrustStore } from './verify-chain.js';
+
+/** What a {@link ChainProblem} is about. */
+export type ChainProblemCode =
+  /** The issuer of a certificate is neither in the pool nor among the roots (`details.issuer`, `details.caIssuers`). */
+  | 'missing-intermediate'
+  /** The chain ends at a self-signed root that is not among the `roots` given. */
+  | 'untrusted-root'
+  /** A certificate of the chain expired before `at`. */
+  | 'expired'
+  /** A certificate of the chain is not valid yet at `at`. */
+  | 'not-yet-valid'
+  /** The pool holds the root; servers should not send it, so it is left out (unless `includeRoot`). */
+  | 'root-included'
+  /** The pool listed the chain's certificates in another order than leaf → root. */
+  | 'wrong-order'
+  /** A certificate of the pool is not part of the chain and was left out. */
+  | 'unrelated-dropped'
+  /** A certificate appeared more than once (or the pool repeated the leaf); the copies were left out. */
+  | 'duplicate-dropped';
+
+/** One irregularity found while assembling. */
+export interface ChainProblem {
+  readonly code: ChainProblemCode;
+  /** What happened and what to do, for an administrator. */
+  readonly message: string;
+  /** The certificate concerned, when there is one. */
+  readonly certificate?: Certificate | undefined;
+  /** JSON-safe facts (issuer names, URLs, dates, positions). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Options of {@link assembleChain}. */
+export interface AssembleChainOptions extends CryptoOptions {
+  /** Roots clients trust: the chain should end at (or just below) one of them. */
+  roots?: TrustStore | CertificateSource | undefined;
+  /** The time validity is judged at; default now. */
+  at?: Date | undefined;
+  /** Keep the root at the end of `certificates` (default false: servers should not send it). */
+  includeRoot?: boolean | undefined;
+  /** Most signature verifications (default 10,000; above it ERR_CHAIN_BUDGET). */
+  maxSignatureChecks?: number | undefined;
+}
+
+/** The assembled chain. */
+export interface AssembledChain {
+  /** True when every issuer up to a root (self-signed in the pool, or among `roots`) was found. */
+  readonly complete: boolean;
+  /** Whether the chain ends at one of `roots`; undefined when no roots were given. */
+  readonly trusted: boolean | undefined;
+  readonly leaf: Certificate;
+  /** What to deploy: the leaf, then its issuers in order (the root only with `includeRoot`). */
+  readonly certificates: readonly Certificate[];
+  /** The root the chain ends at, when found (from the pool or from `roots`). */
+  readonly root: Certificate | undefined;
+  /** Certificates of the pool that are not in `certificates` (unrelated, duplicates, the root left out). */
+  readonly dropped: readonly Certificate[];
+  /** Everything worth telling the administrator; empty for a clean, complete bundle. */
+  readonly problems: readonly ChainProblem[];
+  /** `certificates` as PEM (LF, 64 columns): Node's `cert` option, nginx `ssl_certificate`, `fullchain.pem`. */
+  readonly pem: string;
+}
+
+interface Terminal {
+  path: Certificate[];
+  /** 3: ends at one of `roots`; 2: self-signed root, no roots given; 1: untrusted self-signed root; 0: gap. */
+  level: number;
+  invalid: number;
+  root: Certificate | undefined;
+}
+
+class BudgetExceeded extends Error {}
+
+class Assembler {
+  readonly pool: CertificateIndex;
+  readonly roots: CertificateIndex | undefined;
+  readonly atMs: number;
+  readonly crypto: CryptoOptions;
+  readonly maxChecks: number;
+  checks = 0;
+  best: Terminal | undefined;
+  readonly #sig = new Map<Certificate, Map<Certificate, Promise<SignatureCheck>>>();
+
+  constructor(
+    pool: CertificateIndex,
+    roots: CertificateIndex | undefined,
+    atMs: number,
+    crypto: CryptoOptions,
+    maxChecks: number,
+  ) {
+    this.pool = pool;
+    this.roots = roots;
+    this.atMs = atMs;
+    this.crypto = crypto;
+    this.maxChecks = maxChecks;
+  }
+
+  valid(c: Certificate): boolean {
+    return this.atMs >= c.notBefore.getTime() && this.atMs <= c.notAfter.getTime();
+  }
+
+  signed(child: Certificate, issuer: Certificate): Promise<boolean> {
+    let m = this.#sig.get(child);
+    if (m === undefined) {
+      m = new Map();
+      this.#sig.set(child, m);
+    }
+    let p = m.get(issuer);
+    if (p === undefined) {
+      if (++this.checks > this.maxChecks) throw new BudgetExceeded();
+      p = verifySignature(
+        issuer.spki,
+        child.signatureAlgorithm,
+        child.tbs,
+        child.signatureValue,
+        this.crypto,
+      );
+      m.set(issuer, p);
+    }
+    return p.then((r) => r.valid);
+  }
+
+  async selfSigned(c: Certificate): Promise<boolean> {
+    if (!c.selfIssued) return false;
+    const aki = c.authorityKeyIdentifier?.keyIdentifier;
+    if (aki !== undefined && c.subjectKeyIdentifier !== undefined && aki !== c.subjectKeyIdentifier)
+      return false;
+    return this.signed(c, c);
+  }
+
+  offer(t: Terminal): void {
+    const b = this.best;
+    if (
+      b === undefined ||
+      t.level > b.level ||
+      (t.level === b.level &&
+        (t.invalid < b.invalid || (t.invalid === b.invalid && t.path.length < b.path.length)))
+    )
+      this.best = t;
+  }
+
+  /** Whether the best terminal so far cannot be beaten. */
+  get perfect(): boolean {
+    const b = this.best;
+    return b !== undefined && b.invalid === 0 && b.level === (this.roots === undefined ? 2 : 3);
+  }
+
+  async walk(path: Certificate[], invalid: number): Promise<void> {
+    if (this.perfect) return;
+    const cur = path[path.length - 1]!;
+    const first = path.length === 1;
+    if (this.roots?.has(cur) === true) {
+      this.offer({ path, level: 3, invalid, root: first ? undefined : cur });
+      return;
+    }
+    if (await this.selfSigned(cur)) {
+      this.offer({ path, level: this.roots === undefined ? 2 : 1, invalid, root: first ? undefined : cur });
+      return;
+    }
+    if (path.length >= 16) {
+      this.offer({ path, level: 0, invalid, root: undefined });
+      return;
+    }
+    const seen = (c: Certificate) => path.some((p) => sameEntity(p, c));
+    for (const r of this.roots?.issuersOf(cur) ?? []) {
+      if (seen(r) || !(await this.signed(cur, r))) continue;
+      this.offer({ path, level: 3, invalid: invalid + (this.valid(r) ? 0 : 1), root: r });
+      if (this.perfect) return;
+    }
+    const candidates = this.pool
+      .issuersOf(cur)
+      .filter((c) => !seen(c) && c.basicConstraints?.ca === true)
+      .sort((a, b) => Number(this.valid(b)) - Number(this.valid(a)));
+    let extended = false;
+    for (const c of candidates) {
+      if (!(await this.signed(cur, c))) continue;
+      extended = true;
+      await this.walk([...path, c], invalid + (this.valid(c) ? 0 : 1));
+      if (this.perfect) return;
+    }
+    if (!extended) this.offer({ path, level: 0, invalid, root: undefined });
+  }
+}
+
+function problem(
+  code: ChainProblemCode,
+  message: string,
+  certificate?: Certificate,
+  details: Record<string, unknown> = {},
+): ChainProblem {
+  return Object.freeze({
+    code,
+    message,
+    ...(certificate === undefined ? {} : { certificate }),
+    details: Object.freeze({
+      ...(certificate === undefined ? {} : { subject: certificate.subject.toString() }),
+      ...details,
+    }),
+  });
+}
+
+function readRoots(roots: AssembleChainOptions['roots']): CertificateIndex | undefined {
+  if (roots === undefined) return undefined;
+  const store =
+    typeof roots === 'object' && roots !== null && 'has' in roots && 'certificates' in roots
+      ? (roots as TrustStore)
+      : createTrustStore(roots as CertificateSource);
+  return new CertificateIndex(store.certificates);
+}
+
+/**
+ * Assembles the chain to deploy from a leaf and an unordered pool of CA certificates, and reports what was
+ * wrong with the input (see {@link ChainProblemCode}).
+ *
+ * @param leaf - The server certificate: PEM (further certificates in the same text join the pool, so a
+ *   `fullchain.pem` in any order works), DER or a parsed certificate.
+ * @param pool - The CA certificates: a PEM bundle (any order, CRLF or LF, duplicates and unrelated
+ *   certificates allowed), DER, PKCS#7, parsed certificates, or a list of those.
+ * @param options - `roots`, `at`, `includeRoot`, `maxSignatureChecks`, `crypto`.
+ * @returns The chain, `complete`/`trusted` flags, the dropped certificates and the problems.
+ * @throws ChainError `ERR_CHAIN_BUDGET` when the pool needs more than `maxSignatureChecks` signature checks.
+ * @throws CertificateError / PEMError when the leaf or the pool cannot be read.
+ * @throws TypeError / RangeError for arguments of the wrong type or range.
+ * @example
+ * ```ts
+ * import { assembleChain } from 'mailtls';
+ * const chain = await assembleChain(await readFile('mail.crt', 'utf8'), await readFile('ca-bundle.crt', 'utf8'));
+ * for (const p of chain.problems) console.warn(`${p.code}: ${p.message}`);
+ * if (chain.complete) await writeFile('fullchain.pem', chain.pem);
+ * ```
+ */
+export async function assembleChain(
+  leaf: CertificateInput,
+  pool: CertificateSource,
+  options: AssembleChainOptions = {},
+): Promise<AssembledChain> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const at = options.at ?? new Date();
+  if (!(at instanceof Date) || Number.isNaN(at.getTime()))
+    throw new TypeError('options.at must be a valid Date');
+  const atMs = Math.floor(at.getTime() / 1000) * 1000;
+  if (options.includeRoot !== undefined && typeof options.includeRoot !== 'boolean')
+    throw new TypeError('options.includeRoot must be a boolean');
+  const maxChecks = options.maxSignatureChecks ?? 10_000;
+  if (!Number.isSafeInteger(maxChecks) || maxChecks < 1)
+    throw new RangeError('maxSignatureChecks must be a positive integer');
+
+  const { leaf: leafCert, rest } = readLeaf(leaf, 'leaf');
+  const given = [...rest, ...readCertificates(pool, 'pool')];
+  const problems: ChainProblem[] = [];
+  const index = new CertificateIndex();
+  const position = new Map<Certificate, number>();
+  const duplicates: Certificate[] = [];
+  const leafKey = derKey(leafCert);
+  given.forEach((c, i) => {
+    if (derKey(c) === leafKey || !index.add(c)) duplicates.push(c);
+    else position.set(c, i);
+  });
+  const roots = readRoots(options.roots);
+  const crypto: CryptoOptions = options.crypto === undefined ? {} : { crypto: options.crypto };
+  const a = new Assembler(index, roots, atMs, crypto, maxChecks);
+  try {
+    await a.walk([leafCert], 0);
+  } catch (e) {
+    if (e instanceof BudgetExceeded)
+      throw new ChainError(
+        'ERR_CHAIN_BUDGET',
+        `Chain assembly stopped after ${maxChecks} signature checks (maxSignatureChecks): the pool is pathological (many certificates with the same names). Give only the CA certificates of this chain.`,
+        { details: { reason: 'budget', signatureChecks: maxChecks } },
+      );
+    throw e;
+  }
+  const best = a.best!;
+  const path = best.path;
+  const top = path[path.length - 1]!;
+  const root = best.root;
+  const rootIsInPath = root !== undefined && path.includes(root);
+  const complete = best.level > 0;
+  const trusted = roots === undefined ? undefined : best.level === 3;
+
+  if (!complete) {
+    const urls = top.authorityInfoAccess.caIssuers;
+    const issuer = top.issuer.toString();
+    problems.push(
+      problem(
+        'missing-intermediate',
+        `The issuer of ${describe(top)}, ${quoteName(issuer)}, is not in the bundle${roots === undefined ? '' : ' nor among the trusted roots'}: ${
+          urls.length > 0
+            ? `download it from ${urls.join(' or ')} and add it`
+            : 'get it from the CA and add it'
+        }${roots === undefined ? ' (if it is a root that your clients already trust, pass `roots` to confirm the chain is complete)' : ''}.`,
+        top,
+        { issuer, caIssuers: [...urls] },
+      ),
+    );
+  } else if (best.level === 1)
+    problems.push(
+      problem(
+        'untrusted-root',
+        `The chain ends at the self-signed root ${describe(top)}, which is not among the trusted roots: clients will reject it. Use a certificate from a CA your clients trust, or distribute this root to them.`,
+        top,
+      ),
+    );
+
+  const checkValidity = (c: Certificate, what: string) => {
+    if (atMs > c.notAfter.getTime())
+      problems.push(
+        problem(
+          'expired',
+          `${what} ${describe(c)} expired on ${c.notAfter.toISOString()}.${
+            c === leafCert
+              ? ' Renew the certificate.'
+              : ` Replace it with the current one from the CA${aiaHint(path[path.indexOf(c) - 1] ?? c)}.`
+          }`,
+          c,
+          { notAfter: c.notAfter.toISOString(), at: new Date(atMs).toISOString() },
+        ),
+      );
+    else if (atMs < c.notBefore.getTime())
+      problems.push(
+        problem(
+          'not-yet-valid',
+          `${what} ${describe(c)} is not valid before ${c.notBefore.toISOString()}; check the clock, or wait.`,
+          c,
+          { notBefore: c.notBefore.toISOString(), at: new Date(atMs).toISOString() },
+        ),
+      );
+  };
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i]!;
+    checkValidity(c, i === 0 ? 'The certificate' : c === root ? 'The root' : 'The intermediate certificate');
+  }
+  if (root !== undefined && !rootIsInPath) checkValidity(root, 'The root');
+
+  const rootFromPool = root !== undefined && index.has(root);
+  if (rootFromPool && !options.includeRoot)
+    problems.push(
+      problem(
+        'root-included',
+        `The bundle includes the root ${describe(root)}; servers should not send it (clients have their own copy), so it was left out.`,
+        root,
+      ),
+    );
+
+  const chainCerts = rootIsInPath && !options.includeRoot ? path.slice(0, -1) : [...path];
+  if (options.includeRoot && root !== undefined && !rootIsInPath) chainCerts.push(root);
+  const fromPool = path.slice(1).filter((c) => position.has(c));
+  for (let i = 1; i < fromPool.length; i++)
+    if (position.get(fromPool[i]!)! < position.get(fromPool[i - 1]!)!) {
+      problems.push(
+        problem(
+          'wrong-order',
+          'The bundle lists the CA certificates in another order than the chain needs (each certificate followed by its issuer); the order was corrected.',
+          undefined,
+          { order: fromPool.map((c) => position.get(c)) },
+        ),
+      );
+      break;
+    }
+  for (const c of duplicates)
+    problems.push(
+      problem(
+        'duplicate-dropped',
+        derKey(c) === leafKey
+          ? `The bundle repeats the certificate ${describe(c)} itself; the copy was left out.`
+          : `The bundle holds ${describe(c)} more than once; the copies were left out.`,
+        c,
+      ),
+    );
+  const inChain = new Set<string>(path.map(derKey));
+  const rootKey = root === undefined ? undefined : derKey(root);
+  const dropped: Certificate[] = [...duplicates];
+  const issuerNames = new Set(path.map((c) => nameKey(c.issuer)));
+  for (const c of index.list) {
+    const k = derKey(c);
+    if (k === rootKey) {
+      if (!options.includeRoot) dropped.push(c);
+      continue;
+    }
+    if (inChain.has(k)) continue;
+    dropped.push(c);
+    const decoy = issuerNames.has(nameKey(c.subject));
+    problems.push(
+      problem(
+        'unrelated-dropped',
+        decoy
+          ? `${describe(c)} has the name of an issuer in the chain but did not sign it (a different key, or not a CA); it was left out.`
+          : `${describe(c)} is not part of this chain; it was left out.`,
+        c,
+        { position: position.get(c), sameNameAsIssuer: decoy },
+      ),
+    );
+  }
+
+  const certificates = Object.freeze(chainCerts);
+  return Object.freeze({
+    complete,
+    trusted,
+    leaf: leafCert,
+    certificates,
+    root,
+    dropped: Object.freeze(dropped),
+    problems: Object.freeze(problems),
+    pem: encodeChainPEM(certificates),
+  });
+}
+
+/**
+ * PEM of a chain in order (LF line ends, 64-column base64): what Node's `cert` option, nginx
+ * `ssl_certificate` and Dovecot `ssl_cert` read.
+ *
+ * @param chain - An {@link AssembledChain}, a verified path's `certificates`, or any certificate list.
+ * @throws TypeError when `chain` is not a certificate list or an assembled chain.
+ * @example
+ * ```ts
+ * tls.createSecureContext({ key, cert: encodeChainPEM(chain) });
+ * ```
+ */
+export function encodeChainPEM(chain: AssembledChain | readonly Certificate[]): string {
+  const list = Array.isArray(chain) ? chain : (chain as AssembledChain).certificates;
+  if (!Array.isArray(list))
+    throw new TypeError('encodeChainPEM expects an assembled chain or a certificate list');
+  return list.map((c: Certificate) => encodePEM('CERTIFICATE', c.der)).join('');
+}
+
+const KEY_LABELS = ['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY'];
+
+/**
+ * The single file Postfix reads with `smtpd_tls_chain_files` (Postfix 3.4+): the private key, then the
+ * leaf, then its issuers. The key is re-armoured (LF, 64 columns); encrypted keys are refused because
+ * Postfix cannot ask for a pass phrase. It does not check that the key belongs to the leaf
+ * (`keyMatchesCertificate` does).
+ *
+ * @param keyPEM - The unencrypted private key (PKCS#8, PKCS#1 or SEC1 PEM).
+ * @param chain - An {@link AssembledChain} or a certificate list, leaf first.
+ * @throws KeyError `ERR_KEY_ENCRYPTED` for an encrypted key; PEMError when `keyPEM` holds no private key.
+ *   Messages never contain key material.
+ * @throws TypeError for arguments of the wrong type.
+ * @example
+ * ```ts
+ * await writeFile('/etc/postfix/mail.pem', encodePostfixChainFile(keyPEM, chain), { mode: 0o600 });
+ * // main.cf: smtpd_tls_chain_files = /etc/postfix/mail.pem
+ * ```
+ */
+export function encodePostfixChainFile(
+  keyPEM: string,
+  chain: AssembledChain | readonly Certificate[],
+): string {
+  if (typeof keyPEM !== 'string') throw new TypeError('keyPEM must be PEM text');
+  const block = decodePEM(keyPEM, KEY_LABELS);
+  if (block.label === 'ENCRYPTED PRIVATE KEY' || /ENCRYPTED/i.test(block.headers['Proc-Type'] ?? ''))
+    throw new KeyError(
+      'ERR_KEY_ENCRYPTED',
+      'The private key is encrypted; Postfix cannot ask for a pass phrase. Decrypt it first (openssl pkey -in key.pem -out plain.pem) and protect the file with mode 0600.',
+    );
+  return encodePEM(block.label, block.bytes) + encodeChainPEM(chain);
+}
