@@ -7,7 +7,7 @@
  */
 import { type Certificate, certificateFromDER, type ParseCertificateOptions } from './certificate.js';
 import { CertificateError, DERError } from './errors.js';
-import { type DerNode, DerReader, decodeOID, rawOf, readNode, Tag } from './internal/der.js';
+import { type DerNode, decodeOID, rawOf, Tag } from './internal/der.js';
 import { ContentTypeOID } from './internal/oids.js';
 import { decodePEMAll, type PEMBlock, parsePEM } from './pem.js';
 
@@ -71,32 +71,113 @@ function withIndex(e: unknown, index: number, where: string): unknown {
   return e;
 }
 
+// ---- a small BER reader for the PKCS#7 envelope ----
+// Windows and some CAs write .p7b files with BER indefinite lengths (0x80 ... 00 00). The envelope is read
+// with this lenient reader; the certificates inside must still be strict DER (they are signed).
+
+interface BerNode extends DerNode {
+  /** End of the contents (before the end-of-contents octets of an indefinite length). */
+  readonly contentEnd: number;
+}
+
+const MAX_BER_DEPTH = 32;
+
+function berFail(message: string, offset: number): never {
+  throw new DERError('ERR_DER_INVALID', `malformed DER at byte ${offset}: ${message}`, {
+    details: { offset },
+  });
+}
+
+function berNode(bytes: Uint8Array, offset: number, limit: number, depth = 0): BerNode {
+  if (depth > MAX_BER_DEPTH)
+    throw new DERError('ERR_DER_TOO_DEEP', `PKCS#7 nesting deeper than ${MAX_BER_DEPTH} levels`, {
+      details: { offset },
+    });
+  if (offset >= limit) berFail('unexpected end of data', offset);
+  const start = offset;
+  const id = bytes[offset++]!;
+  let number = id & 0x1f;
+  if (number === 0x1f) {
+    number = 0;
+    for (let n = 0; ; n++) {
+      if (offset >= limit || n > 3) berFail('bad tag', start);
+      const b = bytes[offset++]!;
+      number = number * 128 + (b & 0x7f);
+      if ((b & 0x80) === 0) break;
+    }
+  }
+  if (offset >= limit) berFail('truncated length', offset);
+  const constructed = (id & 0x20) !== 0;
+  let length = bytes[offset++]!;
+  const base = { tag: id, number, cls: id >> 6, constructed, start, bytes };
+  if (length === 0x80) {
+    if (!constructed) berFail('indefinite length on a primitive element', start);
+    const valueStart = offset;
+    let pos = offset;
+    for (;;) {
+      if (pos + 2 > limit) berFail('missing end-of-contents octets', pos);
+      if (bytes[pos] === 0 && bytes[pos + 1] === 0)
+        return { ...base, valueStart, contentEnd: pos, end: pos + 2 };
+      pos = berNode(bytes, pos, limit, depth + 1).end;
+    }
+  }
+  if (length & 0x80) {
+    const n = length & 0x7f;
+    if (n > 4 || offset + n > limit) berFail('bad length', offset - 1);
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + bytes[offset++]!;
+  }
+  const end = offset + length;
+  if (end > limit)
+    berFail(`element of ${length} bytes runs past the end (${limit - offset} available)`, start);
+  return { ...base, valueStart: offset, contentEnd: end, end };
+}
+
+function berChildren(node: BerNode, depth: number): BerNode[] {
+  if (!node.constructed) berFail('expected a constructed element', node.start);
+  const out: BerNode[] = [];
+  for (let pos = node.valueStart; pos < node.contentEnd; ) {
+    const child = berNode(node.bytes, pos, node.contentEnd, depth + 1);
+    out.push(child);
+    pos = child.end;
+  }
+  return out;
+}
+
+function berExpect(list: BerNode[], i: number, tag: number, what: string, parent: BerNode): BerNode {
+  const n = list[i];
+  if (n === undefined) berFail(`missing ${what}`, parent.contentEnd);
+  if (n.tag !== tag) berFail(`expected ${what}`, n.start);
+  return n;
+}
+
 /** The certificates (SEQUENCE elements) of a PKCS#7 ContentInfo; other items go to `skipped`. */
-function readPKCS7(node: DerNode, skipped: SkippedItem[]): DerNode[] {
-  const ci = DerReader.of(node, 'ContentInfo');
-  const type = decodeOID(ci.expect(Tag.OID, 'contentType'));
+function readPKCS7(node: BerNode, skipped: SkippedItem[]): BerNode[] {
+  const ci = berChildren(node, 0);
+  const type = decodeOID(berExpect(ci, 0, Tag.OID, 'contentType', node));
   if (type !== ContentTypeOID.signedData)
     throw new CertificateError(
       'ERR_CERT_UNSUPPORTED',
       `This PKCS#7/CMS file holds content of type ${type}, not SignedData; only certificate bundles (.p7b) are read.`,
       { details: { contentType: type } },
     );
-  const wrapped = ci.expect(0xa0, 'content');
-  ci.done('ContentInfo');
-  const w = DerReader.of(wrapped, 'content');
-  const sd = DerReader.of(w.expect(Tag.SEQUENCE, 'SignedData'), 'SignedData');
-  w.done('content');
-  sd.expect(Tag.INTEGER, 'version');
-  sd.expect(Tag.SET, 'digestAlgorithms');
-  sd.expect(Tag.SEQUENCE, 'encapContentInfo');
-  const certs = sd.optional(0xa0);
-  const crls = sd.optional(0xa1);
-  sd.expect(Tag.SET, 'signerInfos');
-  sd.done('SignedData');
-  const out: DerNode[] = [];
+  const wrapped = berExpect(ci, 1, 0xa0, 'content', node);
+  if (ci.length > 2) berFail('unexpected data after the content', ci[2]!.start);
+  const w = berChildren(wrapped, 1);
+  const sdNode = berExpect(w, 0, Tag.SEQUENCE, 'SignedData', wrapped);
+  if (w.length > 1) berFail('unexpected data after SignedData', w[1]!.start);
+  const sd = berChildren(sdNode, 2);
+  berExpect(sd, 0, Tag.INTEGER, 'version', sdNode);
+  berExpect(sd, 1, Tag.SET, 'digestAlgorithms', sdNode);
+  berExpect(sd, 2, Tag.SEQUENCE, 'encapContentInfo', sdNode);
+  let i = 3;
+  const certs = sd[i]?.tag === 0xa0 ? sd[i++] : undefined;
+  const crls = sd[i]?.tag === 0xa1 ? sd[i++] : undefined;
+  berExpect(sd, i, Tag.SET, 'signerInfos', sdNode);
+  if (sd.length > i + 1) berFail('unexpected data after signerInfos', sd[i + 1]!.start);
+  const out: BerNode[] = [];
   if (certs !== undefined) {
-    const items = DerReader.of(certs, 'certificates').rest();
-    items.forEach((item, index) => {
+    berChildren(certs, 3).forEach((item, index) => {
       if (item.tag === Tag.SEQUENCE) out.push(item);
       else
         skipped.push({
@@ -112,18 +193,16 @@ function readPKCS7(node: DerNode, skipped: SkippedItem[]): DerNode[] {
     });
   }
   if (crls !== undefined)
-    DerReader.of(crls, 'crls')
-      .rest()
-      .forEach((_, index) => {
-        skipped.push({ label: 'CRL', index, reason: 'a revocation list, not a certificate' });
-      });
+    berChildren(crls, 3).forEach((_, index) => {
+      skipped.push({ label: 'CRL', index, reason: 'a revocation list, not a certificate' });
+    });
   return out;
 }
 
-function isPKCS7(node: DerNode): boolean {
+function isPKCS7(node: BerNode): boolean {
   if (node.tag !== Tag.SEQUENCE) return false;
   try {
-    const first = readNode(node.bytes, node.valueStart, node.end);
+    const first = berNode(node.bytes, node.valueStart, node.contentEnd, 1);
     return first.tag === Tag.OID && decodeOID(first).startsWith('1.2.840.113549.1.7.');
   } catch {
     return false;
@@ -197,13 +276,10 @@ export function parseCertificateBundle(
       if (CERT_LABELS.has(b.label)) addAll([b.bytes], () => `(PEM block ${index + 1})`);
       else if (PKCS7_LABELS.has(b.label)) {
         format = 'pkcs7-pem';
-        let nodes: DerNode[];
+        let nodes: BerNode[];
         try {
-          const root = readNode(b.bytes, 0);
-          if (root.end !== b.bytes.length)
-            throw new DERError('ERR_DER_INVALID', 'trailing data after PKCS#7', {
-              details: { offset: root.end },
-            });
+          const root = berNode(b.bytes, 0, b.bytes.length);
+          if (root.end !== b.bytes.length) berFail('trailing data after the PKCS#7 structure', root.end);
           nodes = readPKCS7(root, skipped);
         } catch (e) {
           if (e instanceof DERError) throw invalidBundle(e, `PKCS#7 block (PEM block ${index + 1})`);
@@ -231,7 +307,7 @@ export function parseCertificateBundle(
       if (input.length === 0)
         throw new DERError('ERR_DER_INVALID', 'the file is empty', { details: { offset: 0 } });
       while (offset < input.length) {
-        const node = readNode(input, offset);
+        const node = berNode(input, offset, input.length);
         if (isPKCS7(node)) {
           format = 'pkcs7-der';
           for (const c of readPKCS7(node, skipped)) {

@@ -611,7 +611,16 @@ function derFail(message: string, offset: number): never {
   });
 }
 
-/** Turns a DER failure at `path` into ERR_CERT_INVALID. @internal */
+/**
+ * Turns a DER failure at `path` into `ERR_CERT_INVALID` (for parsers that embed certificates).
+ *
+ * @internal
+ * @throws Never (returns the error).
+ * @example
+ * ```ts
+ * throw invalidCertificate(derError, 'tbsCertificate.validity');
+ * ```
+ */
 export function invalidCertificate(e: DERError, path: string, what = 'certificate'): CertificateError {
   const offset = typeof e.details.offset === 'number' ? e.details.offset : undefined;
   const detail = e.message.replace(/^malformed DER at byte \d+: /, '');
@@ -623,7 +632,16 @@ export function invalidCertificate(e: DERError, path: string, what = 'certificat
   );
 }
 
-/** Parses DER bytes that are known to be one certificate (the bundle reader's entry point). @internal */
+/**
+ * Parses DER bytes that are known to be one certificate (entry point of the bundle and PKCS#12 readers).
+ *
+ * @internal
+ * @throws CertificateError `ERR_CERT_INVALID` as {@link parseCertificate}; RangeError for a bad `maxBytes`.
+ * @example
+ * ```ts
+ * const cert = certificateFromDER(bagValue);
+ * ```
+ */
 export function certificateFromDER(der: Uint8Array, options: ParseCertificateOptions = {}): Certificate {
   const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!Number.isSafeInteger(max) || max <= 0) throw new RangeError('maxBytes must be a positive integer');

@@ -26,7 +26,7 @@ import {
   Tag,
   valueBytes,
 } from './internal/der.js';
-import { ExtensionOID, OtherNameOID, oidInfo, oidLongName, oidShortName } from './internal/oids.js';
+import { ExtensionOID, OtherNameOID, oidInfo, oidShortName } from './internal/oids.js';
 import { formatIPAddress } from './ip-address.js';
 import { type DistinguishedName, formatNameSlashes, readName } from './name.js';
 
@@ -76,7 +76,17 @@ function formatIP(b: Uint8Array): string {
   return b.length === 4 || b.length === 16 ? formatIPAddress(b) : `#${toHex(b)}`;
 }
 
-/** Reads one GeneralName node. `constraint` selects the address/mask form of iPAddress. */
+/**
+ * Reads one GeneralName node (RFC 5280 §4.2.1.6). `constraint` selects the address/mask form of iPAddress
+ * used in name constraints.
+ *
+ * @internal
+ * @throws DERError `ERR_DER_INVALID` for a malformed name (bad IP length, non-ASCII IA5String, unknown choice).
+ * @example
+ * ```ts
+ * readGeneralName(parseDer(Uint8Array.of(0x82, 0x01, 0x61))); // { type: 'dns', value: 'a' }
+ * ```
+ */
 export function readGeneralName(node: DerNode, constraint = false): GeneralName {
   switch (node.tag) {
     case 0x81:
@@ -134,7 +144,16 @@ export function readGeneralName(node: DerNode, constraint = false): GeneralName 
   }
 }
 
-/** Reads a `GeneralNames` SEQUENCE (at least one name, RFC 5280). */
+/**
+ * Reads a `GeneralNames` SEQUENCE (at least one name, RFC 5280).
+ *
+ * @internal
+ * @throws DERError `ERR_DER_INVALID` when the sequence or a name in it is malformed, or when it is empty.
+ * @example
+ * ```ts
+ * readGeneralNames(parseDer(sanExtensionValue)); // [{ type: 'dns', value: 'mail.example.com' }, ...]
+ * ```
+ */
 export function readGeneralNames(node: DerNode, what = 'GeneralNames'): GeneralName[] {
   if (node.tag !== Tag.SEQUENCE) derFail(`${what} must be a SEQUENCE`, node.start);
   const r = DerReader.of(node, what);
@@ -389,7 +408,17 @@ function decodeAKI(value: Uint8Array): AuthorityKeyIdentifier {
   return out;
 }
 
-/** Lower-case hex of an INTEGER's content octets without a leading zero byte. */
+/**
+ * Lower-case hex of an INTEGER's content octets without a leading zero byte (the serial-number form of
+ * {@link Certificate.serialNumber}).
+ *
+ * @internal
+ * @throws Never.
+ * @example
+ * ```ts
+ * serialHex(Uint8Array.of(0x00, 0xff)); // 'ff'
+ * ```
+ */
 export function serialHex(v: Uint8Array): string {
   return toHex(v.length > 1 && v[0] === 0 ? v.subarray(1) : v);
 }
@@ -761,10 +790,16 @@ function oid2decoder(oid: string): boolean {
 
 /**
  * Reads an `Extensions` SEQUENCE (certificate `[3]` contents or a CSR extensionRequest). The envelope (OID,
- * critical flag, OCTET STRING) must be well formed (else DERError); the values are decoded lazily and never
- * throw. A repeated OID is kept with `error: 'duplicate extension'` (RFC 5280 §4.2).
+ * critical flag, OCTET STRING) must be well formed; the values are decoded lazily and never throw. A repeated
+ * OID is kept with `error: 'duplicate extension'` (RFC 5280 §4.2).
  *
  * @internal
+ * @throws DERError `ERR_DER_INVALID` when the envelope is malformed.
+ * @example
+ * ```ts
+ * const exts = readExtensions(extensionsNode);
+ * exts.find((e) => e.name === 'subjectAltName')?.parsed;
+ * ```
  */
 export function readExtensions(node: DerNode): Extension[] {
   if (node.tag !== Tag.SEQUENCE) derFail('Extensions must be a SEQUENCE', node.start);
@@ -793,7 +828,16 @@ export function readExtensions(node: DerNode): Extension[] {
   return out;
 }
 
-/** Makes decoded extension values JSON-safe: bytes → hex, dates → ISO strings, names → RFC 4514. */
+/**
+ * Makes decoded extension values JSON-safe: bytes → lower-case hex, dates → ISO strings, distinguished
+ * names → RFC 4514 strings, bigints → decimal strings.
+ *
+ * @throws Never (nesting deeper than 32 levels becomes `null`).
+ * @example
+ * ```ts
+ * JSON.stringify(toJSONSafe(cert.getExtension('subjectAltName')?.parsed));
+ * ```
+ */
 export function toJSONSafe(value: unknown, depth = 0): unknown {
   if (depth > 32) return null;
   if (value === null || value === undefined) return value;
@@ -809,17 +853,4 @@ export function toJSONSafe(value: unknown, depth = 0): unknown {
   }
   if (typeof value === 'bigint') return value.toString();
   return value;
-}
-
-/** Long name of an extension OID as `openssl x509 -text` prints it. */
-export function extensionLongName(oid: string): string {
-  return oidLongName(oid);
-}
-
-/** The URI locations of one access method in an AIA list. @internal */
-export function accessLocations(list: readonly AccessDescription[] | undefined, method: string): string[] {
-  const out: string[] = [];
-  if (list === undefined) return out;
-  for (const a of list) if (a.method === method && a.location.type === 'uri') out.push(a.location.value);
-  return out;
 }

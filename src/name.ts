@@ -153,10 +153,15 @@ function makeAttribute(oid: string, valueNode: DerNode): NameAttribute {
 }
 
 /**
- * Reads a DER `Name` node (internal entry point of the certificate and CSR parsers). Throws DERError on
- * malformed structure; string contents never fail (undecodable values become `#hex`).
+ * Reads a DER `Name` node (internal entry point of the certificate and CSR parsers). String contents never
+ * fail: undecodable values become `#hex`.
  *
  * @internal
+ * @throws DERError `ERR_DER_INVALID` on malformed structure (not a SEQUENCE, an empty RDN, a bad attribute).
+ * @example
+ * ```ts
+ * const subject = readName(reader.expect(Tag.SEQUENCE, 'subject'));
+ * ```
  */
 export function readName(node: DerNode): DistinguishedName {
   if (node.tag !== Tag.SEQUENCE)
@@ -198,7 +203,16 @@ function hex2(c: number): string {
   return c.toString(16).toUpperCase().padStart(2, '0');
 }
 
-/** Escapes an attribute value as RFC 4514 (and OpenSSL `esc_2253`, `esc_ctrl`) do. */
+/**
+ * Escapes an attribute value as RFC 4514 §2.4 (and OpenSSL `esc_2253` + `esc_ctrl`) do: `"+,;<>\` with a
+ * backslash, a leading `#` or space and a trailing space, control characters as `\XX`. UTF-8 text is kept.
+ *
+ * @throws Never.
+ * @example
+ * ```ts
+ * `O=${escapeRFC4514Value('Example, Inc.')}`; // 'O=Example\, Inc.'
+ * ```
+ */
 export function escapeRFC4514Value(value: string): string {
   let out = '';
   const last = value.length - 1;
@@ -238,6 +252,7 @@ function formatRFC4514(name: DistinguishedName): string {
  * Inc.", CN = mail.example.com`, values with special characters in double quotes, `+` between the attributes of
  * a multi-valued RDN. Non-ASCII text is kept as is (OpenSSL would print `\C3\BC` escapes).
  *
+ * @throws Never.
  * @example
  * ```ts
  * formatNameOneLine(cert.subject); // 'C = DE, O = Example, CN = mail.example.com'
@@ -281,6 +296,7 @@ export function formatNameOneLine(name: DistinguishedName): string {
  * subjectAltName and authorityKeyIdentifier: `/C=US/O=Example/CN=mail.example.com` (DER order, `+` between the
  * attributes of a multi-valued RDN, values unescaped).
  *
+ * @throws Never.
  * @example
  * ```ts
  * formatNameSlashes(cert.issuer); // '/C=US/O=Example CA/CN=Example Root'

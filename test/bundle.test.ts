@@ -45,6 +45,42 @@ f.dir.openssl([
   '-out',
   'withcrl.p7b',
 ]);
+// A signed CMS message streamed by openssl: BER with indefinite lengths, as some Windows tools write .p7b.
+f.dir.write('data.txt', 'hello\n');
+f.dir.openssl([
+  'cms',
+  '-sign',
+  '-in',
+  'data.txt',
+  '-signer',
+  'p256.pem',
+  '-inkey',
+  'p256.key',
+  '-certfile',
+  'ca.pem',
+  '-outform',
+  'DER',
+  '-stream',
+  '-out',
+  'signed.ber',
+]);
+f.dir.openssl([
+  'cms',
+  '-sign',
+  '-in',
+  'data.txt',
+  '-signer',
+  'p256.pem',
+  '-inkey',
+  'p256.key',
+  '-certfile',
+  'ca.pem',
+  '-outform',
+  'PEM',
+  '-stream',
+  '-out',
+  'signed.pem',
+]);
 f.dir.write('roots.pem', rootCertificates.join('\n'));
 f.dir.openssl(['crl2pkcs7', '-nocrl', '-certfile', 'roots.pem', '-outform', 'DER', '-out', 'roots.p7b']);
 
@@ -124,6 +160,22 @@ describe('parseCertificateBundle', () => {
         .trim()
         .split('=')[1],
     ]);
+  });
+
+  it('BER indefinite-length SignedData (openssl cms -sign -stream), DER and PEM "CMS"', () => {
+    const ber = new Uint8Array(f.dir.read('signed.ber'));
+    assert.equal(ber[1], 0x80, 'openssl did not write an indefinite length');
+    const printed = f.dir
+      .openssl(['pkcs7', '-inform', 'DER', '-in', 'signed.ber', '-print_certs'])
+      .toString();
+    const expected = fingerprints(parseCertificateBundle(printed));
+    assert.equal(expected.length, 2);
+    const fromBER = parseCertificateBundle(ber);
+    assert.equal(fromBER.format, 'pkcs7-der');
+    assert.deepEqual(fingerprints(fromBER), expected);
+    const fromPEM = parseCertificateBundle(f.dir.text('signed.pem'));
+    assert.equal(fromPEM.format, 'pkcs7-pem');
+    assert.deepEqual(fingerprints(fromPEM), expected);
   });
 
   it('the order of a .p7b is what openssl pkcs7 -print_certs prints', () => {
@@ -211,6 +263,17 @@ describe('parseCertificateBundle limits and errors', () => {
     );
   });
 
+  it('deeply nested indefinite lengths are refused quickly', () => {
+    const deep = new Uint8Array(20000);
+    for (let i = 0; i < deep.length; i += 2) deep.set([0x30, 0x80], i);
+    const t0 = performance.now();
+    assert.throws(
+      () => parseCertificateBundle(deep),
+      (e: unknown) => e instanceof MailTlsError && e.code === 'ERR_CERT_INVALID',
+    );
+    assert.ok(performance.now() - t0 < 100);
+  });
+
   it('bad options and inputs are TypeError/RangeError', () => {
     assert.throws(() => parseCertificateBundle(5 as unknown as string), TypeError);
     assert.throws(() => parseCertificateBundle(f.caRSA.der, { maxCertificates: 0 }), RangeError);
@@ -238,14 +301,15 @@ describe('parseCertificateBundle properties', () => {
   });
 
   it('mutated .p7b files never throw anything but MailTlsError, each under 100 ms', () => {
-    const seed = new Uint8Array(f.dir.read('withcrl.p7b'));
+    const seeds = [new Uint8Array(f.dir.read('withcrl.p7b')), new Uint8Array(f.dir.read('signed.ber'))];
     fc.assert(
       fc.property(
+        fc.constantFrom(...seeds),
         fc.nat(),
         fc.integer({ min: 0, max: 255 }),
         fc.nat(),
         fc.boolean(),
-        (pos, b, cut, truncate) => {
+        (seed, pos, b, cut, truncate) => {
           const m = seed.slice();
           m[pos % m.length] = b;
           const input = truncate ? m.subarray(0, cut % m.length) : m;
