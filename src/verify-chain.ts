@@ -703,13 +703,12 @@ export async function verifyChain(
   }
 
   const v = new Validation(store, pool, crls, atMs, purpose, maxDepth, maxSignatureChecks, crypto);
-  const trusted = store.index.get(leafCert);
-  if (trusted !== undefined)
+  if (store.index.has(leafCert))
     return Object.freeze({
       certificates: Object.freeze([leafCert]),
       leaf: leafCert,
       intermediates: Object.freeze([]),
-      trustAnchor: trusted,
+      trustAnchor: leafCert,
       signatureChecks: 0,
     });
   let path: Certificate[] | undefined;
