@@ -155,7 +155,8 @@ export interface CreatePKCS12Options extends CryptoOptions {
   key: PrivateKey;
   /**
    * The leaf certificate first, then its chain (intermediates; the root is optional). Parsed certificates,
-   * DER bytes, or PEM text (every CERTIFICATE block of the text is taken).
+   * DER bytes, or PEM text (every CERTIFICATE block of the text is taken, so a fullchain.pem works); a
+   * certificate given twice is written once.
    */
   certificates: readonly (Certificate | Uint8Array | string)[];
   /**
@@ -752,6 +753,7 @@ async function assemble(
 
 // ---- writing ----
 
+/** The certificates of {@link CreatePKCS12Options.certificates}, in order, without repeats. */
 function certificatesOf(list: readonly (Certificate | Uint8Array | string)[]): Certificate[] {
   const out: Certificate[] = [];
   for (const [i, c] of list.entries()) {
@@ -816,7 +818,9 @@ export async function createPKCS12(options: CreatePKCS12Options): Promise<Uint8A
   const encryption = options.encryption ?? 'aes-256-cbc';
   if (encryption !== 'aes-256-cbc' && encryption !== 'pbe-sha1-3des')
     throw new RangeError("encryption must be 'aes-256-cbc' or 'pbe-sha1-3des'");
-  const certs = certificatesOf(options.certificates);
+  const certs = certificatesOf(options.certificates).filter(
+    (c, i, all) => all.findIndex((d) => equalBytes(d.der, c.der)) === i,
+  );
   const leaf = certs[0];
   if (leaf === undefined) throw new RangeError('certificates must hold at least the leaf certificate');
   if (!(leaf.publicKey?.equals(key.publicKey) ?? false)) {

@@ -268,6 +268,21 @@ describe('createPKCS12: read back by openssl, Node and parsePKCS12', () => {
     }
   });
 
+  it('a fullchain PEM (leaf repeated) is written once per certificate; an injected WebCrypto provider is used', async () => {
+    const { Crypto } = await import('@peculiar/webcrypto');
+    const crypto = new Crypto() as unknown as globalThis.Crypto;
+    const pfx = await createPKCS12({
+      key: pki.leaf.key,
+      certificates: [pki.leaf.certPEM, pki.leaf.chainPEM, parseCertificate(pki.root.certDER)],
+      password: PW,
+      iterations: 100,
+      crypto,
+    });
+    const p = await parsePKCS12(pfx, { password: PW, crypto });
+    assertIdentity(p, pki.leaf.key, chainDER);
+    assert.equal(p.certificates.length, 3);
+  });
+
   it('an empty password opens with no password in Node, openssl and parsePKCS12', async () => {
     const pfx = await createPKCS12({ key: pki.leaf.key, certificates: [pki.leaf.certDER], password: '' });
     tls.createSecureContext({ pfx: Buffer.from(pfx) });

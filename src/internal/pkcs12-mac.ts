@@ -52,8 +52,9 @@ const HMAC_HASHES: Record<PKCS12Hash, CHash> = {
   'BLAKE2b-512': blake2b,
 };
 
-/** Smallest and largest PBMAC1 key lengths accepted (bytes). */
+/** Smallest PBMAC1 key length accepted (bytes): shorter keys can be brute-forced. */
 export const PBMAC1_MIN_KEY_LENGTH = 20;
+/** Largest PBMAC1 key length accepted (bytes), as OpenSSL and go-pkcs12 bound it. */
 export const PBMAC1_MAX_KEY_LENGTH = 64;
 
 /** A parsed MacData. */
@@ -102,6 +103,7 @@ function readPBMAC1(params: DerNode | undefined, digest: Uint8Array, path: strin
   const k = DerReader.of(kdf.params);
   const saltNode = k.next('salt');
   if (saltNode.tag !== Tag.OCTET_STRING) unsupported('The PBMAC1 salt is not a byte string', {});
+  if (saltNode.end - saltNode.valueStart > 1024) invalid(path, 'the PBMAC1 salt is longer than 1024 bytes');
   const iterations = readCount(k.expect(Tag.INTEGER, 'iterationCount'), 'the PBMAC1 iteration count', path);
   const kl = k.optional(Tag.INTEGER);
   const prfNode = k.optional(Tag.SEQUENCE);

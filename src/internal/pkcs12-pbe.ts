@@ -52,7 +52,7 @@ export type BagCipher =
 const MAX_SALT = 1024;
 
 const WHO_WRITES_RC2 =
-  'as Windows before Server 2019, macOS Keychain Access, Firefox and OpenSSL before 3.0 write for certificates';
+  'as older Windows versions, macOS Keychain Access, Firefox and OpenSSL before 3.0 write for certificates';
 
 /** Reads a non-negative INTEGER as a number; larger than 2^53 counts as infinite (fails the limit check). */
 export function readCount(node: DerNode, what: string, path: string): number {
@@ -202,7 +202,7 @@ export async function decryptBag(
     );
   if (c.kind === 'pkcs12') {
     // key: 24 bytes = two SHA-1 blocks (16: one); IV: one block
-    budget.charge(c.iterations, c.iterations * (c.keyLength === 24 ? 3 : 2), what);
+    budget.charge(c.iterations, c.iterations * (c.keyLength === 24 ? 3 : 2), `${what} encryption`);
     const key = await pkcs12KDFAsync('SHA-1', pkcs12Password, c.salt, c.iterations, 1, c.keyLength);
     const iv = await pkcs12KDFAsync('SHA-1', pkcs12Password, c.salt, c.iterations, 2, 8);
     const k24 = c.keyLength === 24 ? key : Uint8Array.from([...key, ...key.subarray(0, 8)]);
@@ -215,7 +215,7 @@ export async function decryptBag(
   }
   const s = c.scheme;
   const hashLen = s.hash === 'SHA-1' ? 20 : s.hash === 'SHA-256' ? 32 : s.hash === 'SHA-384' ? 48 : 64;
-  budget.charge(s.iterations, s.iterations * Math.ceil(s.keyLength / hashLen), what);
+  budget.charge(s.iterations, s.iterations * Math.ceil(s.keyLength / hashLen), `${what} encryption`);
   try {
     return await decryptPBE(s, ciphertext, passwords.utf8, options, what);
   } catch (e) {
