@@ -134,7 +134,7 @@ function parseBody(body: Uint8Array): ClientHelloInfo {
           const nameType = list.u8();
           const name = list.vec16();
           if (name.bytes.length === 0) throw malformed('empty server name');
-          if (nameType === 0 && serverName === undefined) serverName = ascii(name.bytes) ?? undefined;
+          if (nameType === 0 && serverName === undefined) serverName = ascii(name.bytes);
         }
       } else if (type === 16) {
         const list = data.vec16();
@@ -299,7 +299,10 @@ export function readClientHello(
       socket.removeListener('error', onError);
       options.signal?.removeEventListener('abort', onAbort);
       socket.pause();
-      if (total > 0) socket.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+      // After 'end' the stream takes nothing back; the caller is closing the socket then anyway.
+      if (total > 0 && !socket.readableEnded) {
+        socket.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+      }
       if (error) reject(error);
       else resolve({ info: info!, bytesRead: total });
     };

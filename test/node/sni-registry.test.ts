@@ -1,0 +1,220 @@
+// The SNI registry: lazy building and caching, exact/wildcard/default lookups, LRU bound, async loaders,
+// failures remembered until re-registration, replacement, and start-up time for 10,000 names.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { HostnameError, isMailTlsError, type MailTlsError } from '../../src/errors.js';
+import { createSNIRegistry } from '../../src/node/sni-registry.js';
+import { MODERN_PROFILE } from '../../src/profile.js';
+import { testPKI } from './helpers/openssl-pki.js';
+
+const pki = testPKI();
+const def = pki.leaf(['default.example.test'], { keyType: 'ec' });
+const mail = pki.leaf(['mail.example.test'], { keyType: 'rsa' });
+const other = pki.leaf(['other.example.test'], { keyType: 'ec' });
+const wild = pki.leaf(['*.wild.example.test'], { keyType: 'ec' });
+const idn = pki.leaf(['xn--bcher-kva.example.test'], { keyType: 'ec' });
+
+describe('createSNIRegistry', () => {
+  it('builds the default at once and refuses a broken one', () => {
+    const r = createSNIRegistry(def.credential);
+    assert.equal(r.defaultSummary.fingerprint256, def.fingerprint256);
+    assert.equal(r.defaultSummary.keyType, 'ec');
+    assert.throws(
+      () => createSNIRegistry({ key: mail.key, cert: def.cert }),
+      (e: unknown) => isMailTlsError(e, 'ERR_TLS_CONTEXT'),
+    );
+    assert.throws(() => createSNIRegistry(def.credential, { maxContexts: 0 }), RangeError);
+    assert.throws(
+      () => createSNIRegistry(def.credential, { profile: { ...MODERN_PROFILE, groups: [] } }),
+      (e: unknown) => isMailTlsError(e, 'ERR_TLS_PROFILE'),
+    );
+  });
+
+  it('setDefault replaces the default; a broken one throws and the old one stays', () => {
+    const r = createSNIRegistry(def.credential);
+    let events = 0;
+    r.on('default', () => events++);
+    r.setDefault(mail.credential);
+    assert.equal(r.defaultSummary.fingerprint256, mail.fingerprint256);
+    assert.throws(
+      () => r.setDefault({ key: def.key, cert: mail.cert }),
+      (e: unknown) => isMailTlsError(e),
+    );
+    assert.equal(r.defaultSummary.fingerprint256, mail.fingerprint256);
+    assert.equal(events, 1);
+  });
+});
+
+describe('lookups build lazily and cache', () => {
+  it('exact, wildcard, IDN and default, each context built once', async () => {
+    const r = createSNIRegistry(def.credential);
+    r.add('Mail.Example.TEST.', mail.credential);
+    r.add('*.wild.example.test', wild.credential);
+    r.add('bücher.example.test', idn.credential);
+    assert.equal(r.size, 3);
+    assert.equal(r.stats().built, 0, 'nothing is built at registration');
+    const rows: { name: string; input: string | undefined; want: string; match: string }[] = [
+      { name: 'exact', input: 'mail.example.test', want: mail.fingerprint256, match: 'exact' },
+      { name: 'case and dot', input: 'MAIL.example.test.', want: mail.fingerprint256, match: 'exact' },
+      { name: 'wildcard', input: 'imap.wild.example.test', want: wild.fingerprint256, match: 'wildcard' },
+      { name: 'Unicode', input: 'Bücher.example.test', want: idn.fingerprint256, match: 'exact' },
+      { name: 'A-label', input: 'xn--bcher-kva.example.test', want: idn.fingerprint256, match: 'exact' },
+      { name: 'unknown', input: 'nope.example.test', want: def.fingerprint256, match: 'default' },
+      { name: 'none', input: undefined, want: def.fingerprint256, match: 'default' },
+    ];
+    for (const row of rows) {
+      const got = await r.resolve(row.input);
+      assert.equal(got.summary.fingerprint256, row.want, row.name);
+      assert.equal(got.lookup.match, row.match, row.name);
+      assert.equal(new X509Certificate(got.credential.cert).fingerprint256, row.want);
+    }
+    const s = r.stats();
+    assert.equal(s.builds, 3, 'three names, three builds');
+    assert.equal(s.built, 3);
+    assert.equal(s.hits, 2, 'the second lookups of mail and the IDN were cache hits');
+  });
+
+  it('LRU bound: least recently used contexts are dropped and rebuilt on demand', async () => {
+    const r = createSNIRegistry(def.credential, { maxContexts: 2 });
+    r.add('a.example.test', mail.credential);
+    r.add('b.example.test', other.credential);
+    r.add('c.example.test', wild.credential);
+    await r.resolve('a.example.test');
+    await r.resolve('b.example.test');
+    await r.resolve('a.example.test'); // a is now the most recent
+    await r.resolve('c.example.test'); // evicts b
+    assert.deepEqual(
+      { built: r.stats().built, evictions: r.stats().evictions, builds: r.stats().builds },
+      {
+        built: 2,
+        evictions: 1,
+        builds: 3,
+      },
+    );
+    await r.resolve('a.example.test');
+    assert.equal(r.stats().builds, 3, 'a stayed cached');
+    await r.resolve('b.example.test');
+    assert.equal(r.stats().builds, 4, 'b was rebuilt');
+  });
+
+  it('an async loader is called once for concurrent lookups', async () => {
+    const r = createSNIRegistry(def.credential);
+    let calls = 0;
+    r.add('mail.example.test', async () => {
+      calls++;
+      await new Promise((res) => setTimeout(res, 20));
+      return mail.credential;
+    });
+    const all = await Promise.all(Array.from({ length: 5 }, () => r.resolve('mail.example.test')));
+    assert.equal(calls, 1);
+    for (const got of all) assert.equal(got.summary.fingerprint256, mail.fingerprint256);
+    assert.equal(all[0]!.context, all[4]!.context);
+  });
+
+  it('resolveSync works for PEM and sync loaders, and refuses an unbuilt async loader', async () => {
+    const r = createSNIRegistry(def.credential);
+    r.add('mail.example.test', () => mail.credential);
+    r.add('other.example.test', async () => other.credential);
+    assert.equal(r.resolveSync('mail.example.test').summary.fingerprint256, mail.fingerprint256);
+    assert.throws(() => r.resolveSync('other.example.test'), TypeError);
+    await r.resolve('other.example.test');
+    assert.equal(r.resolveSync('other.example.test').summary.fingerprint256, other.fingerprint256);
+  });
+
+  it('a failing credential is reported once, remembered, and forgotten when the name is registered again', async () => {
+    const r = createSNIRegistry(def.credential);
+    const reported: [MailTlsError, string][] = [];
+    r.on('contextError', (e, p) => reported.push([e, p]));
+    let calls = 0;
+    r.add('mail.example.test', () => {
+      calls++;
+      throw new Error('disk on fire');
+    });
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(r.resolve('mail.example.test'), (e: unknown) =>
+        isMailTlsError(e, 'ERR_TLS_CONTEXT'),
+      );
+    }
+    assert.equal(calls, 1, 'the loader is not retried on every handshake');
+    assert.equal(reported.length, 1);
+    assert.equal(reported[0]![1], 'mail.example.test');
+    assert.match(reported[0]![0].message, /fix it and register it again/);
+    assert.equal(r.stats().failures, 1);
+    r.add('mail.example.test', mail.credential);
+    assert.equal((await r.resolve('mail.example.test')).summary.fingerprint256, mail.fingerprint256);
+    assert.equal(r.stats().failures, 0);
+  });
+
+  it('a loader answering something that is not a credential is an ERR_TLS_CONTEXT', async () => {
+    const r = createSNIRegistry(def.credential);
+    r.add('mail.example.test', () => ({ key: 1 }) as never);
+    await assert.rejects(r.resolve('mail.example.test'), (e: unknown) =>
+      isMailTlsError(e, 'ERR_TLS_CONTEXT'),
+    );
+  });
+
+  it('replacing a name drops its cached context; deleting falls back to the default', async () => {
+    const r = createSNIRegistry(def.credential);
+    const changes: string[] = [];
+    r.on('change', (p) => changes.push(p));
+    r.add('mail.example.test', mail.credential);
+    assert.equal((await r.resolve('mail.example.test')).summary.fingerprint256, mail.fingerprint256);
+    r.add('MAIL.example.test', other.credential);
+    assert.equal((await r.resolve('mail.example.test')).summary.fingerprint256, other.fingerprint256);
+    assert.equal(r.delete('mail.example.test.'), true);
+    assert.equal(r.delete('mail.example.test'), false);
+    assert.equal((await r.resolve('mail.example.test')).lookup.match, 'default');
+    assert.deepEqual(changes, ['mail.example.test', 'mail.example.test', 'mail.example.test']);
+  });
+
+  it('refuses bad patterns and credentials', () => {
+    const r = createSNIRegistry(def.credential);
+    assert.throws(() => r.add('*.test', mail.credential), HostnameError);
+    assert.throws(() => r.add('a*.example.test', mail.credential), HostnameError);
+    assert.throws(() => r.add('mail.example.test', { key: 'x' } as never), TypeError);
+    assert.equal(r.has('not a name'), false);
+    assert.equal(r.size, 0);
+  });
+
+  it('SNICallback answers the context, or the error for a failing name', async () => {
+    const r = createSNIRegistry(def.credential);
+    r.add('mail.example.test', mail.credential);
+    r.add('bad.example.test', { key: def.key, cert: mail.cert });
+    const call = (name: string) =>
+      new Promise<[Error | null, unknown]>((resolve) =>
+        r.SNICallback(name, (err, ctx) => resolve([err, ctx])),
+      );
+    const [err1, ctx1] = await call('mail.example.test');
+    assert.equal(err1, null);
+    assert.equal(ctx1, (await r.resolve('mail.example.test')).context);
+    const [err2, ctx2] = await call('bad.example.test');
+    assert.ok(isMailTlsError(err2, 'ERR_TLS_CONTEXT'));
+    assert.equal(ctx2, undefined);
+    const [, ctx3] = await call('zzz.example.test');
+    assert.equal(ctx3, r.defaultContext);
+  });
+});
+
+describe('scale', () => {
+  it('registers 10,000 names in well under a second, building nothing', async () => {
+    const r = createSNIRegistry(def.credential);
+    const t0 = performance.now();
+    for (let i = 0; i < 10_000; i++) {
+      r.add(`d${i}.example.test`, mail.credential);
+    }
+    const ms = performance.now() - t0;
+    assert.equal(r.size, 10_000);
+    assert.equal(r.stats().built, 0);
+    assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+    // The first lookup of a name builds its context; later ones are cache hits.
+    const first = performance.now();
+    await r.resolve('d9999.example.test');
+    const built = performance.now() - first;
+    const second = performance.now();
+    await r.resolve('d9999.example.test');
+    const hit = performance.now() - second;
+    assert.ok(hit < built, `hit ${hit.toFixed(3)} ms, build ${built.toFixed(3)} ms`);
+    assert.equal(r.stats().builds, 1);
+  });
+});
