@@ -64,7 +64,6 @@ import {
   decryptBag,
   encryptBag,
   parseBagCipher,
-  type WriteEncryption,
 } from './internal/pkcs12-pbe.js';
 import { type CryptoOptions, PrivateKey, privateKeyFromPKCS8 } from './keys.js';
 import { nameEquals } from './name.js';
@@ -149,6 +148,12 @@ export interface PKCS12Contents {
   readonly warnings: readonly string[];
 }
 
+/**
+ * How {@link createPKCS12} encrypts: `'aes-256-cbc'` (PBES2, PBKDF2-HMAC-SHA256, SHA-256 MAC) or
+ * `'pbe-sha1-3des'` (PKCS#12 PBE SHA-1 3DES, SHA-1 MAC) for Windows Server 2016 and older.
+ */
+export type PKCS12Encryption = 'aes-256-cbc' | 'pbe-sha1-3des';
+
 /** Options of {@link createPKCS12}. */
 export interface CreatePKCS12Options extends CryptoOptions {
   /** The private key; it must belong to the first certificate. */
@@ -175,7 +180,7 @@ export interface CreatePKCS12Options extends CryptoOptions {
    * "TripleDES-SHA1", `openssl pkcs12 -export -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1`),
    * for Windows Server 2016 and older. Weaker: use it only for those.
    */
-  encryption?: WriteEncryption;
+  encryption?: PKCS12Encryption;
 }
 
 interface Attributes {

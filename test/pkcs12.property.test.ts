@@ -156,7 +156,7 @@ describe('PKCS#12 properties', () => {
         const f = fixtures[which % fixtures.length]!;
         await assertFast(mutate(f.bytes, ms), f.options);
       }),
-      { numRuns: fuzzRuns(200) },
+      { numRuns: fuzzRuns(150) },
     );
   });
 
@@ -190,7 +190,7 @@ describe('PKCS#12 properties', () => {
           assert.deepEqual(Buffer.from(normalizeBER(ber)), Buffer.from(der));
         },
       ),
-      { numRuns: fuzzRuns(40) },
+      { numRuns: fuzzRuns(25) },
     );
   });
 
@@ -222,7 +222,7 @@ describe('PKCS#12 properties', () => {
           }
         },
       ),
-      { numRuns: fuzzRuns(40) },
+      { numRuns: fuzzRuns(25) },
     );
   });
 

@@ -22,7 +22,7 @@ export const REEXPORT_ADVICE =
 export function invalid(path: string, message: string, cause?: unknown, offset?: number): never {
   throw new PKCS12Error(
     'ERR_PKCS12_INVALID',
-    `The PKCS#12 (.pfx/.p12) file is malformed at ${path}${offset === undefined ? '' : ` (byte ${offset})`}: ${message}. ` +
+    `The PKCS#12 (.pfx/.p12) file is malformed at ${path}${offset === undefined ? '' : path === 'PFX' ? ` (byte ${offset})` : ` (byte ${offset} of that part)`}: ${message}. ` +
       'Check that the file was copied completely and as binary (not as text, not base64), or export it again.',
     {
       ...(cause === undefined ? {} : { cause }),
