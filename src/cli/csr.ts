@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   type CreateCSROptions,
+  type CSRWarning,
   createCSR,
   describeCSR,
+  type KeyType,
   parseIPAddress,
   parsePrivateKey,
   type SubjectFields,
 } from '../index.js';
+import { CertificateStore } from '../node/index.js';
 import { collect, examples, runCommand } from './common.js';
 import { checkWritable, readText, writeOutput } from './files.js';
 import { keySummary, keyTypeOptions, newKey } from './key.js';
@@ -35,6 +38,8 @@ interface CSRCommandOptions {
   bits?: string;
   curve?: string;
   outDir?: string;
+  store?: string;
+  domain?: string;
   force?: boolean;
   json?: boolean;
 }
@@ -73,6 +78,111 @@ async function subjectOf(
   }
 }
 
+function checkOptions(opts: CSRCommandOptions): void {
+  if ((opts.outDir === undefined) === (opts.store === undefined))
+    throw new CLIError('ERR_CLI_USAGE', 'Give either --out-dir DIR or --store DIR.');
+  if (opts.key !== undefined && (opts.type ?? opts.bits ?? opts.curve) !== undefined)
+    throw new CLIError('ERR_CLI_USAGE', 'Give either --key or --type/--bits/--curve, not both.');
+  if (opts.keyPassword !== undefined && opts.key === undefined)
+    throw new CLIError('ERR_CLI_USAGE', '--key-password needs --key.');
+  if (opts.store !== undefined && opts.key !== undefined)
+    throw new CLIError(
+      'ERR_CLI_USAGE',
+      'With --store a new key is always made (the store keeps it); leave out --key.',
+    );
+  if (opts.store === undefined && opts.domain !== undefined)
+    throw new CLIError('ERR_CLI_USAGE', '--domain goes with --store.');
+}
+
+function splitNames(names: readonly string[]): { hostnames: string[]; ipAddresses: string[] } {
+  return {
+    hostnames: names.filter((n) => parseIPAddress(n) === undefined),
+    ipAddresses: names.filter((n) => parseIPAddress(n) !== undefined),
+  };
+}
+
+function warningsOf(list: readonly CSRWarning[], out: Output): Record<string, unknown>[] {
+  const warnings = list.map((w) => ({
+    code: w.code,
+    message: w.message,
+    ...(w.name === undefined ? {} : { name: w.name }),
+  }));
+  for (const w of warnings) out.warn(w.message, w.code);
+  return warnings;
+}
+
+async function toDirectory(opts: CSRCommandOptions, out: Output): Promise<number> {
+  checkOptions(opts);
+  const outDir = opts.outDir!;
+  const csrFile = join(outDir, 'req.pem');
+  const keyFile = join(outDir, 'req.key');
+  checkWritable(csrFile, opts.force);
+  if (opts.key === undefined) checkWritable(keyFile, opts.force);
+  const key =
+    opts.key === undefined
+      ? undefined
+      : await parsePrivateKey(
+          readText(opts.key, 'key file'),
+          opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword },
+        );
+  const { subject, names } = await subjectOf(opts, out);
+  const request: CreateCSROptions = { subject, ...splitNames(names), key: key ?? (await newKey(opts, out)) };
+  const result = await createCSR(request);
+  writeOutput(csrFile, result.csrPEM, { force: opts.force === true });
+  const files: Record<string, string> = { csr: csrFile };
+  if (opts.key === undefined) {
+    writeOutput(keyFile, result.keyPEM, { mode: 0o600, force: opts.force === true });
+    files.key = keyFile;
+  }
+  const warnings = warningsOf(result.warnings, out);
+  out.result({
+    files,
+    key: keySummary(result.key),
+    csr: describeCSR(result.csrPEM, { format: 'json' }),
+    warnings,
+  });
+  out.line(describeCSR(result.csrPEM).trimEnd());
+  out.note(
+    `wrote ${csrFile} (send it to the CA)` +
+      (files.key === undefined
+        ? ''
+        : ` and ${keyFile} (${result.key.describe()}, mode 0600: keep it secret)`),
+  );
+  return 0;
+}
+
+async function toStore(opts: CSRCommandOptions, out: Output): Promise<number> {
+  checkOptions(opts);
+  const { subject, names } = await subjectOf(opts, out);
+  const store = new CertificateStore(opts.store!);
+  const type = opts.type as KeyType | undefined;
+  const result = await out.progress('making the key and the CSR', () =>
+    store.createCSR({
+      subject,
+      ...splitNames(names),
+      ...(opts.domain === undefined ? {} : { domain: opts.domain }),
+      ...(type === undefined ? {} : { keyType: type }),
+      ...(opts.bits === undefined ? {} : { bits: Number(opts.bits) as 2048 | 3072 | 4096 }),
+      ...(opts.curve === undefined ? {} : { curve: opts.curve as 'P-256' | 'P-384' }),
+      ...(opts.force === true ? { replace: true } : {}),
+    }),
+  );
+  const warnings = warningsOf(result.warnings, out);
+  out.result({
+    domain: result.domain,
+    files: result.files,
+    key: keySummary(result.key),
+    csr: describeCSR(result.csrPEM, { format: 'json' }),
+    warnings,
+  });
+  out.line(describeCSR(result.csrPEM).trimEnd());
+  out.note(
+    `wrote ${result.files.csr} (send it to the CA) and ${result.files.key} (${result.key.describe()}, mode 0600); ` +
+      `then: mailtls install --store ${opts.store!} --cert <the certificate> --chain <the CA bundle>`,
+  );
+  return 0;
+}
+
 /** Adds `mailtls csr` to the program. */
 export function registerCSR(program: Command): void {
   const cmd = program
@@ -85,7 +195,9 @@ export function registerCSR(program: Command): void {
         'Without subject options on a terminal, the fields are asked for one by one, as openssl req does. ' +
         'With --out-dir DIR it writes DIR/req.pem (the CSR, for the CA) and DIR/req.key (a new key, mode ' +
         '0600, no pass phrase so the server starts unattended); with --key the existing key is used and ' +
-        'only req.pem is written. Prints the CSR as text, and warnings on stderr.',
+        'only req.pem is written. With --store DIR the CSR goes to DIR/csr/<domain>.csr and the new key to ' +
+        'DIR/private/pending/<domain>.key (0600) until "mailtls install --store DIR" puts the certificate with ' +
+        'it. Prints the CSR as text, and warnings on stderr.',
     )
     .option('--cn <domain>', 'Common Name: the bare domain, e.g. example.com')
     .option('--country <cc>', 'Country Name: 2-letter ISO code (US, DE, GB; not UK or USA)')
@@ -99,8 +211,13 @@ export function registerCSR(program: Command): void {
     .option('--key-password <p>', 'pass phrase of an encrypted --key');
   for (const o of keyTypeOptions()) cmd.addOption(o);
   cmd
-    .requiredOption('--out-dir <dir>', 'directory for req.pem and req.key')
-    .option('--force', 'replace existing req.pem / req.key')
+    .option('--out-dir <dir>', 'directory for req.pem and req.key')
+    .option('--store <dir>', "write into the certificate store's CSR and private-key directories instead")
+    .option('--domain <name>', 'with --store: file it under this domain (default: the Common Name)')
+    .option(
+      '--force',
+      'replace existing req.pem / req.key (with --store: a CSR still waiting for its certificate)',
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -110,62 +227,13 @@ export function registerCSR(program: Command): void {
           '      --san mail.example.com --san smtp.example.com --san imap.example.com --out-dir .',
         'mailtls csr --out-dir .          # asks for each field on a terminal',
         'mailtls csr --cn example.com --san mail.example.com --key mail.key --out-dir /tmp --json',
+        'mailtls csr --cn example.com --san mail.example.com --san imap.example.com --store /etc/mail/tls',
       ) + EXIT_CODES_HELP,
     )
     .action(
-      async (opts: CSRCommandOptions & { outDir: string }) =>
-        await runCommand(opts.json, async (out) => {
-          if (opts.key !== undefined && (opts.type ?? opts.bits ?? opts.curve) !== undefined)
-            throw new CLIError('ERR_CLI_USAGE', 'Give either --key or --type/--bits/--curve, not both.');
-          if (opts.keyPassword !== undefined && opts.key === undefined)
-            throw new CLIError('ERR_CLI_USAGE', '--key-password needs --key.');
-          const csrFile = join(opts.outDir, 'req.pem');
-          const keyFile = join(opts.outDir, 'req.key');
-          checkWritable(csrFile, opts.force);
-          if (opts.key === undefined) checkWritable(keyFile, opts.force);
-          const key =
-            opts.key === undefined
-              ? undefined
-              : await parsePrivateKey(
-                  readText(opts.key, 'key file'),
-                  opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword },
-                );
-          const { subject, names } = await subjectOf(opts, out);
-          const hostnames = names.filter((n) => parseIPAddress(n) === undefined);
-          const ipAddresses = names.filter((n) => parseIPAddress(n) !== undefined);
-          const request: CreateCSROptions = {
-            subject,
-            hostnames,
-            ipAddresses,
-            key: key ?? (await newKey(opts, out)),
-          };
-          const result = await createCSR(request);
-          writeOutput(csrFile, result.csrPEM, { force: opts.force === true });
-          const files: Record<string, string> = { csr: csrFile };
-          if (opts.key === undefined) {
-            writeOutput(keyFile, result.keyPEM, { mode: 0o600, force: opts.force === true });
-            files.key = keyFile;
-          }
-          const warnings = result.warnings.map((w) => ({
-            code: w.code,
-            message: w.message,
-            ...(w.name === undefined ? {} : { name: w.name }),
-          }));
-          for (const w of warnings) out.warn(w.message, w.code);
-          out.result({
-            files,
-            key: keySummary(result.key),
-            csr: describeCSR(result.csrPEM, { format: 'json' }),
-            warnings,
-          });
-          out.line(describeCSR(result.csrPEM).trimEnd());
-          out.note(
-            `wrote ${csrFile} (send it to the CA)` +
-              (files.key === undefined
-                ? ''
-                : ` and ${keyFile} (${result.key.describe()}, mode 0600: keep it secret)`),
-          );
-          return 0;
-        }),
+      async (opts: CSRCommandOptions) =>
+        await runCommand(opts.json, (out) =>
+          opts.store === undefined ? toDirectory(opts, out) : toStore(opts, out),
+        ),
     );
 }

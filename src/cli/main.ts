@@ -10,11 +10,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerCSR } from './csr.js';
+import { registerInstall } from './install.js';
 import { registerKey } from './key.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './output.js';
 import { registerPfx } from './pfx.js';
 import { registerShow } from './show.js';
 import { registerTLSA } from './tlsa.js';
+import { registerVerify } from './verify.js';
 
 /** The version in the package.json above this file (dist/cli/ or build/src/cli/). */
 function packageVersion(): string {
@@ -63,6 +65,8 @@ export function createProgram(argv: readonly string[]): Command {
   registerKey(program);
   registerCSR(program);
   registerShow(program);
+  registerVerify(program);
+  registerInstall(program);
   registerTLSA(program);
   registerPfx(program);
   return program;

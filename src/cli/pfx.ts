@@ -17,8 +17,9 @@ import {
   parsePKCS12,
   parsePrivateKey,
 } from '../index.js';
-import { examples, passwordOf, runCommand } from './common.js';
+import { examples, parseAt, passwordOf, runCommand } from './common.js';
 import { checkWritable, readInput, readText, writeOutput } from './files.js';
+import { openStore, reportInstall } from './install.js';
 import { keySummary } from './key.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
@@ -106,18 +107,43 @@ interface ImportOptions {
   pfx: string;
   password?: string;
   passwordFile?: string;
-  outDir: string;
+  outDir?: string;
+  store?: string;
+  domain?: string;
+  trust?: string;
+  at?: Date;
   force?: boolean;
   json?: boolean;
 }
 
+async function importToStore(opts: ImportOptions & { store: string }, out: Output): Promise<number> {
+  const password = passwordOf(opts);
+  const store = openStore(opts.store, opts.trust, opts.at);
+  const result = await out.progress('checking and installing', async () =>
+    store.install({
+      pkcs12: readInput(opts.pfx, '.pfx file'),
+      ...(password === undefined ? {} : { password }),
+      ...(opts.domain === undefined ? {} : { domain: opts.domain }),
+      ...(opts.at === undefined ? {} : { at: opts.at }),
+    }),
+  );
+  reportInstall(result, out);
+  return 0;
+}
+
 async function importPfx(opts: ImportOptions, out: Output): Promise<number> {
+  if ((opts.outDir === undefined) === (opts.store === undefined))
+    throw new CLIError('ERR_CLI_USAGE', 'Give either --out-dir DIR or --store DIR.');
+  if (opts.store !== undefined) return importToStore({ ...opts, store: opts.store }, out);
+  if ((opts.domain ?? opts.trust ?? opts.at) !== undefined)
+    throw new CLIError('ERR_CLI_USAGE', '--domain, --trust and --at go with --store.');
+  const outDir = opts.outDir!;
   const password = passwordOf(opts);
   const files = {
-    key: join(opts.outDir, 'privkey.pem'),
-    cert: join(opts.outDir, 'cert.pem'),
-    chain: join(opts.outDir, 'chain.pem'),
-    fullchain: join(opts.outDir, 'fullchain.pem'),
+    key: join(outDir, 'privkey.pem'),
+    cert: join(outDir, 'cert.pem'),
+    chain: join(outDir, 'chain.pem'),
+    fullchain: join(outDir, 'fullchain.pem'),
   };
   for (const f of Object.values(files)) checkWritable(f, opts.force);
   const p12 = await out.progress('opening the .pfx', async () =>
@@ -204,13 +230,21 @@ export function registerPfx(program: Command): void {
     .description(
       'Read a .pfx and write DIR/privkey.pem (the key, PKCS#8, mode 0600), DIR/cert.pem (its ' +
         'certificate), DIR/chain.pem (the other certificates, issuer order) and DIR/fullchain.pem (certificate ' +
-        '+ chain, what a mail server sends). The file must hold a key and its certificate.',
+        '+ chain, what a mail server sends); or, with --store DIR, install it into the certificate store ' +
+        '(validated and atomic, as "mailtls install"). The file must hold a key and its certificate.',
     )
     .requiredOption('--pfx <file>', 'the .pfx/.p12 file')
     .option('--password <p>', 'the .pfx password (leave out for none)')
     .option('--password-file <file>', 'read the .pfx password from the first line of this file')
-    .requiredOption('--out-dir <dir>', 'where to write privkey.pem, cert.pem, chain.pem, fullchain.pem')
-    .option('--force', 'replace existing files')
+    .option('--out-dir <dir>', 'where to write privkey.pem, cert.pem, chain.pem, fullchain.pem')
+    .option('--store <dir>', 'install into this certificate store instead')
+    .option(
+      '--domain <name>',
+      "with --store: file it under this domain (default: the certificate's Common Name)",
+    )
+    .option('--trust <file>', "with --store: trusted roots (default: Node's bundled roots)")
+    .option('--at <iso-8601>', 'with --store: validate at this time instead of now', parseAt)
+    .option('--force', 'replace existing files (--out-dir)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',

@@ -41,10 +41,10 @@ export function mailtls(args: readonly string[], options: { input?: string; cwd?
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs `mailtls ARGS --json` and parses stdout (or, on failure, stderr) as JSON. */
+/** Runs `mailtls ARGS --json` and parses stdout (or, when stdout is empty, the error on stderr) as JSON. */
 export function mailtlsJSON(args: readonly string[]): Run & { json: Record<string, unknown> } {
   const r = mailtls([...args, '--json']);
-  const text = r.status === 0 ? r.stdout : r.stderr;
+  const text = r.stdout !== '' ? r.stdout : r.stderr;
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(text) as Record<string, unknown>;

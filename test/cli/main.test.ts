@@ -4,7 +4,17 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { mailtls, mailtlsJSON, mainJs } from './helpers.js';
 
-const COMMANDS = [['key'], ['csr'], ['show'], ['tlsa'], ['pfx'], ['pfx', 'export'], ['pfx', 'import']];
+const COMMANDS = [
+  ['key'],
+  ['csr'],
+  ['show'],
+  ['verify'],
+  ['install'],
+  ['tlsa'],
+  ['pfx'],
+  ['pfx', 'export'],
+  ['pfx', 'import'],
+];
 
 describe('mailtls', () => {
   it('is an executable ES module with a node shebang', () => {

@@ -1,0 +1,135 @@
+/**
+ * `mailtls install`: the certificate store's validated, atomic install of a certificate with its key and
+ * CA bundle (or a .pfx). Nothing is written when anything is wrong.
+ *
+ * @module cli/install
+ */
+import type { Command } from 'commander';
+import { type Certificate, parseCertificateBundle } from '../index.js';
+import { CertificateStore, type InstallResult, nodeRootCertificates } from '../node/index.js';
+import { examples, parseAt, passwordOf, runCommand } from './common.js';
+import { readInput, readText } from './files.js';
+import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
+
+/** A store over DIR that trusts --trust (default: Node's bundled roots) and validates at --at. */
+export function openStore(dir: string, trust: string | undefined, at: Date | undefined): CertificateStore {
+  const roots: readonly Certificate[] =
+    trust === undefined
+      ? nodeRootCertificates()
+      : parseCertificateBundle(readInput(trust, 'trust file')).certificates;
+  return new CertificateStore(dir, { trust: roots, ...(at === undefined ? {} : { at }) });
+}
+
+/** Prints what an install did (text and JSON). */
+export function reportInstall(r: InstallResult, out: Output): void {
+  for (const w of r.warnings) out.warn(w.message, w.code);
+  out.result({
+    domain: r.domain,
+    version: r.version,
+    previousVersion: r.previousVersion ?? null,
+    keySource: r.keySource,
+    chainComplete: r.chainComplete,
+    chain: r.chain.map((c) => ({
+      subject: c.subject.toString(),
+      notAfter: c.notAfter.toISOString(),
+      sha256: c.fingerprint('sha256'),
+    })),
+    files: r.files,
+    warnings: r.warnings.map((w) => ({ code: w.code, message: w.message })),
+  });
+  out.line(
+    `${out.paint('green', 'installed')} ${r.domain}: version ${r.version}` +
+      (r.previousVersion === undefined ? '' : ` (replaces ${r.previousVersion}, kept for rollback)`),
+  );
+  out.line(`  certificate: ${r.leaf.subject.toString()}, valid until ${r.leaf.notAfter.toISOString()}`);
+  out.line(`  served chain (${r.chainComplete ? 'complete' : 'INCOMPLETE'}):`);
+  for (const [i, c] of r.chain.entries()) out.line(`    ${i} ${c.subject.toString()}`);
+  out.line(`  certificate file: ${r.files.cert}`);
+  out.line(`  key file:         ${r.files.key} (key from: ${r.keySource})`);
+  if (r.files.ca !== undefined) out.line(`  CA bundle:        ${r.files.ca}`);
+}
+
+interface InstallCommandOptions {
+  store: string;
+  cert?: string;
+  chain?: string;
+  key?: string;
+  keyPassword?: string;
+  pfx?: string;
+  password?: string;
+  passwordFile?: string;
+  domain?: string;
+  trust?: string;
+  at?: Date;
+  allowExpired?: boolean;
+  requireCompleteChain?: boolean;
+  json?: boolean;
+}
+
+async function install(opts: InstallCommandOptions, out: Output): Promise<number> {
+  if (opts.pfx === undefined && opts.cert === undefined)
+    throw new CLIError('ERR_CLI_USAGE', 'Give the certificate with --cert FILE (or a .pfx with --pfx FILE).');
+  if (opts.pfx !== undefined && (opts.cert ?? opts.key ?? opts.chain) !== undefined)
+    throw new CLIError('ERR_CLI_USAGE', 'Give either --pfx or --cert/--chain/--key, not both.');
+  if ((opts.password ?? opts.passwordFile) !== undefined && opts.pfx === undefined)
+    throw new CLIError(
+      'ERR_CLI_USAGE',
+      '--password is the password of --pfx; for an encrypted --key use --key-password.',
+    );
+  const store = openStore(opts.store, opts.trust, opts.at);
+  const password = passwordOf(opts);
+  const result = await out.progress('checking and installing', () =>
+    store.install({
+      ...(opts.domain === undefined ? {} : { domain: opts.domain }),
+      ...(opts.cert === undefined ? {} : { cert: readInput(opts.cert, 'certificate file') }),
+      ...(opts.chain === undefined ? {} : { caBundle: readInput(opts.chain, 'chain file') }),
+      ...(opts.key === undefined ? {} : { key: readText(opts.key, 'key file') }),
+      ...(opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword }),
+      ...(opts.pfx === undefined ? {} : { pkcs12: readInput(opts.pfx, '.pfx file') }),
+      ...(password === undefined ? {} : { password }),
+      ...(opts.allowExpired === true ? { allowExpired: true } : {}),
+      ...(opts.requireCompleteChain === true ? { requireCompleteChain: true } : {}),
+      ...(opts.at === undefined ? {} : { at: opts.at }),
+    }),
+  );
+  reportInstall(result, out);
+  return 0;
+}
+
+/** Adds `mailtls install` to the program. */
+export function registerInstall(program: Command): void {
+  program
+    .command('install')
+    .summary('install a certificate into the store (validated, atomic)')
+    .description(
+      'Install the certificate the CA sent into the certificate store at --store: it is checked first (the ' +
+        'key belongs to it, it covers the domain, it is valid at --at, the chain from --chain and --trust) ' +
+        'and then put in service atomically together with its key; the previous version is kept for rollback. ' +
+        'Without --key the key of the CSR made with "mailtls csr --store" is used (or the key in service, ' +
+        'for a renewal that keeps the key). Nothing is written when anything is wrong (exit 1, or 2 for an ' +
+        'unreadable file).',
+    )
+    .requiredOption('--store <dir>', 'the certificate store directory')
+    .option('--cert <file>', 'the certificate (PEM/DER/.p7b; may hold the chain, in any order)')
+    .option('--chain <file>', "the CA's intermediate bundle (.ca-bundle, .p7b)")
+    .option('--key <file>', 'the private key (PEM)')
+    .option('--key-password <p>', 'pass phrase of an encrypted --key (kept encrypted)')
+    .option('--pfx <file>', 'a .pfx/.p12 with the key and certificates, instead of --cert/--key')
+    .option('--password <p>', 'the password of --pfx')
+    .option('--password-file <file>', 'read the password of --pfx from the first line of this file')
+    .option('--domain <name>', "file it under this domain (default: the certificate's Common Name)")
+    .option('--trust <file>', "trusted roots that may end the chain (default: Node's bundled roots)")
+    .option('--at <iso-8601>', 'validate at this time instead of now', parseAt)
+    .option('--allow-expired', 'install an expired or not yet valid certificate (with a warning)')
+    .option('--require-complete-chain', 'refuse a chain that does not reach a trusted root (default: warn)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'mailtls install --store /etc/mail/tls --cert example_com.crt --chain example_com.ca-bundle',
+        'mailtls install --store /etc/mail/tls --cert mail.crt --key mail.key --domain example.com',
+        'mailtls install --store /etc/mail/tls --pfx mail.pfx --password-file pass.txt',
+      ) + EXIT_CODES_HELP,
+    )
+    .action(async (opts: InstallCommandOptions) => await runCommand(opts.json, (out) => install(opts, out)));
+}
