@@ -15,16 +15,33 @@ import { CLIError, EXIT_OK, Output } from './output.js';
 export async function runCommand(
   json: boolean | undefined,
   work: (out: Output) => Promise<number | undefined>,
+  hints: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   const out = new Output({ json });
   let status: number;
   try {
     status = (await work(out)) ?? EXIT_OK;
   } catch (e) {
-    status = out.error(e);
+    status = out.error(e, hints);
   }
   process.exitCode = status;
 }
+
+/** Hints for password errors: which options give the password. */
+export function passwordHints(option: string): Record<string, string> {
+  const how = `give it with ${option} P or ${option}-file FILE.`;
+  return {
+    ERR_KEY_ENCRYPTED: `The key is encrypted: ${how}`,
+    ERR_KEY_PASSPHRASE: `Check the pass phrase given with ${option} / ${option}-file.`,
+    ERR_PKCS12_PASSWORD: `The password of the .pfx: ${how}`,
+  };
+}
+
+/** Hints for an encrypted `--key`. */
+export const KEY_PASSWORD_HINTS: Readonly<Record<string, string>> = {
+  ERR_KEY_ENCRYPTED: 'The key is encrypted: give its pass phrase with --key-password P.',
+  ERR_KEY_PASSPHRASE: 'Check the pass phrase given with --key-password.',
+};
 
 /** A commander option parser that collects a repeatable option into a list. */
 export function collect(value: string, previous: string[] | undefined): string[] {

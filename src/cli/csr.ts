@@ -17,7 +17,7 @@ import {
   type SubjectFields,
 } from '../index.js';
 import { CertificateStore } from '../node/index.js';
-import { collect, examples, runCommand } from './common.js';
+import { collect, examples, KEY_PASSWORD_HINTS, runCommand } from './common.js';
 import { checkWritable, readText, writeOutput } from './files.js';
 import { keySummary, keyTypeOptions, newKey } from './key.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
@@ -232,8 +232,10 @@ export function registerCSR(program: Command): void {
     )
     .action(
       async (opts: CSRCommandOptions) =>
-        await runCommand(opts.json, (out) =>
-          opts.store === undefined ? toDirectory(opts, out) : toStore(opts, out),
+        await runCommand(
+          opts.json,
+          (out) => (opts.store === undefined ? toDirectory(opts, out) : toStore(opts, out)),
+          KEY_PASSWORD_HINTS,
         ),
     );
 }

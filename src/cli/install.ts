@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { type Certificate, parseCertificateBundle } from '../index.js';
 import { CertificateStore, type InstallResult, nodeRootCertificates } from '../node/index.js';
-import { examples, parseAt, passwordOf, runCommand } from './common.js';
+import { examples, KEY_PASSWORD_HINTS, parseAt, passwordHints, passwordOf, runCommand } from './common.js';
 import { readInput, readText } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
@@ -131,5 +131,11 @@ export function registerInstall(program: Command): void {
         'mailtls install --store /etc/mail/tls --pfx mail.pfx --password-file pass.txt',
       ) + EXIT_CODES_HELP,
     )
-    .action(async (opts: InstallCommandOptions) => await runCommand(opts.json, (out) => install(opts, out)));
+    .action(
+      async (opts: InstallCommandOptions) =>
+        await runCommand(opts.json, (out) => install(opts, out), {
+          ...KEY_PASSWORD_HINTS,
+          ERR_PKCS12_PASSWORD: passwordHints('--password').ERR_PKCS12_PASSWORD!,
+        }),
+    );
 }

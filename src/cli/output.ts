@@ -42,7 +42,9 @@ export type CLIErrorCode =
   /** An output file exists and `--force` was not given. */
   | 'ERR_CLI_EXISTS'
   /** A file is none of the formats the command understands. */
-  | 'ERR_CLI_FORMAT';
+  | 'ERR_CLI_FORMAT'
+  /** An unexpected failure (a bug): exit 1. */
+  | 'ERR_CLI_INTERNAL';
 
 /** An error of the command itself (usage, files); printed like a MailTlsError. */
 export class CLIError extends Error {
@@ -176,16 +178,19 @@ export class Output {
 
   /**
    * Prints an error to stderr (`error [CODE]: message`, or `{"error": {...}}` in JSON mode) and returns the
-   * exit status for it.
+   * exit status for it. `hints` add the command's own advice for some codes (which option to use), as a
+   * second line (JSON: `error.hint`).
    */
-  error(e: unknown): number {
+  error(e: unknown, hints: Readonly<Record<string, string>> = {}): number {
     const { code, message, details, exitCode } = describeError(e);
+    const hint = hints[code];
     if (this.json) {
-      this.#err.write(`${JSON.stringify({ error: { code, message, details } }, null, 2)}\n`);
+      const error = { code, message, details, ...(hint === undefined ? {} : { hint }) };
+      this.#err.write(`${JSON.stringify({ error }, null, 2)}\n`);
     } else {
       const head = `error [${code}]`;
       const painted = this.#errColour ? `\x1b[${ANSI.red}m${head}\x1b[0m` : head;
-      this.#err.write(`${painted}: ${message}\n`);
+      this.#err.write(`${painted}: ${message}\n${hint === undefined ? '' : `hint: ${hint}\n`}`);
     }
     return exitCode;
   }

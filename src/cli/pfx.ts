@@ -17,7 +17,7 @@ import {
   parsePKCS12,
   parsePrivateKey,
 } from '../index.js';
-import { examples, parseAt, passwordOf, runCommand } from './common.js';
+import { examples, KEY_PASSWORD_HINTS, parseAt, passwordHints, passwordOf, runCommand } from './common.js';
 import { checkWritable, readInput, readText, writeOutput } from './files.js';
 import { openStore, reportInstall } from './install.js';
 import { keySummary } from './key.js';
@@ -224,7 +224,10 @@ export function registerPfx(program: Command): void {
         'mailtls pfx export --key mail.key --cert mail.crt --chain ca-bundle.crt --out mail.pfx --password secret',
       ) + EXIT_CODES_HELP,
     )
-    .action(async (opts: ExportOptions) => await runCommand(opts.json, (out) => exportPfx(opts, out)));
+    .action(
+      async (opts: ExportOptions) =>
+        await runCommand(opts.json, (out) => exportPfx(opts, out), KEY_PASSWORD_HINTS),
+    );
   pfx
     .command('import')
     .description(
@@ -251,5 +254,8 @@ export function registerPfx(program: Command): void {
       examples('mailtls pfx import --pfx mail.pfx --password secret --out-dir /etc/ssl/mail') +
         EXIT_CODES_HELP,
     )
-    .action(async (opts: ImportOptions) => await runCommand(opts.json, (out) => importPfx(opts, out)));
+    .action(
+      async (opts: ImportOptions) =>
+        await runCommand(opts.json, (out) => importPfx(opts, out), passwordHints('--password')),
+    );
 }

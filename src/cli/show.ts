@@ -33,7 +33,7 @@ import {
   parsePublicKeyDER,
   verifyCSRSignature,
 } from '../index.js';
-import { examples, passwordOf, runCommand } from './common.js';
+import { examples, passwordHints, passwordOf, runCommand } from './common.js';
 import { looksLikeText, readInput } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
@@ -413,20 +413,24 @@ export function registerShow(program: Command): void {
         file: string,
         opts: { password?: string; passwordFile?: string; verbose?: boolean; json?: boolean },
       ) =>
-        await runCommand(opts.json, async (out) => {
-          const password = passwordOf(opts);
-          const bytes = readInput(file);
-          let items: Item[];
-          let format: string;
-          if (looksLikeText(bytes)) {
-            items = await fromPEM(new TextDecoder('utf-8').decode(bytes), password);
-            format = 'pem';
-          } else ({ items, format } = await fromDER(bytes, password));
-          const notes = certificateNotes(items);
-          out.result({ file, format, items: items.map(itemJSON), notes });
-          out.line(items.map((i) => itemText(i, opts.verbose === true, out)).join('\n\n'));
-          for (const n of notes) out.line(`\n${out.paint('yellow', 'Note:')} ${n}`);
-          return 0;
-        }),
+        await runCommand(
+          opts.json,
+          async (out) => {
+            const password = passwordOf(opts);
+            const bytes = readInput(file);
+            let items: Item[];
+            let format: string;
+            if (looksLikeText(bytes)) {
+              items = await fromPEM(new TextDecoder('utf-8').decode(bytes), password);
+              format = 'pem';
+            } else ({ items, format } = await fromDER(bytes, password));
+            const notes = certificateNotes(items);
+            out.result({ file, format, items: items.map(itemJSON), notes });
+            out.line(items.map((i) => itemText(i, opts.verbose === true, out)).join('\n\n'));
+            for (const n of notes) out.line(`\n${out.paint('yellow', 'Note:')} ${n}`);
+            return 0;
+          },
+          passwordHints('--password'),
+        ),
     );
 }

@@ -16,7 +16,7 @@ import {
   type TLSASubject,
   tlsaRecords,
 } from '../index.js';
-import { collect, examples, parsePort, runCommand } from './common.js';
+import { collect, examples, KEY_PASSWORD_HINTS, parsePort, runCommand } from './common.js';
 import { looksLikeText, readInput } from './files.js';
 import { CLIError, EXIT_CODES_HELP } from './output.js';
 
@@ -120,32 +120,36 @@ export function registerTLSA(program: Command): void {
     )
     .action(
       async (opts: TLSACommandOptions) =>
-        await runCommand(opts.json, async (out) => {
-          const current = await readSubject(opts.cert, opts.keyPassword);
-          const next = opts.next === undefined ? undefined : await readSubject(opts.next, opts.keyPassword);
-          const base = {
-            ...(opts.usage === undefined ? {} : { usage: opts.usage }),
-            ...(opts.selector === undefined ? {} : { selector: opts.selector }),
-            ...(opts.matchingType === undefined ? {} : { matchingType: opts.matchingType }),
-            ...(opts.port === undefined ? {} : { port: opts.port }),
-            ...(opts.ttl === undefined ? {} : { ttl: opts.ttl }),
-          };
-          const records: TLSARecord[] = [];
-          for (const mx of opts.mx ?? [undefined])
-            records.push(...tlsaRecords(current, next, mx === undefined ? base : { ...base, mxHost: mx }));
-          out.result({
-            records: records.map((r) => ({
-              owner: r.owner ?? null,
-              usage: r.usage,
-              selector: r.selector,
-              matchingType: r.matchingType,
-              data: r.data,
-              rdata: r.rdata,
-              line: r.line,
-            })),
-          });
-          for (const r of records) out.line(r.line);
-          return 0;
-        }),
+        await runCommand(
+          opts.json,
+          async (out) => {
+            const current = await readSubject(opts.cert, opts.keyPassword);
+            const next = opts.next === undefined ? undefined : await readSubject(opts.next, opts.keyPassword);
+            const base = {
+              ...(opts.usage === undefined ? {} : { usage: opts.usage }),
+              ...(opts.selector === undefined ? {} : { selector: opts.selector }),
+              ...(opts.matchingType === undefined ? {} : { matchingType: opts.matchingType }),
+              ...(opts.port === undefined ? {} : { port: opts.port }),
+              ...(opts.ttl === undefined ? {} : { ttl: opts.ttl }),
+            };
+            const records: TLSARecord[] = [];
+            for (const mx of opts.mx ?? [undefined])
+              records.push(...tlsaRecords(current, next, mx === undefined ? base : { ...base, mxHost: mx }));
+            out.result({
+              records: records.map((r) => ({
+                owner: r.owner ?? null,
+                usage: r.usage,
+                selector: r.selector,
+                matchingType: r.matchingType,
+                data: r.data,
+                rdata: r.rdata,
+                line: r.line,
+              })),
+            });
+            for (const r of records) out.line(r.line);
+            return 0;
+          },
+          KEY_PASSWORD_HINTS,
+        ),
     );
 }
