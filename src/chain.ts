@@ -23,9 +23,9 @@ import {
   CertificateIndex,
   type CertificateInput,
   type CertificateSource,
-  derKey,
   readCertificates,
   readLeaf,
+  sameDER,
   sameEntity,
 } from './internal/chain-index.js';
 import { aiaHint, describe } from './internal/chain-profile.js';
@@ -287,9 +287,8 @@ export async function assembleChain(
   const index = new CertificateIndex();
   const position = new Map<Certificate, number>();
   const duplicates: Certificate[] = [];
-  const leafKey = derKey(leafCert);
   given.forEach((c, i) => {
-    if (derKey(c) === leafKey || !index.add(c)) duplicates.push(c);
+    if (sameDER(c, leafCert) || !index.add(c)) duplicates.push(c);
     else position.set(c, i);
   });
   const roots = readRoots(options.roots);
@@ -397,23 +396,20 @@ export async function assembleChain(
     problems.push(
       problem(
         'duplicate-dropped',
-        derKey(c) === leafKey
+        sameDER(c, leafCert)
           ? `The bundle repeats the certificate ${describe(c)} itself; the copy was left out.`
           : `The bundle holds ${describe(c)} more than once; the copies were left out.`,
         c,
       ),
     );
-  const inChain = new Set<string>(path.map(derKey));
-  const rootKey = root === undefined ? undefined : derKey(root);
   const dropped: Certificate[] = [...duplicates];
   const issuerNames = new Set(path.map((c) => nameKey(c.issuer)));
   for (const c of index.list) {
-    const k = derKey(c);
-    if (k === rootKey) {
+    if (root !== undefined && sameDER(c, root)) {
       if (!options.includeRoot) dropped.push(c);
       continue;
     }
-    if (inChain.has(k)) continue;
+    if (path.some((p) => sameDER(p, c))) continue;
     dropped.push(c);
     const decoy = issuerNames.has(nameKey(c.subject));
     problems.push(

@@ -16,16 +16,18 @@ export type CertificateInput = string | Uint8Array | Certificate;
 /** Several certificates: a PEM bundle, DER bytes (one or concatenated), a view, or a list of those. */
 export type CertificateSource = CertificateInput | readonly CertificateInput[];
 
-const derKeys = new WeakMap<Certificate, string>();
+/** Whether two certificates have the same DER bytes. */
+export function sameDER(a: Certificate, b: Certificate): boolean {
+  return a === b || (a.der.length === b.der.length && equalBytes(a.der, b.der));
+}
 
-/** A string that identifies a certificate by its exact DER bytes (for maps). */
-export function derKey(cert: Certificate): string {
-  let k = derKeys.get(cert);
-  if (k === undefined) {
-    k = toBase64(cert.der);
-    derKeys.set(cert, k);
-  }
-  return k;
+/**
+ * A short map key for a certificate: its length and the tail of its DER (signature bytes, effectively
+ * random). Not unique by itself: the index compares the full DER within a bucket.
+ */
+function shortKey(cert: Certificate): string {
+  const der = cert.der;
+  return `${der.length}:${toBase64(der.subarray(Math.max(0, der.length - 24)))}`;
 }
 
 /** The RFC 5280 comparison key of the subject (cached by name.ts). */
@@ -84,7 +86,7 @@ export function readLeaf(input: CertificateInput, what: string): { leaf: Certifi
 /** An index of certificates by DER, subject name and subject key identifier. */
 export class CertificateIndex {
   readonly list: Certificate[] = [];
-  readonly #byDER = new Map<string, Certificate>();
+  readonly #byDER = new Map<string, Certificate[]>();
   readonly #bySubject = new Map<string, Certificate[]>();
   readonly #bySKI = new Map<string, Certificate[]>();
 
@@ -98,9 +100,11 @@ export class CertificateIndex {
 
   /** Adds a certificate; false (and nothing added) when the same DER is already in. */
   add(cert: Certificate): boolean {
-    const k = derKey(cert);
-    if (this.#byDER.has(k)) return false;
-    this.#byDER.set(k, cert);
+    const k = shortKey(cert);
+    const bucket = this.#byDER.get(k);
+    if (bucket === undefined) this.#byDER.set(k, [cert]);
+    else if (bucket.some((c) => sameDER(c, cert))) return false;
+    else bucket.push(cert);
     this.list.push(cert);
     push(this.#bySubject, subjectKey(cert), cert);
     const ski = cert.subjectKeyIdentifier;
@@ -110,11 +114,11 @@ export class CertificateIndex {
 
   /** The indexed certificate with the same DER bytes, if any. */
   get(cert: Certificate): Certificate | undefined {
-    return this.#byDER.get(derKey(cert));
+    return this.#byDER.get(shortKey(cert))?.find((c) => sameDER(c, cert));
   }
 
   has(cert: Certificate): boolean {
-    return this.#byDER.has(derKey(cert));
+    return this.get(cert) !== undefined;
   }
 
   /** Certificates whose subject equals `key` (a {@link subjectKey}). */
