@@ -24,7 +24,7 @@ import {
   serialHex,
   toJSONSafe,
 } from './extensions.js';
-import { toBase64, toHex } from './internal/bytes.js';
+import { copyBytes, toBase64, toHex } from './internal/bytes.js';
 import {
   DerReader,
   decodeBitString,
@@ -38,7 +38,7 @@ import {
 import { AccessMethodOID, ExtensionOID, oidOf } from './internal/oids.js';
 import { readSignatureAlgorithm, type SignatureAlgorithm } from './internal/signature.js';
 import { type PublicKeyInfo, spkiInfo } from './internal/spki-info.js';
-import { PublicKey } from './keys.js';
+import { type KeyFingerprint, PublicKey } from './keys.js';
 import { type DistinguishedName, nameEquals, readName } from './name.js';
 import { decodePEM } from './pem.js';
 
@@ -48,18 +48,32 @@ export type { PublicKeyInfo } from './internal/spki-info.js';
 /** Fingerprint algorithms of {@link Certificate.fingerprint}. */
 export type FingerprintAlgorithm = 'sha256' | 'sha1';
 
-/** Basic constraints with their criticality. */
+/** Basic constraints (RFC 5280 §4.2.1.9) with their criticality. */
 export interface CertificateBasicConstraints {
+  /** Whether the subject is a CA. */
   readonly ca: boolean;
+  /** Most intermediate CAs allowed below this one (absent: no limit). */
   readonly pathLength?: number;
+  /** Whether the extension is marked critical. */
   readonly critical: boolean;
 }
 
-/** Name constraints with their criticality. */
+/** Name constraints (RFC 5280 §4.2.1.10) with their criticality. */
 export interface CertificateNameConstraints {
+  /** Subtrees names below this CA must fall in. */
   readonly permitted: readonly GeneralSubtree[];
+  /** Subtrees names below this CA must not fall in. */
   readonly excluded: readonly GeneralSubtree[];
+  /** Whether the extension is marked critical (RFC 5280 requires it). */
   readonly critical: boolean;
+}
+
+/** The URIs of an authorityInfoAccess extension. */
+export interface AuthorityInfoAccessURIs {
+  /** Where the issuer's certificate can be downloaded (`caIssuers`). */
+  readonly caIssuers: readonly string[];
+  /** OCSP responder URLs. */
+  readonly ocsp: readonly string[];
 }
 
 /**
@@ -81,9 +95,13 @@ export interface Certificate {
   readonly version: 1 | 2 | 3;
   /** Lower-case hex of the serial number's content octets, without a leading `00` byte. */
   readonly serialNumber: string;
+  /** Whom the certificate is for. */
   readonly subject: DistinguishedName;
+  /** Who issued (signed) the certificate. */
   readonly issuer: DistinguishedName;
+  /** Start of the validity period. */
   readonly notBefore: Date;
+  /** End of the validity period. */
   readonly notAfter: Date;
   /**
    * The public key, for RSA, EC P-256/P-384/P-521 and Ed25519 keys; `undefined` for other algorithms (DSA,
@@ -111,19 +129,23 @@ export interface Certificate {
   readonly emailAddresses: readonly string[];
   /** SAN URI entries. */
   readonly uris: readonly string[];
+  /** Basic constraints, when the extension is present and well formed. */
   readonly basicConstraints?: CertificateBasicConstraints | undefined;
+  /** Key usage bits, when the extension is present and well formed. */
   readonly keyUsage?: readonly KeyUsage[] | undefined;
   /** Purposes by short name (`serverAuth`, `clientAuth`, `emailProtection`, ...) or dotted OID. */
   readonly extendedKeyUsage?: readonly string[] | undefined;
-  /** Lower-case hex. */
+  /** Subject key identifier, lower-case hex. */
   readonly subjectKeyIdentifier?: string | undefined;
+  /** Authority key identifier (hex key id, or issuer name and serial of the issuer's issuer). */
   readonly authorityKeyIdentifier?: AuthorityKeyIdentifier | undefined;
   /** URIs of the authorityInfoAccess extension (empty lists when absent). */
-  readonly authorityInfoAccess: { readonly caIssuers: readonly string[]; readonly ocsp: readonly string[] };
+  readonly authorityInfoAccess: AuthorityInfoAccessURIs;
   /** URIs of the CRL distribution points' full names. */
   readonly crlDistributionPoints: readonly string[];
   /** Dotted OIDs of the certificate policies. */
   readonly certificatePolicies: readonly string[];
+  /** Name constraints of a CA, when the extension is present and well formed. */
   readonly nameConstraints?: CertificateNameConstraints | undefined;
   /** Every extension in certificate order: unknown and malformed ones included. */
   readonly extensions: readonly Extension[];
@@ -131,9 +153,9 @@ export interface Certificate {
   readonly selfIssued: boolean;
   /**
    * Irregularities that did not stop parsing but that a validator should weigh: malformed or duplicate
-   * extensions, an inner signature algorithm that differs from the outer one, extensions in a v1/v2
-   * certificate, a serial number longer than 20 octets or not positive, a public key that does not validate.
-   * Empty for a clean certificate.
+   * extensions, unknown critical extensions, an inner signature algorithm that differs from the outer one,
+   * extensions in a v1/v2 certificate, a serial number longer than 20 octets or not positive, a public key
+   * that does not validate. Empty for a clean certificate.
    */
   readonly problems: readonly string[];
   /** The extension with this OID or short name (`subjectAltName`, `2.5.29.17`), if present. */
@@ -146,34 +168,98 @@ export interface Certificate {
   /**
    * SHA-256 of the SubjectPublicKeyInfo: lower-case hex (DANE TLSA `3 1 1` data) and base64 (HPKP-style pin).
    */
-  spkiFingerprint(): { readonly sha256Hex: string; readonly sha256Base64: string };
+  spkiFingerprint(): Readonly<KeyFingerprint>;
   /** A JSON-safe plain object of every field (see `describeCertificate(cert, { format: 'json' })`). */
   toJSON(): CertificateJSON;
 }
 
+/** A public key in the JSON views. */
+export interface PublicKeyJSON {
+  /** `rsa`, `ec`, `ed25519` or `other`. */
+  type: string;
+  /** OpenSSL name of the key algorithm (`rsaEncryption`, `id-ecPublicKey`, `ED25519`, ...). */
+  algorithm: string;
+  /** Key size in bits. */
+  bits?: number;
+  /** Curve of an EC key (`P-256`, ...). */
+  curve?: string;
+  /** SHA-256 of the SubjectPublicKeyInfo, lower-case hex (DANE TLSA `3 1 1`). */
+  spkiSha256: string;
+}
+
+/** A signature algorithm in the JSON views. */
+export interface SignatureAlgorithmJSON {
+  /** Dotted OID. */
+  oid: string;
+  /** OpenSSL name, e.g. `sha256WithRSAEncryption`. */
+  name: string;
+  /** WebCrypto hash name, e.g. `SHA-256`. */
+  hash?: string;
+}
+
+/** A general name in the JSON views. */
+export interface GeneralNameJSON {
+  /** `dns`, `ip`, `email`, `uri`, `directoryName`, `otherName`, `registeredID`, ... */
+  type: string;
+  /** The text form (see {@link GeneralName}). */
+  value: string;
+}
+
+/** Basic constraints in the JSON views. */
+export interface BasicConstraintsJSON {
+  /** Whether the subject is a CA. */
+  ca: boolean;
+  /** Path length limit, when set. */
+  pathLength?: number;
+  /** Whether the extension is critical. */
+  critical: boolean;
+}
+
 /** The JSON view of a certificate (all values JSON-safe). */
 export interface CertificateJSON {
+  /** 1, 2 or 3. */
   version: number;
+  /** Lower-case hex. */
   serialNumber: string;
+  /** RFC 4514 string. */
   subject: string;
+  /** RFC 4514 string. */
   issuer: string;
+  /** ISO 8601. */
   notBefore: string;
+  /** ISO 8601. */
   notAfter: string;
-  publicKey: { type: string; algorithm: string; bits?: number; curve?: string; spkiSha256: string };
-  signatureAlgorithm: { oid: string; name: string; hash?: string };
-  subjectAltNames: { type: string; value: string }[];
-  basicConstraints?: { ca: boolean; pathLength?: number; critical: boolean };
+  /** The key. */
+  publicKey: PublicKeyJSON;
+  /** The outer signature algorithm. */
+  signatureAlgorithm: SignatureAlgorithmJSON;
+  /** Every SAN entry. */
+  subjectAltNames: GeneralNameJSON[];
+  /** Basic constraints, when present. */
+  basicConstraints?: BasicConstraintsJSON;
+  /** Key usage bits, when present. */
   keyUsage?: string[];
+  /** Extended key usages, when present. */
   extendedKeyUsage?: string[];
+  /** Lower-case hex, when present. */
   subjectKeyIdentifier?: string;
+  /** {@link AuthorityKeyIdentifier} with hex strings, when present. */
   authorityKeyIdentifier?: unknown;
+  /** AIA URIs. */
   authorityInfoAccess: { caIssuers: string[]; ocsp: string[] };
+  /** CRL distribution point URIs. */
   crlDistributionPoints: string[];
+  /** Policy OIDs. */
   certificatePolicies: string[];
+  /** {@link CertificateNameConstraints} with hex bytes, when present. */
   nameConstraints?: unknown;
+  /** Every extension: `{ oid, name, critical, value (hex), parsed?, error? }`. */
   extensions: unknown[];
+  /** Subject equals issuer. */
   selfIssued: boolean;
-  fingerprints: { sha256: string; sha1: string };
+  /** Colon-separated upper-case hex fingerprints of the DER. */
+  fingerprints: Record<FingerprintAlgorithm, string>;
+  /** See {@link Certificate.problems}. */
   problems: string[];
 }
 
@@ -356,7 +442,7 @@ class CertificateView implements Certificate {
     });
   }
 
-  get authorityInfoAccess(): { readonly caIssuers: readonly string[]; readonly ocsp: readonly string[] } {
+  get authorityInfoAccess(): AuthorityInfoAccessURIs {
     return this.#memo('aia', () => {
       const list = this.#parsed<AccessDescription[]>(ExtensionOID.authorityInfoAccess)?.value ?? [];
       const pick = (method: string) =>
@@ -426,7 +512,7 @@ class CertificateView implements Certificate {
     );
   }
 
-  spkiFingerprint(): { readonly sha256Hex: string; readonly sha256Base64: string } {
+  spkiFingerprint(): Readonly<KeyFingerprint> {
     return this.#memo('spkiFp', () => {
       const d = sha256(this.spki);
       return Object.freeze({ sha256Hex: toHex(d), sha256Base64: toBase64(d) });
@@ -653,7 +739,7 @@ export function certificateFromDER(der: Uint8Array, options: ParseCertificateOpt
     );
   const at = { path: 'Certificate' };
   try {
-    return new CertificateView(readCertificate(der.slice(), at));
+    return new CertificateView(readCertificate(copyBytes(der), at));
   } catch (e) {
     if (e instanceof DERError) throw invalidCertificate(e, at.path);
     throw e;

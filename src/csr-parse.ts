@@ -5,9 +5,16 @@
  * @module csr-parse
  */
 import { sha256 } from '@noble/hashes/sha2';
+import type {
+  BasicConstraintsJSON,
+  CertificateBasicConstraints,
+  GeneralNameJSON,
+  PublicKeyJSON,
+  SignatureAlgorithmJSON,
+} from './certificate.js';
 import { CSRError, DERError, KeyError, MailTlsError } from './errors.js';
 import { type Extension, type GeneralName, type KeyUsage, readExtensions, toJSONSafe } from './extensions.js';
-import { toBase64, toHex } from './internal/bytes.js';
+import { copyBytes, toBase64, toHex } from './internal/bytes.js';
 import {
   DerReader,
   decodeBitString,
@@ -21,7 +28,7 @@ import {
 import { CSRAttributeOID, ExtensionOID, oidOf, oidShortName } from './internal/oids.js';
 import { readSignatureAlgorithm, type SignatureAlgorithm, verifySignature } from './internal/signature.js';
 import { type PublicKeyInfo, spkiInfo } from './internal/spki-info.js';
-import { type CryptoOptions, PublicKey } from './keys.js';
+import { type CryptoOptions, type KeyFingerprint, PublicKey } from './keys.js';
 import { type DistinguishedName, readName } from './name.js';
 import { decodePEM } from './pem.js';
 
@@ -46,13 +53,17 @@ export interface CertificateSigningRequest {
   readonly info: Uint8Array;
   /** 1 (encoded as 0) for every CSR in use. */
   readonly version: number;
+  /** The requested subject. */
   readonly subject: DistinguishedName;
   /** The public key; `undefined` for algorithms mailtls does not support (see `publicKeyInfo`). */
   readonly publicKey: PublicKey | undefined;
+  /** Algorithm, size and curve of the key (also for algorithms mailtls does not support). */
   readonly publicKeyInfo: PublicKeyInfo;
   /** The DER SubjectPublicKeyInfo. */
   readonly spki: Uint8Array;
+  /** The algorithm of the self-signature. */
   readonly signatureAlgorithm: SignatureAlgorithm;
+  /** The self-signature bytes (BIT STRING contents). */
   readonly signatureValue: Uint8Array;
   /** Every attribute, in order. */
   readonly attributes: readonly CSRAttribute[];
@@ -60,14 +71,19 @@ export interface CertificateSigningRequest {
   readonly extensions: readonly Extension[];
   /** Requested SAN entries; `undefined` without a (well-formed) subjectAltName request. */
   readonly subjectAltNames: readonly GeneralName[] | undefined;
+  /** Requested SAN dNSName entries. */
   readonly dnsNames: readonly string[];
+  /** Requested SAN iPAddress entries in text form. */
   readonly ipAddresses: readonly string[];
+  /** Requested SAN rfc822Name entries. */
   readonly emailAddresses: readonly string[];
+  /** Requested SAN URI entries. */
   readonly uris: readonly string[];
-  readonly basicConstraints?:
-    | { readonly ca: boolean; readonly pathLength?: number; readonly critical: boolean }
-    | undefined;
+  /** Requested basic constraints. */
+  readonly basicConstraints?: CertificateBasicConstraints | undefined;
+  /** Requested key usage bits. */
   readonly keyUsage?: readonly KeyUsage[] | undefined;
+  /** Requested extended key usages (short names or dotted OIDs). */
   readonly extendedKeyUsage?: readonly string[] | undefined;
   /** Whether the CSR carries a challengePassword attribute (its value is never exposed). */
   readonly hasChallengePassword: boolean;
@@ -78,26 +94,47 @@ export interface CertificateSigningRequest {
   /** The requested extension with this OID or short name, if present. */
   getExtension(oidOrName: string): Extension | undefined;
   /** SHA-256 of the SubjectPublicKeyInfo, hex (DANE `3 1 1`) and base64. */
-  spkiFingerprint(): { readonly sha256Hex: string; readonly sha256Base64: string };
+  spkiFingerprint(): Readonly<KeyFingerprint>;
   /** A JSON-safe plain object (see `describeCSR(csr, { format: 'json' })`). */
   toJSON(): CSRJSON;
 }
 
 /** The JSON view of a CSR. */
 export interface CSRJSON {
+  /** 1. */
   version: number;
+  /** RFC 4514 string. */
   subject: string;
-  publicKey: { type: string; algorithm: string; bits?: number; curve?: string; spkiSha256: string };
-  signatureAlgorithm: { oid: string; name: string; hash?: string };
-  subjectAltNames: { type: string; value: string }[];
-  basicConstraints?: { ca: boolean; pathLength?: number; critical: boolean };
+  /** The key. */
+  publicKey: PublicKeyJSON;
+  /** The algorithm of the self-signature. */
+  signatureAlgorithm: SignatureAlgorithmJSON;
+  /** Requested SAN entries. */
+  subjectAltNames: GeneralNameJSON[];
+  /** Requested basic constraints. */
+  basicConstraints?: BasicConstraintsJSON;
+  /** Requested key usage bits. */
   keyUsage?: string[];
+  /** Requested extended key usages. */
   extendedKeyUsage?: string[];
+  /** Whether a challenge password is present (its value is never included). */
   hasChallengePassword: boolean;
+  /** The unstructuredName attribute, when present. */
   unstructuredName?: string;
-  attributes: { oid: string; name: string }[];
+  /** OID and short name of every attribute. */
+  attributes: CSRAttributeJSON[];
+  /** Every requested extension: `{ oid, name, critical, value (hex), parsed?, error? }`. */
   extensions: unknown[];
+  /** See {@link CertificateSigningRequest.problems}. */
   problems: string[];
+}
+
+/** A CSR attribute in the JSON view (values left out). */
+export interface CSRAttributeJSON {
+  /** Dotted OID. */
+  oid: string;
+  /** Short name or OID. */
+  name: string;
 }
 
 /** Options of {@link parseCSR}. */
@@ -220,9 +257,7 @@ class CSRView implements CertificateSigningRequest {
     return this.#san('uri');
   }
 
-  get basicConstraints():
-    | { readonly ca: boolean; readonly pathLength?: number; readonly critical: boolean }
-    | undefined {
+  get basicConstraints(): CertificateBasicConstraints | undefined {
     const p = this.#parsed<{ ca: boolean; pathLength?: number }>(ExtensionOID.basicConstraints);
     return p === undefined ? undefined : Object.freeze({ ...p.value, critical: p.critical });
   }
@@ -252,7 +287,7 @@ class CSRView implements CertificateSigningRequest {
     });
   }
 
-  spkiFingerprint(): { readonly sha256Hex: string; readonly sha256Base64: string } {
+  spkiFingerprint(): Readonly<KeyFingerprint> {
     return this.#memo('spkiFp', () => {
       const d = sha256(this.spki);
       return Object.freeze({ sha256Hex: toHex(d), sha256Base64: toBase64(d) });
@@ -426,7 +461,7 @@ export function parseCSR(
     });
   const at = { path: 'CertificationRequest' };
   try {
-    return new CSRView(readCSR(der.slice(), at));
+    return new CSRView(readCSR(copyBytes(der), at));
   } catch (e) {
     if (e instanceof DERError) {
       const offset = typeof e.details.offset === 'number' ? e.details.offset : undefined;

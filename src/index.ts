@@ -91,3 +91,15 @@ export {
 } from './private-key.js';
 export { encodePublicKeyPEM, parsePublicKey, parsePublicKeyDER } from './public-key.js';
 export * from './subject.js';
+export {
+  type PKCS12Encryption,
+  type ParsePKCS12Options,
+  type PKCS12Contents,
+  type CreatePKCS12Options,
+  PKCS12_DEFAULT_MAX_BYTES,
+  PKCS12_DEFAULT_MAX_ITERATIONS,
+  PKCS12_DEFAULT_MAX_BAGS,
+  PKCS12_DEFAULT_ITERATIONS,
+  parsePKCS12,
+  createPKCS12,
+} from './pkcs12.js';

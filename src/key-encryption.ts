@@ -16,7 +16,7 @@
  */
 import { md5 } from '@noble/hashes/legacy';
 import { DERError, KeyError } from './errors.js';
-import { concatBytes, fromHex, toArrayBuffer, toHex } from './internal/bytes.js';
+import { concatBytes, copyBytes, fromHex, toArrayBuffer, toHex } from './internal/bytes.js';
 import {
   type DerNode,
   DerReader,
@@ -81,7 +81,7 @@ function unsupportedCipher(name: string, pkcs8: boolean): never {
 
 /** @internal Pass phrase bytes: a string as UTF-8, bytes copied. */
 export function passphraseBytes(p: string | Uint8Array): Uint8Array {
-  return typeof p === 'string' ? new TextEncoder().encode(p) : p.slice();
+  return typeof p === 'string' ? new TextEncoder().encode(p) : copyBytes(p);
 }
 
 function headerOf(headers: Readonly<Record<string, string>>, name: string): string | undefined {

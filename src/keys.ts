@@ -10,7 +10,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { KeyError } from './errors.js';
-import { fromBase64, toArrayBuffer, toBase64, toHex } from './internal/bytes.js';
+import { copyBytes, fromBase64, toArrayBuffer, toBase64, toHex } from './internal/bytes.js';
 import {
   analyzePKCS8,
   analyzeSPKI,
@@ -116,7 +116,7 @@ export class PublicKey {
    */
   constructor(spki: Uint8Array) {
     if (!(spki instanceof Uint8Array)) throw new TypeError('spki must be a Uint8Array (DER bytes)');
-    const copy = spki.slice();
+    const copy = copyBytes(spki);
     const info = analyzeSPKI(copy);
     this.#spki = copy;
     this.#info = info;
@@ -132,7 +132,7 @@ export class PublicKey {
 
   /** The DER SubjectPublicKeyInfo (a fresh copy on each access). */
   get spki(): Uint8Array {
-    return this.#spki.slice();
+    return copyBytes(this.#spki);
   }
 
   /**
@@ -168,7 +168,7 @@ export class PublicKey {
    * @example `const point = ecKey.publicKey.material; // 65 bytes for P-256`
    */
   get material(): Uint8Array {
-    return this.#info.material.slice();
+    return copyBytes(this.#info.material);
   }
 
   /**
@@ -258,8 +258,8 @@ export class PrivateKey {
   constructor(token: symbol, info: PrivateKeyInfo, publicKey: PublicKey) {
     if (token !== TOKEN)
       throw new TypeError('use generateKeyPair() or parsePrivateKey() to create a PrivateKey');
-    this.#pkcs8 = info.pkcs8.slice();
-    this.#scalar = info.inner.slice();
+    this.#pkcs8 = copyBytes(info.pkcs8);
+    this.#scalar = copyBytes(info.inner);
     this.type = info.type;
     if (info.bits !== undefined) this.bits = info.bits;
     if (info.curve !== undefined) this.curve = info.curve;
@@ -272,13 +272,13 @@ export class PrivateKey {
    * @example `await writeFile('key.der', key.exportPKCS8(), { mode: 0o600 })`
    */
   exportPKCS8(): Uint8Array {
-    return this.#pkcs8.slice();
+    return copyBytes(this.#pkcs8);
   }
 
   /** @internal EC private scalar / Ed25519 seed / PKCS#1 RSAPrivateKey for the traditional encoders. */
   exportInner(token: symbol): Uint8Array {
     if (token !== TOKEN) throw new TypeError('internal');
-    return this.#scalar.slice();
+    return copyBytes(this.#scalar);
   }
 
   /**

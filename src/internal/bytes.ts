@@ -87,6 +87,14 @@ export function fromBase64(text: string): Uint8Array | undefined {
   return out;
 }
 
+/**
+ * A real copy of bytes in a plain Uint8Array. (`Buffer#slice()` returns a view, so `x.slice()` is not a copy
+ * when a caller passes a Node Buffer.)
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
 /** Concatenates byte arrays. */
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
