@@ -73,6 +73,11 @@ export function createProgram(argv: readonly string[]): Command {
 }
 
 async function main(): Promise<void> {
+  // \`mailtls show x.pem | head\`: a closed pipe ends the output quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const program = createProgram(process.argv);
   try {
     await program.parseAsync(process.argv);
