@@ -15,6 +15,7 @@ import { describeCertificate } from '../../src/describe.js';
 import { MailTlsError } from '../../src/errors.js';
 import { canonicalizeHostname, checkHostname } from '../../src/hostname.js';
 import { parsePEM } from '../../src/pem.js';
+import { parsePKCS12 } from '../../src/pkcs12.js';
 import { parsePrivateKey, parsePrivateKeyDER } from '../../src/private-key.js';
 
 /** Seed groups, by the kind of input a target takes. */
@@ -50,6 +51,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
     seeds: 'text',
     run: (b) => parsePrivateKey(latin1.decode(b), { passphrase: 'pw' }),
   },
+  { name: 'pkcs12', seeds: 'pkcs12', run: (b) => parsePKCS12(b, { password: 'pw' }) },
   {
     name: 'hostname',
     seeds: 'hostname',
