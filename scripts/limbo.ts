@@ -15,7 +15,7 @@
  * longer is recorded as HANG. Parsed certificates are cached by PEM across cases (the BetterTLS root
  * recurs), which the validator itself does not do.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -251,6 +251,17 @@ async function main(): Promise<void> {
   const bp = better.reduce((a, [, c]) => a + c.passed, 0);
   const bt = better.reduce((a, [, c]) => a + c.passed + c.failed + c.skipped, 0);
   console.log(`BetterTLS: ${bp} of ${bt} passed`);
+  const sidecar = resolve(dirname(limboPath), 'bettertls-sidecar.json.gz');
+  if (existsSync(sidecar)) {
+    const soft = (JSON.parse(gunzipSync(readFileSync(sidecar)).toString('utf8')) as { softIds: string[] })
+      .softIds;
+    const byId = new Map(cases.map((t, i) => [t.id, [t, results[i]!] as const]));
+    const present = soft.filter((id) => byId.has(id));
+    const agree = present.filter((id) => passed(...byId.get(id)!)).length;
+    console.log(
+      `BetterTLS soft cases (either answer acceptable to BetterTLS, hard in limbo): ${present.length} of ${soft.length} run, ${agree} agree with limbo`,
+    );
+  }
   for (const [name, c] of hostFamilies)
     console.log(`hostname family ${name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
   for (const [f, n] of skipReasons)

@@ -262,6 +262,8 @@ class Validation {
   readonly maxDepth: number;
   readonly maxSignatureChecks: number;
   readonly crypto: CryptoOptions;
+  /** Whether the leaf's Common Name may be matched as a host name (legacyCommonName): then it is constrained too. */
+  commonNameIsName = false;
   signatureChecks = 0;
   steps = 0;
   best: Best | undefined;
@@ -408,7 +410,7 @@ class Validation {
       for (let i = 0; i < path.length; i++) {
         const p = path[i]!;
         if (i > 0 && p.selfIssued) continue;
-        const v = findNameConstraintViolation(p, nc, this.ncBudget);
+        const v = findNameConstraintViolation(p, nc, this.ncBudget, i === 0 && this.commonNameIsName);
         if (v === undefined) continue;
         if (v.reason === 'too-complex') throw new BudgetExceeded(v.message);
         fail({
@@ -703,6 +705,7 @@ export async function verifyChain(
   }
 
   const v = new Validation(store, pool, crls, atMs, purpose, maxDepth, maxSignatureChecks, crypto);
+  v.commonNameIsName = options.hostname?.legacyCommonName === true;
   if (store.index.has(leafCert))
     return Object.freeze({
       certificates: Object.freeze([leafCert]),

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { rootCertificates } from 'node:tls';
-import { ChainError, HostnameError } from '../src/errors.js';
+import fc from 'fast-check';
+import { ChainError, HostnameError, MailTlsError } from '../src/errors.js';
+import { readCRLs } from '../src/internal/chain-crl.js';
 import { profileFailure } from '../src/internal/chain-profile.js';
 import { nodeRootCertificates, nodeTrustStore, verifyChainWithNodeRoots } from '../src/node/roots.js';
 import { encodePEM } from '../src/pem.js';
@@ -25,7 +27,7 @@ import {
   makeRoot,
   utf8Value,
 } from './helpers/chain-pki.js';
-import { opensslStatus, TempDir } from './helpers/key-fixtures.js';
+import { fuzzRuns, opensslStatus, TempDir } from './helpers/key-fixtures.js';
 
 const AIA = 'http://ca.example.test/i2.crt';
 const root = await makeRoot('Test Root');
@@ -67,6 +69,7 @@ const ncCA = await makeIntermediate('Constrained CA', root, {
 const ncGood = await makeLeaf('mail.example.org', ncCA);
 const ncBad = await makeLeaf('mail.example.com', ncCA);
 const ncExcluded = await makeLeaf('bad.example.org', ncCA);
+const ncCNOnly = await makeCert({ subject: 'CN=mail.example.com', issuer: ncCA });
 const forgedLeaf = await makeLeaf('mail.example.com', i2, { signWith: (await makeRoot('x')).key });
 const notCA = await makeIntermediate('Not a CA', root, { ca: false, keyUsage: [KU.digitalSignature] });
 const belowNotCA = await makeLeaf('mail.example.com', notCA);
@@ -529,6 +532,65 @@ subjectAltName = DNS:mail.example.com
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 `;
+
+describe('verifyChain: Common Names under name constraints, and mutated input', () => {
+  it('a Common Name used as host name (legacyCommonName) is checked against name constraints', async () => {
+    const options = { ...base, intermediates: ncCA.pem, host: 'mail.example.com' };
+    await assert.rejects(
+      verifyChain(ncCNOnly.pem, options),
+      (e: unknown) => e instanceof ChainError && e.details.reason === 'hostname-mismatch',
+    );
+    await assert.rejects(
+      verifyChain(ncCNOnly.pem, { ...options, hostname: { legacyCommonName: true } }),
+      (e: unknown) =>
+        e instanceof ChainError &&
+        e.code === 'ERR_CHAIN_NAME_CONSTRAINTS' &&
+        e.details.name === 'mail.example.com',
+    );
+  });
+
+  it('a mutated leaf is refused with a MailTlsError, never anything else (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: leaf.der.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        async (at, x) => {
+          const der = leaf.der.slice();
+          der[at]! ^= x;
+          const t0 = performance.now();
+          await verifyChain(der, base).then(
+            () => assert.fail(`byte ${at} ^ ${x} still validates`),
+            (e: unknown) => assert.ok(e instanceof MailTlsError, String(e)),
+          );
+          assert.ok(performance.now() - t0 < 1000);
+        },
+      ),
+      { numRuns: fuzzRuns(60) },
+    );
+  });
+
+  it('reads the CRLs it is given; mutated CRLs fail with ERR_CHAIN_CRL only, fast (property)', async () => {
+    const [crl] = readCRLs(crlRevoked.pem);
+    assert.equal(crl?.revoked.get(leaf.cert.serialNumber)?.reason, 1);
+    assert.equal(crl?.issuer.toString(), i2.cert.subject.toString());
+    assert.equal(crl?.nextUpdate?.toISOString(), '2027-09-01T00:00:00.000Z');
+    assert.throws(() => readCRLs(42), TypeError);
+    fc.assert(
+      fc.property(fc.nat({ max: crlRevoked.der.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
+        const der = crlRevoked.der.slice();
+        der[at]! ^= x;
+        const t0 = performance.now();
+        try {
+          readCRLs(der);
+        } catch (e) {
+          assert.ok(e instanceof ChainError && e.code === 'ERR_CHAIN_CRL', String(e));
+        }
+        assert.ok(performance.now() - t0 < 100);
+      }),
+      { numRuns: fuzzRuns(300) },
+    );
+  });
+});
 
 describe('verifyChain: signature algorithms (chains made by openssl)', () => {
   const dir = new TempDir('mailtls-verify-');

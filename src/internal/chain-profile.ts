@@ -96,16 +96,20 @@ interface Raw {
   readonly serial: Uint8Array;
   readonly innerAlgorithm: Uint8Array;
   readonly outerAlgorithm: Uint8Array;
+  /** The signature BIT STRING claims unused bits (not DER for a signature). */
+  readonly padded: boolean;
 }
 
 function rawFields(cert: Certificate): Raw {
   const outer = DerReader.of(parseDer(cert.der), 'Certificate');
   const tbs = DerReader.of(outer.expect(Tag.SEQUENCE, 'tbsCertificate'), 'tbsCertificate');
   const outerAlgorithm = rawOf(outer.expect(Tag.SEQUENCE, 'signatureAlgorithm'));
+  const signature = outer.expect(Tag.BIT_STRING, 'signatureValue');
+  const padded = signature.end === signature.valueStart || cert.der[signature.valueStart] !== 0;
   tbs.optional(0xa0);
   const serial = valueBytes(tbs.expect(Tag.INTEGER, 'serialNumber'));
   const innerAlgorithm = rawOf(tbs.expect(Tag.SEQUENCE, 'signature'));
-  return { serial, innerAlgorithm, outerAlgorithm };
+  return { serial, innerAlgorithm, outerAlgorithm, padded };
 }
 
 /** Why the key cannot be trusted under the key policy, or undefined. */
@@ -217,6 +221,13 @@ function computeProfileFailure(cert: Certificate, role: Role): Failure | undefin
   } catch {
     return fail('ERR_CHAIN_INVALID', 'malformed-certificate', cert, `${Who} is malformed. ${reissue}`);
   }
+  if (raw.padded)
+    return fail(
+      'ERR_CHAIN_INVALID',
+      'malformed-certificate',
+      cert,
+      `${Who} has a signature BIT STRING with unused bits, which no signature algorithm produces; it has been altered. ${reissue}`,
+    );
   if (!equalBytes(raw.innerAlgorithm, raw.outerAlgorithm))
     return fail(
       'ERR_CHAIN_INVALID',
