@@ -103,10 +103,33 @@ export function createServerContext(
   profile: TLSProfile = INTERMEDIATE_PROFILE,
   options: ServerContextOptions = {},
 ): tls.SecureContext {
+  return buildServerContext(credential, profile, options).context;
+}
+
+/** A context with the summary of its leaf (what the SNI registry keeps). */
+export interface BuiltServerContext {
+  readonly context: tls.SecureContext;
+  readonly summary: CredentialSummary;
+}
+
+/**
+ * {@link createServerContext} that also answers {@link summarizeCredential}, reading the leaf only once.
+ *
+ * @throws {TLSError} as {@link createServerContext}.
+ * @example
+ * ```ts
+ * import { buildServerContext } from 'mailtls/node';
+ * const { context, summary } = buildServerContext({ key, cert });
+ * ```
+ */
+export function buildServerContext(
+  credential: ServerCredential,
+  profile: TLSProfile = INTERMEDIATE_PROFILE,
+  options: ServerContextOptions = {},
+): BuiltServerContext {
   assertCredential(credential);
-  const profileOptions = profileContextOptions(profile);
   const contextOptions: tls.SecureContextOptions = {
-    ...profileOptions,
+    ...profileContextOptions(profile),
     key: credential.key,
     cert: credential.cert,
   };
@@ -115,15 +138,63 @@ export function createServerContext(
   if (options.ticketKeys !== undefined) contextOptions.ticketKeys = options.ticketKeys;
   if (options.ca !== undefined)
     contextOptions.ca = typeof options.ca === 'string' ? options.ca : [...options.ca];
+  const leaf = readLeaf(credential);
+  const summary = summarize(leaf);
   // OpenSSL files a key and a certificate of different types in different slots without complaint (the
-  // handshake would fail later), so check that they belong together first.
-  const failure = checkKeyAndCertificate(credential);
-  if (failure) throw failure;
-  try {
-    return tls.createSecureContext(contextOptions);
-  } catch (e) {
-    throw checkKeyAndCertificate(credential, e) ?? contextError('node:tls refused the credential', e);
+  // handshake fails later), while it refuses a key of the same type that does not match. So the key type is
+  // compared here: from the PEM label or PKCS#8 algorithm when that is cheap, else by loading the key.
+  const keyType = credential.passphrase === undefined ? sniffKeyType(credential.key) : undefined;
+  if (keyType === undefined) {
+    const failure = checkKeyAndCertificate(credential, leaf);
+    if (failure) throw failure;
+  } else if (keyType !== summary.keyType) {
+    throw mismatch(leaf, undefined);
   }
+  try {
+    return { context: tls.createSecureContext(contextOptions), summary };
+  } catch (e) {
+    throw checkKeyAndCertificate(credential, leaf, e) ?? contextError('node:tls refused the credential', e);
+  }
+}
+
+const PKCS8_ALGORITHMS: readonly [string, ServerKeyType | 'other'][] = [
+  ['06092a864886f70d010101', 'rsa'], // rsaEncryption
+  ['06092a864886f70d01010a', 'other'], // RSASSA-PSS
+  ['06072a8648ce3d0201', 'ec'], // id-ecPublicKey
+  ['06032b6570', 'ed25519'],
+];
+
+/** The key type from the PEM label or the PKCS#8 algorithm OID, or undefined when that needs a real parse. */
+function sniffKeyType(pem: string): ServerKeyType | 'other' | undefined {
+  const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/]{64})/.exec(pem);
+  if (!m) return undefined;
+  if (m[1] === 'RSA PRIVATE KEY') return 'rsa';
+  if (m[1] === 'EC PRIVATE KEY') return 'ec';
+  if (m[1] !== 'PRIVATE KEY') return undefined;
+  // SEQUENCE { INTEGER version, SEQUENCE { OID algorithm ... } ... }: the OID sits within the first 48 bytes.
+  const head = Buffer.from(m[2]!, 'base64').toString('hex');
+  for (const [oid, type] of PKCS8_ALGORITHMS) {
+    const at = head.indexOf(oid);
+    if (at > 0 && at < 40) return type;
+  }
+  return undefined;
+}
+
+function readLeaf(credential: ServerCredential): X509Certificate {
+  try {
+    return new X509Certificate(credential.cert);
+  } catch (e) {
+    throw contextError(
+      'the certificate chain could not be read: check that cert is the PEM leaf then intermediates',
+      e,
+    );
+  }
+}
+
+function mismatch(leaf: X509Certificate, cause: unknown): TLSError {
+  return contextError('the private key does not belong to the certificate: install the matching key', cause, {
+    subject: leaf.subject,
+  });
 }
 
 /** Throws a TypeError unless the value is a `{ key: string, cert: string }` credential. */
@@ -139,16 +210,11 @@ export function assertCredential(credential: unknown): asserts credential is Ser
   }
 }
 
-function checkKeyAndCertificate(credential: ServerCredential, cause?: unknown): TLSError | undefined {
-  let leaf: X509Certificate;
-  try {
-    leaf = new X509Certificate(credential.cert);
-  } catch (certError) {
-    return contextError(
-      'the certificate chain could not be read: check that cert is the PEM leaf then intermediates',
-      cause ?? certError,
-    );
-  }
+function checkKeyAndCertificate(
+  credential: ServerCredential,
+  leaf: X509Certificate,
+  cause?: unknown,
+): TLSError | undefined {
   let key: KeyObject;
   try {
     key = createPrivateKey(
@@ -159,16 +225,7 @@ function checkKeyAndCertificate(credential: ServerCredential, cause?: unknown): 
   } catch (keyError) {
     return contextError('the private key could not be read (wrong format or pass phrase)', keyError);
   }
-  if (!leaf.checkPrivateKey(key)) {
-    return contextError(
-      'the private key does not belong to the certificate: install the matching key',
-      cause,
-      {
-        subject: leaf.subject,
-      },
-    );
-  }
-  return undefined;
+  return leaf.checkPrivateKey(key) ? undefined : mismatch(leaf, cause);
 }
 
 /** Facts about a credential's leaf that serving needs. */
@@ -195,19 +252,17 @@ export interface CredentialSummary {
  */
 export function summarizeCredential(credential: ServerCredential): CredentialSummary {
   assertCredential(credential);
-  let leaf: X509Certificate;
-  try {
-    leaf = new X509Certificate(credential.cert);
-  } catch (e) {
-    throw contextError('the certificate could not be read: cert must start with the PEM leaf certificate', e);
-  }
+  return summarize(readLeaf(credential));
+}
+
+function summarize(leaf: X509Certificate): CredentialSummary {
   const type = leaf.publicKey.asymmetricKeyType;
   const keyType: ServerKeyType | undefined =
     type === 'rsa' ? 'rsa' : type === 'ec' ? 'ec' : type === 'ed25519' ? 'ed25519' : undefined;
   if (keyType === undefined) {
     throw new TLSError(
       'ERR_TLS_CONTEXT',
-      `the certificate's ${String(type)} key key is not supported for serving: use an RSA (rsaEncryption), EC or Ed25519 key`,
+      `the certificate's ${String(type)} key is not supported for serving: use an RSA (rsaEncryption), EC or Ed25519 key`,
       { details: { keyType: type, subject: leaf.subject } },
     );
   }

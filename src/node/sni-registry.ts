@@ -17,11 +17,10 @@ import { INTERMEDIATE_PROFILE, type TLSProfile, verifyTLSProfile } from '../prof
 import { canonicalizeSNIPattern, lookupSNIName, type SNILookup } from '../sni.js';
 import {
   assertCredential,
+  buildServerContext,
   type CredentialSummary,
-  createServerContext,
   type ServerContextOptions,
   type ServerCredential,
-  summarizeCredential,
 } from './secure-context.js';
 
 /** A credential, or a function that loads it when the name is first served (sync or async). */
@@ -343,9 +342,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   #build(credential: ServerCredential): Built {
-    assertCredential(credential);
-    const summary = summarizeCredential(credential);
-    const context = createServerContext(credential, this.profile, this.#contextOptions);
+    const { context, summary } = buildServerContext(credential, this.profile, this.#contextOptions);
     return { context, summary, credential };
   }
 }

@@ -257,6 +257,10 @@ describe('createServerContext errors', () => {
     ['pkey', '-in', rsa.keyPath, '-aes-256-cbc', '-passout', 'pass:secret-pass'],
     { encoding: 'utf8' },
   ).stdout;
+  const ecSec1 = spawnSync('openssl', ['ec', '-in', ec.keyPath], { encoding: 'utf8' }).stdout;
+  const rsaPkcs1 = spawnSync('openssl', ['rsa', '-in', rsa.keyPath, '-traditional'], {
+    encoding: 'utf8',
+  }).stdout;
   const rows: {
     name: string;
     input: { key: string; cert: string; passphrase?: string };
@@ -266,6 +270,30 @@ describe('createServerContext errors', () => {
     {
       name: 'key of another certificate',
       input: { key: ec.key, cert: rsa.cert },
+      wantCode: 'ERR_TLS_CONTEXT',
+      want: /does not belong to the certificate/,
+    },
+    {
+      name: 'key of another certificate of the same type',
+      input: { key: pki.leaf(['other.example.test'], { keyType: 'rsa' }).key, cert: rsa.cert },
+      wantCode: 'ERR_TLS_CONTEXT',
+      want: /does not belong to the certificate/,
+    },
+    {
+      name: 'EC key in SEC1 form for an RSA certificate',
+      input: { key: ecSec1, cert: rsa.cert },
+      wantCode: 'ERR_TLS_CONTEXT',
+      want: /does not belong to the certificate/,
+    },
+    {
+      name: 'RSA key in PKCS#1 form for an EC certificate',
+      input: { key: rsaPkcs1, cert: ec.cert },
+      wantCode: 'ERR_TLS_CONTEXT',
+      want: /does not belong to the certificate/,
+    },
+    {
+      name: 'Ed25519 key for an EC certificate',
+      input: { key: ed.key, cert: ec.cert },
       wantCode: 'ERR_TLS_CONTEXT',
       want: /does not belong to the certificate/,
     },
@@ -302,8 +330,12 @@ describe('createServerContext errors', () => {
       );
     });
   }
-  it('an encrypted key with its pass phrase works', () => {
+  it('an encrypted key with its pass phrase works; SEC1 and PKCS#1 keys work', () => {
     assert.ok(createServerContext({ key: encrypted, cert: rsa.cert, passphrase: 'secret-pass' }));
+    assert.match(ecSec1, /BEGIN EC PRIVATE KEY/);
+    assert.match(rsaPkcs1, /BEGIN RSA PRIVATE KEY/);
+    assert.ok(createServerContext({ key: ecSec1, cert: ec.cert }));
+    assert.ok(createServerContext({ key: rsaPkcs1, cert: rsa.cert }));
   });
   it('wrong argument types are TypeErrors', () => {
     assert.throws(() => createServerContext(null as never), TypeError);
