@@ -11,7 +11,7 @@
  * is missing, and the problem names it and says where to download it (AIA CA-issuers URL).
  *
  * This is assembly, not validation: name constraints, path lengths, key usages and host names are
- * {@link verifyChain}'s job (run it on the result). Without `roots` a chain is complete only when it reaches
+ * `verifyChain`'s job (run it on the result). Without `roots` a chain is complete only when it reaches
  * a self-signed root in the pool; pass `roots` (e.g. `nodeTrustStore()` from `mailtls/node`) to recognise a
  * chain that ends below a root clients already have.
  *

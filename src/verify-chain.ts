@@ -82,6 +82,7 @@ import { asciiLower, quoteName } from './internal/dns-name.js';
 import { type SignatureCheck, verifySignature } from './internal/signature.js';
 import { formatIPAddress, parseIPAddress } from './ip-address.js';
 import type { CryptoOptions } from './keys.js';
+import { nameKey } from './name.js';
 import {
   type ComparisonBudget,
   DEFAULT_MAX_NAME_COMPARISONS,
@@ -235,7 +236,14 @@ const MAX_STEPS = 20_000;
 /** Longest path considered, self-issued certificates included. */
 const MAX_PATH_LENGTH = 32;
 
-class BudgetExceeded extends Error {}
+class BudgetExceeded extends Error {
+  constructor(
+    readonly what: 'signatures' | 'steps' | 'names',
+    message = '',
+  ) {
+    super(message);
+  }
+}
 
 interface Best {
   failure: Failure;
@@ -297,7 +305,7 @@ class Validation {
 
   #spend(): void {
     this.signatureChecks++;
-    if (this.signatureChecks > this.maxSignatureChecks) throw new BudgetExceeded();
+    if (this.signatureChecks > this.maxSignatureChecks) throw new BudgetExceeded('signatures');
   }
 
   signature(subject: Certificate, issuer: Certificate): Promise<SignatureCheck> {
@@ -348,7 +356,7 @@ class Validation {
       const other: Certificate[] = [];
       for (const c of list) {
         if (path.some((p) => sameEntity(p, c))) continue;
-        (validityFailure(c, this.atMs, 'intermediate') === undefined ? valid : other).push(c);
+        (this.atMs >= c.notBefore.getTime() && this.atMs <= c.notAfter.getTime() ? valid : other).push(c);
       }
       return [...valid, ...other];
     };
@@ -379,7 +387,7 @@ class Validation {
   ): Promise<Certificate[] | undefined> {
     const cur = path[path.length - 1]!;
     const depth = path.length;
-    if (++this.steps > MAX_STEPS) throw new BudgetExceeded();
+    if (++this.steps > MAX_STEPS) throw new BudgetExceeded('steps');
     const role: Role = anchor ? 'anchor' : 'intermediate';
     const count = anchor ? intermediates : intermediates + (cand.selfIssued ? 0 : 1);
     if (count > this.maxDepth) {
@@ -412,7 +420,7 @@ class Validation {
         if (i > 0 && p.selfIssued) continue;
         const v = findNameConstraintViolation(p, nc, this.ncBudget, i === 0 && this.commonNameIsName);
         if (v === undefined) continue;
-        if (v.reason === 'too-complex') throw new BudgetExceeded(v.message);
+        if (v.reason === 'too-complex') throw new BudgetExceeded('names', v.message);
         fail({
           code: 'ERR_CHAIN_NAME_CONSTRAINTS',
           reason: 'name-constraints',
@@ -455,10 +463,16 @@ class Validation {
         certificate: cur,
         details: { subject: cur.subject.toString() },
       };
+    const key = nameKey(cur.issuer);
+    const namesakes = this.store.index.withSubject(key).length + this.pool.withSubject(key).length;
     return {
       code: 'ERR_CHAIN_UNKNOWN_ISSUER',
       reason: 'unknown-issuer',
-      message: `${label(cur, role).replace(/^t/, 'T')} was issued by ${quoteName(issuer)}, which is neither a trusted root nor among the intermediate certificates given. ${
+      message: `${label(cur, role).replace(/^t/, 'T')} was issued by ${quoteName(issuer)}, which is neither a trusted root nor among the intermediate certificates given${
+        namesakes > 0
+          ? ` (${namesakes} certificate${namesakes === 1 ? ' has' : 's have'} that name, but another key identifier: an older or newer key of that CA)`
+          : ''
+      }. ${
         urls.length > 0
           ? `If it is an intermediate CA, add it to the chain (download it from ${urls.join(' or ')}).`
           : 'If it is an intermediate CA, add it to the chain the server sends; otherwise the issuing root is not trusted here.'
@@ -721,10 +735,10 @@ export async function verifyChain(
     if (e instanceof BudgetExceeded)
       throw new ChainError(
         'ERR_CHAIN_BUDGET',
-        e.message !== ''
+        e.what === 'names'
           ? `Validation stopped: ${e.message}.`
-          : `Path building stopped after ${v.signatureChecks - 1} signature checks and ${v.steps} steps (maxSignatureChecks ${maxSignatureChecks}): the intermediates given form a pathological set. Send only the certificates of the chain itself.`,
-        { details: { reason: 'budget', signatureChecks: v.signatureChecks, steps: v.steps } },
+          : `Path building stopped after ${e.what === 'signatures' ? `${maxSignatureChecks} signature checks (maxSignatureChecks)` : `${MAX_STEPS} steps`}: the intermediates given form a pathological set (many certificates with the same names or keys). Send only the certificates of the chain itself.`,
+        { details: { reason: 'budget', limit: e.what, signatureChecks: v.signatureChecks, steps: v.steps } },
       );
     throw e;
   }

@@ -235,6 +235,13 @@ const rows: Row[] = [
     wantMessage: /Test CA 2.*http:\/\/ca\.example\.test\/i2\.crt/,
   },
   {
+    name: 'issuer known only under another key identifier',
+    leaf: leafNoKid,
+    options: {},
+    wantCode: 'ERR_CHAIN_UNKNOWN_ISSUER',
+    wantMessage: /1 certificate has that name, but another key identifier/,
+  },
+  {
     name: 'chain to a root that is not trusted',
     leaf,
     options: { roots: other.pem, intermediates: pems(i1, i2, root) },
