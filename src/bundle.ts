@@ -26,7 +26,9 @@ export interface SkippedItem {
 
 /** The certificates of a bundle, in file order, and what was skipped. */
 export interface CertificateBundle {
+  /** The certificates, in file order. */
   readonly certificates: readonly Certificate[];
+  /** Blocks and items that are not certificates (keys, CSRs, CRLs...). */
   readonly skipped: readonly SkippedItem[];
   /** The outermost format; a PEM file with a `PKCS7` block is `pkcs7-pem`. */
   readonly format: BundleFormat;

@@ -246,7 +246,12 @@ export interface CertificateJSON {
   /** {@link AuthorityKeyIdentifier} with hex strings, when present. */
   authorityKeyIdentifier?: unknown;
   /** AIA URIs. */
-  authorityInfoAccess: { caIssuers: string[]; ocsp: string[] };
+  authorityInfoAccess: {
+    /** Issuer certificate URLs. */
+    caIssuers: string[];
+    /** OCSP responder URLs. */
+    ocsp: string[];
+  };
   /** CRL distribution point URIs. */
   crlDistributionPoints: string[];
   /** Policy OIDs. */

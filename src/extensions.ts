@@ -44,12 +44,72 @@ import { type DistinguishedName, formatNameSlashes, readName } from './name.js';
  * - `x400Address`, `ediPartyName`: `#hex` of the DER.
  */
 export type GeneralName =
-  | { readonly type: 'dns' | 'email' | 'uri'; readonly value: string }
-  | { readonly type: 'ip'; readonly value: string; readonly bytes: Uint8Array; readonly mask?: Uint8Array }
-  | { readonly type: 'directoryName'; readonly value: string; readonly name: DistinguishedName }
-  | { readonly type: 'otherName'; readonly value: string; readonly oid: string; readonly der: Uint8Array }
-  | { readonly type: 'registeredID'; readonly value: string }
-  | { readonly type: 'x400Address' | 'ediPartyName'; readonly value: string; readonly der: Uint8Array };
+  | TextGeneralName
+  | IPGeneralName
+  | DirectoryGeneralName
+  | OtherGeneralName
+  | RegisteredIDGeneralName
+  | OpaqueGeneralName;
+
+/** A dNSName, rfc822Name or uniformResourceIdentifier. */
+export interface TextGeneralName {
+  /** `dns`, `email` or `uri`. */
+  readonly type: 'dns' | 'email' | 'uri';
+  /** The IA5String text as written (e.g. `*.example.com`). */
+  readonly value: string;
+}
+
+/** An iPAddress (SAN) or an address/mask range (name constraints). */
+export interface IPGeneralName {
+  /** `ip`. */
+  readonly type: 'ip';
+  /** `192.0.2.1`, `2001:db8::1`; in name constraints `10.0.0.0/255.0.0.0`. */
+  readonly value: string;
+  /** The address bytes (4 or 16). */
+  readonly bytes: Uint8Array;
+  /** The mask bytes, in name constraints only. */
+  readonly mask?: Uint8Array;
+}
+
+/** A directoryName. */
+export interface DirectoryGeneralName {
+  /** `directoryName`. */
+  readonly type: 'directoryName';
+  /** The RFC 4514 string. */
+  readonly value: string;
+  /** The parsed name. */
+  readonly name: DistinguishedName;
+}
+
+/** An otherName (SmtpUTF8Mailbox of RFC 8398, Microsoft UPN, ...). */
+export interface OtherGeneralName {
+  /** `otherName`. */
+  readonly type: 'otherName';
+  /** The text of SmtpUTF8Mailbox and UPN values; `#hex` of the DER value for other types. */
+  readonly value: string;
+  /** Dotted OID of the type-id. */
+  readonly oid: string;
+  /** DER of the value. */
+  readonly der: Uint8Array;
+}
+
+/** A registeredID. */
+export interface RegisteredIDGeneralName {
+  /** `registeredID`. */
+  readonly type: 'registeredID';
+  /** The dotted OID. */
+  readonly value: string;
+}
+
+/** An x400Address or ediPartyName, kept as DER. */
+export interface OpaqueGeneralName {
+  /** `x400Address` or `ediPartyName`. */
+  readonly type: 'x400Address' | 'ediPartyName';
+  /** `#hex` of the DER. */
+  readonly value: string;
+  /** The DER of the whole name. */
+  readonly der: Uint8Array;
+}
 
 /** The type names of {@link GeneralName}. */
 export type GeneralNameType = GeneralName['type'];
@@ -228,14 +288,19 @@ export type KeyUsage = (typeof KEY_USAGES)[number];
 
 /** Basic constraints (RFC 5280 §4.2.1.9). */
 export interface BasicConstraints {
+  /** Whether the subject is a CA. */
   readonly ca: boolean;
+  /** Most intermediate CAs allowed below this one (absent: no limit). */
   readonly pathLength?: number;
 }
 
 /** Authority key identifier (RFC 5280 §4.2.1.1); hex is lower case without separators. */
 export interface AuthorityKeyIdentifier {
+  /** The issuer's subject key identifier, hex. */
   readonly keyIdentifier?: string;
+  /** The name of the issuer's issuer. */
   readonly issuer?: readonly GeneralName[];
+  /** The issuer's serial number, hex. */
   readonly serialNumber?: string;
 }
 
@@ -245,63 +310,96 @@ export interface AccessDescription {
   readonly method: string;
   /** `OCSP`, `caIssuers`, `caRepository`, ... or the OID. */
   readonly methodName: string;
+  /** Where (usually a URI). */
   readonly location: GeneralName;
 }
 
 /** One CRL distribution point (RFC 5280 §4.2.1.13). */
 export interface DistributionPoint {
+  /** Where the CRL is (usually URIs). */
   readonly fullName?: readonly GeneralName[];
   /** RFC 4514 text of nameRelativeToCRLIssuer. */
   readonly relativeName?: string;
+  /** The revocation reasons this CRL covers (`keyCompromise`, ...), when limited. */
   readonly reasons?: readonly string[];
+  /** Who issues the CRL, when not the certificate issuer. */
   readonly crlIssuer?: readonly GeneralName[];
+}
+
+/** The user notice of a policy qualifier. */
+export interface UserNotice {
+  /** The organization of the notice reference. */
+  readonly organization?: string;
+  /** The notice numbers of the notice reference. */
+  readonly noticeNumbers?: readonly number[];
+  /** The text to show. */
+  readonly explicitText?: string;
 }
 
 /** One policy qualifier (CPS pointer or user notice). */
 export interface PolicyQualifier {
+  /** Dotted OID of the qualifier type. */
   readonly oid: string;
+  /** The CPS URI (id-qt-cps). */
   readonly cps?: string;
-  readonly userNotice?: {
-    readonly organization?: string;
-    readonly noticeNumbers?: readonly number[];
-    readonly explicitText?: string;
-  };
+  /** The user notice (id-qt-unotice). */
+  readonly userNotice?: UserNotice;
 }
 
 /** One PolicyInformation of certificatePolicies. */
 export interface PolicyInformation {
+  /** Dotted OID of the policy. */
   readonly oid: string;
+  /** Its qualifiers (often none). */
   readonly qualifiers: readonly PolicyQualifier[];
 }
 
 /** One GeneralSubtree of name constraints. */
 export interface GeneralSubtree {
+  /** The name (DNS suffix, IP range, e-mail, URI host, directory name...). */
   readonly base: GeneralName;
+  /** Always 0 in practice (RFC 5280). */
   readonly minimum: number;
+  /** Unused in practice (RFC 5280 forbids it). */
   readonly maximum?: number;
 }
 
 /** Name constraints (RFC 5280 §4.2.1.10). */
 export interface NameConstraints {
+  /** Subtrees names must fall in. */
   readonly permitted: readonly GeneralSubtree[];
+  /** Subtrees names must not fall in. */
   readonly excluded: readonly GeneralSubtree[];
 }
 
 /** Policy constraints (RFC 5280 §4.2.1.11). */
 export interface PolicyConstraints {
+  /** Certificates after which an explicit policy is required. */
   readonly requireExplicitPolicy?: number;
+  /** Certificates after which policy mapping is no longer allowed. */
   readonly inhibitPolicyMapping?: number;
 }
 
 /** One signed certificate timestamp (RFC 6962) as embedded in a certificate. */
 export interface SignedCertificateTimestamp {
+  /** 0 for v1. */
   readonly version: number;
   /** Log ID, lower-case hex (SHA-256 of the log's key). */
   readonly logId: string;
+  /** When the log promised to include the certificate. */
   readonly timestamp: Date;
-  /** TLS hash/signature algorithm codes, e.g. 4/3 for SHA-256 with ECDSA. */
+  /** TLS hash algorithm code (4 = SHA-256). */
   readonly hashAlgorithm: number;
+  /** TLS signature algorithm code (1 = RSA, 3 = ECDSA). */
   readonly signatureAlgorithm: number;
+}
+
+/** The result of {@link decodeExtensionValue}. */
+export interface DecodedExtensionValue {
+  /** The decoded value, for a known and well-formed extension. */
+  parsed?: unknown;
+  /** Why a known extension could not be decoded. */
+  error?: string;
 }
 
 /** One certificate extension. */
@@ -310,6 +408,7 @@ export interface Extension {
   readonly oid: string;
   /** OpenSSL short name (`subjectAltName`, `keyUsage`, ...) or the OID when unknown. */
   readonly name: string;
+  /** Whether the extension is marked critical. */
   readonly critical: boolean;
   /** The extnValue contents (the DER inside the OCTET STRING). */
   readonly value: Uint8Array;
@@ -410,7 +509,7 @@ function decodeAKI(value: Uint8Array): AuthorityKeyIdentifier {
 
 /**
  * Lower-case hex of an INTEGER's content octets without a leading zero byte (the serial-number form of
- * {@link Certificate.serialNumber}).
+ * `Certificate.serialNumber`).
  *
  * @internal
  * @throws Never.
@@ -718,7 +817,7 @@ export const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set(Object.keys(DECODER
  * decodeExtensionValue('2.5.29.19', Uint8Array.of(0x30, 0x03, 0x01, 0x01, 0xff)); // { parsed: { ca: true } }
  * ```
  */
-export function decodeExtensionValue(oid: string, value: Uint8Array): { parsed?: unknown; error?: string } {
+export function decodeExtensionValue(oid: string, value: Uint8Array): DecodedExtensionValue {
   if (!(value instanceof Uint8Array))
     throw new TypeError('decodeExtensionValue expects the value as a Uint8Array');
   const decoder = DECODERS[oid];
@@ -737,7 +836,7 @@ class ExtensionView implements Extension {
   readonly name: string;
   readonly critical: boolean;
   readonly value: Uint8Array;
-  #decoded: { parsed?: unknown; error?: string } | undefined;
+  #decoded: DecodedExtensionValue | undefined;
   #extraError: string | undefined;
 
   constructor(oid: string, critical: boolean, value: Uint8Array, extraError?: string) {
@@ -752,7 +851,7 @@ class ExtensionView implements Extension {
     return oid2decoder(this.oid);
   }
 
-  #decode(): { parsed?: unknown; error?: string } {
+  #decode(): DecodedExtensionValue {
     if (this.#decoded === undefined) {
       this.#decoded =
         this.#extraError === undefined
