@@ -189,17 +189,21 @@ export async function loadConsistentPair(
   const attempts = options.attempts ?? 3;
   const delayMs = options.delayMs ?? 50;
   let lastError: unknown;
-  for (let i = 0; i < attempts; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, delayMs * i));
+  let mismatches = 0;
+  let vanished = 0;
+  while (mismatches < attempts) {
+    if (mismatches > 0) await new Promise((r) => setTimeout(r, delayMs * mismatches));
     let raw: RawPair;
     try {
       raw = await read();
     } catch (e) {
-      if (isCode(e, 'ENOENT') && i < attempts - 1) {
+      // A file vanished between resolving the pair and reading it: a swap happened; read again at once.
+      if (isCode(e, 'ENOENT') && vanished < 2 * attempts) {
+        vanished++;
         lastError = e;
         continue;
       }
-      throw e;
+      throw systemError(e, name);
     }
     const bundle = parseCertificateBundle(raw.certText);
     const chain = bundle.certificates;
@@ -220,6 +224,7 @@ export async function loadConsistentPair(
       );
     }
     const f = options.labels ?? { key: raw.files.key, cert: raw.files.cert };
+    mismatches++;
     lastError = new KeyError(
       'ERR_KEY_MISMATCH',
       `The key in ${f.key} does not belong to ${f.cert}: the certificate's public key is ` +
@@ -236,6 +241,20 @@ export async function loadConsistentPair(
       },
     );
   }
-  if (lastError instanceof MailTlsError || lastError instanceof Error) throw lastError;
-  throw new StoreError('ERR_STORE_IO', `Could not read ${name}.`);
+  throw systemError(lastError, name);
+}
+
+/** A file-system error as a StoreError (MailTlsErrors pass through). */
+function systemError(e: unknown, name: string): unknown {
+  if (e instanceof MailTlsError || e === null || typeof e !== 'object') return e;
+  const code = (e as { code?: unknown }).code;
+  const path = (e as { path?: unknown }).path;
+  if (typeof code !== 'string') return e;
+  return new StoreError(
+    code === 'EACCES' || code === 'EPERM' ? 'ERR_STORE_PERMISSIONS' : 'ERR_STORE_IO',
+    code === 'ENOENT'
+      ? `The files of ${name} kept changing while they were read (${String(path)}); try again.`
+      : `Cannot read ${typeof path === 'string' ? path : `the files of ${name}`} (${code}): check the permissions of the files and their directories.`,
+    { cause: e, details: { name, code, ...(typeof path === 'string' ? { path } : {}) } },
+  );
 }
