@@ -45,12 +45,20 @@
  * would otherwise be unusable: a critical basicConstraints (Chunghwa Telecom ePKI Root) and a subject key
  * identifier (TWCA Global Root CA). A certificate authority's own self-signature is not checked.
  *
- * Leaf: a subjectAltName extension is critical exactly when the subject is empty; for `serverAuth`, a
- * Common Name without white space must be a character-for-character copy of a DNS or IP subjectAltName
- * entry (CA/Browser Forum BR §7.1.4.3), so that software that still reads the Common Name cannot be
- * misled; `host` / `ip` / `email` are matched against the subjectAltName only (src/hostname.ts). A CA
- * certificate may be the leaf (RFC 5280 allows it; its own path length does not count). A leaf that is
- * itself a trust anchor is accepted as a path of one.
+ * Leaf: a subjectAltName extension is critical exactly when the subject is empty; `host` / `ip` / `email`
+ * are matched against the subjectAltName only (src/hostname.ts; with `hostname.legacyCommonName` the
+ * Common Name can stand in, and is then subject to DNS name constraints too). For `serverAuth` (unless
+ * `checkCommonName: false`), a Common Name that spells a host or an address must spell it the canonical
+ * way, as CA/Browser Forum BR §7.1.4.3 wants it copied from the subjectAltName: an IP address in canonical
+ * text (no hex, octal, leading zeros, upper-case or uncompressed IPv6, which lax parsers read differently),
+ * a host name in ASCII (A-labels), and never a subjectAltName entry in other letter case. A well-formed
+ * Common Name that is simply not among the subjectAltName entries is accepted: BetterTLS requires that,
+ * and the Common Name is never used for matching. A Common Name with white space is a description, not
+ * a host. A CA certificate may be the leaf (RFC 5280 allows it; its own path length does not count). A
+ * leaf that is itself a trust anchor is accepted as a path of one.
+ *
+ * Checks on the leaf alone (profile, validity, extended key usage, names) run before path building, so
+ * their error wins over a path error.
  *
  * Not done: certificate policies (RFC 5280 §6.1.3 (d)-(f)), OCSP, fetching anything.
  *
