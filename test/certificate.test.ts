@@ -517,6 +517,15 @@ describe('the certificate view is immutable and lazily cached', () => {
     assert.equal(cert.subject.commonName, 'Example Root R1');
   });
 
+  it('a Node Buffer input (whose slice() is a view) is copied too', () => {
+    const buf = Buffer.from(f.caRSA.der);
+    const cert = parseCertificate(buf);
+    const fp = cert.fingerprint('sha256');
+    buf.fill(0);
+    assert.equal(cert.fingerprint('sha256'), fp);
+    assert.equal(toHex(cert.der), toHex(f.caRSA.der));
+  });
+
   it('toJSON is JSON-safe and stable', () => {
     for (const fx of f.all) {
       const cert = parseCertificate(fx.pem);
