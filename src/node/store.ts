@@ -28,12 +28,13 @@ import { chmod, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, unl
 import { join, relative } from 'node:path';
 import { parseCertificateBundle } from '../bundle.js';
 import { type Certificate, parseCertificate } from '../certificate.js';
+import { assembleChain, type ChainProblem } from '../chain.js';
 import type { CreateCSROptions } from '../csr.js';
 import { ChainError, HostnameError, KeyError, MailTlsError, PEMError, StoreError } from '../errors.js';
 import { matchHostname, verifyHostname } from '../hostname.js';
 import { keyMatchesCertificate } from '../key-match.js';
 import { type CryptoOptions, PrivateKey } from '../keys.js';
-import { encodePEM, parsePEM } from '../pem.js';
+import { parsePEM } from '../pem.js';
 import { encodePrivateKeyPEM, parsePrivateKey } from '../private-key.js';
 import type { CSRWarning } from '../subject.js';
 import { isCode, isTemporaryName, saveFileAtomic, saveSymlinkAtomic, syncDirectory } from './atomic-write.js';
@@ -47,7 +48,6 @@ import {
   type RawPair,
 } from './credential.js';
 import { type LockOptions, withLock } from './lock.js';
-import { assembleServedChain } from './served-chain.js';
 import {
   CURRENT_LINK,
   linkTarget,
@@ -149,6 +149,12 @@ export interface InstallResult {
   readonly chain: readonly Certificate[];
   /** Whether the chain reaches a root (from the bundle or the store's `trust`). */
   readonly chainComplete: boolean;
+  /**
+   * Everything chain assembly noticed (see `assembleChain`): missing intermediates, an untrusted root, the
+   * root or unrelated certificates left out, a bundle in the wrong order. The actionable ones are also
+   * in `warnings`.
+   */
+  readonly chainProblems: readonly ChainProblem[];
   readonly keySource: KeySource;
   readonly warnings: readonly InstallWarning[];
   readonly files: CredentialFiles;
@@ -191,6 +197,7 @@ interface Plan {
   leaf: Certificate;
   chain: readonly Certificate[];
   chainComplete: boolean;
+  chainProblems: readonly ChainProblem[];
   certPEM: string;
   keyText: string;
   caBundle: Uint8Array | undefined;
@@ -470,6 +477,7 @@ export class CertificateStore implements CredentialSource {
       leaf: plan.leaf,
       chain: plan.chain,
       chainComplete: plan.chainComplete,
+      chainProblems: plan.chainProblems,
       keySource: plan.keySource,
       warnings: plan.warnings,
       files: {
@@ -601,32 +609,69 @@ export class CertificateStore implements CredentialSource {
     const bundleCerts =
       options.caBundle === undefined ? [] : [...parseCertificateBundle(options.caBundle).certificates];
     const pool = [...certs.filter((c) => c !== leaf), ...bundleCerts];
-    const served = assembleServedChain(leaf, pool, this.#trust, at);
-    for (const p of served.problems) {
-      if (options.requireCompleteChain === true)
-        throw new ChainError(
-          p.code.startsWith('ERR_CHAIN_') ? (p.code as 'ERR_CHAIN_UNKNOWN_ISSUER') : 'ERR_CHAIN_INVALID',
-          `${p.message} Refusing to install ${name.domain}: add the CA's intermediate bundle (caBundle).`,
-          { details: { domain: name.domain } },
-        );
-      warnings.push({
-        code: served.complete ? 'CHAIN_PROBLEM' : 'CHAIN_INCOMPLETE',
-        message: `${p.message} Clients that do not already know the missing certificate will fail; add the CA's bundle.`,
-      });
-    }
-    const certPEM = served.chain.map((c) => encodePEM('CERTIFICATE', c.der)).join('');
+    const assembled = await assembleChain(leaf, pool, {
+      at,
+      ...(this.#trust.length === 0 ? {} : { roots: this.#trust }),
+      ...crypto,
+    });
+    this.#checkChain(assembled.problems, assembled.leaf, name, options, warnings);
     return {
       name,
       paths,
       leaf,
-      chain: served.chain,
-      chainComplete: served.complete,
-      certPEM,
+      chain: assembled.certificates,
+      chainComplete: assembled.complete,
+      chainProblems: assembled.problems,
+      certPEM: assembled.pem,
       keyText,
       caBundle: options.caBundle === undefined ? undefined : toBytes(options.caBundle).slice(),
       keySource,
       warnings,
     };
+  }
+
+  /**
+   * Turns chain problems into refusals or warnings: an expired or not yet valid intermediate is refused
+   * like the leaf (unless `allowExpired`); a gap or an untrusted root is a warning, or the error with
+   * `requireCompleteChain`. Informational problems (root, duplicates or unrelated certificates left out, a
+   * bundle in another order) stay in `chainProblems` only.
+   */
+  #checkChain(
+    problems: readonly ChainProblem[],
+    leaf: Certificate,
+    name: StoreName,
+    options: InstallOptions,
+    warnings: InstallWarning[],
+  ): void {
+    for (const p of problems) {
+      if (p.certificate === leaf && (p.code === 'expired' || p.code === 'not-yet-valid')) continue;
+      if (p.code === 'expired' || p.code === 'not-yet-valid') {
+        if (options.allowExpired === true) {
+          warnings.push({
+            code: p.code === 'expired' ? 'CHAIN_EXPIRED' : 'CHAIN_NOT_YET_VALID',
+            message: p.message,
+          });
+          continue;
+        }
+        throw new ChainError(
+          p.code === 'expired' ? 'ERR_CHAIN_EXPIRED' : 'ERR_CHAIN_NOT_YET_VALID',
+          `${p.message} Refusing to install ${name.domain} with this chain; pass allowExpired: true to install it anyway.`,
+          { details: { domain: name.domain, ...(p.details ?? {}) } },
+        );
+      }
+      if (p.code === 'missing-intermediate' || p.code === 'untrusted-root') {
+        if (options.requireCompleteChain === true)
+          throw new ChainError(
+            p.code === 'missing-intermediate' ? 'ERR_CHAIN_UNKNOWN_ISSUER' : 'ERR_CHAIN_UNTRUSTED_ROOT',
+            `${p.message} Refusing to install ${name.domain} (requireCompleteChain).`,
+            { details: { domain: name.domain, ...(p.details ?? {}) } },
+          );
+        warnings.push({
+          code: p.code === 'missing-intermediate' ? 'CHAIN_INCOMPLETE' : 'CHAIN_UNTRUSTED_ROOT',
+          message: p.message,
+        });
+      }
+    }
   }
 
   #nameFor(given: string | undefined, leaf: Certificate): StoreName {

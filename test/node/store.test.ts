@@ -21,7 +21,9 @@ import { after, before, describe, it } from 'node:test';
 import { createSecureContext } from 'node:tls';
 import { inspect } from 'node:util';
 import { parseCertificate } from '../../src/certificate.js';
+import { createCSR } from '../../src/csr.js';
 import { ChainError, HostnameError, KeyError, type MailTlsError, StoreError } from '../../src/errors.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/issue.js';
 import { generateKeyPair } from '../../src/keys.js';
 import { acquireLock } from '../../src/node/lock.js';
 import { CertificateStore } from '../../src/node/store.js';
@@ -336,6 +338,41 @@ describe('CertificateStore: refused installs write nothing', () => {
       ['EXPIRED', 'CHAIN_INCOMPLETE'],
     );
     assert.equal((await store.load(DOMAIN)).leaf.notAfter.toISOString(), '2027-01-01T00:00:00.000Z');
+  });
+
+  it('an expired chain is refused; allowExpired installs it with a warning for the leaf, the intermediate and the root', async () => {
+    const short = await createCertificateAuthority({
+      name: 'Short-lived Root',
+      intermediate: true,
+      keyType: 'ec',
+      notBefore: new Date('2026-01-01Z'),
+      notAfter: new Date('2026-06-01Z'),
+    });
+    const csr = await createCSR({ subject: { commonName: DOMAIN }, keyType: 'ec' });
+    const leaf = await issueCertificate(csr.csrPEM, short.issuer, {
+      notBefore: new Date('2026-01-01Z'),
+      notAfter: new Date('2026-05-01Z'),
+    });
+    const store = newStore({ at: new Date('2026-07-01Z') });
+    const bundle = short.intermediate!.certPEM + short.root.certPEM;
+    await assert.rejects(store.install({ cert: leaf.certPEM, key: csr.keyPEM, caBundle: bundle }), {
+      code: 'ERR_CHAIN_EXPIRED',
+    });
+    const r = await store.install({
+      cert: leaf.certPEM,
+      key: csr.keyPEM,
+      caBundle: bundle,
+      allowExpired: true,
+    });
+    assert.deepEqual(
+      r.warnings.map((w) => w.code),
+      ['EXPIRED', 'CHAIN_EXPIRED', 'CHAIN_EXPIRED'],
+      'leaf, intermediate and root',
+    );
+    assert.deepEqual(
+      r.chainProblems.map((p) => p.code),
+      ['expired', 'expired', 'expired', 'root-included'],
+    );
   });
 
   it('the store clock decides: the same certificate installs at a time inside its validity', async () => {
