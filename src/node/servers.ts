@@ -12,6 +12,7 @@
  *
  * @module node/servers
  */
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -345,6 +346,33 @@ export function createPeekingTLSServer(
   });
   if (secureConnectionListener) server.on('secureConnection', secureConnectionListener);
   return server;
+}
+
+/** A peeking TLS server that hands its connections to an HTTP server. */
+export type PeekingHTTPSServer = net.Server & { readonly http: http.Server };
+
+/**
+ * HTTPS without node's SNI path: a {@link createPeekingTLSServer} whose secured connections are served by an
+ * `http.Server` (available as `.http` for its events and settings). Listen on the returned server.
+ *
+ * @example
+ * ```ts
+ * import { createPeekingHTTPSServer } from 'mailtls/node';
+ * createPeekingHTTPSServer(registry, {}, (req, res) => res.end('ok')).listen(443);
+ * ```
+ */
+export function createPeekingHTTPSServer(
+  registry: SNIRegistry,
+  options: PeekingTLSServerOptions = {},
+  requestListener?: http.RequestListener,
+): PeekingHTTPSServer {
+  const httpServer = http.createServer(requestListener);
+  const server = createPeekingTLSServer(registry, { ALPNProtocols: ['http/1.1'], ...options }, (socket) =>
+    httpServer.emit('connection', socket),
+  );
+  server.once('close', () => httpServer.close());
+  Object.defineProperty(server, 'http', { value: httpServer, enumerable: true });
+  return server as PeekingHTTPSServer;
 }
 
 /** What {@link smtpServerOptions} returns: spread it into `new SMTPServer({...})`. */

@@ -63,8 +63,8 @@ export interface UpgradedTLSInfo extends AcceptedTLSInfo {
 export type UpgradedTLSSocket = AcceptedTLSSocket & { readonly mailtls: UpgradedTLSInfo };
 
 /**
- * Upgrades a plain socket to TLS after a STARTTLS command: detaches every `data`/`readable` listener (the
- * plaintext protocol is over), discards buffered plaintext (`options.pipelined` and anything in the socket's
+ * Upgrades a plain socket to TLS after a STARTTLS command: unpipes the socket and detaches every
+ * `data`/`readable` listener (the plaintext protocol is over), discards buffered plaintext (`options.pipelined` and anything in the socket's
  * read buffer), writes `options.reply`, then secures the socket with `acceptTLS` (ClientHello read first,
  * context chosen by SNI from the registry). The caller resumes its protocol on the returned TLSSocket with a
  * fresh state (RFC 3207 §4.2: forget everything learnt before TLS).
@@ -97,6 +97,7 @@ export async function upgradeToTLS(
       details: { remoteAddress: socket.remoteAddress },
     });
   }
+  socket.unpipe();
   socket.removeAllListeners('data');
   socket.removeAllListeners('readable');
   socket.pause();

@@ -357,3 +357,82 @@ describe('summarizeCredential matches openssl x509', () => {
     });
   }
 });
+
+describe('scanners agree (sslscan, testssl.sh)', () => {
+  function scan(lines: string, kind: 'Accepted|Preferred', version: string): string[] {
+    const re = new RegExp(`^(?:${kind})\\s+TLSv${version.replace('.', '\\.')}\\s+\\d+ bits\\s+(\\S+)`, 'gm');
+    return [...lines.matchAll(re)].map((m) => m[1]!);
+  }
+  const rows: { name: string; profile: TLSProfile; leaf: typeof rsa; protocols: string[] }[] = [
+    {
+      name: 'intermediate, RSA',
+      profile: INTERMEDIATE_PROFILE,
+      leaf: rsa,
+      protocols: ['TLSv1.2', 'TLSv1.3'],
+    },
+    { name: 'intermediate, EC', profile: INTERMEDIATE_PROFILE, leaf: ec, protocols: ['TLSv1.2', 'TLSv1.3'] },
+    { name: 'modern, RSA', profile: MODERN_PROFILE, leaf: rsa, protocols: ['TLSv1.3'] },
+    {
+      name: 'legacy-port-25, RSA',
+      profile: LEGACY_PORT_25_PROFILE,
+      leaf: rsa,
+      protocols: ['TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'],
+    },
+  ];
+  for (const row of rows) {
+    it(`sslscan: ${row.name}: exactly the profile's protocols and suites, server order`, async () => {
+      const out = await withServer(
+        contextServer(createServerContext(row.leaf.credential, row.profile)),
+        (port) =>
+          new Promise<string>((resolve) => {
+            const child = spawn('sslscan', ['--no-colour', '--no-check-certificate', `127.0.0.1:${port}`]);
+            let text = '';
+            child.stdout.on('data', (d: Buffer) => {
+              text += d;
+            });
+            child.on('close', () => resolve(text));
+          }),
+      );
+      const enabled = [...out.matchAll(/^(SSLv\d|TLSv1\.\d)\s+enabled/gm)].map((m) => m[1]);
+      assert.deepEqual(enabled, row.protocols, out);
+      assert.deepEqual(scan(out, 'Accepted|Preferred', '1.3'), [...row.profile.cipherSuites]);
+      // TLS 1.2 suites usable with this key type, in the profile's order (the server's preference).
+      const auth =
+        row.leaf.keyType === 'rsa' ? (c: string) => !c.includes('ECDSA') : (c: string) => c.includes('ECDSA');
+      assert.deepEqual(scan(out, 'Accepted|Preferred', '1.2'), row.profile.ciphers.filter(auth));
+      assert.doesNotMatch(out, /RC4|DES-CBC3|NULL|EXP/);
+    });
+  }
+
+  it('testssl.sh: server cipher order and no client-initiated renegotiation; node defaults flagged', async () => {
+    const testssl = (port: number) =>
+      new Promise<string>((resolve) => {
+        const child = spawn('testssl', [
+          '--quiet',
+          '--color',
+          '0',
+          '--warnings',
+          'off',
+          '-P',
+          '-R',
+          `127.0.0.1:${port}`,
+        ]);
+        let text = '';
+        child.stdout.on('data', (d: Buffer) => {
+          text += d;
+        });
+        child.on('close', () => resolve(text));
+      });
+    const [ours, plain] = await Promise.all([
+      withServer(contextServer(createServerContext(rsa.credential)), testssl),
+      withServer(contextServer(tls.createSecureContext(rsa.credential)), testssl),
+    ]);
+    assert.match(ours, /Has server cipher order\?\s+yes \(OK\)/);
+    assert.match(ours, /Secure Client-Initiated Renegotiation\s+not vulnerable \(OK\)/);
+    assert.match(plain, /Has server cipher order\?\s+no \(NOT ok\)/);
+    assert.match(
+      plain,
+      /Secure Client-Initiated Renegotiation\s+VULNERABLE \(NOT ok\), potential DoS threat/,
+    );
+  });
+});

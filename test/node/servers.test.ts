@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import { isMailTlsError, type MailTlsError } from '../../src/errors.js';
 import {
   createHTTPSServer,
+  createPeekingHTTPSServer,
   createPeekingTLSServer,
   createTLSServer,
   matchServedCertificate,
@@ -179,52 +180,58 @@ describe('the fix: every client gets the name certificate in all 32 combinations
     }
   }
 
-  it('createHTTPSServer: curl and node get the name certificate for every key-type pair and version', async () => {
-    for (const d of TYPES) {
-      for (const s of TYPES) {
-        const registry = createSNIRegistry(defaults[d].credential);
-        registry.add(NAME, named[s].credential);
-        const server = createHTTPSServer(registry, {}, (_req, res) => res.end('hello over https\n'));
-        await withServer(server, async (port) => {
-          for (const version of VERSIONS) {
-            const curl = await runCurl(`https://${NAME}:${port}/`, {
-              port,
-              host: NAME,
-              version,
-              caFile: pki.rootPath,
-            });
-            assert.equal(curl.code, 0, curl.output);
-            assert.match(curl.output, /hello over https/);
-            assert.equal(label(curl.fingerprint, d, s), `named(${s})`, `curl ${d}/${s}/${version}`);
-            const body = await new Promise<string>((resolve, reject) => {
-              https
-                .get(
-                  {
-                    host: '127.0.0.1',
-                    port,
-                    servername: NAME,
-                    ca: pki.rootCert,
-                    minVersion: `TLSv${version}`,
-                    maxVersion: `TLSv${version}`,
-                    checkServerIdentity: (_h, cert) => tls.checkServerIdentity(NAME, cert),
-                    agent: false,
-                  },
-                  (res) => {
-                    let text = '';
-                    res.on('data', (c) => {
-                      text += c;
-                    });
-                    res.on('end', () => resolve(text));
-                  },
-                )
-                .on('error', reject);
-            });
-            assert.equal(body, 'hello over https\n');
-          }
-        });
+  for (const construction of ['createHTTPSServer', 'createPeekingHTTPSServer'] as const) {
+    it(`${construction}: curl and node get the name certificate for every key-type pair and version`, async () => {
+      for (const d of TYPES) {
+        for (const s of TYPES) {
+          const registry = createSNIRegistry(defaults[d].credential);
+          registry.add(NAME, named[s].credential);
+          const handler = (_req: unknown, res: { end: (t: string) => void }) => res.end('hello over https\n');
+          const server =
+            construction === 'createHTTPSServer'
+              ? createHTTPSServer(registry, {}, handler)
+              : createPeekingHTTPSServer(registry, {}, handler);
+          await withServer(server, async (port) => {
+            for (const version of VERSIONS) {
+              const curl = await runCurl(`https://${NAME}:${port}/`, {
+                port,
+                host: NAME,
+                version,
+                caFile: pki.rootPath,
+              });
+              assert.equal(curl.code, 0, curl.output);
+              assert.match(curl.output, /hello over https/);
+              assert.equal(label(curl.fingerprint, d, s), `named(${s})`, `curl ${d}/${s}/${version}`);
+              const body = await new Promise<string>((resolve, reject) => {
+                https
+                  .get(
+                    {
+                      host: '127.0.0.1',
+                      port,
+                      servername: NAME,
+                      ca: pki.rootCert,
+                      minVersion: `TLSv${version}`,
+                      maxVersion: `TLSv${version}`,
+                      checkServerIdentity: (_h, cert) => tls.checkServerIdentity(NAME, cert),
+                      agent: false,
+                    },
+                    (res) => {
+                      let text = '';
+                      res.on('data', (c) => {
+                        text += c;
+                      });
+                      res.on('end', () => resolve(text));
+                    },
+                  )
+                  .on('error', reject);
+              });
+              assert.equal(body, 'hello over https\n');
+            }
+          });
+        }
       }
-    }
-  });
+    });
+  }
 });
 
 describe('a client that cannot use the name certificate', () => {
