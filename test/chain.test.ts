@@ -21,6 +21,7 @@ import {
   makeRoot,
 } from './helpers/chain-pki.js';
 import { assertNoKeyBytes, fuzzRuns, opensslStatus, TempDir } from './helpers/key-fixtures.js';
+import { getTestPKI, TEST_TIME } from './helpers/pki.js';
 
 const AIA_I1 = 'http://ca.example.test/i1.crt';
 const AIA_I2 = 'http://ca.example.test/i2.crt';
@@ -76,6 +77,18 @@ function opensslVerify(roots: string, pool: string, leafPEM: string): { ok: bool
 }
 
 describe('assembleChain: reseller bundles', () => {
+  it('assembles and validates the chain of a CA made with createCertificateAuthority (src/issue.ts)', async () => {
+    const pki = await getTestPKI({ hostnames: ['mail.example.com', 'imap.example.com'] });
+    const chain = await assembleChain(pki.leaf.certPEM, pki.rootPEM + pki.intermediate.certPEM, {
+      at: TEST_TIME,
+    });
+    assert.equal(chain.complete, true);
+    assert.deepEqual(codes(chain), ['root-included', 'wrong-order']);
+    assert.equal(chain.pem, pki.leaf.chainPEM);
+    const v = await verifyChain(chain.pem, { roots: pki.rootPEM, host: 'imap.example.com', at: TEST_TIME });
+    assert.equal(v.certificates.length, 3);
+  });
+
   it('orders a reversed CRLF bundle with an unrelated certificate and drops the root', async () => {
     const pool = pems(root, unrelated, i1, i2).replace(/\n/g, '\r\n');
     const chain = await assembleChain(leaf.pem, pool, { at: AT });
