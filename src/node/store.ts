@@ -37,6 +37,7 @@ import { type CryptoOptions, PrivateKey } from '../keys.js';
 import { parsePEM } from '../pem.js';
 import { encodePrivateKeyPEM, parsePrivateKey } from '../private-key.js';
 import type { CSRWarning } from '../subject.js';
+import { createTrustStore, type TrustStore } from '../verify-chain.js';
 import { isCode, isTemporaryName, saveFileAtomic, saveSymlinkAtomic, syncDirectory } from './atomic-write.js';
 import {
   type Credential,
@@ -48,6 +49,7 @@ import {
   type RawPair,
 } from './credential.js';
 import { type LockOptions, withLock } from './lock.js';
+import { nodeRootCertificates } from './roots.js';
 import {
   CURRENT_LINK,
   linkTarget,
@@ -63,8 +65,13 @@ import {
 export interface CertificateStoreOptions extends CryptoOptions {
   /** The clock: a fixed moment or a function; default the system clock. Used to refuse expired certificates. */
   at?: Date | (() => Date) | undefined;
-  /** Trusted roots (PEM text, DER or parsed) that may end the chains of installed certificates. */
+  /**
+   * More trusted roots (PEM text, DER or parsed) that may end the chains of installed certificates, e.g. a
+   * private CA's root. Node's bundled roots are trusted too unless `nodeRoots` is false.
+   */
   trust?: readonly (Certificate | string | Uint8Array)[] | undefined;
+  /** Also accept chains ending at one of Node's bundled roots (`tls.rootCertificates`); default true. */
+  nodeRoots?: boolean | undefined;
   /** Versions kept per domain (the current one and the ones before it); default 3, at least 2. */
   keepVersions?: number | undefined;
   /** Lock timing for writers; see {@link LockOptions}. */
@@ -310,6 +317,7 @@ export class CertificateStore implements CredentialSource {
   readonly root: string;
   readonly #options: CertificateStoreOptions;
   readonly #trust: readonly Certificate[];
+  #trustStore: TrustStore | undefined;
   readonly #keep: number;
 
   /**
@@ -328,6 +336,16 @@ export class CertificateStore implements CredentialSource {
     this.#trust = (options.trust ?? []).map((t) =>
       typeof t === 'string' || t instanceof Uint8Array ? parseCertificate(t) : t,
     );
+  }
+
+  /** The roots chains may end at: `trust` plus (by default) Node's bundled roots; built once. */
+  #roots(): TrustStore {
+    if (this.#trustStore === undefined)
+      this.#trustStore = createTrustStore([
+        ...(this.#options.nodeRoots === false ? [] : nodeRootCertificates()),
+        ...this.#trust,
+      ]);
+    return this.#trustStore;
   }
 
   #now(at?: Date): Date {
@@ -611,7 +629,7 @@ export class CertificateStore implements CredentialSource {
     const pool = [...certs.filter((c) => c !== leaf), ...bundleCerts];
     const assembled = await assembleChain(leaf, pool, {
       at,
-      ...(this.#trust.length === 0 ? {} : { roots: this.#trust }),
+      roots: this.#roots(),
       ...crypto,
     });
     this.#checkChain(assembled.problems, assembled.leaf, name, options, warnings);

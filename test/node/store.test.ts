@@ -90,7 +90,7 @@ describe('CertificateStore: CSR, install, load', () => {
   });
 
   it('installs the certificate for the pending key: layout, modes, served chain (root left out), openssl verify', async () => {
-    const store = newStore();
+    const store = newStore({ trust: [ca.rootPEM] });
     const csr = await store.createCSR({ subject: { commonName: DOMAIN }, hostnames: NAMES.slice(1) });
     const leaf = await issueLeaf(NAMES, { csrPEM: csr.csrPEM });
     const r = await store.install({ cert: leaf.certPEM, caBundle: ca.bundlePEM });
@@ -353,7 +353,7 @@ describe('CertificateStore: refused installs write nothing', () => {
       notBefore: new Date('2026-01-01Z'),
       notAfter: new Date('2026-05-01Z'),
     });
-    const store = newStore({ at: new Date('2026-07-01Z') });
+    const store = newStore({ at: new Date('2026-07-01Z'), trust: [short.root.certPEM] });
     const bundle = short.intermediate!.certPEM + short.root.certPEM;
     await assert.rejects(store.install({ cert: leaf.certPEM, key: csr.keyPEM, caBundle: bundle }), {
       code: 'ERR_CHAIN_EXPIRED',
@@ -400,6 +400,23 @@ describe('CertificateStore: inputs', () => {
     const r2 = await trusted.install({ cert: l.certPEM, key: l.keyPEM, caBundle: ca.intermediatePEM });
     assert.equal(r2.chainComplete, true);
     assert.equal(r2.chain.length, 2);
+  });
+
+  it("a chain ending at a root outside Node's roots and `trust` installs with CHAIN_UNTRUSTED_ROOT", async () => {
+    const l = await issueLeaf(NAMES);
+    const r = await newStore().install({ cert: l.certPEM, key: l.keyPEM, caBundle: ca.bundlePEM });
+    assert.equal(r.chainComplete, true);
+    assert.deepEqual(
+      r.warnings.map((w) => w.code),
+      ['CHAIN_UNTRUSTED_ROOT'],
+    );
+    assert.match(r.warnings[0]!.message, /Store Test Root/);
+    const none = await newStore({ nodeRoots: false, trust: [ca.rootPEM] }).install({
+      cert: l.certPEM,
+      key: l.keyPEM,
+      caBundle: ca.bundlePEM,
+    });
+    assert.deepEqual(none.warnings, []);
   });
 
   it('reorders a bundle given root first and picks the leaf by its key', async () => {
