@@ -118,8 +118,8 @@ export function coverage(
   const unusedNames = validNames.filter((valid) => {
     const single: Names =
       parseIPAddress(valid) === undefined
-        ? { dns: [valid], ips: [], cn: undefined }
-        : { dns: [], ips: [valid], cn: undefined };
+        ? { dns: [valid], ips: [], cn: undefined, sanUnreadable: false }
+        : { dns: [], ips: [valid], cn: undefined, sanUnreadable: false };
     return !refs.some((ref) => findMatch(single, ref, opts) !== null);
   });
   return { covered, uncovered, invalid, entries, validNames, unusedNames, ignoredNames };

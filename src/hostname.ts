@@ -66,6 +66,14 @@ export interface CertificateNames {
   readonly ipAddresses?: readonly string[] | undefined;
   /** The subject Common Name (the most specific one), if the caller has it flat. */
   readonly commonName?: string | undefined;
+  /**
+   * Whether the certificate has a subjectAltName extension, readable or not (the certificate view sets it).
+   * When it is `true` and {@link CertificateNames.subjectAltNames} is `undefined`, the extension was
+   * malformed: the Common Name is then never used, even with `legacyCommonName`.
+   */
+  readonly hasSubjectAltName?: boolean | undefined;
+  /** The decoded subjectAltName entries, `undefined` when absent or malformed (as in the certificate view). */
+  readonly subjectAltNames?: readonly unknown[] | undefined;
   /** The subject, when the Common Name is nested as in the certificate view. */
   readonly subject?:
     | {
@@ -99,7 +107,8 @@ export type HostnameProblem =
   | 'wildcard-ip'
   | 'wildcards-disabled'
   | 'common-name-disabled'
-  | 'common-name-with-dns-san';
+  | 'common-name-with-dns-san'
+  | 'common-name-with-unreadable-san';
 
 /** Options of {@link matchHostname}, {@link checkHostname} and {@link verifyHostname}. */
 export interface HostnameMatchOptions {

@@ -455,6 +455,22 @@ describe('hostname: checkHostname', () => {
     assert.equal(checkHostname(names, 'smtp.example.com').commonNameWouldMatch, false);
   });
 
+  it('never falls back to the Common Name when the subjectAltName extension is unreadable', () => {
+    // the certificate view: hasSubjectAltName true, subjectAltNames undefined (malformed extension)
+    const names = {
+      subject: { commonName: 'mail.example.com' },
+      hasSubjectAltName: true,
+      subjectAltNames: undefined,
+    };
+    const check = checkHostname(names, 'mail.example.com', { legacyCommonName: true });
+    assert.equal(check.matched, false);
+    assert.deepEqual(check.ignoredNames, [
+      { name: 'mail.example.com', source: 'common-name', reason: 'common-name-with-unreadable-san' },
+    ]);
+    const readable = { ...names, subjectAltNames: [] };
+    assert.equal(checkHostname(readable, 'mail.example.com', { legacyCommonName: true }).matched, true);
+  });
+
   it('lists every ignored certificate name with its reason', () => {
     const names = {
       dnsNames: [

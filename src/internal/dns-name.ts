@@ -324,6 +324,8 @@ export const PROBLEM_TEXT: Readonly<Record<NameProblem, string>> = {
     'the Common Name is not a host name source unless legacyCommonName is set (RFC 9525 §1.3)',
   'common-name-with-dns-san':
     'the Common Name is never used when the certificate has DNS subjectAltName entries',
+  'common-name-with-unreadable-san':
+    'the Common Name is never used when the certificate has a subjectAltName extension that cannot be read',
 };
 
 /**

@@ -28,6 +28,8 @@ export interface Names {
   readonly dns: readonly string[];
   readonly ips: readonly string[];
   readonly cn: string | undefined;
+  /** The certificate has a subjectAltName extension that could not be read: never fall back to the CN. */
+  readonly sanUnreadable: boolean;
 }
 
 export interface Options {
@@ -66,7 +68,8 @@ export function readCertificateNames(certOrNames: CertificateNames): Names {
   }
   if (cn === null) cn = undefined;
   if (cn !== undefined && typeof cn !== 'string') throw new TypeError('commonName must be a string');
-  return { dns, ips, cn: cn as string | undefined };
+  const sanUnreadable = certOrNames.hasSubjectAltName === true && certOrNames.subjectAltNames === undefined;
+  return { dns, ips, cn: cn as string | undefined, sanUnreadable };
 }
 
 export function readOptions(options: HostnameMatchOptions | undefined): Options {
@@ -189,7 +192,7 @@ export function findMatch(names: Names, ref: Reference, options: Options): Match
   for (const entry of names.dns) {
     if (matchesPresented(entry, host, dot, options)) return { via: 'dns-san', presented: entry };
   }
-  if (options.legacyCommonName && names.dns.length === 0 && names.cn !== undefined) {
+  if (options.legacyCommonName && names.dns.length === 0 && !names.sanUnreadable && names.cn !== undefined) {
     if (matchesPresented(names.cn, host, dot, options)) return { via: 'common-name', presented: names.cn };
   }
   return null;
@@ -236,6 +239,8 @@ export function describeNames(
   if (names.cn !== undefined) {
     if (names.dns.length > 0)
       ignored.push({ name: names.cn, source: 'common-name', reason: 'common-name-with-dns-san' });
+    else if (names.sanUnreadable)
+      ignored.push({ name: names.cn, source: 'common-name', reason: 'common-name-with-unreadable-san' });
     else if (!options.legacyCommonName) {
       ignored.push({ name: names.cn, source: 'common-name', reason: 'common-name-disabled' });
     } else presented(names.cn, 'common-name');
