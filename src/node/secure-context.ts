@@ -197,7 +197,16 @@ function mismatch(leaf: X509Certificate, cause: unknown): TLSError {
   });
 }
 
-/** Throws a TypeError unless the value is a `{ key: string, cert: string }` credential. */
+/**
+ * Checks the shape of a credential (PEM strings; nothing is parsed).
+ *
+ * @throws TypeError unless the value is `{ key: string, cert: string, passphrase?: string }`.
+ * @example
+ * ```ts
+ * import { assertCredential } from 'mailtls/node';
+ * assertCredential(JSON.parse(text)); // now typed as ServerCredential
+ * ```
+ */
 export function assertCredential(credential: unknown): asserts credential is ServerCredential {
   if (credential === null || typeof credential !== 'object')
     throw new TypeError('credential must be { key, cert }');

@@ -181,6 +181,12 @@ export interface AcceptTLSOptions {
   ALPNProtocols?: string[];
 }
 
+function ignore(): void {}
+
+function closeOnError(this: tls.TLSSocket): void {
+  this.destroy();
+}
+
 /** Details of a connection {@link acceptTLS} secured (also attached to the socket as `mailtls`). */
 export interface AcceptedTLSInfo {
   /** How the registry matched the SNI name. */
@@ -197,7 +203,8 @@ export type AcceptedTLSSocket = tls.TLSSocket & { readonly mailtls: AcceptedTLSI
  * registry (exact, wildcard, default), creates `new tls.TLSSocket(socket, { isServer: true, secureContext })`
  * with the bytes read put back, and resolves once the handshake is done. Each connection holds exactly one
  * certificate, so node#54235 cannot happen here. Used for implicit TLS (465, 993, 995, 443) and by
- * {@link upgradeToTLS} for STARTTLS.
+ * `upgradeToTLS` for STARTTLS. After the handshake the socket behaves like one from a `tls.Server`: TLS errors
+ * are `error` events, and any error closes the connection.
  *
  * @throws {TLSError} (rejects, socket destroyed) `ERR_TLS_CLIENT_HELLO` when the peer does not start TLS;
  *   `ERR_TLS_TIMEOUT` when the ClientHello or handshake takes longer than `timeoutMs`; `ERR_TLS_CONTEXT` when
@@ -266,12 +273,20 @@ export async function acceptTLS(
     const fail = (error: TLSError): void => {
       cleanup();
       // Keep a late error from becoming an unhandled 'error' event.
-      secure.on('error', () => {});
+      secure.on('error', ignore);
       secure.destroy();
       reject(error);
     };
     const onSecure = (): void => {
       cleanup();
+      // What tls.Server does for its sockets: from now on TLS errors are ordinary 'error' events (a TLSSocket
+      // made by hand otherwise reports post-handshake errors only as the internal '_tlsError').
+      const release = (secure as unknown as { _releaseControl?: () => boolean })._releaseControl;
+      if (typeof release === 'function') release.call(secure);
+      // Keep a listener so that a reset after the handshake never crashes the process (tls.Server does the
+      // same), and close the connection on any error: a TLS error leaves the session unusable. Add your own
+      // 'error' listener to see such errors.
+      secure.on('error', closeOnError);
       resolve();
     };
     const onError = (e: Error): void =>

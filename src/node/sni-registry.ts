@@ -4,7 +4,7 @@
  * an LRU of bounded size). Lookups canonicalise the name and try the exact name, then a one-label wildcard, then
  * fall back to the default credential: a lookup always yields a context.
  *
- * Use it with {@link acceptTLS} / {@link createPeekingTLSServer} (the ClientHello is read first and the
+ * Use it with `acceptTLS` / `createPeekingTLSServer` (the ClientHello is read first and the
  * connection gets the right context from the start) or with node:tls servers through `SNICallback`
  * (`tlsServerOptions` in `servers.ts`, which also works around nodejs/node#54235).
  *
@@ -32,7 +32,7 @@ export interface SNIRegistryOptions {
   profile?: TLSProfile;
   /** Keep at most this many built contexts (least recently used are dropped and rebuilt on demand). Default: no bound. */
   maxContexts?: number;
-  /** Passed to every {@link createServerContext} call. */
+  /** Passed to every `createServerContext` call. */
   contextOptions?: ServerContextOptions;
 }
 
@@ -105,7 +105,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   #evictions = 0;
   #hits = 0;
 
-  /** @internal Use {@link createSNIRegistry}. */
+  /** Prefer {@link createSNIRegistry}. @throws {TLSError} as {@link createSNIRegistry}. */
   constructor(defaultCredential: ServerCredential, options: SNIRegistryOptions = {}) {
     super();
     this.profile = options.profile ?? INTERMEDIATE_PROFILE;

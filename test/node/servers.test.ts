@@ -6,10 +6,12 @@
 //   serve the right certificate in all 32.
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import net from 'node:net';
 import { describe, it } from 'node:test';
 import tls from 'node:tls';
 import { isMailTlsError, type MailTlsError } from '../../src/errors.js';
 import {
+  acceptTLS,
   createHTTPSServer,
   createPeekingHTTPSServer,
   createPeekingTLSServer,
@@ -365,5 +367,35 @@ describe('lookups through real handshakes', () => {
       assert.equal(before.fingerprint, defaults.rsa.fingerprint256);
       assert.equal(after.fingerprint, defaults.ec.fingerprint256);
     });
+  });
+});
+
+describe('acceptTLS after the handshake', () => {
+  it('a TLS error on the connection is an ordinary error event and closes the socket', async () => {
+    const registry = createSNIRegistry(named.ec.credential);
+    const seen: string[] = [];
+    let closed: () => void = () => {};
+    const serverClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const server = net.createServer(async (raw) => {
+      const s = await acceptTLS(raw, registry);
+      s.on('data', (d: Buffer) => seen.push(`data ${d.toString().trim()}`));
+      s.on('error', (e: NodeJS.ErrnoException) => seen.push(`error ${e.code}`));
+      s.on('close', () => closed());
+    });
+    await withServer(server, async (port) => {
+      const raw = net.connect(port, '127.0.0.1');
+      await new Promise((resolve) => raw.once('connect', resolve));
+      const client = tls.connect({ socket: raw, servername: NAME, rejectUnauthorized: false });
+      client.on('error', () => {});
+      await new Promise((resolve) => client.once('secureConnect', resolve));
+      client.write('hello\n');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // An application-data record that TLS never made, written under the TLS layer.
+      net.Socket.prototype.write.call(raw, Buffer.from([23, 3, 3, 0, 20, ...new Array(20).fill(1)]));
+      await serverClosed;
+    });
+    assert.deepEqual(seen, ['data hello', 'error ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC']);
   });
 });
