@@ -36,6 +36,9 @@ import { nameKey } from './name.js';
 import { decodePEM, encodePEM } from './pem.js';
 import { createTrustStore, type TrustStore } from './verify-chain.js';
 
+/** Certificate inputs: PEM text, DER bytes or a parsed view; a source is one or a list of them. */
+export type { CertificateInput, CertificateSource } from './internal/chain-index.js';
+
 /** What a {@link ChainProblem} is about. */
 export type ChainProblemCode =
   /** The issuer of a certificate is neither in the pool nor among the roots (`details.issuer`, `details.caIssuers`). */

@@ -27,6 +27,17 @@ export {
   parseCertificate,
   type SignatureAlgorithm,
 } from './certificate.js';
+export {
+  type AssembleChainOptions,
+  type AssembledChain,
+  assembleChain,
+  type CertificateInput,
+  type CertificateSource,
+  type ChainProblem,
+  type ChainProblemCode,
+  encodeChainPEM,
+  encodePostfixChainFile,
+} from './chain.js';
 export * from './coverage.js';
 export * from './csr.js';
 export {
@@ -58,8 +69,8 @@ export type {
 export * from './hostname.js';
 export * from './ip-address.js';
 export * from './issue.js';
-export { keyMatchesCertificate } from './key-match.js';
 export { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS } from './key-encryption.js';
+export { keyMatchesCertificate } from './key-match.js';
 export {
   type CryptoOptions,
   type GenerateKeyPairOptions,
@@ -79,7 +90,29 @@ export {
   parseDistinguishedName,
   type RelativeDistinguishedName,
 } from './name.js';
+export {
+  type CheckNameConstraintsOptions,
+  checkNameConstraints,
+  matchNameConstraint,
+  type NameConstraintsInput,
+  type NameConstraintViolation,
+  type NameConstraintViolationReason,
+  verifyNameConstraints,
+} from './name-constraints.js';
+export * from './node/index.js';
 export { decodePEM, decodePEMAll, encodePEM, type ParsePEMOptions, type PEMBlock, parsePEM } from './pem.js';
+export {
+  type CreatePKCS12Options,
+  createPKCS12,
+  type ParsePKCS12Options,
+  PKCS12_DEFAULT_ITERATIONS,
+  PKCS12_DEFAULT_MAX_BAGS,
+  PKCS12_DEFAULT_MAX_BYTES,
+  PKCS12_DEFAULT_MAX_ITERATIONS,
+  type PKCS12Contents,
+  type PKCS12Encryption,
+  parsePKCS12,
+} from './pkcs12.js';
 export {
   type EncodePrivateKeyOptions,
   encodePrivateKeyPEM,
@@ -92,14 +125,11 @@ export {
 export { encodePublicKeyPEM, parsePublicKey, parsePublicKeyDER } from './public-key.js';
 export * from './subject.js';
 export {
-  type PKCS12Encryption,
-  type ParsePKCS12Options,
-  type PKCS12Contents,
-  type CreatePKCS12Options,
-  PKCS12_DEFAULT_MAX_BYTES,
-  PKCS12_DEFAULT_MAX_ITERATIONS,
-  PKCS12_DEFAULT_MAX_BAGS,
-  PKCS12_DEFAULT_ITERATIONS,
-  parsePKCS12,
-  createPKCS12,
-} from './pkcs12.js';
+  type ChainFailureReason,
+  type ChainPurpose,
+  createTrustStore,
+  type TrustStore,
+  type VerifiedChain,
+  type VerifyChainOptions,
+  verifyChain,
+} from './verify-chain.js';
