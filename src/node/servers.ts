@@ -399,8 +399,9 @@ export type SMTPServerTLSOptions = RegistryServerOptions;
  * (`secure: true`) and after STARTTLS, and the profile's suites, versions, `honorCipherOrder` and
  * `secureOptions`, which smtp-server passes to `tls.createSecureContext`. The order of suites and signature
  * algorithms is the one of {@link tlsServerOptions}, because smtp-server also selects names through node's
- * SNI path. Names are canonicalised by the registry (smtp-server hands the Unicode form on implicit TLS and
- * the raw form on STARTTLS).
+ * SNI path. Names are canonicalised by the registry (smtp-server may hand over the Unicode form of a name).
+ * Unlike {@link createTLSServer}, smtp-server serves its default certificate when the `SNICallback` fails (a
+ * name whose credential cannot be loaded); the registry still emits `contextError` for it.
  *
  * @example
  * ```ts

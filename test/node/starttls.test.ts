@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import tls from 'node:tls';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
 import { isMailTlsError } from '../../src/errors.js';
 import { createSNIRegistry, type SNIRegistry } from '../../src/node/sni-registry.js';
 import { formatStartTLSReply, upgradeToTLS } from '../../src/node/starttls.js';
@@ -122,6 +124,55 @@ describe('real clients complete STARTTLS and implicit TLS, verifying chain and h
         });
       });
     }
+  }
+});
+
+describe('nodemailer and imapflow (both verify chain and host name)', () => {
+  for (const implicit of [false, true]) {
+    it(`${implicit ? 'implicit TLS' : 'STARTTLS'}: nodemailer sends, imapflow logs in; wrong names refused`, async () => {
+      const registry = registryWith(mail.credential);
+      await withResponder('smtp', implicit, registry, async (port, responder) => {
+        const send = (servername: string) => {
+          const transport = nodemailer.createTransport({
+            host: '127.0.0.1',
+            port,
+            secure: implicit,
+            requireTLS: !implicit,
+            tls: { servername, ca: pki.rootCert },
+          });
+          return transport
+            .sendMail({ from: 'a@client.test', to: 'b@example.test', subject: 's', text: 'hello' })
+            .finally(() => transport.close());
+        };
+        const info = await send(H);
+        assert.match(String(info.response), /^250 2\.0\.0 Ok: queued/);
+        await assert.rejects(send('other.example.test'), /altnames|ERR_TLS_CERT_ALTNAME_INVALID/);
+        assert.equal(responder.events.filter((e) => e.line === 'DATA').length, 1);
+        assert.ok(responder.events.filter((e) => e.line.startsWith('MAIL')).every((e) => e.secure));
+      });
+      await withResponder('imap', implicit, registry, async (port, responder) => {
+        const connect = async (servername: string) => {
+          const client = new ImapFlow({
+            host: '127.0.0.1',
+            port,
+            secure: implicit,
+            ...(implicit ? {} : { doSTARTTLS: true }),
+            tls: { servername, ca: pki.rootCert },
+            auth: { user: 'u', pass: 'p' },
+            logger: false,
+          });
+          client.on('error', () => {});
+          await client.connect();
+          await client.noop();
+          await client.logout();
+        };
+        await connect(H);
+        await assert.rejects(connect('other.example.test'), /altnames|ERR_TLS_CERT_ALTNAME_INVALID/);
+        const logins = responder.events.filter((e) => / LOGIN /.test(e.line));
+        assert.equal(logins.length, 1);
+        assert.equal(logins[0]!.secure, true, 'credentials only ever sent over TLS');
+      });
+    });
   }
 });
 
