@@ -39,6 +39,7 @@ import { encodePrivateKeyPEM, parsePrivateKey } from '../private-key.js';
 import type { CSRWarning } from '../subject.js';
 import { createTrustStore, type TrustStore } from '../verify-chain.js';
 import { isCode, isTemporaryName, saveFileAtomic, saveSymlinkAtomic, syncDirectory } from './atomic-write.js';
+import type { AuditOptions, AuditReport } from './audit.js';
 import {
   type Credential,
   type CredentialFiles,
@@ -1223,6 +1224,26 @@ export class CertificateStore implements CredentialSource {
       key: paths.key,
       ...((await exists(paths.caBundle)) ? { ca: paths.caBundle } : {}),
     };
+  }
+
+  /**
+   * Audits the store: modes, orphans, mismatches, chains, dates, names (see `auditStore`).
+   *
+   * @throws As `auditStore`.
+   * @example
+   * ```ts
+   * const { ok, findings } = await store.audit();
+   * if (!ok) for (const f of findings) console.error(`${f.domain}: ${f.message}`);
+   * ```
+   */
+  async audit(options: AuditOptions = {}): Promise<AuditReport> {
+    const { auditStore } = await import('./audit.js');
+    return auditStore(this, {
+      ...(this.#options.at === undefined ? {} : { at: this.#now() }),
+      trust: this.#trust,
+      ...(this.#options.nodeRoots === undefined ? {} : { nodeRoots: this.#options.nodeRoots }),
+      ...options,
+    });
   }
 
   // ------------------------------------------------------------------------------------------------------

@@ -1,0 +1,495 @@
+/**
+ * Audit of a certificate store (or any {@link CredentialSource}): per domain, what would stop the mail
+ * server from starting or make clients refuse it, and what to do about it.
+ *
+ * Checks: key file or key directory readable by others (with the `chmod` that fixes it; group access is a
+ * warning because Debian's `ssl-cert` group setup uses it), key without certificate, certificate without
+ * key, key and certificate that do not belong together, an encrypted key (the server cannot start
+ * unattended), an incomplete chain or one ending at an untrusted root, an expired or not yet valid
+ * certificate, renewal due (a third of the lifetime left, see {@link renewalWindow}), an intermediate that
+ * expires before the leaf, a certificate that names its host only in the Common Name, and the names the
+ * server answers on that the certificate does not cover (default: the usual mail names of
+ * {@link suggestMailHostnames}).
+ *
+ * @module node/audit
+ */
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseCertificateBundle } from '../bundle.js';
+import type { Certificate } from '../certificate.js';
+import { assembleChain } from '../chain.js';
+import { coverage, type MailHostnameOptions, suggestMailHostnames } from '../coverage.js';
+import { MailTlsError } from '../errors.js';
+import { tryCanonicalizeHostname } from '../hostname.js';
+import { renewalWindow } from '../renewal.js';
+import { createTrustStore, type TrustStore } from '../verify-chain.js';
+import { isCode } from './atomic-write.js';
+import type { CredentialFiles, CredentialSource } from './credential.js';
+import { nodeRootCertificates } from './roots.js';
+import { CertificateStore } from './store.js';
+import { STORE_DIRECTORIES, storeName } from './store-layout.js';
+
+/** How bad a finding is: `error` breaks mail now or leaks the key; `warning` needs attention; `info` is news. */
+export type AuditSeverity = 'error' | 'warning' | 'info';
+
+/** What an audit finding is about. */
+export type AuditCode =
+  | 'KEY_FILE_TOO_OPEN'
+  | 'KEY_DIR_TOO_OPEN'
+  | 'KEY_WITHOUT_CERT'
+  | 'CERT_WITHOUT_KEY'
+  | 'KEY_MISMATCH'
+  | 'KEY_ENCRYPTED'
+  | 'UNREADABLE'
+  | 'CHAIN_INCOMPLETE'
+  | 'CHAIN_UNTRUSTED_ROOT'
+  | 'CERT_EXPIRED'
+  | 'CERT_NOT_YET_VALID'
+  | 'CERT_EXPIRING'
+  | 'INTERMEDIATE_EXPIRES_FIRST'
+  | 'CN_ONLY'
+  | 'NAME_NOT_COVERED'
+  | 'CSR_PENDING';
+
+/** One finding. */
+export interface AuditFinding {
+  /** The domain (or source name) it is about. */
+  readonly domain: string;
+  readonly code: AuditCode;
+  readonly severity: AuditSeverity;
+  /** What is wrong, for an administrator. */
+  readonly message: string;
+  /** A command or step that fixes it, when there is one. */
+  readonly fix?: string | undefined;
+  /** The file or directory concerned. */
+  readonly path?: string | undefined;
+}
+
+/** Options of {@link auditStore}. */
+export interface AuditOptions {
+  /** The moment to judge at; default now. */
+  at?: Date | undefined;
+  /**
+   * The host names the server answers on, per domain (a map or a function). Default: the bare domain,
+   * `mail.`, `smtp.` and `imap.` (see {@link suggestMailHostnames} and `mailHostnames`).
+   */
+  hostnames?:
+    | Readonly<Record<string, readonly string[]>>
+    | ((domain: string) => readonly string[])
+    | undefined;
+  /** Options of the default host names (`pop3`, `mtaSts`, `autoconfig`, `extraLabels`). */
+  mailHostnames?: MailHostnameOptions | undefined;
+  /** Renew when this fraction of the lifetime is left; default 1/3. */
+  remainingFraction?: number | undefined;
+  /** More trusted roots (e.g. a private CA); Node's bundled roots are used unless `nodeRoots` is false. */
+  trust?: readonly Certificate[] | undefined;
+  /** Trust Node's bundled roots; default true. */
+  nodeRoots?: boolean | undefined;
+}
+
+/** The outcome of {@link auditStore}. */
+export interface AuditReport {
+  /** The moment of the audit. */
+  readonly at: Date;
+  /** The domains looked at. */
+  readonly domains: readonly string[];
+  /** Every finding, by domain in list order. */
+  readonly findings: readonly AuditFinding[];
+  /** True when no finding has severity `error`. */
+  readonly ok: boolean;
+}
+
+const DAY = 86_400_000;
+
+function shellQuote(p: string): string {
+  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+}
+
+async function modeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).mode & 0o777;
+  } catch (e) {
+    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return undefined;
+    throw e;
+  }
+}
+
+async function realOrSelf(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return path;
+  }
+}
+
+class Auditor {
+  readonly findings: AuditFinding[] = [];
+  readonly at: Date;
+  #roots: TrustStore | undefined;
+  #checkedDirs = new Set<string>();
+
+  constructor(
+    readonly source: CredentialSource,
+    readonly options: AuditOptions,
+  ) {
+    this.at = options.at ?? new Date();
+  }
+
+  add(f: AuditFinding): void {
+    this.findings.push(f);
+  }
+
+  roots(): TrustStore {
+    this.#roots ??= createTrustStore([
+      ...(this.options.nodeRoots === false ? [] : nodeRootCertificates()),
+      ...(this.options.trust ?? []),
+    ]);
+    return this.#roots;
+  }
+
+  hostnamesFor(domain: string, leaf: Certificate): readonly string[] {
+    const h = this.options.hostnames;
+    if (typeof h === 'function') return h(domain);
+    if (h !== undefined && h !== null && typeof h === 'object' && Object.hasOwn(h, domain))
+      return h[domain] ?? [];
+    // The mail domain: the stored domain (a wildcard's parent), else the certificate's first name.
+    const base =
+      tryCanonicalizeHostname(domain.replace(/^\*\./, '')) ??
+      tryCanonicalizeHostname((leaf.subject.commonName ?? leaf.dnsNames[0] ?? '').replace(/^\*\./, ''));
+    if (base === undefined) return [];
+    try {
+      return suggestMailHostnames(base, this.options.mailHostnames ?? {});
+    } catch (e) {
+      if (e instanceof MailTlsError) return [];
+      throw e;
+    }
+  }
+
+  /** File and directory modes of a key. */
+  async checkKeyModes(domain: string, keyPath: string, extraDirs: readonly string[]): Promise<void> {
+    const kubernetes = this.source.kind === 'kubernetes';
+    const real = await realOrSelf(keyPath);
+    const mode = await modeOf(real);
+    if (mode !== undefined && (mode & 0o077) !== 0) {
+      const others = (mode & 0o007) !== 0;
+      this.add({
+        domain,
+        code: 'KEY_FILE_TOO_OPEN',
+        severity: others ? 'error' : 'warning',
+        message:
+          `The private key ${keyPath} has mode ${mode.toString(8).padStart(4, '0')}: ` +
+          (others
+            ? 'every local user can read it.'
+            : 'its group can read it (fine only for a dedicated group such as ssl-cert).'),
+        fix: kubernetes
+          ? 'Set defaultMode: 0400 (or items[].mode) on the secret volume; the mounted files are read-only.'
+          : `chmod 600 ${shellQuote(real)}`,
+        path: real,
+      });
+    }
+    const dirs = new Set([dirname(keyPath), dirname(real), ...extraDirs]);
+    for (const dir of dirs) {
+      if (this.#checkedDirs.has(dir)) continue;
+      this.#checkedDirs.add(dir);
+      const m = await modeOf(dir);
+      if (m === undefined || (m & 0o077) === 0) continue;
+      // Kubernetes mounts and certbot's live/ are managed by their tools: only report what the key file shows.
+      if (kubernetes) continue;
+      const others = (m & 0o005) !== 0;
+      this.add({
+        domain,
+        code: 'KEY_DIR_TOO_OPEN',
+        severity: others ? 'warning' : 'info',
+        message:
+          `The directory ${dir}, which holds private keys, has mode ${m.toString(8).padStart(4, '0')}: ` +
+          (others ? 'other users can list it.' : 'its group can enter it.'),
+        fix: `chmod 700 ${shellQuote(dir)}`,
+        path: dir,
+      });
+    }
+  }
+
+  /** Everything about one name of the source. */
+  async checkName(domain: string, extraKeyDirs: readonly string[]): Promise<void> {
+    let files: CredentialFiles;
+    try {
+      files = await this.source.files(domain);
+    } catch (e) {
+      if (e instanceof MailTlsError) {
+        this.add({ domain, code: 'UNREADABLE', severity: 'error', message: e.message });
+        return;
+      }
+      throw e;
+    }
+    const keyExists = (await modeOf(files.key)) !== undefined;
+    const certExists = (await modeOf(files.cert)) !== undefined;
+    if (keyExists) await this.checkKeyModes(domain, files.key, extraKeyDirs);
+    if (!certExists && keyExists) {
+      this.add({
+        domain,
+        code: 'KEY_WITHOUT_CERT',
+        severity: 'warning',
+        message: `${files.key} has no certificate: ${files.cert} is missing.`,
+        fix: 'Install the certificate the CA issued for this key, or remove the key if it is no longer needed.',
+        path: files.key,
+      });
+      return;
+    }
+    if (certExists && !keyExists) {
+      this.add({
+        domain,
+        code: 'CERT_WITHOUT_KEY',
+        severity: 'error',
+        message: `${files.cert} has no private key: ${files.key} is missing; the server cannot use it.`,
+        fix: 'Restore the key the CSR was made with, or make a new key and CSR and have the certificate reissued.',
+        path: files.cert,
+      });
+    }
+    if (!certExists) return;
+
+    let chain: readonly Certificate[];
+    try {
+      chain = parseCertificateBundle(await readFile(files.cert, 'utf8')).certificates;
+    } catch (e) {
+      if (!(e instanceof MailTlsError) && !isCode(e, 'EACCES')) throw e;
+      this.add({
+        domain,
+        code: 'UNREADABLE',
+        severity: 'error',
+        message: `${files.cert} cannot be read: ${(e as Error).message}`,
+        path: files.cert,
+      });
+      return;
+    }
+    const leaf = chain[0];
+    if (leaf === undefined) return;
+    if (keyExists) await this.checkPair(domain, files);
+    this.checkDates(domain, leaf, chain.slice(1));
+    await this.checkChain(domain, leaf, chain.slice(1), files);
+    this.checkNames(domain, leaf);
+  }
+
+  async checkPair(domain: string, files: CredentialFiles): Promise<void> {
+    try {
+      await this.source.load(domain);
+    } catch (e) {
+      if (!(e instanceof MailTlsError)) throw e;
+      if (e.code === 'ERR_KEY_ENCRYPTED' || e.code === 'ERR_KEY_PASSPHRASE')
+        this.add({
+          domain,
+          code: 'KEY_ENCRYPTED',
+          severity: 'error',
+          message: `The private key ${files.key} is encrypted: the mail server cannot start unattended (it would wait for a pass phrase).`,
+          fix: `openssl pkey -in ${shellQuote(files.key)} -out key.new && chmod 600 key.new, then install key.new in its place`,
+          path: files.key,
+        });
+      else if (e.code === 'ERR_KEY_MISMATCH')
+        this.add({
+          domain,
+          code: 'KEY_MISMATCH',
+          severity: 'error',
+          message: e.message,
+          fix: 'Install the certificate with the key its CSR was made from (or roll back to the previous version).',
+          path: files.key,
+        });
+      else this.add({ domain, code: 'UNREADABLE', severity: 'error', message: e.message, path: files.key });
+    }
+  }
+
+  checkDates(domain: string, leaf: Certificate, chain: readonly Certificate[]): void {
+    const at = this.at;
+    if (leaf.notAfter.getTime() < at.getTime()) {
+      this.add({
+        domain,
+        code: 'CERT_EXPIRED',
+        severity: 'error',
+        message: `The certificate expired on ${leaf.notAfter.toISOString()}; clients refuse it.`,
+        fix: 'Renew it with the CA and install the new certificate.',
+      });
+      return;
+    }
+    if (leaf.notBefore.getTime() > at.getTime()) {
+      this.add({
+        domain,
+        code: 'CERT_NOT_YET_VALID',
+        severity: 'error',
+        message: `The certificate is not valid before ${leaf.notBefore.toISOString()}; clients refuse it until then.`,
+        fix: 'Check the system clock; roll back to the previous version until the new one is valid.',
+      });
+      return;
+    }
+    const w = renewalWindow(leaf, {
+      at,
+      chain,
+      ...(this.options.remainingFraction === undefined
+        ? {}
+        : { remainingFraction: this.options.remainingFraction }),
+    });
+    if (w.due)
+      this.add({
+        domain,
+        code: 'CERT_EXPIRING',
+        severity: w.expiresAt.getTime() - at.getTime() < 7 * DAY ? 'error' : 'warning',
+        message:
+          `The certificate expires on ${w.expiresAt.toISOString()} (${w.daysLeft} days left of ` +
+          `${Math.round(w.lifetimeDays)}); renewal was due on ${w.renewAt.toISOString()}.`,
+        fix: 'Renew it now: make a CSR (or reuse the key) and install the new certificate.',
+      });
+    for (const warning of w.warnings)
+      this.add({ domain, code: 'INTERMEDIATE_EXPIRES_FIRST', severity: 'warning', message: warning.message });
+  }
+
+  async checkChain(
+    domain: string,
+    leaf: Certificate,
+    rest: readonly Certificate[],
+    files: CredentialFiles,
+  ): Promise<void> {
+    const pool = [...rest];
+    if (files.ca !== undefined) {
+      try {
+        pool.push(...parseCertificateBundle(await readFile(files.ca)).certificates);
+      } catch (e) {
+        if (!(e instanceof MailTlsError) && !isCode(e, 'ENOENT')) throw e;
+      }
+    }
+    const chain = await assembleChain(leaf, pool, { at: this.at, roots: this.roots() });
+    for (const p of chain.problems) {
+      if (p.code === 'missing-intermediate')
+        this.add({
+          domain,
+          code: 'CHAIN_INCOMPLETE',
+          severity: 'error',
+          message: `${files.cert}: ${p.message}`,
+          fix: "Add the CA's intermediate certificates after the certificate (install it again with the CA's bundle).",
+          path: files.cert,
+        });
+      else if (p.code === 'untrusted-root')
+        this.add({
+          domain,
+          code: 'CHAIN_UNTRUSTED_ROOT',
+          severity: 'warning',
+          message: p.message,
+          fix: 'For a private CA, give its root to the clients (and to the audit as trust); otherwise use a public CA.',
+        });
+    }
+  }
+
+  checkNames(domain: string, leaf: Certificate): void {
+    if (leaf.dnsNames.length === 0 && leaf.ipAddresses.length === 0) {
+      this.add({
+        domain,
+        code: 'CN_ONLY',
+        severity: 'error',
+        message:
+          `The certificate names its host only in the Common Name (${leaf.subject.commonName ?? 'none'}) and has no ` +
+          'subjectAltName: current clients (RFC 9525, browsers, most mail clients) reject it.',
+        fix: 'Have it reissued from a CSR with the host names in subjectAltName (mailtls createCSR does that).',
+      });
+      return;
+    }
+    const names = this.hostnamesFor(domain, leaf);
+    if (names.length === 0) return;
+    const c = coverage(leaf, names);
+    for (const host of c.uncovered)
+      this.add({
+        domain,
+        code: 'NAME_NOT_COVERED',
+        severity: 'warning',
+        message:
+          `The server answers on ${host}, which the certificate does not cover (it covers ${c.validNames.join(', ') || 'nothing'}): ` +
+          'clients connecting under that name will refuse it.',
+        fix: `Add ${host} to the next CSR's host names, or stop using that name for this server.`,
+      });
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if (isCode(e, 'ENOENT')) return [];
+    throw e;
+  }
+}
+
+/**
+ * Audits every domain of a store (or of any {@link CredentialSource}: the certbot and Kubernetes adapters
+ * too) and reports structured findings. For a {@link CertificateStore} it also finds keys without
+ * certificates and certificates without keys in `private/` and `certs/`, and CSRs waiting for their
+ * certificate.
+ *
+ * @param source - the store or adapter.
+ * @param options - the clock, the host names per domain, trusted roots, the renewal fraction.
+ * @returns the findings, with `ok` false when any is an `error`.
+ * @throws StoreError `ERR_STORE_IO` when the store itself cannot be read; TypeError for bad options.
+ * @example
+ * ```ts
+ * const report = await auditStore(new CertificateStore('/etc/mail/tls'), {
+ *   hostnames: { 'example.com': ['example.com', 'mail.example.com', 'mx1.example.com'] },
+ * });
+ * for (const f of report.findings) console.log(`${f.severity} ${f.domain} ${f.code}: ${f.message}${f.fix ? `\n  fix: ${f.fix}` : ''}`);
+ * ```
+ */
+export async function auditStore(source: CredentialSource, options: AuditOptions = {}): Promise<AuditReport> {
+  if (source === null || typeof source !== 'object' || typeof source.list !== 'function')
+    throw new TypeError('source must be a CertificateStore or another CredentialSource');
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const auditor = new Auditor(source, options);
+  const domains = new Set(await source.list());
+  const extraDirs: string[] = [];
+  const pending: string[] = [];
+  if (source instanceof CertificateStore) {
+    extraDirs.push(
+      join(source.root, STORE_DIRECTORIES.private),
+      join(source.root, STORE_DIRECTORIES.history),
+    );
+    // keys and certificates placed by hand without their other half
+    for (const [dir, ext] of [
+      [STORE_DIRECTORIES.private, '.key'],
+      [STORE_DIRECTORIES.certs, '.crt'],
+    ] as const)
+      for (const entry of await listDir(join(source.root, dir))) {
+        if (!entry.endsWith(ext) || entry.startsWith('.')) continue;
+        try {
+          domains.add(storeName(entry.slice(0, -ext.length)).domain);
+        } catch (e) {
+          if (!(e instanceof MailTlsError)) throw e;
+        }
+      }
+    for (const entry of await listDir(join(source.root, STORE_DIRECTORIES.private, 'pending')))
+      if (entry.endsWith('.key') && !entry.startsWith('.')) pending.push(entry.slice(0, -4));
+  }
+  const list = [...domains].sort();
+  for (const domain of list) await auditor.checkName(domain, extraDirs);
+  for (const fileName of pending) {
+    let domain: string;
+    try {
+      domain = storeName(fileName).domain;
+    } catch (e) {
+      if (e instanceof MailTlsError) continue;
+      throw e;
+    }
+    const store = source as CertificateStore;
+    const p = store.paths(domain);
+    await auditor.checkKeyModes(domain, p.pendingKey, extraDirs);
+    const since = await stat(p.pendingKey).then(
+      (s) => s.mtime,
+      () => undefined,
+    );
+    auditor.add({
+      domain,
+      code: 'CSR_PENDING',
+      severity: 'info',
+      message: `A CSR for ${domain} (${p.csr}) is waiting for its certificate${since === undefined ? '' : ` since ${since.toISOString()}`}.`,
+      fix: 'Send the CSR to the CA and install the certificate when it arrives.',
+      path: p.csr,
+    });
+  }
+  return {
+    at: auditor.at,
+    domains: list,
+    findings: auditor.findings,
+    ok: !auditor.findings.some((f) => f.severity === 'error'),
+  };
+}
