@@ -29,6 +29,7 @@ import { acquireLock } from '../../src/node/lock.js';
 import { CertificateStore } from '../../src/node/store.js';
 import { storeName } from '../../src/node/store-layout.js';
 import { encodePrivateKeyPEM } from '../../src/private-key.js';
+import { conformanceDir } from '../helpers/paths.js';
 import { AT, issueLeaf, modeOf, scratch, type TestCA, testCA, treeHash } from './helpers/store-fixtures.js';
 
 function openssl(
@@ -517,6 +518,98 @@ describe('CertificateStore: inputs', () => {
       openssl(['pkey', '-in', p.key, '-pubout']).out,
       openssl(['x509', '-in', p.cert, '-noout', '-pubkey']).out,
     );
+  });
+});
+
+describe('CertificateStore: PKCS#12 files from the conformance data', () => {
+  const dirP12 = join(conformanceDir, 'pkcs12');
+  const read = (f: string) => new Uint8Array(readFileSync(join(dirP12, f)));
+
+  it('go-pkcs12 PBES2 AES-256 file: expired wildcard refused, then installed with allowExpired', async () => {
+    for (const f of ['go-pkcs12/TestPBES2_AES256CBC.p12']) {
+      const store = newStore();
+      await assert.rejects(store.install({ pkcs12: read(f), password: 'password' }), {
+        code: 'ERR_CHAIN_EXPIRED',
+        message: /\*\.ad\.standalone\.com expired on 2021-08-14/,
+      });
+      assert.equal(existsSync(store.root), false, `${f}: nothing written`);
+      const r = await store.install({ pkcs12: read(f), password: 'password', allowExpired: true });
+      assert.equal(r.domain, '*.ad.standalone.com');
+      assert.equal(r.keySource, 'pkcs12');
+      assert.equal(r.warnings[0]?.code, 'EXPIRED');
+      const p = store.paths('*.ad.standalone.com');
+      assert.equal(p.key, join(store.root, 'private', '_wildcard.ad.standalone.com.key'));
+      // openssl reads the stored key and certificate as a pair, and the leaf is the one in the .p12
+      assert.equal(
+        openssl(['pkey', '-in', p.key, '-pubout']).out,
+        openssl(['x509', '-in', p.cert, '-noout', '-pubkey']).out,
+      );
+      const fromP12 = spawnSync('openssl', [
+        'pkcs12',
+        '-in',
+        join(dirP12, f),
+        '-passin',
+        'pass:password',
+        '-nokeys',
+        '-clcerts',
+      ]);
+      assert.equal(fromP12.status, 0, fromP12.stderr.toString());
+      assert.equal(
+        new X509Certificate(fromP12.stdout).fingerprint256,
+        new X509Certificate(readFileSync(p.cert)).fingerprint256,
+      );
+    }
+  });
+
+  it('go-pkcs12 PBES2 AES-192 file: a CN-only certificate needs legacyCommonName (and allowExpired)', async () => {
+    const store = newStore();
+    const input = { pkcs12: read('go-pkcs12/TestPBES2_AES192CBC.p12'), password: 'password' };
+    await assert.rejects(store.install(input), {
+      code: 'ERR_HOSTNAME_MISMATCH',
+      message: /only in its subject Common Name/,
+    });
+    await assert.rejects(store.install({ ...input, legacyCommonName: true }), { code: 'ERR_CHAIN_EXPIRED' });
+    assert.equal(existsSync(store.root), false);
+    const r = await store.install({ ...input, legacyCommonName: true, allowExpired: true });
+    assert.equal(r.domain, 'example-com');
+    assert.equal((await store.load('example-com')).leaf.subject.commonName, 'example-com');
+  });
+
+  it('files mailtls cannot use are refused and write nothing', async () => {
+    const rows = [
+      {
+        name: 'RC2-40 certificates (legacy Windows export)',
+        input: { pkcs12: read('go-pkcs12/testdata-testing_example_com.p12') },
+        wantCode: 'ERR_PKCS12_UNSUPPORTED',
+      },
+      {
+        name: 'wrong password',
+        input: { pkcs12: read('go-pkcs12/TestPBES2_AES256CBC.p12'), password: 'nope' },
+        wantCode: 'ERR_PKCS12_PASSWORD',
+      },
+      {
+        name: 'no DNS name (PKITS EE, Windows AES export)',
+        input: {
+          pkcs12: read('rustcrypto-formats/ValidCertificatePathTest1EE_windows_aes.p12.pfx'),
+          password: 'password',
+        },
+        wantCode: 'ERR_STORE_INVALID_DOMAIN',
+      },
+      {
+        name: 'not the domain asked for',
+        input: {
+          pkcs12: read('rustcrypto-formats/ValidCertificatePathTest1EE_windows_aes.p12.pfx'),
+          password: 'password',
+          domain: DOMAIN,
+        },
+        wantCode: 'ERR_HOSTNAME_MISMATCH',
+      },
+    ];
+    for (const row of rows) {
+      const store = newStore();
+      await assert.rejects(store.install(row.input), { code: row.wantCode }, row.name);
+      assert.equal(existsSync(store.root), false, row.name);
+    }
   });
 });
 
