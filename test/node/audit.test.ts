@@ -193,6 +193,51 @@ describe('auditStore: modes, with the fix commands run for real', () => {
   });
 });
 
+describe('auditStore: an intermediate that expires before the leaf', () => {
+  it('reports INTERMEDIATE_EXPIRES_FIRST and makes renewal due (openssl-made chain)', async () => {
+    const work = join(dir.path, 'short-intermediate');
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'root.pem'), ca.rootPEM);
+    writeFileSync(join(work, 'root.key'), await encodePrivateKeyPEM(ca.ca.root.key));
+    writeFileSync(
+      join(work, 'ca.ext'),
+      'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n',
+    );
+    writeFileSync(
+      join(work, 'leaf.ext'),
+      'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:short.example,DNS:mail.short.example,DNS:smtp.short.example,DNS:imap.short.example\n',
+    );
+    // dates relative to now: the intermediate lives 200 days, the leaf 400
+    sh(
+      [
+        'openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout int.key -subj "/CN=Short Intermediate" -out int.csr',
+        'openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -set_serial 11 -days 200 -extfile ca.ext -out int.pem',
+        'openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -subj /CN=short.example -out leaf.csr',
+        'openssl x509 -req -in leaf.csr -CA int.pem -CAkey int.key -set_serial 12 -days 400 -extfile leaf.ext -out leaf.pem',
+      ].join(' 2>/dev/null && ') + ' 2>/dev/null',
+      work,
+    );
+    const file = (n: string) => spawnSync('cat', [join(work, n)]).stdout.toString();
+    const at = new Date(Date.now() + 184 * 86_400_000);
+    const store = new CertificateStore(join(dir.path, 'short-store'), { at, trust: [ca.rootPEM] });
+    const r = await store.install({
+      cert: file('leaf.pem'),
+      key: file('leaf.key'),
+      caBundle: file('int.pem'),
+    });
+    assert.equal(r.chainComplete, true);
+    const report = await store.audit();
+    assert.deepEqual(
+      report.findings.map((f) => [f.code, f.severity]),
+      [
+        ['CERT_EXPIRING', 'warning'],
+        ['INTERMEDIATE_EXPIRES_FIRST', 'warning'],
+      ],
+    );
+    assert.match(report.findings[1]!.message, /CN=Short Intermediate expires on/);
+  });
+});
+
 describe('auditStore over the Kubernetes adapter', () => {
   it('a secret mounted with the default mode 0644 is reported with the defaultMode fix', async () => {
     const mount = join(dir.path, 'k8s');
