@@ -6,17 +6,15 @@
  */
 import type { Command } from 'commander';
 import { type Certificate, parseCertificateBundle } from '../index.js';
-import { CertificateStore, type InstallResult, nodeRootCertificates } from '../node/index.js';
+import { CertificateStore, type InstallResult } from '../node/index.js';
 import { examples, KEY_PASSWORD_HINTS, parseAt, passwordHints, passwordOf, runCommand } from './common.js';
 import { readInput, readText } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
-/** A store over DIR that trusts --trust (default: Node's bundled roots) and validates at --at. */
+/** A store over DIR that trusts Node's bundled roots and --trust, and validates at --at. */
 export function openStore(dir: string, trust: string | undefined, at: Date | undefined): CertificateStore {
   const roots: readonly Certificate[] =
-    trust === undefined
-      ? nodeRootCertificates()
-      : parseCertificateBundle(readInput(trust, 'trust file')).certificates;
+    trust === undefined ? [] : parseCertificateBundle(readInput(trust, 'trust file')).certificates;
   return new CertificateStore(dir, { trust: roots, ...(at === undefined ? {} : { at }) });
 }
 
@@ -118,7 +116,7 @@ export function registerInstall(program: Command): void {
     .option('--password <p>', 'the password of --pfx')
     .option('--password-file <file>', 'read the password of --pfx from the first line of this file')
     .option('--domain <name>', "file it under this domain (default: the certificate's Common Name)")
-    .option('--trust <file>', "trusted roots that may end the chain (default: Node's bundled roots)")
+    .option('--trust <file>', "more trusted roots, e.g. a private CA (Node's bundled roots are trusted too)")
     .option('--at <iso-8601>', 'validate at this time instead of now', parseAt)
     .option('--allow-expired', 'install an expired or not yet valid certificate (with a warning)')
     .option('--require-complete-chain', 'refuse a chain that does not reach a trusted root (default: warn)')

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { registerCheck } from './check.js';
 import { registerCSR } from './csr.js';
 import { registerInstall } from './install.js';
 import { registerKey } from './key.js';
@@ -67,6 +68,7 @@ export function createProgram(argv: readonly string[]): Command {
   registerShow(program);
   registerVerify(program);
   registerInstall(program);
+  registerCheck(program);
   registerTLSA(program);
   registerPfx(program);
   return program;

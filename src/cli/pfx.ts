@@ -245,7 +245,7 @@ export function registerPfx(program: Command): void {
       '--domain <name>',
       "with --store: file it under this domain (default: the certificate's Common Name)",
     )
-    .option('--trust <file>', "with --store: trusted roots (default: Node's bundled roots)")
+    .option('--trust <file>', "with --store: more trusted roots (Node's bundled roots are trusted too)")
     .option('--at <iso-8601>', 'with --store: validate at this time instead of now', parseAt)
     .option('--force', 'replace existing files (--out-dir)')
     .option('--json', 'print the result as JSON')

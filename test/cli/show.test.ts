@@ -188,7 +188,10 @@ describe('mailtls show', () => {
     const locked = mailtls(['show', inputs.pfx]);
     assert.equal(locked.status, 2);
     assert.match(locked.stderr, /^error \[ERR_PKCS12_PASSWORD\]: /);
-    assert.match(locked.stderr, /\nhint: The password of the \.pfx: give it with --password P or --password-file FILE\.\n$/);
+    assert.match(
+      locked.stderr,
+      /\nhint: The password of the \.pfx: give it with --password P or --password-file FILE\.\n$/,
+    );
     const dir = scratch();
     const pass = join(dir, 'pass.txt');
     writeFileSync(pass, 'secret\n');

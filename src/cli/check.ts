@@ -1,0 +1,119 @@
+/**
+ * `mailtls check`: audit a certificate store (key modes, orphans, mismatched pairs, encrypted keys, chains,
+ * dates and renewal, names not covered, CSRs waiting) and say how to fix each finding.
+ *
+ * @module cli/check
+ */
+import { statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { examples, parseAt, runCommand } from './common.js';
+import { openStore } from './install.js';
+import { CLIError, type Colour, EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEM, type Output } from './output.js';
+
+interface CheckOptions {
+  store: string;
+  trust?: string;
+  at?: Date;
+  pop3?: boolean;
+  mtaSts?: boolean;
+  autoconfig?: boolean;
+  errorsOnly?: boolean;
+  json?: boolean;
+}
+
+const SEVERITY_COLOUR: Readonly<Record<string, Colour>> = { error: 'red', warning: 'yellow', info: 'cyan' };
+
+async function check(opts: CheckOptions, out: Output): Promise<number> {
+  let isDir = false;
+  try {
+    isDir = statSync(opts.store).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir)
+    throw new CLIError('ERR_CLI_READ', `The store ${opts.store} does not exist or is not a directory.`, {
+      store: opts.store,
+    });
+  const store = openStore(opts.store, opts.trust, opts.at);
+  const report = await out.progress('auditing the store', () =>
+    store.audit({
+      ...(opts.at === undefined ? {} : { at: opts.at }),
+      mailHostnames: {
+        ...(opts.pop3 === true ? { pop3: true } : {}),
+        ...(opts.mtaSts === true ? { mtaSts: true } : {}),
+        ...(opts.autoconfig === true ? { autoconfig: true } : {}),
+      },
+    }),
+  );
+  const counts = { error: 0, warning: 0, info: 0 };
+  for (const f of report.findings) counts[f.severity]++;
+  const problem = counts.error > 0 || (opts.errorsOnly !== true && counts.warning > 0);
+  out.result({
+    ok: !problem,
+    at: report.at.toISOString(),
+    store: opts.store,
+    domains: report.domains,
+    counts,
+    findings: report.findings.map((f) => ({
+      domain: f.domain,
+      severity: f.severity,
+      code: f.code,
+      message: f.message,
+      ...(f.fix === undefined ? {} : { fix: f.fix }),
+      ...(f.path === undefined ? {} : { path: f.path }),
+    })),
+  });
+  const names = [...new Set([...report.domains, ...report.findings.map((f) => f.domain)])];
+  for (const domain of names) {
+    const found = report.findings.filter((f) => f.domain === domain);
+    if (found.length === 0) {
+      out.line(`${out.paint('bold', domain)}: ${out.paint('green', 'OK')}`);
+      continue;
+    }
+    out.line(out.paint('bold', domain));
+    for (const f of found) {
+      out.line(
+        `  ${out.paint(SEVERITY_COLOUR[f.severity] ?? 'bold', f.severity.padEnd(7))} ${f.code}: ${f.message}`,
+      );
+      if (f.fix !== undefined) out.line(`          fix: ${f.fix}`);
+    }
+  }
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  out.line(
+    `${plural(report.domains.length, 'domain')} checked at ${report.at.toISOString()}: ` +
+      `${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.info} info`,
+  );
+  return problem ? EXIT_PROBLEM : EXIT_OK;
+}
+
+/** Adds `mailtls check` to the program. */
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .summary('audit a certificate store')
+    .description(
+      'Audit every domain of the certificate store at --store: private keys readable by others (with the ' +
+        'chmod that fixes it), keys without certificates and certificates without keys, pairs that do not ' +
+        'belong together, encrypted keys (the server cannot start unattended), incomplete or untrusted ' +
+        'chains, expired, not yet valid or soon expiring certificates, intermediates expiring first, ' +
+        'Common-Name-only certificates, mail host names not covered (the domain, mail., smtp., imap.; more ' +
+        'with --pop3, --mta-sts, --autoconfig) and CSRs waiting for their certificate. Exit 1 when there is an ' +
+        'error or a warning (with --errors-only: an error); info findings do not count.',
+    )
+    .requiredOption('--store <dir>', 'the certificate store directory')
+    .option('--trust <file>', "more trusted roots, e.g. a private CA (Node's bundled roots are trusted too)")
+    .option('--at <iso-8601>', 'judge dates at this time instead of now', parseAt)
+    .option('--pop3', 'the server also answers POP3 on pop.<domain>')
+    .option('--mta-sts', 'the domain publishes MTA-STS on mta-sts.<domain>')
+    .option('--autoconfig', 'the domain serves autoconfig./autodiscover.<domain>')
+    .option('--errors-only', 'exit 1 only for errors, not for warnings')
+    .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'mailtls check --store /etc/mail/tls',
+        'mailtls check --store /etc/mail/tls --at 2027-01-01 --json',
+      ) + EXIT_CODES_HELP,
+    )
+    .action(async (opts: CheckOptions) => await runCommand(opts.json, (out) => check(opts, out)));
+}
