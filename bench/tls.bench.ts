@@ -2,8 +2,8 @@
  * TLS serving benchmark (a script, not a test), on 127.0.0.1:
  *
  * 1. Start-up and memory: registering 10,000 names in an SNI registry (PEM strings only), then building every
- *    context, then building them all again under an LRU bound of 1,000; RSS per name, measured in a fresh
- *    process each.
+ *    context; then, in another fresh process, building 3,000 of them under an LRU bound of 1,000 (RSS stays at
+ *    about 1,000 contexts).
  * 2. Full handshakes per second (TLS 1.3, no session resumption, a new connection each time) through the
  *    registry with 1, 1,000 and 10,000 names (contexts warmed), for the ClientHello-peeking server and the
  *    SNICallback `tls.Server`, against a plain `tls.Server` with one static context (goal: ratio >= 0.95).
@@ -13,7 +13,7 @@
  * Credentials: 16 leaves made with the openssl CLI, each name holding its own copy of one of them (distinct
  * strings, as a store would hand over), so memory and build costs are real while set-up stays fast.
  *
- *   npx tsc -p tsconfig.json && node --expose-gc build/bench/tls.bench.js [--key rsa|ec] [--seconds 4]
+ *   npx tsc -p tsconfig.json && node --expose-gc build/bench/tls.bench.js [--key rsa|ec] [--seconds 1.5]
  */
 import { spawn } from 'node:child_process';
 import type net from 'node:net';
@@ -60,13 +60,19 @@ function fill(registry: SNIRegistry, n: number, leaves: Credential[]): void {
 }
 
 const MiB = 2 ** 20;
+const ROUNDS = 3;
 function rss(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().rss;
 }
 
 // ---- child: memory phase --------------------------------------------------------------------------------
-async function memoryPhase(keyType: TestKeyType, n: number, maxContexts: number | undefined): Promise<void> {
+async function memoryPhase(
+  keyType: TestKeyType,
+  n: number,
+  build: number,
+  maxContexts: number | undefined,
+): Promise<void> {
   const { def, leaves } = pool(keyType);
   const registry = createSNIRegistry(def, maxContexts === undefined ? {} : { maxContexts });
   const base = rss();
@@ -75,17 +81,18 @@ async function memoryPhase(keyType: TestKeyType, n: number, maxContexts: number 
   const registerMs = performance.now() - t0;
   const registered = rss();
   const t1 = performance.now();
-  for (let i = 0; i < n; i++) registry.resolveSync(`d${i}.bench.test`);
+  for (let i = 0; i < build; i++) registry.resolveSync(`d${i}.bench.test`);
   const buildMs = performance.now() - t1;
   const built = rss();
   process.stdout.write(
     `${JSON.stringify({
       n,
+      build,
       maxContexts: maxContexts ?? null,
       registerMs,
       buildMs,
       registeredPerName: (registered - base) / n,
-      builtPerName: (built - registered) / n,
+      builtPerContext: (built - registered) / Math.min(build, maxContexts ?? build),
       rssMiB: built / MiB,
       stats: registry.stats(),
     })}\n`,
@@ -158,13 +165,10 @@ function serve(server: net.Server): void {
   server.on('tlsClientError', () => {});
 }
 
-async function throughput(server: net.Server, names: number, seconds: number): Promise<number> {
-  serve(server);
-  const port = await listen(server);
-  // A short warm-up, then the measured run.
-  await runChild(['--client', String(port), String(names), '0.5', '16']);
+/** Handshakes per second of one client run (a short warm-up first). */
+async function measure(port: number, names: number, seconds: number): Promise<number> {
+  await runChild(['--client', String(port), String(names), '0.3', '16']);
   const r = await runChild(['--client', String(port), String(names), String(seconds), '16']);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
   if (r.failed) console.log(`  (${r.failed} failed handshakes)`);
   return r.perSecond!;
 }
@@ -188,50 +192,69 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const keyType = arg('key', 'rsa') as TestKeyType;
-  const seconds = Number(arg('seconds', '4'));
+  const seconds = Number(arg('seconds', '1.5'));
   const started = performance.now();
   const { def, leaves } = pool(keyType);
-  console.log(`key type ${keyType}, ${seconds} s per throughput run, 16 concurrent client connections\n`);
+  console.log(`key type ${keyType}, 16 concurrent client connections in a separate process\n`);
 
   console.log('### Start-up and memory (fresh process each)\n');
   console.log(
-    '| names | LRU bound | register | RSS per registered name | build all | RSS per built context | RSS at end |',
+    '| names registered | contexts built | LRU bound | register | RSS per registered name | build time (per context) | RSS per cached context | RSS at end |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|');
-  for (const [n, bound] of [
-    [10_000, undefined],
-    [10_000, 1000],
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [n, build, bound] of [
+    [10_000, 10_000, undefined],
+    [10_000, 3000, 1000],
   ] as const) {
-    const m = await runChild(['--memory', keyType, String(n), String(bound ?? '')], ['--expose-gc']);
+    const m = await runChild(
+      ['--memory', keyType, String(n), String(build), String(bound ?? '')],
+      ['--expose-gc'],
+    );
     console.log(
-      `| ${n.toLocaleString('en')} | ${bound ?? 'none'} | ${m.registerMs!.toFixed(0)} ms | ${(m.registeredPerName! / 1024).toFixed(1)} KiB | ` +
-        `${(m.buildMs! / 1000).toFixed(1)} s | ${(m.builtPerName! / 1024).toFixed(1)} KiB | ${m.rssMiB!.toFixed(0)} MiB |`,
+      `| ${n.toLocaleString('en')} | ${build.toLocaleString('en')} | ${bound?.toLocaleString('en') ?? 'none'} | ` +
+        `${m.registerMs!.toFixed(0)} ms | ${(m.registeredPerName! / 1024).toFixed(1)} KiB | ` +
+        `${(m.buildMs! / 1000).toFixed(1)} s (${(m.buildMs! / build).toFixed(2)} ms) | ` +
+        `${(m.builtPerContext! / 1024).toFixed(1)} KiB | ${m.rssMiB!.toFixed(0)} MiB |`,
     );
   }
 
   console.log('\n### Full TLS 1.3 handshakes per second\n');
+  console.log(
+    `Each server is measured ${ROUNDS} times, ${seconds} s each, in alternation with the others (the machine is shared);`,
+  );
+  console.log(
+    'the table gives the median, the range, and the ratio of medians to the static server of the same row group.\n',
+  );
+  console.log('| server | names | handshakes/s (median) | range | ratio to static |');
+  console.log('|---|---:|---:|---:|---:|');
   const staticOptions = { ...def, ...profileContextOptions(INTERMEDIATE_PROFILE) };
-  const baseline = await throughput(tls.createServer(staticOptions), 10_000, seconds);
-  console.log('| server | names | handshakes/s | ratio to static |');
-  console.log('|---|---:|---:|---:|');
-  console.log(`| tls.Server, one static context | - | ${baseline.toFixed(0)} | 1.00 |`);
   for (const n of [1, 1000, 10_000]) {
     const registry = createSNIRegistry(def);
     fill(registry, n, leaves);
     for (let i = 0; i < n; i++) registry.resolveSync(`d${i}.bench.test`);
-    const peek = await throughput(createPeekingTLSServer(registry), n, seconds);
-    console.log(
-      `| createPeekingTLSServer (ClientHello read first) | ${n.toLocaleString('en')} | ${peek.toFixed(0)} | ${(peek / baseline).toFixed(2)} |`,
-    );
-    const sni = await throughput(createTLSServer(registry), n, seconds);
-    console.log(
-      `| createTLSServer (SNICallback) | ${n.toLocaleString('en')} | ${sni.toFixed(0)} | ${(sni / baseline).toFixed(2)} |`,
-    );
+    const servers: [string, net.Server][] = [
+      ['tls.Server, one static context', tls.createServer(staticOptions)],
+      ['createPeekingTLSServer (ClientHello read first)', createPeekingTLSServer(registry)],
+      ['createTLSServer (SNICallback)', createTLSServer(registry)],
+    ];
+    const ports: number[] = [];
+    for (const [, server] of servers) {
+      serve(server);
+      ports.push(await listen(server));
+    }
+    const results: number[][] = servers.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < servers.length; i++) results[i]!.push(await measure(ports[i]!, n, seconds));
+    }
+    const base = median(results[0]!);
+    servers.forEach(([name], i) => {
+      const r = results[i]!;
+      console.log(
+        `| ${name} | ${n.toLocaleString('en')} | ${median(r).toFixed(0)} | ${Math.min(...r).toFixed(0)}-${Math.max(...r).toFixed(0)} | ${(median(r) / base).toFixed(2)} |`,
+      );
+    });
+    for (const [, server] of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-  const again = await throughput(tls.createServer(staticOptions), 10_000, seconds);
-  console.log(
-    `| tls.Server, one static context (again, for drift) | - | ${again.toFixed(0)} | ${(again / baseline).toFixed(2)} |`,
-  );
 
   console.log(
     '\n### First handshake of a lazily built name (10,000 names registered, createPeekingTLSServer)\n',
@@ -260,7 +283,12 @@ async function main(): Promise<void> {
 if (argv[0] === '--client') {
   await clientPhase(Number(argv[1]), Number(argv[2]), Number(argv[3]), Number(argv[4]));
 } else if (argv[0] === '--memory') {
-  await memoryPhase(argv[1] as TestKeyType, Number(argv[2]), argv[3] ? Number(argv[3]) : undefined);
+  await memoryPhase(
+    argv[1] as TestKeyType,
+    Number(argv[2]),
+    Number(argv[3]),
+    argv[4] ? Number(argv[4]) : undefined,
+  );
 } else {
   await main();
 }
