@@ -16,7 +16,7 @@ import { parseCertificateBundle } from '../../src/bundle.js';
 import { keyMatchesCertificate } from '../../src/key-match.js';
 import { CertificateStore } from '../../src/node/store.js';
 import { parsePrivateKey } from '../../src/private-key.js';
-import { AT, issueLeaf, scratch } from './helpers/store-fixtures.js';
+import { AT, issueLeaf, scratch, testCA } from './helpers/store-fixtures.js';
 
 const RUNS = Number(process.env.MAILTLS_CRASH_RUNS ?? 210);
 const CHILD = fileURLToPath(new URL('./fixtures/crash-install.js', import.meta.url));
@@ -95,14 +95,15 @@ interface LaneStats {
  */
 async function lane(store: CertificateStore, domain: string, runs: number): Promise<LaneStats> {
   const names = [domain, `mail.${domain}`];
+  const ca = await testCA();
   const a = await issueLeaf(names);
   const b = await issueLeaf(names);
   const pairsFile = join(dir.path, `${domain}.json`);
   writeFileSync(
     pairsFile,
     JSON.stringify([
-      { cert: a.chainPEM, key: a.keyPEM },
-      { cert: b.chainPEM, key: b.keyPEM },
+      { cert: a.chainPEM, key: a.keyPEM, root: ca.rootPEM },
+      { cert: b.chainPEM, key: b.keyPEM, root: ca.rootPEM },
     ]),
   );
   const fingerprints = new Set([a.certPEM, b.certPEM].map((p) => new X509Certificate(p).fingerprint256));
@@ -118,16 +119,19 @@ async function lane(store: CertificateStore, domain: string, runs: number): Prom
   };
   // The random delay after go() spans the child's first install and a bit more: calibrated on the
   // children's own first-install times, which vary with the machine's load.
-  let firstInstall = 60;
+  let firstInstall = 30;
   let next = start(store.root, pairsFile);
   for (let i = 0; i < runs; i++) {
     const current = next;
     await current.ready;
     current.go();
-    await new Promise((r) => setTimeout(r, Math.random() * firstInstall * 1.6));
+    const delay = Math.random() * firstInstall * 2;
+    await new Promise((r) => setTimeout(r, delay));
     await kill(current);
+    // Follow the measured first-install time; a kill before the first install ended is a lower bound.
     const f = current.firstInstallMs();
-    if (f !== undefined) firstInstall = 0.7 * firstInstall + 0.3 * f;
+    if (f !== undefined) firstInstall = 0.8 * firstInstall + 0.2 * f;
+    else if (delay > firstInstall) firstInstall = delay;
     stats.kills++;
     if (i < runs - 1) next = start(store.root, pairsFile);
     const n = current.installs();
