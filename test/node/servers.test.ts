@@ -113,7 +113,7 @@ describe('nodejs/node#54235 reproduced: naive tls.createServer({ key, cert, SNIC
 });
 
 describe('tls.createServer ignores a secureContext option (reproduced)', () => {
-  it('clients without SNI get no certificate when the default identity is only in secureContext', async () => {
+  it('tls.createServer and https.createServer: clients without SNI get no certificate when the default identity is only in secureContext', async () => {
     const secureContext = tls.createSecureContext(defaults.rsa.credential);
     const server = tls.createServer(
       { secureContext, SNICallback: (_n, cb) => cb(null, secureContext) },
@@ -130,6 +130,13 @@ describe('tls.createServer ignores a secureContext option (reproduced)', () => {
     assert.match(noSNI.output, /alert handshake failure|no shared cipher|sslv3 alert/i);
     // With SNI the callback's context supplies the certificate, which hides the problem in a quick test.
     assert.equal(withSNI.fingerprint, defaults.rsa.fingerprint256);
+    // https.createServer, the same.
+    const httpsServer = https.createServer({ secureContext }, (_req, res) => res.end());
+    const httpsNoSNI = await withServer(httpsServer, (port) =>
+      runOpenSSL({ port, host: NAME, sni: false, verify: false }),
+    );
+    assert.equal(httpsNoSNI.ok, false);
+    assert.equal(httpsNoSNI.fingerprint, undefined);
   });
 
   it('createTLSServer passes the default identity as key/cert: clients without SNI get the default', async () => {
