@@ -146,6 +146,13 @@ async function fromPEM(text: string, password: string | undefined): Promise<Item
       await parsePrivateKey(text.slice(b.start, b.end));
     } else if (b.label === 'PUBLIC KEY')
       items.push({ kind: 'public-key', source, key: parsePublicKeyDER(b.bytes) });
+    else if (b.label === 'EC PARAMETERS')
+      items.push({
+        kind: 'skipped',
+        source,
+        label: b.label,
+        reason: 'the curve name that "openssl ecparam -genkey" writes before the key; not needed',
+      });
     else
       items.push({
         kind: 'skipped',
@@ -210,6 +217,9 @@ async function fromDER(
     ['sec1', 'SEC1 (traditional EC)'],
     ['encrypted-pkcs8', 'PKCS#8, encrypted'],
   ];
+  // A key of one format read as another can look unsupported (SEC1 version 1 reads as multi-prime PKCS#1):
+  // such an answer counts only when no format fits.
+  let unsupported: unknown;
   for (const [format, name] of keyFormats) {
     try {
       const key = await parsePrivateKeyDER(bytes, {
@@ -239,7 +249,8 @@ async function fromDER(
         };
       }
       if (isMailTlsError(e, 'ERR_KEY_PASSPHRASE')) throw e;
-      if (!notThisFormat(e, ['ERR_KEY_INVALID'])) throw e;
+      if (isMailTlsError(e, 'ERR_KEY_UNSUPPORTED')) unsupported ??= e;
+      else if (!notThisFormat(e, ['ERR_KEY_INVALID'])) throw e;
       tried.push(`${name} key: ${(e as Error).message}`);
     }
   }
@@ -252,6 +263,7 @@ async function fromDER(
     if (!notThisFormat(e, ['ERR_KEY_INVALID', 'ERR_KEY_UNSUPPORTED'])) throw e;
     tried.push(`public key: ${(e as Error).message}`);
   }
+  if (unsupported !== undefined) throw unsupported;
   throw new CLIError(
     'ERR_CLI_FORMAT',
     'The file is binary but none of the formats mailtls reads: not a DER certificate, PKCS#7 bundle, CSR, ' +

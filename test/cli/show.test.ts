@@ -106,6 +106,62 @@ describe('mailtls show', () => {
     assert.equal(items(p7.json).length, 2);
   });
 
+  it('reads DER keys in the documented order: PKCS#8, PKCS#1, SEC1, encrypted PKCS#8, then public keys', () => {
+    const dir = scratch();
+    const rows = [
+      {
+        file: 'k8.der',
+        args: ['pkcs8', '-topk8', '-nocrypt', '-in', inputs.leafKey, '-outform', 'DER'],
+        want: 'PKCS#8',
+      },
+      {
+        file: 'k1.der',
+        args: ['rsa', '-in', inputs.pkcs1Key, '-traditional', '-outform', 'DER'],
+        want: 'PKCS#1 (traditional RSA)',
+      },
+      {
+        file: 'sec1.der',
+        args: ['ec', '-in', inputs.leafKey, '-outform', 'DER'],
+        want: 'SEC1 (traditional EC)',
+      },
+      {
+        file: 'enc.der',
+        args: [
+          'pkcs8',
+          '-topk8',
+          '-v2',
+          'aes-256-cbc',
+          '-passout',
+          'pass:secret',
+          '-in',
+          inputs.leafKey,
+          '-outform',
+          'DER',
+        ],
+        want: 'PKCS#8, encrypted',
+      },
+      {
+        file: 'pub.der',
+        args: ['pkey', '-in', inputs.leafKey, '-pubout', '-outform', 'DER'],
+        want: 'public',
+      },
+    ];
+    for (const row of rows) {
+      const file = join(dir, row.file);
+      openssl([...row.args, '-out', file]);
+      const r = mailtlsJSON(['show', file]);
+      assert.equal(r.status, 0, r.stderr);
+      const item = items(r.json)[0]!;
+      if (row.want === 'public') {
+        assert.equal(r.json.format, 'der-public-key');
+        assert.equal(item.publicKeySha256, opensslSPKISha256(inputs.leafKey, 'key'));
+      } else {
+        assert.equal(r.json.format, 'der-private-key');
+        assert.equal(item.format, row.want);
+      }
+    }
+  });
+
   it('shows a CSR made by openssl with its verified self-signature; a tampered CSR is reported', () => {
     const r = mailtls(['show', inputs.csr]);
     assert.equal(r.status, 0);
