@@ -18,12 +18,19 @@
  * @module renewal
  */
 
-/** The validity dates of a certificate (a {@link Certificate} view has them). */
+/** The validity dates of a certificate (a parsed `Certificate` view has them). */
 export interface CertificateValidity {
+  /** Start of validity. */
   readonly notBefore: Date;
+  /** End of validity (inclusive). */
   readonly notAfter: Date;
   /** For messages: the certificate's subject (RFC 4514 text via `toString()`). */
-  readonly subject?: { toString(): string } | undefined;
+  readonly subject?:
+    | {
+        /** The RFC 4514 text of the name. */
+        toString(): string;
+      }
+    | undefined;
 }
 
 /** Options of {@link renewalWindow}. */
@@ -90,7 +97,7 @@ function checkDate(value: unknown, name: string): Date {
  * Also reports intermediates that expire before the leaf; when one expires within the renewal margin,
  * renewal is due at once.
  *
- * @param cert - the leaf (a {@link Certificate} view or anything with `notBefore`/`notAfter`).
+ * @param cert - the leaf (a parsed `Certificate` or anything with `notBefore`/`notAfter`).
  * @param options - `at` (default now), `remainingFraction`, `chain`.
  * @throws TypeError when dates are missing or invalid; RangeError when `remainingFraction` is not in (0, 1)
  *   or notAfter is before notBefore.

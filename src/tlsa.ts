@@ -48,8 +48,11 @@ export interface TLSAOptions {
 
 /** A TLSA record. */
 export interface TLSARecord {
+  /** Certificate usage (3 = DANE-EE). */
   readonly usage: TLSAUsage;
+  /** Selector (1 = SubjectPublicKeyInfo). */
   readonly selector: TLSASelector;
+  /** Matching type (1 = SHA-256). */
   readonly matchingType: TLSAMatchingType;
   /** Certificate association data, lower-case hex. */
   readonly data: string;

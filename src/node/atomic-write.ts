@@ -35,6 +35,12 @@ export function temporaryPath(path: string): string {
   );
 }
 
+/** What {@link isTemporaryName} tells about a temporary name. */
+export interface TemporaryName {
+  /** The process id of the writer that made it. */
+  readonly pid: number;
+}
+
 /**
  * Whether a directory entry is a temporary file of this module, and the pid of the process that made it.
  *
@@ -45,7 +51,7 @@ export function temporaryPath(path: string): string {
  * isTemporaryName('cert.pem');                        // undefined
  * ```
  */
-export function isTemporaryName(name: string): { pid: number } | undefined {
+export function isTemporaryName(name: string): TemporaryName | undefined {
   const m = /^\.tmp-(\d+)-[0-9a-f]+-/.exec(name);
   return m === null ? undefined : { pid: Number(m[1]) };
 }

@@ -55,7 +55,9 @@ export type AuditCode =
 export interface AuditFinding {
   /** The domain (or source name) it is about. */
   readonly domain: string;
+  /** What the finding is about. */
   readonly code: AuditCode;
+  /** How bad it is. */
   readonly severity: AuditSeverity;
   /** What is wrong, for an administrator. */
   readonly message: string;

@@ -39,10 +39,13 @@ export interface LockHandle {
 
 /** What a lock file holds. */
 export interface LockOwner {
+  /** The owner's process id. */
   readonly pid: number;
+  /** The owner's host name (`os.hostname()`). */
   readonly host: string;
   /** Milliseconds since the epoch. */
   readonly created: number;
+  /** A random value that tells this owner's lock from a later one at the same path. */
   readonly token: string;
 }
 

@@ -32,9 +32,13 @@ export const STORE_DIRECTORIES = {
 
 /** File names inside a version directory. */
 export const VERSION_FILES = {
+  /** The served chain, PEM. */
   cert: 'cert.crt',
+  /** The private key. */
   key: 'private.key',
+  /** The CA file as given. */
   caBundle: 'ca-bundle',
+  /** Fingerprints, dates and where the key came from, JSON. */
   meta: 'meta.json',
 } as const;
 

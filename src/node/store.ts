@@ -100,7 +100,12 @@ export interface StoreCSRResult {
   /** Advice about the request (see `createCSR`). */
   readonly warnings: readonly CSRWarning[];
   /** Where the CSR and the pending key were written. */
-  readonly files: { readonly csr: string; readonly key: string };
+  readonly files: {
+    /** `csr/<domain>.csr` */
+    readonly csr: string;
+    /** `private/pending/<domain>.key` */
+    readonly key: string;
+  };
 }
 
 /** What {@link CertificateStore.install} takes. Give `cert` or `pkcs12`. */
@@ -139,6 +144,7 @@ export interface InstallOptions {
 export interface InstallWarning {
   /** `EXPIRED`, `NOT_YET_VALID`, `CHAIN_INCOMPLETE`, `CHAIN_PROBLEM`, `KEY_ENCRYPTED`, `SKIPPED_ITEM`. */
   readonly code: string;
+  /** What happened and what to do, for an administrator. */
   readonly message: string;
 }
 
@@ -147,11 +153,13 @@ export type KeySource = 'given' | 'pkcs12' | 'cert-file' | 'pending' | 'current'
 
 /** What {@link CertificateStore.install} did. */
 export interface InstallResult {
+  /** The domain it was filed under, canonical (`*.example.com` for a wildcard). */
   readonly domain: string;
   /** The new version, now in service. */
   readonly version: string;
   /** The version it replaced, kept for {@link CertificateStore.rollback}. */
   readonly previousVersion: string | undefined;
+  /** The installed certificate. */
   readonly leaf: Certificate;
   /** The served chain: leaf, then intermediates (root left out). */
   readonly chain: readonly Certificate[];
@@ -163,8 +171,11 @@ export interface InstallResult {
    * in `warnings`.
    */
   readonly chainProblems: readonly ChainProblem[];
+  /** Where the key came from. */
   readonly keySource: KeySource;
+  /** Remarks that did not stop the install (expired with `allowExpired`, chain gaps, an encrypted key). */
   readonly warnings: readonly InstallWarning[];
+  /** The public paths of the pair now in service. */
   readonly files: CredentialFiles;
 }
 
@@ -172,18 +183,23 @@ export interface InstallResult {
 export interface StoreVersion {
   /** `v000002-20270601T120000Z` */
   readonly id: string;
+  /** Whether it is the version in service. */
   readonly current: boolean;
   /** When it was written. */
   readonly installedAt: Date | undefined;
   /** The leaf's SHA-256 fingerprint (`AB:CD:...`). */
   readonly fingerprint: string | undefined;
+  /** The leaf's notAfter. */
   readonly notAfter: Date | undefined;
 }
 
 /** What {@link CertificateStore.rollback} did. */
 export interface RollbackResult {
+  /** The domain, canonical. */
   readonly domain: string;
+  /** The version that was in service. */
   readonly from: string;
+  /** The version now in service. */
   readonly to: string;
 }
 
