@@ -99,6 +99,8 @@ export {
   type NameConstraintViolationReason,
   verifyNameConstraints,
 } from './name-constraints.js';
+export * from './renewal.js';
+export * from './tlsa.js';
 export * from './node/index.js';
 export { decodePEM, decodePEMAll, encodePEM, type ParsePEMOptions, type PEMBlock, parsePEM } from './pem.js';
 export {
