@@ -15,6 +15,7 @@ import { registerInstall } from './install.js';
 import { registerKey } from './key.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './output.js';
 import { registerPfx } from './pfx.js';
+import { registerProbe } from './probe.js';
 import { registerShow } from './show.js';
 import { registerTLSA } from './tlsa.js';
 import { registerVerify } from './verify.js';
@@ -69,6 +70,7 @@ export function createProgram(argv: readonly string[]): Command {
   registerVerify(program);
   registerInstall(program);
   registerCheck(program);
+  registerProbe(program);
   registerTLSA(program);
   registerPfx(program);
   return program;

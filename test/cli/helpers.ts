@@ -4,7 +4,7 @@
  * intermediate and a leaf, a reseller bundle in the wrong order, a PKCS#1 key, encrypted keys, a CSR and a
  * .pfx), so that the command is tested against files it did not write.
  */
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,38 @@ export function mailtls(args: readonly string[], options: { input?: string; cwd?
   });
   if (r.error !== undefined) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs `mailtls ARGS` without blocking the event loop (for tests whose servers run in the test process),
+ * parsing stdout (or the error on stderr) as JSON when `--json` is among the arguments.
+ */
+export function mailtlsAsync(args: readonly string[]): Promise<Run & { json?: Record<string, unknown> }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NO_COLOR;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [mainJs, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      const run: Run = { status, stdout, stderr };
+      if (!args.includes('--json')) return resolve(run);
+      try {
+        resolve({ ...run, json: JSON.parse(stdout !== '' ? stdout : stderr) as Record<string, unknown> });
+      } catch {
+        reject(new Error(`not JSON (exit ${status}):\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }
+    });
+  });
 }
 
 /** Runs `mailtls ARGS --json` and parses stdout (or, when stdout is empty, the error on stderr) as JSON. */
