@@ -25,7 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, unlink } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { parseCertificateBundle } from '../bundle.js';
 import { type Certificate, parseCertificate } from '../certificate.js';
 import { assembleChain, type ChainProblem } from '../chain.js';
@@ -1033,7 +1033,7 @@ export class CertificateStore implements CredentialSource {
       await mkdir(dir, { mode: 0o700 });
       for (const p of regular) {
         const data = await readFile(p);
-        await writeNew(join(dir, p.slice(p.lastIndexOf('/') + 1)), data, p === paths.key ? 0o600 : 0o644);
+        await writeNew(join(dir, basename(p)), data, p === paths.key ? 0o600 : 0o644);
       }
       await syncDirectory(dir);
       await syncDirectory(paths.history);

@@ -24,6 +24,7 @@ import { parseCertificate } from '../../src/certificate.js';
 import { createCSR } from '../../src/csr.js';
 import { ChainError, HostnameError, KeyError, type MailTlsError, StoreError } from '../../src/errors.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/issue.js';
+import { keyMatchesCertificate } from '../../src/key-match.js';
 import { generateKeyPair } from '../../src/keys.js';
 import { acquireLock } from '../../src/node/lock.js';
 import { CertificateStore } from '../../src/node/store.js';
@@ -718,6 +719,42 @@ describe('CertificateStore: locking and concurrent installs', () => {
       winner.key.publicKey.fingerprint().sha256Hex,
     );
     assert.equal(c.version, versions[5], 'the last install is in service');
+  });
+
+  it('readers during installs (old versions pruned under them) always load a matching pair', async () => {
+    const store = newStore({ keepVersions: 2, nodeRoots: false, trust: [ca.rootPEM] });
+    const pairs = await Promise.all([0, 1].map(() => issueLeaf(NAMES)));
+    const known = new Set(pairs.map((p) => new X509Certificate(p.certPEM).fingerprint256));
+    await store.install({ cert: pairs[0]!.chainPEM, key: pairs[0]!.keyPEM });
+    let stop = false;
+    let installs = 0;
+    const writer = (async () => {
+      try {
+        while (!stop && installs < 30) {
+          const p = pairs[installs % 2]!;
+          await store.install({ cert: p.chainPEM, key: p.keyPEM });
+          installs++;
+        }
+      } finally {
+        stop = true;
+      }
+    })();
+    const seen = new Set<string>();
+    let loads = 0;
+    try {
+      while (!stop) {
+        const c = await store.load(DOMAIN);
+        assert.ok(known.has(c.leaf.fingerprint('sha256')));
+        assert.ok(keyMatchesCertificate(c.privateKey, c.leaf.der), 'key matches certificate');
+        seen.add(c.leaf.fingerprint('sha256'));
+        loads++;
+      }
+    } finally {
+      stop = true;
+      await writer;
+    }
+    assert.equal(seen.size, 2, `${loads} loads during ${installs} installs saw both pairs`);
+    assert.ok((await store.versions(DOMAIN)).length <= 3);
   });
 
   it('waits for a live lock holder and fails with ERR_STORE_LOCKED after the timeout; tree unchanged', async () => {
