@@ -72,19 +72,11 @@ export function tlsServerOptions(registry: SNIRegistry): RegistryServerOptions {
  */
 export function matchServedCertificate(registry: SNIRegistry, socket: tls.TLSSocket): boolean {
   const servername = typeof socket.servername === 'string' ? socket.servername : undefined;
-  const lookup = registry.lookup(servername);
-  if (lookup.pattern === undefined) return true;
-  let expected: string;
-  let keyType: string;
-  try {
-    const r = registry.resolveSync(servername);
-    expected = r.summary.fingerprint256;
-    keyType = r.summary.keyType;
-  } catch {
-    return false;
-  }
-  if (keyType === registry.defaultSummary.keyType) return true;
-  return socket.getX509Certificate()?.fingerprint256 === expected;
+  if (registry.lookup(servername).pattern === undefined) return true;
+  // Built by the SNICallback of this very handshake (kept even if the LRU dropped the context since).
+  const summary = registry.summaryOf(servername);
+  if (summary === undefined || summary.keyType === registry.defaultSummary.keyType) return true;
+  return socket.getX509Certificate()?.fingerprint256 === summary.fingerprint256;
 }
 
 function wrongCertificate(socket: tls.TLSSocket): TLSError {

@@ -72,6 +72,8 @@ interface Built {
 interface Entry {
   source: CredentialSource;
   built?: Built;
+  /** Kept when the LRU drops the context (small), so the served certificate can still be checked. */
+  summary?: CredentialSummary;
   pending?: Promise<Built>;
   failure?: MailTlsError;
   /** Bumped on every re-registration so a stale async build is not stored. */
@@ -248,6 +250,21 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   /**
+   * The summary (key type, fingerprint, validity) of the credential serving a name, if its context was built at
+   * least once; nothing is loaded or built, and no counter moves.
+   *
+   * @example
+   * ```ts
+   * registry.summaryOf('mail.example.org')?.notAfter;
+   * ```
+   */
+  summaryOf(servername: string | null | undefined): CredentialSummary | undefined {
+    const lookup = this.lookup(servername);
+    if (lookup.pattern === undefined) return this.#default.summary;
+    return this.#entries.get(lookup.pattern)?.summary;
+  }
+
+  /**
    * An `SNICallback` for node:tls / node:https / smtp-server. Prefer `tlsServerOptions()` from `servers.ts`,
    * which pairs it with the server options that make node serve the right certificate for every key type.
    */
@@ -304,6 +321,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     if (entry.generation !== generation || this.#entries.get(pattern) !== entry) return built;
     this.#builds++;
     entry.built = built;
+    entry.summary = built.summary;
     this.#lru.set(pattern, entry);
     while (this.#lru.size > this.#maxContexts) {
       const oldest = this.#lru.keys().next().value as string;

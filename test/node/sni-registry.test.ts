@@ -98,6 +98,22 @@ describe('lookups build lazily and cache', () => {
     assert.equal(r.stats().builds, 4, 'b was rebuilt');
   });
 
+  it('summaryOf answers without building, and keeps the summary of an evicted context', async () => {
+    const r = createSNIRegistry(def.credential, { maxContexts: 1 });
+    r.add('a.example.test', mail.credential);
+    r.add('b.example.test', other.credential);
+    assert.equal(r.summaryOf('a.example.test'), undefined, 'never built');
+    assert.equal(r.summaryOf('zzz.example.test')?.fingerprint256, def.fingerprint256);
+    await r.resolve('a.example.test');
+    await r.resolve('b.example.test'); // evicts a
+    assert.equal(r.stats().evictions, 1);
+    const before = r.stats();
+    assert.equal(r.summaryOf('A.example.test.')?.fingerprint256, mail.fingerprint256);
+    assert.deepEqual(r.stats(), before, 'no build, no counter');
+    r.add('a.example.test', other.credential);
+    assert.equal(r.summaryOf('a.example.test'), undefined, 'forgotten on re-registration');
+  });
+
   it('an async loader is called once for concurrent lookups', async () => {
     const r = createSNIRegistry(def.credential);
     let calls = 0;
