@@ -215,6 +215,16 @@ interface Meta {
   keySource: KeySource | 'adopted';
 }
 
+/** A key found in the store. */
+interface StoredKey {
+  key: PrivateKey;
+  text: string;
+  path: string;
+  source: KeySource;
+  /** The name it is filed under, when not the name being installed. */
+  name?: StoreName;
+}
+
 interface Plan {
   name: StoreName;
   paths: StorePaths;
@@ -226,6 +236,8 @@ interface Plan {
   keyText: string;
   caBundle: Uint8Array | undefined;
   keySource: KeySource;
+  /** The pending CSR key the install used, removed once the new pair is in service. */
+  consumedKey: string | undefined;
   warnings: InstallWarning[];
 }
 
@@ -536,6 +548,7 @@ export class CertificateStore implements CredentialSource {
     let key: PrivateKey | undefined;
     let keyText: string | undefined;
     let keySource: KeySource = 'given';
+    let consumedKey: string | undefined;
     if (options.pkcs12 !== undefined) {
       if (!(options.pkcs12 instanceof Uint8Array)) throw new TypeError('pkcs12 must be a Uint8Array');
       // Loaded on demand: readers of the store (a TLS server) never need the PKCS#12 code.
@@ -610,27 +623,41 @@ export class CertificateStore implements CredentialSource {
       name = this.#nameFor(options.domain, leafCandidates[0]!);
       paths = this.paths(name.domain);
       const stored = await this.#storedKeys(name, paths, keyOptions);
-      if (stored.length === 0)
-        throw new StoreError(
-          'ERR_STORE_INSTALL',
-          `No private key for ${name.domain}: neither a CSR made with this store (${this.#rel(paths.pendingKey)}) ` +
-            `nor a key in service (${this.#rel(paths.key)}). Pass the key that the CSR was made with (key, or a .pfx as pkcs12).`,
-          { details: { domain: name.domain } },
-        );
-      for (const s of stored) {
-        leaf = leafCandidates.find((c) => keyMatchesCertificate(s.key, c.der));
-        if (leaf !== undefined) {
-          key = s.key;
-          keyText = s.text;
-          keySource = s.source;
-          break;
+      const matching = (list: readonly StoredKey[]) => {
+        for (const s of list) {
+          const l = leafCandidates.find((c) => keyMatchesCertificate(s.key, c.der));
+          if (l !== undefined) return { stored: s, leaf: l };
+        }
+        return undefined;
+      };
+      let found = matching(stored);
+      if (found === undefined && options.domain === undefined) {
+        // The CSR may be filed under another name the certificate covers (the bare domain when the
+        // certificate's Common Name is mail.example.com, say): look at the other pending keys.
+        const others = await this.#otherPendingKeys(name, keyOptions);
+        found = matching(others);
+        if (found?.stored.name !== undefined && this.#covers(found.leaf, found.stored.name, true)) {
+          name = found.stored.name;
+          paths = this.paths(name.domain);
         }
       }
-      if (leaf === undefined || key === undefined) {
-        const first = stored[0]!;
+      if (found === undefined) {
+        const first = stored[0];
+        if (first === undefined)
+          throw new StoreError(
+            'ERR_STORE_INSTALL',
+            `No private key for ${name.domain}: neither a CSR made with this store (${this.#rel(paths.pendingKey)}) ` +
+              `nor a key in service (${this.#rel(paths.key)}). Pass the key that the CSR was made with (key, or a .pfx as pkcs12).`,
+            { details: { domain: name.domain } },
+          );
         throw this.#mismatch(first.key, leafCandidates[0]!, first.path, paths.cert);
       }
-      if (options.domain === undefined) {
+      leaf = found.leaf;
+      key = found.stored.key;
+      keyText = found.stored.text;
+      keySource = found.stored.source;
+      if (keySource === 'pending') consumedKey = found.stored.path;
+      if (options.domain === undefined && found.stored.name === undefined) {
         name = this.#nameFor(undefined, leaf);
         paths = this.paths(name.domain);
       }
@@ -661,6 +688,7 @@ export class CertificateStore implements CredentialSource {
       keyText,
       caBundle: options.caBundle === undefined ? undefined : toBytes(options.caBundle).slice(),
       keySource,
+      consumedKey,
       warnings,
     };
   }
@@ -822,8 +850,8 @@ export class CertificateStore implements CredentialSource {
     name: StoreName,
     paths: StorePaths,
     keyOptions: CryptoOptions & { passphrase?: string },
-  ): Promise<{ key: PrivateKey; text: string; path: string; source: KeySource }[]> {
-    const out: { key: PrivateKey; text: string; path: string; source: KeySource }[] = [];
+  ): Promise<StoredKey[]> {
+    const out: StoredKey[] = [];
     const current = await readLinkIfExists(paths.current);
     const places: [string, KeySource][] = [[paths.pendingKey, 'pending']];
     if (current !== undefined) places.push([join(paths.history, current, VERSION_FILES.key), 'current']);
@@ -841,6 +869,42 @@ export class CertificateStore implements CredentialSource {
             { cause: e, details: { file: this.#rel(path) } },
           );
         if (e instanceof MailTlsError || e instanceof PEMError) continue;
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  /** The pending CSR keys of other names (unreadable or encrypted ones are skipped). */
+  async #otherPendingKeys(
+    name: StoreName,
+    keyOptions: CryptoOptions & { passphrase?: string },
+  ): Promise<StoredKey[]> {
+    const dir = join(this.root, STORE_DIRECTORIES.private, 'pending');
+    const out: StoredKey[] = [];
+    for (const entry of await this.#readdir(dir)) {
+      if (!entry.endsWith('.key') || entry === `${name.fileName}.key` || isTemporaryName(entry) !== undefined)
+        continue;
+      let other: StoreName;
+      try {
+        other = storeName(entry.slice(0, -4));
+      } catch (e) {
+        if (e instanceof StoreError) continue;
+        throw e;
+      }
+      const path = join(dir, entry);
+      const text = await readIfExists(path);
+      if (text === undefined) continue;
+      try {
+        out.push({
+          key: await parsePrivateKey(text, keyOptions),
+          text,
+          path,
+          source: 'pending',
+          name: other,
+        });
+      } catch (e) {
+        if (e instanceof MailTlsError) continue;
         throw e;
       }
     }
@@ -877,8 +941,8 @@ export class CertificateStore implements CredentialSource {
     await this.#ensureLinks(name, paths);
     await saveSymlinkAtomic(paths.current, id);
     await this.#syncCaLink(name, paths, id);
-    if (plan.keySource === 'pending') {
-      await unlink(paths.pendingKey).catch(() => undefined);
+    if (plan.consumedKey !== undefined) {
+      await unlink(plan.consumedKey).catch(() => undefined);
       await syncDirectory(join(this.root, STORE_DIRECTORIES.private, 'pending')).catch(() => undefined);
     }
     await this.#prune(paths, id);

@@ -647,6 +647,22 @@ describe('CertificateStore: versions, rollback, renewal, remove', () => {
     ]);
   });
 
+  it("finds the CSR key filed under the bare domain when the certificate's CN is another host", async () => {
+    const store = newStore();
+    const csr = await store.createCSR({
+      domain: DOMAIN,
+      subject: { commonName: 'mail.example.com' },
+      hostnames: ['example.com'],
+    });
+    assert.equal(csr.files.key, store.paths(DOMAIN).pendingKey);
+    const leaf = await issueLeaf(['mail.example.com', 'example.com'], { csrPEM: csr.csrPEM });
+    const r = await store.install({ cert: leaf.chainPEM });
+    assert.equal(r.domain, DOMAIN);
+    assert.equal(r.keySource, 'pending');
+    assert.equal(existsSync(store.paths(DOMAIN).pendingKey), false);
+    assert.deepEqual(await store.list(), [DOMAIN]);
+  });
+
   it('a renewal without a key reuses the key in service', async () => {
     const store = newStore();
     const csr = await store.createCSR({ subject: { commonName: DOMAIN }, hostnames: ['mail.example.com'] });
