@@ -25,6 +25,7 @@ export interface SNILookup {
 
 /** Anything with `has(key)`: a Set or Map of registered patterns. */
 export interface SNIPatternSet {
+  /** Whether this canonical pattern is registered. */
   has(pattern: string): boolean;
 }
 

@@ -29,16 +29,25 @@ export interface ClientHelloInfo {
 }
 
 /** The result of {@link parseClientHello}. */
-export type ClientHelloParse =
-  | {
-      readonly complete: false /** At least this many bytes in all are needed before trying again. */;
-      readonly needed: number;
-    }
-  | {
-      readonly complete: true;
-      readonly info: ClientHelloInfo /** Bytes of the records holding the ClientHello. */;
-      readonly length: number;
-    };
+export type ClientHelloParse = ClientHelloIncomplete | ClientHelloComplete;
+
+/** More bytes are needed. */
+export interface ClientHelloIncomplete {
+  /** Always false. */
+  readonly complete: false;
+  /** At least this many bytes in all are needed before trying again. */
+  readonly needed: number;
+}
+
+/** A whole ClientHello was read. */
+export interface ClientHelloComplete {
+  /** Always true. */
+  readonly complete: true;
+  /** What the ClientHello carried. */
+  readonly info: ClientHelloInfo;
+  /** Bytes of the records holding the ClientHello. */
+  readonly length: number;
+}
 
 /** Options of {@link parseClientHello}. */
 export interface ParseClientHelloOptions {
@@ -254,6 +263,7 @@ export interface ReadClientHelloOptions extends ParseClientHelloOptions {
 
 /** The result of {@link readClientHello}. */
 export interface ClientHelloRead {
+  /** What the ClientHello carried. */
   readonly info: ClientHelloInfo;
   /** How many bytes were read from the socket (all of them were put back). */
   readonly bytesRead: number;

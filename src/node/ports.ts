@@ -14,8 +14,11 @@ export type PortProtocol = 'smtp' | 'pop3' | 'imap' | 'https';
 
 /** One row of {@link PORTS}. */
 export interface PortInfo {
+  /** The port number. */
   readonly port: number;
+  /** The application protocol. */
   readonly protocol: PortProtocol;
+  /** TLS from the first byte, or after a STARTTLS/STLS command. */
   readonly tls: TLSMode;
   /** The STARTTLS command (`STARTTLS` or `STLS`), for `tls: 'starttls'`. */
   readonly command?: 'STARTTLS' | 'STLS';

@@ -24,12 +24,19 @@ export interface ServerCredential {
 
 /** The node:tls options a profile maps to. */
 export interface ProfileContextOptions {
+  /** The profile's lowest version. */
   minVersion: tls.SecureVersion;
+  /** The profile's highest version. */
   maxVersion: tls.SecureVersion;
+  /** TLS 1.3 suites, then older suites, then `@SECLEVEL=n` when not 1, colon-separated. */
   ciphers: string;
+  /** Signature algorithms, colon-separated. */
   sigalgs: string;
+  /** Key-exchange groups, colon-separated. */
   ecdhCurve: string;
+  /** Server cipher preference. */
   honorCipherOrder: true;
+  /** `SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_SSLv3` (and `SSL_OP_NO_TLSv1_3` when the profile stops at 1.2). */
   secureOptions: number;
 }
 
@@ -108,7 +115,9 @@ export function createServerContext(
 
 /** A context with the summary of its leaf (what the SNI registry keeps). */
 export interface BuiltServerContext {
+  /** The context, for `new tls.TLSSocket(socket, { isServer: true, secureContext })`. */
   readonly context: tls.SecureContext;
+  /** Key type, fingerprint and validity of the leaf. */
   readonly summary: CredentialSummary;
 }
 
@@ -243,7 +252,9 @@ export interface CredentialSummary {
   readonly keyType: ServerKeyType;
   /** SHA-256 fingerprint of the leaf (`AA:BB:...`, as node prints it). */
   readonly fingerprint256: string;
+  /** Start of the leaf's validity. */
   readonly notBefore: Date;
+  /** End of the leaf's validity. */
   readonly notAfter: Date;
   /** The subject as node prints it. */
   readonly subject: string;

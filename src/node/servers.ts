@@ -25,9 +25,13 @@ import type { SNIRegistry } from './sni-registry.js';
 
 /** node:tls options that serve a registry through `SNICallback`. */
 export interface RegistryServerOptions extends ProfileContextOptions {
+  /** The default credential's key (PEM). */
   key: string;
+  /** The default credential's chain (PEM). */
   cert: string;
+  /** The default key's pass phrase, if any. */
   passphrase?: string;
+  /** The registry's `SNICallback`. */
   SNICallback: (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void;
 }
 
@@ -188,7 +192,10 @@ export interface AcceptedTLSInfo {
 }
 
 /** A TLSSocket secured by {@link acceptTLS}. */
-export type AcceptedTLSSocket = tls.TLSSocket & { readonly mailtls: AcceptedTLSInfo };
+export type AcceptedTLSSocket = tls.TLSSocket & {
+  /** How the connection was set up. */
+  readonly mailtls: AcceptedTLSInfo;
+};
 
 /**
  * Secures a plain socket as a TLS server: reads the ClientHello, picks the context for its SNI name from the
@@ -356,7 +363,10 @@ export function createPeekingTLSServer(
 }
 
 /** A peeking TLS server that hands its connections to an HTTP server. */
-export type PeekingHTTPSServer = net.Server & { readonly http: http.Server };
+export type PeekingHTTPSServer = net.Server & {
+  /** The HTTP server the secured connections go to. */
+  readonly http: http.Server;
+};
 
 /**
  * HTTPS without node's SNI path: a {@link createPeekingTLSServer} whose secured connections are served by an
@@ -408,6 +418,7 @@ export function smtpServerOptions(registry: SNIRegistry): SMTPServerTLSOptions {
 
 /** The part of smtp-server's API that {@link updateSMTPServer} uses. */
 export interface SMTPServerLike {
+  /** smtp-server's method that merges TLS options and rebuilds its default context. */
   updateSecureContext(options: Record<string, unknown>): void;
 }
 

@@ -38,6 +38,7 @@ export interface SNIRegistryOptions {
 
 /** What {@link SNIRegistry.resolve} returns. */
 export interface ResolvedContext {
+  /** The context to serve. */
   readonly context: tls.SecureContext;
   /** How the name was matched (`default` when nothing matched or no name was sent). */
   readonly lookup: SNILookup;
@@ -82,8 +83,11 @@ interface Entry {
 
 /** Events: `change` (pattern), `default` (), `contextError` (error, pattern). */
 export interface SNIRegistryEvents {
+  /** A name or wildcard was added, replaced or removed. */
   change: [pattern: string];
+  /** The default credential was replaced. */
   default: [];
+  /** A registered credential failed to load (`ERR_TLS_CONTEXT`). */
   contextError: [error: MailTlsError, pattern: string];
 }
 

@@ -60,7 +60,10 @@ export interface UpgradedTLSInfo extends AcceptedTLSInfo {
 }
 
 /** A TLSSocket secured by {@link upgradeToTLS}. */
-export type UpgradedTLSSocket = AcceptedTLSSocket & { readonly mailtls: UpgradedTLSInfo };
+export type UpgradedTLSSocket = AcceptedTLSSocket & {
+  /** How the connection was set up, with the discarded plaintext count. */
+  readonly mailtls: UpgradedTLSInfo;
+};
 
 /**
  * Upgrades a plain socket to TLS after a STARTTLS command: unpipes the socket and detaches every
