@@ -1,6 +1,6 @@
 /**
  * Crash safety of CertificateStore.install: a child process installs two pairs alternately in a loop and is
- * killed with SIGKILL after a random delay, over and over (MAILTLS_CRASH_RUNS, default 210). After every
+ * killed with SIGKILL after a random delay, over and over (MAILTLS_CRASH_RUNS, default 200). After every
  * kill the store must load a consistent pair (key matching certificate) that is one of the two, both through
  * load() and through the public paths certs/<domain>.crt + private/<domain>.key, and the next child must get
  * past whatever the killed one left behind (its lock file, half-written version directories).
@@ -18,7 +18,7 @@ import { CertificateStore } from '../../src/node/store.js';
 import { parsePrivateKey } from '../../src/private-key.js';
 import { AT, issueLeaf, scratch, testCA } from './helpers/store-fixtures.js';
 
-const RUNS = Number(process.env.MAILTLS_CRASH_RUNS ?? 210);
+const RUNS = Number(process.env.MAILTLS_CRASH_RUNS ?? 200);
 const CHILD = fileURLToPath(new URL('./fixtures/crash-install.js', import.meta.url));
 
 let dir: { path: string; cleanup(): void };
