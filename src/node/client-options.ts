@@ -1,0 +1,220 @@
+/**
+ * `tls.connect` options for the client side of mail: outgoing SMTP (an MTA delivering to an MX or a relay),
+ * submission, IMAP and POP3 clients. The same object works for `tls.connect`, nodemailer (`tls: {...}`),
+ * imapflow (`tls: {...}`) and {@link connectStartTLS}.
+ *
+ * What the options do:
+ * - send the server's name in SNI (`servername`; never an IP address, RFC 6066 §3);
+ * - the profile's protocol versions and suites (default `intermediate`: TLS 1.2 and 1.3, ECDHE with AEAD
+ *   ciphers), key-exchange groups and signature algorithms, renegotiation refused;
+ * - verify with node's chain validation (OpenSSL, purpose `sslserver`) against `trust` (default node's
+ *   roots), then with mailtls's own name rules in `checkServerIdentity`: subjectAltName only (never the
+ *   Common Name), wildcards only as a whole left-most label and never on a public suffix, IP addresses only
+ *   against iPAddress entries, and Postfix's match strategies (`hostname`, `nexthop`, `dot-nexthop`).
+ *   Node runs `checkServerIdentity` only after the chain verified, and with `rejectUnauthorized: true` any
+ *   failure destroys the socket before a byte of application data is read: it fails closed.
+ *
+ * ## Postfix's security levels and `verify`
+ *
+ * | Postfix `smtp_tls_security_level` | here |
+ * |---|---|
+ * | `may` (opportunistic: TLS if offered, no checks) | `verify: 'none'`, and the caller falls back to plaintext when STARTTLS is not offered |
+ * | `encrypt` (TLS required, no checks) | `verify: 'none'`, and the caller refuses to go on without TLS (nodemailer: `requireTLS: true`) |
+ * | (no level: what Postfix logs as a "Trusted" connection) | `verify: 'chain'`: chain checked, names not |
+ * | `verify` (chain + the MX host name, `smtp_tls_verify_cert_match = hostname`) | `verify: 'hostname'` (the default) |
+ * | `secure` (chain + `smtp_tls_secure_cert_match = nexthop, dot-nexthop`) | `verify: 'hostname'` with `nextHop` (the match then defaults to `nexthop, dot-nexthop`) |
+ * | `dane`, `dane-only` | not covered here (see `tlsa.ts` for TLSA records) |
+ *
+ * For IMAP, POP3 and submission (RFC 7817 §3) use `verify: 'hostname'` with the host the user configured.
+ *
+ * Node skips `checkServerIdentity` on a resumed TLS session: do not pass a `session` saved from a
+ * connection to another host.
+ *
+ * @module node/client-options
+ */
+import type tls from 'node:tls';
+import { type Certificate, parseCertificate } from '../certificate.js';
+import type { CertificateSource } from '../chain.js';
+import { MailTlsError } from '../errors.js';
+import {
+  type MailPeerMatch,
+  POSTFIX_SECURE_MATCH,
+  POSTFIX_VERIFY_MATCH,
+  verifyMailPeer,
+} from '../mail-identity.js';
+import { encodePEM } from '../pem.js';
+import { getTLSProfile, INTERMEDIATE_PROFILE, type TLSProfile, type TLSProfileName } from '../profile.js';
+import { createTrustStore, type TrustStore } from '../verify-chain.js';
+import { profileContextOptions } from './secure-context.js';
+
+/** How much of the server's certificate a client checks. */
+export type ClientVerifyMode = 'none' | 'chain' | 'hostname';
+
+/** Options of {@link clientTLSOptions}. */
+export interface ClientTLSInput {
+  /**
+   * The server's name as the client knows it: the MX host, the relay host, the IMAP/POP3/submission host
+   * the user configured. An IP address is allowed (then no SNI is sent and iPAddress entries are matched).
+   * This is the `hostname` reference identity; it is not where to connect (give `host` to `tls.connect`
+   * separately, e.g. `127.0.0.1` in tests).
+   */
+  host: string;
+  /** The SNI name; default `host` unless it is an IP address. `false` sends no SNI. */
+  servername?: string | false | undefined;
+  /** `none`, `chain` or `hostname` (default); see the module notes for the Postfix mapping. */
+  verify?: ClientVerifyMode | undefined;
+  /** The next-hop domain (the recipient domain before the MX lookup, or the configured relay domain). */
+  nextHop?: string | undefined;
+  /**
+   * Postfix-style match strategies and patterns, any of which may match. Default `['hostname']` (Postfix
+   * `verify`), or `['nexthop', 'dot-nexthop']` (Postfix `secure`) when `nextHop` is given.
+   */
+  match?: readonly MailPeerMatch[] | undefined;
+  /**
+   * The trust anchors: a {@link TrustStore}, PEM text, DER, certificates or a list. Default node's roots
+   * (`tls.rootCertificates` plus `NODE_EXTRA_CA_CERTS`). When given, they replace node's roots.
+   */
+  trust?: TrustStore | CertificateSource | undefined;
+  /** A profile or a built-in profile's name; default `intermediate`. */
+  profile?: TLSProfile | TLSProfileName | undefined;
+}
+
+/** The `tls.connect` options {@link clientTLSOptions} returns (spread them, add `host`/`port`/`socket`). */
+export interface ClientTLSOptions extends tls.ConnectionOptions {
+  servername?: string;
+  minVersion: tls.SecureVersion;
+  maxVersion: tls.SecureVersion;
+  ciphers: string;
+  sigalgs: string;
+  ecdhCurve: string;
+  secureOptions: number;
+  rejectUnauthorized: boolean;
+  checkServerIdentity: (hostname: string, cert: tls.PeerCertificate) => Error | undefined;
+  ca?: string[];
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+function isIPLiteral(host: string): boolean {
+  return IPV4.test(host) || host.includes(':') || host.startsWith('[');
+}
+
+function readProfile(profile: ClientTLSInput['profile']): TLSProfile {
+  if (profile === undefined) return INTERMEDIATE_PROFILE;
+  if (typeof profile === 'string') return getTLSProfile(profile);
+  if (profile === null || typeof profile !== 'object')
+    throw new TypeError('options.profile must be a profile or a name');
+  return profile;
+}
+
+function trustPEMs(trust: TrustStore | CertificateSource): string[] {
+  const store =
+    typeof trust === 'object' && trust !== null && 'has' in trust && 'certificates' in trust
+      ? (trust as TrustStore)
+      : createTrustStore(trust as CertificateSource);
+  if (store.certificates.length === 0) throw new TypeError('options.trust holds no certificate');
+  return store.certificates.map((c: Certificate) => encodePEM('CERTIFICATE', c.der));
+}
+
+/**
+ * The `checkServerIdentity` of {@link clientTLSOptions}: mailtls's name rules against the leaf node got.
+ * Returns the error (node then destroys the socket) instead of throwing.
+ */
+function identityChecker(
+  host: string,
+  nextHop: string | undefined,
+  match: readonly MailPeerMatch[],
+): (hostname: string, cert: tls.PeerCertificate) => Error | undefined {
+  return (_hostname, cert) => {
+    try {
+      if (cert === null || typeof cert !== 'object' || !(cert.raw instanceof Uint8Array))
+        return new Error('the server sent no certificate');
+      const leaf = parseCertificate(new Uint8Array(cert.raw));
+      verifyMailPeer(leaf, { mxHost: host, nextHop, match });
+      return undefined;
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  };
+}
+
+function noCheck(): undefined {
+  return undefined;
+}
+
+/**
+ * Builds `tls.connect` options for a mail client: SNI, the profile's versions and suites, and verification
+ * of the chain (node, against `trust`) and of the names (mailtls's rules, Postfix's match strategies).
+ * Failures destroy the socket: with `tls.connect` an `error` event, with nodemailer and imapflow a
+ * rejected send or connect. The name check's error is a `HostnameError` (`ERR_HOSTNAME_MISMATCH`) that
+ * lists the names the certificate is valid for; chain errors are node's (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+ * `CERT_HAS_EXPIRED`, `SELF_SIGNED_CERT_IN_CHAIN`...).
+ *
+ * @throws TypeError for options of the wrong type (an unknown `verify`, a `nexthop` match without
+ *   `nextHop`, a `trust` with no certificate); `ERR_TLS_PROFILE` for an unknown or invalid profile;
+ *   PEMError / CertificateError when `trust` cannot be read; HostnameError `ERR_HOSTNAME_INVALID` when
+ *   `host` (with `verify: 'hostname'`) or `servername` is not a valid name.
+ * @example
+ * ```ts
+ * import tls from 'node:tls';
+ * import nodemailer from 'nodemailer';
+ * import { clientTLSOptions } from 'mailtls/node';
+ * // Postfix "secure": the certificate must be valid for example.com or a subdomain of it.
+ * const options = clientTLSOptions({ host: 'mx1.example.com', nextHop: 'example.com' });
+ * const socket = tls.connect({ ...options, host: 'mx1.example.com', port: 465 });
+ * // nodemailer: STARTTLS on 587 with the same checks.
+ * nodemailer.createTransport({ host: 'smtp.example.com', port: 587, requireTLS: true,
+ *   tls: clientTLSOptions({ host: 'smtp.example.com' }) });
+ * ```
+ */
+export function clientTLSOptions(options: ClientTLSInput): ClientTLSOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const { host } = options;
+  if (typeof host !== 'string' || host === '') throw new TypeError('options.host must be a non-empty string');
+  const verify = options.verify ?? 'hostname';
+  if (verify !== 'none' && verify !== 'chain' && verify !== 'hostname')
+    throw new TypeError("options.verify must be 'none', 'chain' or 'hostname'");
+  if (options.nextHop !== undefined && (typeof options.nextHop !== 'string' || options.nextHop === ''))
+    throw new TypeError('options.nextHop must be a non-empty string');
+  if (options.match !== undefined && (!Array.isArray(options.match) || options.match.length === 0))
+    throw new TypeError('options.match must be a non-empty array');
+  const match =
+    options.match ?? (options.nextHop === undefined ? POSTFIX_VERIFY_MATCH : POSTFIX_SECURE_MATCH);
+  const profile = readProfile(options.profile);
+  const { honorCipherOrder: _server, ...versions } = profileContextOptions(profile);
+
+  const bareHost = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  let servername: string | undefined;
+  if (options.servername === false) servername = undefined;
+  else if (options.servername !== undefined) {
+    if (
+      typeof options.servername !== 'string' ||
+      options.servername === '' ||
+      isIPLiteral(options.servername)
+    )
+      throw new TypeError(
+        'options.servername must be a host name (SNI never carries an IP address) or false',
+      );
+    servername = options.servername;
+  } else if (!isIPLiteral(host)) servername = host;
+
+  const result: ClientTLSOptions = {
+    ...versions,
+    rejectUnauthorized: verify !== 'none',
+    checkServerIdentity: noCheck,
+  };
+  if (servername !== undefined) result.servername = servername;
+  if (verify === 'none') return result;
+  if (options.trust !== undefined) result.ca = trustPEMs(options.trust);
+  if (verify === 'hostname') {
+    // Fail early on an unusable reference identity rather than at every connection.
+    const probe = identityChecker(bareHost, options.nextHop, match);
+    try {
+      verifyMailPeer({ dnsNames: [] }, { mxHost: bareHost, nextHop: options.nextHop, match });
+    } catch (e) {
+      if (!(e instanceof MailTlsError) || e.code !== 'ERR_HOSTNAME_MISMATCH') throw e;
+    }
+    result.checkServerIdentity = probe;
+  }
+  return result;
+}
