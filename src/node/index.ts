@@ -3,6 +3,30 @@
  *
  * @module node
  */
+
+export {
+  isTemporaryName,
+  type SaveFileAtomicOptions,
+  saveFileAtomic,
+  saveSymlinkAtomic,
+  syncDirectory,
+} from './atomic-write.js';
+export {
+  type AuditCode,
+  type AuditFinding,
+  type AuditOptions,
+  type AuditReport,
+  type AuditSeverity,
+  auditStore,
+} from './audit.js';
+export type { Credential, CredentialFiles, CredentialSource, LoadCredentialOptions } from './credential.js';
+export {
+  CertbotSource,
+  type CertbotSourceOptions,
+  KubernetesSecretSource,
+  type KubernetesSecretSourceOptions,
+} from './layouts.js';
+export { acquireLock, type LockHandle, type LockOptions, type LockOwner, withLock } from './lock.js';
 export {
   assembleChainWithNodeRoots,
   nodeRootCertificates,
@@ -21,3 +45,10 @@ export {
   type StoreCSRResult,
   type StoreVersion,
 } from './store.js';
+export {
+  type StoreName,
+  type StorePaths,
+  storeName,
+  storePaths,
+  WILDCARD_PREFIX,
+} from './store-layout.js';
