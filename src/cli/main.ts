@@ -62,7 +62,10 @@ export function createProgram(argv: readonly string[]): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      `\nRun "mailtls <command> --help" for a command's options and examples.\n${EXIT_CODES_HELP}`,
+      `\nRun "mailtls <command> --help" for a command's options and examples.\n${EXIT_CODES_HELP}\n\n` +
+        'Environment:\n' +
+        '  NO_COLOR                   no colour even on a terminal (colour is used only on a terminal anyway)\n' +
+        '  MAILTLS_PROGRESS_DELAY_MS  how long slow work runs before a spinner appears on a terminal (default 300)\n',
     );
   registerKey(program);
   registerCSR(program);

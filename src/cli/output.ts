@@ -104,6 +104,13 @@ function colourAllowed(stream: Stream): boolean {
   return env.TERM !== 'dumb';
 }
 
+/** How long slow work runs before the spinner appears: `MAILTLS_PROGRESS_DELAY_MS` (0 to 60000), or 300 ms. */
+function progressDelay(): number {
+  const v = process.env.MAILTLS_PROGRESS_DELAY_MS;
+  const n = v === undefined || !/^\d+$/.test(v) ? Number.NaN : Number(v);
+  return Number.isFinite(n) && n <= 60_000 ? n : 300;
+}
+
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Where a command writes: text or JSON on stdout, warnings, errors and progress on stderr. */
@@ -152,7 +159,7 @@ export class Output {
 
   /**
    * Runs slow work; on a TTY (text mode) a spinner with `label` appears on stderr when the work takes longer
-   * than a moment, and is wiped when it ends.
+   * than a moment (300 ms, or `MAILTLS_PROGRESS_DELAY_MS`), and is wiped when it ends.
    */
   async progress<T>(label: string, work: () => Promise<T>): Promise<T> {
     if (this.json || this.#err.isTTY !== true) return work();
@@ -166,7 +173,7 @@ export class Output {
     const delay = setTimeout(() => {
       draw();
       timer = setInterval(draw, 80);
-    }, 300);
+    }, progressDelay());
     try {
       return await work();
     } finally {

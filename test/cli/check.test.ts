@@ -71,12 +71,15 @@ function goodStore(inputs: OpenSSLInputs): string {
 
 describe('mailtls check', () => {
   let inputs: OpenSSLInputs;
+  /** Read by several tests, changed by none. */
+  let healthy: string;
   before(() => {
     inputs = makeOpenSSLInputs();
+    healthy = goodStore(inputs);
   });
 
   it('passes a healthy store (exit 0) and fails it at a time after expiry (exit 1)', () => {
-    const store = goodStore(inputs);
+    const store = healthy;
     const ok = mailtls(['check', '--store', store, '--trust', inputs.rootCert]);
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /^example\.com: OK\n1 domain checked at .*: 0 errors, 0 warnings, 0 info\n$/);
@@ -88,7 +91,7 @@ describe('mailtls check', () => {
   });
 
   it('without the private root, the served chain is reported as incomplete (exit 1)', () => {
-    const store = goodStore(inputs);
+    const store = healthy;
     const r = mailtlsJSON(['check', '--store', store]);
     assert.equal(r.status, 1);
     const f = (r.json.findings as Finding[]).find((x) => x.code === 'CHAIN_INCOMPLETE');
@@ -112,7 +115,7 @@ describe('mailtls check', () => {
   });
 
   it('reports mail names the certificate does not cover (--pop3 adds pop.<domain>); --errors-only exits 0', () => {
-    const store = goodStore(inputs);
+    const store = healthy;
     const r = mailtlsJSON(['check', '--store', store, '--trust', inputs.rootCert, '--pop3']);
     assert.equal(r.status, 1);
     assert.deepEqual(

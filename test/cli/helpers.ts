@@ -5,7 +5,7 @@
  * .pfx), so that the command is tested against files it did not write.
  */
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
@@ -20,9 +20,16 @@ export interface Run {
   stderr: string;
 }
 
-/** A fresh scratch directory (unique: other test runs share /tmp). */
+const scratchDirs: string[] = [];
+process.on('exit', () => {
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh scratch directory (unique: other test runs share /tmp), removed when the process exits. */
 export function scratch(): string {
-  return mkdtempSync(join(tmpdir(), 'mailtls-cli-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'mailtls-cli-test-'));
+  scratchDirs.push(dir);
+  return dir;
 }
 
 /** Runs `mailtls ARGS` with pipes (no TTY). */
@@ -95,9 +102,13 @@ function shellQuote(s: string): string {
  * `input` is typed into the terminal. The output is what the terminal showed (stdout and stderr together,
  * with the echo of the input).
  */
-export function mailtlsOnTTY(args: readonly string[], input = ''): { status: number | null; output: string } {
+export function mailtlsOnTTY(
+  args: readonly string[],
+  input = '',
+  extraEnv: Readonly<Record<string, string>> = {},
+): { status: number | null; output: string } {
   const command = [process.execPath, mainJs, ...args].map(shellQuote).join(' ');
-  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', ...extraEnv };
   delete env.NO_COLOR;
   const r = spawnSync('script', ['-qec', command, '/dev/null'], {
     encoding: 'utf8',
@@ -179,9 +190,65 @@ export interface OpenSSLInputs {
   otherCert: string;
 }
 
-/** Makes every input with openssl in a fresh scratch directory. */
+/** The inputs' file names in a directory. */
+function inputsIn(dir: string): OpenSSLInputs {
+  const p = (name: string) => join(dir, name);
+  return {
+    dir,
+    rootCert: p('root.pem'),
+    rootKey: p('root.key'),
+    intermediateCert: p('intermediate.pem'),
+    intermediateKey: p('intermediate.key'),
+    leafCert: p('leaf.pem'),
+    leafKey: p('leaf.key'),
+    leafDER: p('leaf.der'),
+    resellerBundle: p('reseller-bundle.crt'),
+    wrongOrderFullchain: p('wrong-order-fullchain.pem'),
+    p7b: p('bundle.p7b'),
+    pkcs1Key: p('rsa1.key'),
+    encryptedKey: p('leaf-encrypted.key'),
+    csr: p('req.pem'),
+    pfx: p('leaf.pfx'),
+    otherCert: p('other.pem'),
+  };
+}
+
+/**
+ * The openssl-made inputs, shared by the CLI test files of one test run (they are only read): made once in
+ * a directory named after the test runner's process, published by an atomic rename (the first of several
+ * concurrent builders wins, the others use its files). A directory older than a day is not reused.
+ */
 export function makeOpenSSLInputs(): OpenSSLInputs {
-  const dir = scratch();
+  const shared = join(tmpdir(), `mailtls-cli-inputs-${process.ppid}`);
+  const done = join(shared, 'complete');
+  const fresh = () => existsSync(done) && Date.now() - statSync(done).mtimeMs < 86_400_000;
+  if (fresh()) return inputsIn(shared);
+  // Inputs of earlier runs (over a day old) are removed.
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('mailtls-cli-inputs-')) continue;
+    const marker = join(tmpdir(), name, 'complete');
+    if (existsSync(marker) && Date.now() - statSync(marker).mtimeMs > 86_400_000)
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'mailtls-cli-inputs-build-'));
+  buildInputs(dir);
+  writeFileSync(join(dir, 'complete'), '');
+  try {
+    renameSync(dir, shared);
+    return inputsIn(shared);
+  } catch {
+    // another test file published first, or a stale directory is in the way: use what is usable
+    if (fresh()) {
+      rmSync(dir, { recursive: true, force: true });
+      return inputsIn(shared);
+    }
+    scratchDirs.push(dir);
+    return inputsIn(dir);
+  }
+}
+
+/** Makes every input with openssl in `dir`. */
+function buildInputs(dir: string): void {
   const p = (name: string) => join(dir, name);
   const ecKey = (file: string) =>
     openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p(file)]);
@@ -373,22 +440,4 @@ export function makeOpenSSLInputs(): OpenSSLInputs {
     '-out',
     p('other.pem'),
   ]);
-  return {
-    dir,
-    rootCert: p('root.pem'),
-    rootKey: p('root.key'),
-    intermediateCert: p('intermediate.pem'),
-    intermediateKey: p('intermediate.key'),
-    leafCert: p('leaf.pem'),
-    leafKey: p('leaf.key'),
-    leafDER: p('leaf.der'),
-    resellerBundle: p('reseller-bundle.crt'),
-    wrongOrderFullchain: p('wrong-order-fullchain.pem'),
-    p7b: p('bundle.p7b'),
-    pkcs1Key: p('rsa1.key'),
-    encryptedKey: p('leaf-encrypted.key'),
-    csr: p('req.pem'),
-    pfx: p('leaf.pfx'),
-    otherCert: p('other.pem'),
-  };
 }
