@@ -30,9 +30,17 @@
  * Node skips `checkServerIdentity` on a resumed TLS session: do not pass a `session` saved from a
  * connection to another host.
  *
+ * ## mailtls's own path validation
+ *
+ * The chain check of {@link clientTLSOptions} is OpenSSL's (it must run inside the handshake, and mailtls's
+ * validation is asynchronous). Where you hold the socket (`tls.connect`, {@link connectStartTLS}), call
+ * {@link verifyTLSPeer} after `secureConnect` to validate the presented chain with mailtls's
+ * `verifyChain` too (RFC 5280 profile: key sizes, key identifiers, signature algorithms, name
+ * constraints...) before sending anything.
+ *
  * @module node/client-options
  */
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import { type Certificate, parseCertificate } from '../certificate.js';
 import type { CertificateSource } from '../chain.js';
 import { MailTlsError } from '../errors.js';
@@ -44,7 +52,8 @@ import {
 } from '../mail-identity.js';
 import { encodePEM } from '../pem.js';
 import { getTLSProfile, INTERMEDIATE_PROFILE, type TLSProfile, type TLSProfileName } from '../profile.js';
-import { createTrustStore, type TrustStore } from '../verify-chain.js';
+import { createTrustStore, type TrustStore, type VerifiedChain, verifyChain } from '../verify-chain.js';
+import { nodeTrustStore } from './roots.js';
 import { profileContextOptions } from './secure-context.js';
 
 /** How much of the server's certificate a client checks. */
@@ -217,4 +226,85 @@ export function clientTLSOptions(options: ClientTLSInput): ClientTLSOptions {
     result.checkServerIdentity = probe;
   }
   return result;
+}
+
+/** Options of {@link verifyTLSPeer}: those of {@link clientTLSOptions} (profile and SNI do not apply) and `at`. */
+export interface VerifyTLSPeerOptions extends Omit<ClientTLSInput, 'profile' | 'servername'> {
+  /** The validation time; default now. */
+  at?: Date | undefined;
+}
+
+/**
+ * Validates the chain a connected TLS server presented with mailtls's `verifyChain` (purpose serverAuth,
+ * against `trust`, default node's roots) and, unless `verify` is `chain`, its names with mailtls's rules
+ * (as {@link clientTLSOptions}). The chain is node's view of it (`getPeerCertificate(true)`): the leaf and
+ * the certificates that link it to a root. On failure the socket is destroyed before the error is thrown,
+ * so nothing more can be sent on it.
+ *
+ * @returns The validated path, leaf first.
+ * @throws ChainError (`ERR_CHAIN_*`, `details.reason`) when the chain fails; HostnameError
+ *   `ERR_HOSTNAME_MISMATCH` when the names do not match (`ERR_HOSTNAME_INVALID` for an unusable `host`);
+ *   TypeError for a socket that is not a connected TLS socket or `verify: 'none'`.
+ * @example
+ * ```ts
+ * import tls from 'node:tls';
+ * import { clientTLSOptions, verifyTLSPeer } from 'mailtls/node';
+ * const input = { host: 'mx1.example.com', nextHop: 'example.com' };
+ * const socket = tls.connect({ ...clientTLSOptions(input), host: 'mx1.example.com', port: 465 });
+ * socket.once('secureConnect', async () => {
+ *   await verifyTLSPeer(socket, input); // throws (and closes the socket) unless mailtls agrees
+ *   socket.write('EHLO out.example.org\r\n');
+ * });
+ * ```
+ */
+export async function verifyTLSPeer(
+  socket: tls.TLSSocket,
+  options: VerifyTLSPeerOptions,
+): Promise<VerifiedChain> {
+  if (!(socket instanceof tls.TLSSocket)) throw new TypeError('socket must be a tls.TLSSocket');
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const { host } = options;
+  if (typeof host !== 'string' || host === '') throw new TypeError('options.host must be a non-empty string');
+  const verify = options.verify ?? 'hostname';
+  if (verify !== 'chain' && verify !== 'hostname')
+    throw new TypeError(
+      "options.verify must be 'chain' or 'hostname' (there is nothing to verify with 'none')",
+    );
+  const match =
+    options.match ?? (options.nextHop === undefined ? POSTFIX_VERIFY_MATCH : POSTFIX_SECURE_MATCH);
+  const roots =
+    options.trust === undefined
+      ? nodeTrustStore()
+      : typeof options.trust === 'object' &&
+          options.trust !== null &&
+          'has' in options.trust &&
+          'certificates' in options.trust
+        ? (options.trust as TrustStore)
+        : createTrustStore(options.trust as CertificateSource);
+  try {
+    const ders: Uint8Array[] = [];
+    const seen = new Set<string>();
+    for (
+      let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+      c?.raw !== undefined && ders.length < 16;
+      c = c.issuerCertificate
+    ) {
+      const key = c.raw.toString('base64');
+      if (seen.has(key)) break;
+      seen.add(key);
+      ders.push(new Uint8Array(c.raw));
+    }
+    if (ders.length === 0)
+      throw new TypeError('the socket has no peer certificate (not connected, or not TLS)');
+    const [leaf, ...rest] = ders.map((d) => parseCertificate(d));
+    const chain = await verifyChain(leaf!, { roots, intermediates: rest, at: options.at });
+    if (verify === 'hostname') {
+      const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+      verifyMailPeer(leaf!, { mxHost: bare, nextHop: options.nextHop, match });
+    }
+    return chain;
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
 }

@@ -4,12 +4,14 @@
 // Chain and names are checked; names with mailtls's rules (no Common Name fallback, no partial wildcards),
 // shown against node's own tls.checkServerIdentity, which accepts both.
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import net from 'node:net';
 import { describe, it } from 'node:test';
 import tls from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { isMailTlsError, MailTlsError } from '../../src/errors.js';
-import { clientTLSOptions } from '../../src/node/client-options.js';
+import { clientTLSOptions, verifyTLSPeer } from '../../src/node/client-options.js';
 import { createSNIRegistry, type SNIRegistry } from '../../src/node/sni-registry.js';
 import { encodePEM } from '../../src/pem.js';
 import { INTERMEDIATE_PROFILE, LEGACY_PORT_25_PROFILE, MODERN_PROFILE } from '../../src/profile.js';
@@ -380,5 +382,85 @@ describe('clientTLSOptions with imapflow', () => {
       assert.ok(!responder.events.some((e) => / LOGIN /.test(e.line)));
       client.close();
     });
+  });
+});
+
+/** tls.connect, then verifyTLSPeer after secureConnect; answers the path or the error, and the socket. */
+function connectAndVerify(
+  port: number,
+  options: tls.ConnectionOptions,
+  verifyOptions: Parameters<typeof verifyTLSPeer>[1],
+): Promise<{ path?: string[]; error?: unknown; destroyed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ ...options, host: '127.0.0.1', port });
+    socket.once('error', (error) => resolve({ error, destroyed: true }));
+    socket.once('secureConnect', () => {
+      verifyTLSPeer(socket, verifyOptions).then(
+        (chain) => {
+          resolve({
+            path: chain.certificates.map((c) => c.fingerprint('sha256')),
+            destroyed: socket.destroyed,
+          });
+          socket.end();
+        },
+        (error: unknown) => resolve({ error, destroyed: socket.destroyed }),
+      );
+    });
+  });
+}
+
+describe("verifyTLSPeer: mailtls's path validation after the handshake", () => {
+  it('a good chain: the validated path leaf → intermediate → root', async () => {
+    await withResponder('smtp', true, registry(), async (port) => {
+      const input = { host: H, trust: pki.rootCert };
+      const r = await connectAndVerify(port, clientTLSOptions(input), input);
+      assert.equal(r.error, undefined, String(r.error));
+      const root = new X509Certificate(pki.rootCert).fingerprint256;
+      const inter = new X509Certificate(pki.intermediateCert).fingerprint256;
+      assert.deepEqual(r.path, [mail.fingerprint256, inter, root]);
+      assert.equal(r.destroyed, false);
+    });
+  });
+
+  it('refuses what OpenSSL accepts: a leaf without an authority key identifier; the socket is closed', async () => {
+    const root = await makeRoot('Verify Peer Root');
+    const inter = await makeIntermediate('Verify Peer Intermediate', root);
+    const leaf = await makeLeaf(H, inter, { aki: null, notAfter: new Date('2099-01-01T00:00:00Z') });
+    const reg = createSNIRegistry({
+      key: encodePEM('PRIVATE KEY', leaf.key.exportPKCS8()),
+      cert: leaf.pem + inter.pem,
+    });
+    await withResponder('smtp', true, reg, async (port) => {
+      const input = { host: H, trust: root.pem };
+      const r = await connectAndVerify(port, clientTLSOptions(input), input);
+      assert.ok(isMailTlsError(r.error, 'ERR_CHAIN_INVALID'), String(r.error));
+      assert.equal((r.error as MailTlsError).details.reason, 'key-identifier');
+      assert.equal(r.destroyed, true);
+      // OpenSSL's check (clientTLSOptions alone) lets the same server through.
+      assert.equal((await connect(port, clientTLSOptions(input))).ok, true);
+    });
+  });
+
+  it('names with mailtls rules after a chain-only handshake', async () => {
+    await withResponder('smtp', true, registry(), async (port) => {
+      const r = await connectAndVerify(
+        port,
+        clientTLSOptions({ host: H, trust: pki.rootCert, verify: 'chain' }),
+        {
+          host: H,
+          nextHop: 'example.org',
+          trust: pki.rootCert,
+        },
+      );
+      assert.ok(isMailTlsError(r.error, 'ERR_HOSTNAME_MISMATCH'), String(r.error));
+      assert.equal(r.destroyed, true);
+    });
+  });
+
+  it("TypeError for verify: 'none' and for a socket that is not TLS", async () => {
+    const socket = new tls.TLSSocket(new net.Socket());
+    await assert.rejects(verifyTLSPeer(socket, { host: H, verify: 'none' }), TypeError);
+    await assert.rejects(verifyTLSPeer({} as tls.TLSSocket, { host: H }), TypeError);
+    socket.destroy();
   });
 });
