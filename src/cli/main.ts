@@ -40,7 +40,7 @@ function packageVersion(): string {
 }
 
 /** Builds the program with every sub-command. */
-export function createProgram(argv: readonly string[]): Command {
+function createProgram(argv: readonly string[]): Command {
   const json = argv.includes('--json');
   const program = new Command('mailtls')
     .description(
@@ -80,7 +80,7 @@ export function createProgram(argv: readonly string[]): Command {
 }
 
 async function main(): Promise<void> {
-  // \`mailtls show x.pem | head\`: a closed pipe ends the output quietly.
+  // "mailtls show x.pem | head": a closed pipe ends the output quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;

@@ -214,8 +214,8 @@ export function describeError(e: unknown): {
     return { code: e.code, message: e.message, details: jsonSafe(e.details), exitCode: exitCodeFor(e.code) };
   if (e instanceof CLIError)
     return { code: e.code, message: e.message, details: e.details, exitCode: e.exitCode };
-  if (e instanceof RangeError || e instanceof TypeError)
-    // Option values the library refuses (e.g. an unknown key type) are usage errors.
+  if (e instanceof RangeError)
+    // Option values the library refuses as out of range are usage errors.
     return { code: 'ERR_CLI_USAGE', message: e.message, details: {}, exitCode: EXIT_USAGE };
   const message = e instanceof Error ? e.message : String(e);
   return { code: 'ERR_CLI_INTERNAL', message, details: {}, exitCode: EXIT_PROBLEM };

@@ -6,6 +6,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
+  isCertificate,
   isMailTlsError,
   parseCertificate,
   parsePEM,
@@ -125,6 +126,11 @@ export function registerTLSA(program: Command): void {
           async (out) => {
             const current = await readSubject(opts.cert, opts.keyPassword);
             const next = opts.next === undefined ? undefined : await readSubject(opts.next, opts.keyPassword);
+            if (opts.selector === 0 && [current, next].some((s) => s !== undefined && !isCertificate(s)))
+              throw new CLIError(
+                'ERR_CLI_USAGE',
+                'Selector 0 (the full certificate) needs certificates, not keys: give certificates, or use selector 1.',
+              );
             const base = {
               ...(opts.usage === undefined ? {} : { usage: opts.usage }),
               ...(opts.selector === undefined ? {} : { selector: opts.selector }),
