@@ -215,6 +215,12 @@ describe('probe: every protocol against a server with a good chain', () => {
           assert.ok(r.capabilities.length > 0);
           assert.ok(r.transcript.some((t) => t.from === 'server'));
         }
+        // openssl s_client -showcerts sees the same chain on the same server (after the checks of
+        // what the probe sent, since s_client adds its own commands).
+        assert.deepEqual(
+          await opensslChain(port, c.implicit ? undefined : c.protocol),
+          r.servedChain.map((x) => fp(x.der)),
+        );
       });
     });
 
