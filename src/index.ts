@@ -99,8 +99,6 @@ export {
   type NameConstraintViolationReason,
   verifyNameConstraints,
 } from './name-constraints.js';
-export * from './renewal.js';
-export * from './tlsa.js';
 export * from './node/index.js';
 export { decodePEM, decodePEMAll, encodePEM, type ParsePEMOptions, type PEMBlock, parsePEM } from './pem.js';
 export {
@@ -124,8 +122,12 @@ export {
   parsePrivateKey,
   parsePrivateKeyDER,
 } from './private-key.js';
+export * from './profile.js';
 export { encodePublicKeyPEM, parsePublicKey, parsePublicKeyDER } from './public-key.js';
+export * from './renewal.js';
+export * from './sni.js';
 export * from './subject.js';
+export * from './tlsa.js';
 export {
   type ChainFailureReason,
   type ChainPurpose,
