@@ -1,7 +1,7 @@
 /**
  * `tls.connect` options for the client side of mail: outgoing SMTP (an MTA delivering to an MX or a relay),
  * submission, IMAP and POP3 clients. The same object works for `tls.connect`, nodemailer (`tls: {...}`),
- * imapflow (`tls: {...}`) and {@link connectStartTLS}.
+ * imapflow (`tls: {...}`) and `connectStartTLS`.
  *
  * What the options do:
  * - send the server's name in SNI (`servername`; never an IP address, RFC 6066 §3);
@@ -33,7 +33,7 @@
  * ## mailtls's own path validation
  *
  * The chain check of {@link clientTLSOptions} is OpenSSL's (it must run inside the handshake, and mailtls's
- * validation is asynchronous). Where you hold the socket (`tls.connect`, {@link connectStartTLS}), call
+ * validation is asynchronous). Where you hold the socket (`tls.connect`, `connectStartTLS`), call
  * {@link verifyTLSPeer} after `secureConnect` to validate the presented chain with mailtls's
  * `verifyChain` too (RFC 5280 profile: key sizes, key identifiers, signature algorithms, name
  * constraints...) before sending anything.
@@ -90,15 +90,28 @@ export interface ClientTLSInput {
 
 /** The `tls.connect` options {@link clientTLSOptions} returns (spread them, add `host`/`port`/`socket`). */
 export interface ClientTLSOptions extends tls.ConnectionOptions {
+  /** The SNI name (absent for an IP host or `servername: false`). */
   servername?: string;
+  /** The profile's lowest protocol version. */
   minVersion: tls.SecureVersion;
+  /** The profile's highest protocol version. */
   maxVersion: tls.SecureVersion;
+  /** The profile's TLS 1.3 and older suites, colon-separated (with `@SECLEVEL=n` when not 1). */
   ciphers: string;
+  /** The profile's signature algorithms, colon-separated. */
   sigalgs: string;
+  /** The profile's key-exchange groups, colon-separated. */
   ecdhCurve: string;
+  /** `SSL_OP_NO_RENEGOTIATION` and `SSL_OP_NO_SSLv3` (and `SSL_OP_NO_TLSv1_3` when the profile stops at 1.2). */
   secureOptions: number;
+  /** False only with `verify: 'none'`. */
   rejectUnauthorized: boolean;
+  /**
+   * mailtls's name check with `verify: 'hostname'` (returns a HostnameError on a mismatch), a no-op
+   * otherwise. Node calls it only after the chain verified.
+   */
   checkServerIdentity: (hostname: string, cert: tls.PeerCertificate) => Error | undefined;
+  /** The `trust` anchors as PEM, when given (they replace node's roots). */
   ca?: string[];
 }
 

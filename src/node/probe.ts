@@ -66,7 +66,9 @@ export type ProbeScheme =
 export interface ProbeTarget {
   /** The URL as normalised: `scheme://host:port`. */
   readonly url: string;
+  /** The scheme, lower case (`submissions` kept as written). */
   readonly scheme: ProbeScheme;
+  /** The application protocol the scheme speaks. */
   readonly protocol: ProbeProtocol;
   /** Whether TLS starts after STARTTLS / STLS (true) or at once (false). */
   readonly starttls: boolean;
@@ -74,6 +76,7 @@ export interface ProbeTarget {
   readonly host: string;
   /** Whether `host` is an IP address. */
   readonly hostIsIP: boolean;
+  /** The port: the URL's, or the scheme's well-known one. */
   readonly port: number;
 }
 
@@ -199,6 +202,7 @@ export type ProbeProblemCode =
 
 /** One finding of a probe. */
 export interface ProbeProblem {
+  /** What the problem is about. */
   readonly code: ProbeProblemCode;
   /** What is wrong and what to do, for an administrator. */
   readonly message: string;
@@ -243,6 +247,7 @@ export type ServedChainSource =
 export interface ProbeResult {
   /** The normalised URL (`scheme://host:port`). */
   readonly url: string;
+  /** The application protocol spoken. */
   readonly protocol: ProbeProtocol;
   /** Where the probe connected (`address:port`). */
   readonly connectedTo: string;

@@ -69,6 +69,7 @@ export interface TranscriptLine {
 
 /** What {@link negotiateStartTLS} learnt. */
 export interface NegotiatedStartTLS {
+  /** The protocol spoken. */
   readonly protocol: StartTLSClientProtocol;
   /** The first line of the server's greeting (sanitised). */
   readonly greeting: string;
@@ -544,11 +545,23 @@ export interface ConnectStartTLSOptions extends NegotiateStartTLSOptions {
 }
 
 /** A TLS socket made by {@link connectStartTLS}; `mailtls` tells what the plaintext part learnt. */
-export type StartTLSClientSocket = tls.TLSSocket & { readonly mailtls: NegotiatedStartTLS };
+export type StartTLSClientSocket = tls.TLSSocket & {
+  /** What the plaintext part learnt (greeting, capabilities, transcript). */
+  readonly mailtls: NegotiatedStartTLS;
+};
 
 /**
- * Waits until a new socket is connected, or fails with `ERR_TLS_CONNECT` by `deadline`.
- * @internal shared with the probe.
+ * Waits until a new socket is connected, or fails by `deadline` (a time in ms since the epoch); the socket is
+ * destroyed on failure. Shared with the probe; not part of the public API.
+ *
+ * @internal
+ * @throws {TLSError} (rejects) `ERR_TLS_CONNECT` with `details.reason` (`ECONNREFUSED`, `ENOTFOUND`,
+ *   `timeout`...). The signal's reason when aborted.
+ * @example
+ * ```ts
+ * const socket = net.connect(25, 'mx1.example.com');
+ * await waitConnected(socket, Date.now() + 10_000, undefined, 'mx1.example.com:25');
+ * ```
  */
 export function waitConnected(
   socket: net.Socket,
