@@ -1,0 +1,518 @@
+/**
+ * One process serving SMTP (STARTTLS on 25 and 587, implicit TLS on 465), POP3 (STLS on 110, 995), IMAP
+ * (STARTTLS on 143, 993) and HTTPS (443), with the certificate for each name chosen by SNI from a mailtls
+ * store, and hot reload: installing a new certificate into the store is served to the next connection.
+ *
+ * It answers just enough of each protocol for real clients (curl, openssl s_client, nodemailer, imapflow)
+ * to greet, start TLS, log in and quit. Any login is accepted: it is a TLS demonstration, not a mail server.
+ *
+ *   node build/examples/mail-server.js --store DIR [--host 127.0.0.1] [--base-port 20000] [--default DOMAIN]
+ *
+ * listens on base+25, base+465, base+587, base+110, base+995, base+143, base+993 and base+443 (`--base-port 0`
+ * picks free ports), prints one line `ready {...}` with the ports as JSON, a line `reloaded {...}` after each
+ * hot reload, and stops cleanly on SIGTERM or SIGINT (SIGHUP reloads at once).
+ */
+import { watch } from 'node:fs';
+import net from 'node:net';
+import type tls from 'node:tls';
+import { parseArgs } from 'node:util';
+import {
+  CertificateStore,
+  createPeekingHTTPSServer,
+  createPeekingTLSServer,
+  createSNIRegistry,
+  formatStartTLSReply,
+  PORTS,
+  type SNIRegistry,
+  type StartTLSProtocol,
+  upgradeToTLS,
+} from 'mailtls';
+
+type Port = keyof typeof PORTS;
+const PORT_NAMES: Record<Port, string> = {
+  25: 'smtp',
+  587: 'submission',
+  465: 'smtps',
+  110: 'pop3',
+  995: 'pop3s',
+  143: 'imap',
+  993: 'imaps',
+  443: 'https',
+};
+const MAX_LINE = 8192;
+const IDLE_MS = 60_000;
+
+// ---------------------------------------------------------------------------------------------------------
+// Arguments
+
+const { values } = parseArgs({
+  options: {
+    store: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'base-port': { type: 'string', default: '0' },
+    default: { type: 'string' },
+    'poll-ms': { type: 'string', default: '2000' },
+  },
+});
+if (values.store === undefined) {
+  console.error('usage: mail-server --store DIR [--host 127.0.0.1] [--base-port N] [--default DOMAIN]');
+  process.exit(2);
+}
+const storeDir = values.store;
+const host = values.host;
+const basePort = Number(values['base-port']);
+if (!Number.isInteger(basePort) || basePort < 0 || basePort + 993 > 65535) {
+  console.error('--base-port must be 0 (free ports) or an integer from 1 to 64542');
+  process.exit(2);
+}
+const pollMs = Number(values['poll-ms']);
+
+// ---------------------------------------------------------------------------------------------------------
+// Certificates: every domain of the store, registered under each DNS name its certificate covers.
+
+const store = new CertificateStore(storeDir);
+const domains = await store.list();
+if (domains.length === 0) {
+  console.error(`the store ${storeDir} holds no certificate: install one first (mailtls store install)`);
+  process.exit(1);
+}
+const defaultDomain = values.default ?? domains[0]!;
+const versions = new Map<string, string>();
+/** The names each domain is registered under, to drop names a renewed certificate no longer covers. */
+const namesOf = new Map<string, string[]>();
+
+async function loadDomain(registry: SNIRegistry | undefined, domain: string): Promise<SNIRegistry> {
+  const version = await store.version(domain);
+  const credential = await store.load(domain);
+  const served = { key: credential.key, cert: credential.cert };
+  let reg = registry;
+  if (reg === undefined) reg = createSNIRegistry(served);
+  else if (domain === defaultDomain) reg.setDefault(served);
+  const names = [...new Set([domain, ...credential.leaf.dnsNames])];
+  for (const old of namesOf.get(domain) ?? []) if (!names.includes(old)) reg.delete(old);
+  for (const name of names) reg.add(name, served);
+  namesOf.set(domain, names);
+  versions.set(domain, version);
+  return reg;
+}
+
+const registry = await loadDomain(undefined, defaultDomain);
+for (const domain of domains) if (domain !== defaultDomain) await loadDomain(registry, domain);
+
+// Hot reload: file-system events are hints; the store's version (a cheap signature of the pair) decides.
+let reloading = Promise.resolve();
+function reload(reason: string): Promise<void> {
+  reloading = reloading.then(async () => {
+    for (const domain of await store.list()) {
+      let version: string;
+      try {
+        version = await store.version(domain);
+      } catch {
+        continue;
+      }
+      if (versions.get(domain) === version) continue;
+      try {
+        await loadDomain(registry, domain);
+        const c = await store.load(domain);
+        console.log(
+          `reloaded ${JSON.stringify({ domain, reason, fingerprint: c.leaf.fingerprint('sha256'), notAfter: c.leaf.notAfter })}`,
+        );
+      } catch (e) {
+        // A half-written or broken install: keep serving the old pair and say why.
+        console.error(`reload of ${domain} failed, still serving the previous certificate: ${String(e)}`);
+      }
+    }
+  });
+  return reloading;
+}
+const watchers: { close(): void }[] = [];
+let debounce: NodeJS.Timeout | undefined;
+for (const domain of domains) {
+  for (const path of await store.watchPaths(domain)) {
+    try {
+      const w = watch(path, () => {
+        clearTimeout(debounce);
+        debounce = setTimeout(() => void reload('watch'), 100);
+      });
+      w.on('error', () => {});
+      watchers.push(w);
+    } catch {
+      // a path that does not exist yet: the poll below covers it
+    }
+  }
+}
+const poll = setInterval(() => void reload('poll'), pollMs > 0 ? pollMs : 2000);
+process.on('SIGHUP', () => void reload('SIGHUP'));
+
+// ---------------------------------------------------------------------------------------------------------
+// A line reader that leaves the bytes after a STARTTLS line to upgradeToTLS (which discards them). The socket
+// is never paused: the session calls upgradeToTLS in the same tick as it reads the STARTTLS line (the promise
+// chain runs as microtasks, before the next 'data' event); the reader detaches itself first.
+
+class LineReader {
+  #buffer = Buffer.alloc(0);
+  #waiting: ((line: string | null) => void) | undefined;
+  #ended = false;
+
+  readonly #socket: net.Socket;
+  readonly #onEnd = (): void => this.#end();
+  readonly #onData = (chunk: Buffer): void => {
+    this.#buffer = Buffer.concat([this.#buffer, chunk]);
+    // A line longer than MAX_LINE, or a client that floods commands without reading the replies.
+    if (
+      this.#buffer.length > 8 * MAX_LINE ||
+      (this.#buffer.length > MAX_LINE && !this.#buffer.includes(10))
+    ) {
+      this.#socket.end('500 line too long\r\n');
+      this.#end();
+      return;
+    }
+    this.#wake();
+  };
+
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('close', this.#onEnd);
+  }
+
+  /** Stops reading (before STARTTLS: upgradeToTLS needs the socket to itself). */
+  detach(): void {
+    this.#socket.removeListener('data', this.#onData);
+    this.#socket.removeListener('end', this.#onEnd);
+    this.#socket.removeListener('close', this.#onEnd);
+  }
+
+  #end(): void {
+    this.#ended = true;
+    this.#wake();
+  }
+
+  #take(): string | null | undefined {
+    const i = this.#buffer.indexOf(10);
+    if (i >= 0) {
+      const line = this.#buffer.subarray(0, i).toString('latin1').replace(/\r$/, '');
+      this.#buffer = this.#buffer.subarray(i + 1);
+      return line;
+    }
+    return this.#ended ? null : undefined;
+  }
+
+  #wake(): void {
+    if (this.#waiting === undefined) return;
+    const line = this.#take();
+    if (line === undefined) return;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting(line);
+  }
+
+  /** The next line without its CRLF, or null at the end of the connection. */
+  next(): Promise<string | null> {
+    const line = this.#take();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+    });
+  }
+
+  /** Bytes received after the last line read (plaintext pipelined after STARTTLS). */
+  rest(): Uint8Array {
+    return this.#buffer;
+  }
+}
+
+type Session = (socket: net.Socket, secure: boolean, greet: boolean) => Promise<void>;
+
+async function startTLS(
+  socket: net.Socket,
+  reader: LineReader,
+  protocol: StartTLSProtocol,
+  reply: string,
+  session: Session,
+): Promise<void> {
+  // Detach our own 'data' listener first: upgradeToTLS must be the only reader of the socket.
+  reader.detach();
+  try {
+    const secure = await upgradeToTLS(socket, registry, {
+      reply,
+      pipelined: reader.rest(),
+      timeoutMs: 15_000,
+    });
+    if (secure.mailtls.discardedPlaintextBytes > 0)
+      console.error(
+        `${protocol}: discarded ${secure.mailtls.discardedPlaintextBytes} bytes of plaintext sent after STARTTLS`,
+      );
+    // RFC 3207 4.2: everything learnt before TLS is forgotten; the session restarts without a greeting.
+    await session(secure, true, false);
+  } catch (e) {
+    const { code, cause } = e as { code?: string; cause?: unknown };
+    console.error(
+      `${protocol}: STARTTLS failed: ${code ?? String(e)}${cause instanceof Error ? `: ${cause.message}` : ''}`,
+    );
+  }
+}
+
+function serverName(socket: net.Socket): string {
+  const name = (socket as tls.TLSSocket).servername;
+  return typeof name === 'string' && name !== '' ? name : defaultDomain;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SMTP (RFC 5321, 3207, 4954)
+
+const smtpSession: Session = async (socket, secure, greet) => {
+  const reader = new LineReader(socket);
+  const me = serverName(socket);
+  if (greet) socket.write(`220 ${me} ESMTP mailtls example\r\n`);
+  for (let line = await reader.next(); line !== null; line = await reader.next()) {
+    const [verb = '', ...args] = line.split(' ');
+    switch (verb.toUpperCase()) {
+      case 'EHLO': {
+        const lines = [
+          me,
+          'PIPELINING',
+          'SIZE 10485760',
+          '8BITMIME',
+          secure ? 'AUTH PLAIN LOGIN' : 'STARTTLS',
+        ];
+        socket.write(lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}\r\n`).join(''));
+        break;
+      }
+      case 'HELO':
+        socket.write(`250 ${me}\r\n`);
+        break;
+      case 'STARTTLS':
+        if (secure) socket.write('503 5.5.1 TLS already active\r\n');
+        else return startTLS(socket, reader, 'smtp', formatStartTLSReply('smtp'), smtpSession);
+        break;
+      case 'AUTH':
+        if (!secure) socket.write('530 5.7.0 Must issue a STARTTLS command first\r\n');
+        else if (args[0]?.toUpperCase() === 'PLAIN' && args[1] !== undefined)
+          socket.write('235 2.7.0 OK\r\n');
+        else if (args[0]?.toUpperCase() === 'PLAIN') {
+          socket.write('334 \r\n');
+          await reader.next();
+          socket.write('235 2.7.0 OK\r\n');
+        } else if (args[0]?.toUpperCase() === 'LOGIN') {
+          if (args[1] === undefined) {
+            socket.write('334 VXNlcm5hbWU6\r\n');
+            await reader.next();
+          }
+          socket.write('334 UGFzc3dvcmQ6\r\n');
+          await reader.next();
+          socket.write('235 2.7.0 OK\r\n');
+        } else socket.write('504 5.5.4 Unrecognized authentication type\r\n');
+        break;
+      case 'MAIL':
+      case 'RCPT':
+      case 'RSET':
+      case 'NOOP':
+        socket.write('250 2.0.0 OK\r\n');
+        break;
+      case 'DATA': {
+        socket.write('354 End data with <CR><LF>.<CR><LF>\r\n');
+        let size = 0;
+        for (let l = await reader.next(); l !== null && l !== '.'; l = await reader.next())
+          size += l.length + 2;
+        socket.write(`250 2.0.0 OK: ${size} bytes accepted and dropped (example server)\r\n`);
+        break;
+      }
+      case 'QUIT':
+        socket.end('221 2.0.0 Bye\r\n');
+        return;
+      default:
+        socket.write('502 5.5.2 Command not recognized\r\n');
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// POP3 (RFC 1939, 2449, 2595)
+
+const pop3Session: Session = async (socket, secure, greet) => {
+  const reader = new LineReader(socket);
+  if (greet) socket.write('+OK POP3 mailtls example ready\r\n');
+  for (let line = await reader.next(); line !== null; line = await reader.next()) {
+    const [verb = ''] = line.split(' ');
+    switch (verb.toUpperCase()) {
+      case 'CAPA':
+        socket.write(['+OK', 'USER', 'UIDL', 'TOP', ...(secure ? [] : ['STLS']), '.', ''].join('\r\n'));
+        break;
+      case 'STLS':
+        if (secure) socket.write('-ERR TLS already active\r\n');
+        else return startTLS(socket, reader, 'pop3', formatStartTLSReply('pop3'), pop3Session);
+        break;
+      case 'USER':
+        socket.write(secure ? '+OK\r\n' : '-ERR use STLS first\r\n');
+        break;
+      case 'PASS':
+        socket.write(secure ? '+OK logged in, 0 messages\r\n' : '-ERR use STLS first\r\n');
+        break;
+      case 'STAT':
+        socket.write('+OK 0 0\r\n');
+        break;
+      case 'LIST':
+      case 'UIDL':
+        socket.write('+OK 0 messages\r\n.\r\n');
+        break;
+      case 'NOOP':
+      case 'RSET':
+        socket.write('+OK\r\n');
+        break;
+      case 'QUIT':
+        socket.end('+OK bye\r\n');
+        return;
+      default:
+        socket.write('-ERR unknown command\r\n');
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// IMAP (RFC 9051, 3501)
+
+const imapSession: Session = async (socket, secure, greet) => {
+  const reader = new LineReader(socket);
+  const caps = (): string => (secure ? 'IMAP4rev1 AUTH=PLAIN' : 'IMAP4rev1 STARTTLS LOGINDISABLED');
+  if (greet) socket.write(`* OK [CAPABILITY ${caps()}] IMAP mailtls example ready\r\n`);
+  for (let line = await reader.next(); line !== null; line = await reader.next()) {
+    const [tag = '*', command = ''] = line.split(' ');
+    switch (command.toUpperCase()) {
+      case 'CAPABILITY':
+        socket.write(`* CAPABILITY ${caps()}\r\n${tag} OK CAPABILITY completed\r\n`);
+        break;
+      case 'STARTTLS':
+        if (secure) socket.write(`${tag} BAD TLS already active\r\n`);
+        else return startTLS(socket, reader, 'imap', formatStartTLSReply('imap', tag), imapSession);
+        break;
+      case 'LOGIN':
+        socket.write(secure ? `${tag} OK LOGIN completed\r\n` : `${tag} NO use STARTTLS first\r\n`);
+        break;
+      case 'AUTHENTICATE':
+        if (!secure) socket.write(`${tag} NO use STARTTLS first\r\n`);
+        else {
+          if (line.split(' ').length < 4) {
+            socket.write('+ \r\n');
+            await reader.next();
+          }
+          socket.write(`${tag} OK AUTHENTICATE completed\r\n`);
+        }
+        break;
+      case 'LIST':
+      case 'LSUB':
+        socket.write(`* ${command.toUpperCase()} (\\HasNoChildren) "/" INBOX\r\n${tag} OK completed\r\n`);
+        break;
+      case 'SELECT':
+      case 'EXAMINE':
+        socket.write(
+          '* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)\r\n* 0 EXISTS\r\n* 0 RECENT\r\n' +
+            `* OK [UIDVALIDITY 1] UIDs valid\r\n* OK [UIDNEXT 1] predicted next UID\r\n` +
+            `${tag} OK [READ-${command.toUpperCase() === 'SELECT' ? 'WRITE' : 'ONLY'}] completed\r\n`,
+        );
+        break;
+      case 'NOOP':
+      case 'CHECK':
+      case 'CLOSE':
+        socket.write(`${tag} OK completed\r\n`);
+        break;
+      case 'LOGOUT':
+        socket.end(`* BYE logging out\r\n${tag} OK LOGOUT completed\r\n`);
+        return;
+      default:
+        socket.write(`${tag} BAD unknown command\r\n`);
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Listeners
+
+const sockets = new Set<net.Socket>();
+function track(socket: net.Socket): void {
+  sockets.add(socket);
+  socket.once('close', () => sockets.delete(socket));
+  socket.on('error', () => socket.destroy());
+  socket.setTimeout(IDLE_MS, () => socket.destroy());
+}
+
+function run(session: Session, socket: net.Socket, secure: boolean): void {
+  track(socket);
+  session(socket, secure, true).catch((e: unknown) => {
+    console.error(`session error: ${String(e)}`);
+    socket.destroy();
+  });
+}
+
+const SESSIONS: Record<'smtp' | 'pop3' | 'imap', Session> = {
+  smtp: smtpSession,
+  pop3: pop3Session,
+  imap: imapSession,
+};
+
+function makeServer(port: Port): net.Server {
+  const info = PORTS[port];
+  let server: net.Server;
+  if (info.protocol === 'https') {
+    server = createPeekingHTTPSServer(registry, { timeoutMs: 15_000 }, (req, res) => {
+      res.setHeader('content-type', 'text/plain; charset=utf-8');
+      res.end(
+        `mailtls example: ${serverName(req.socket)} over ${(req.socket as tls.TLSSocket).getProtocol()}\n`,
+      );
+    });
+  } else if (info.tls === 'implicit') {
+    const session = SESSIONS[info.protocol];
+    server = createPeekingTLSServer(registry, { timeoutMs: 15_000 }, (socket) => run(session, socket, true));
+  } else {
+    const session = SESSIONS[info.protocol];
+    server = net.createServer((socket) => run(session, socket, false));
+  }
+  server.on('connection', (socket: net.Socket) => track(socket));
+  server.on('tlsClientError', (e: { code?: string }) => {
+    console.error(`${PORT_NAMES[port]}: TLS failed: ${e.code ?? String(e)}`);
+  });
+  return server;
+}
+
+const ports = Object.keys(PORTS).map(Number) as Port[];
+const servers: net.Server[] = [];
+const bound: Record<string, number> = {};
+try {
+  for (const port of ports) {
+    const server = makeServer(port);
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(basePort === 0 ? 0 : basePort + port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    bound[PORT_NAMES[port]] = (server.address() as net.AddressInfo).port;
+  }
+} catch (e) {
+  const code = (e as NodeJS.ErrnoException).code;
+  console.error(`cannot listen: ${code ?? String(e)}: ${(e as Error).message}`);
+  for (const s of servers) s.close();
+  process.exit(code === 'EADDRINUSE' ? 98 : 1);
+}
+
+console.log(
+  `ready ${JSON.stringify({ host, ports: bound, default: defaultDomain, names: [...namesOf.values()].flat() })}`,
+);
+
+let stopping = false;
+function stop(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(poll);
+  clearTimeout(debounce);
+  for (const w of watchers) w.close();
+  for (const s of servers) s.close();
+  for (const s of sockets) s.destroy();
+  console.log(`stopped (${signal})`);
+  process.exitCode = 0;
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
