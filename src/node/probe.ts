@@ -687,7 +687,19 @@ async function analyze(ders: readonly Uint8Array[], o: Options): Promise<Analysi
   });
   const leaf = servedChain[0];
   if (leaf === undefined || leafError !== undefined) {
-    const x = new X509Certificate(ders[0]!);
+    let x: X509Certificate;
+    try {
+      x = new X509Certificate(ders[0]!);
+    } catch (e) {
+      throw new TLSError(
+        'ERR_PROBE_PROTOCOL',
+        "the server's certificate cannot be read at all; replace it.",
+        {
+          cause: e,
+          details: { phase: 'tls', reason: 'unreadable-certificate' },
+        },
+      );
+    }
     return {
       servedChain,
       chainValid: false,
