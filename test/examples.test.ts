@@ -1,0 +1,307 @@
+/**
+ * Runs every example under examples/ as a child process, importing the built package by its name `mailtls`,
+ * and checks what real clients see: curl and openssl s_client against mail-server.js (STARTTLS and implicit
+ * TLS, chain and host name verified), hot reload after an install, a clean stop on SIGTERM, and the demo's
+ * table. The package is built first when dist/ is missing or older than src/.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import tls from 'node:tls';
+import {
+  type CertificateAuthorityHierarchy,
+  CertificateStore,
+  createCertificateAuthority,
+  issueCertificate,
+} from '../src/index.js';
+import { repoRoot } from './helpers/paths.js';
+
+const TSC = join(repoRoot, 'node_modules/typescript/bin/tsc');
+const BUILT = join(repoRoot, 'build/examples');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
+  }
+  return t;
+}
+
+function tsc(project: string): void {
+  const r = spawnSync(process.execPath, [TSC, '-p', project, '--pretty', 'false'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+  // Emitted files are what the examples need; type errors in the examples themselves fail the test.
+  const own = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('examples/'));
+  assert.deepEqual(own, [], `tsc -p ${project}: errors in the examples`);
+}
+
+function run(cmd: string, args: string[], input = ''): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { timeout: 30_000, cwd: repoRoot }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, out: stdout + stderr });
+    });
+    child.stdin?.end(input);
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mailtls-examples-test-'));
+const H = 'mail.example.test';
+let ca: CertificateAuthorityHierarchy;
+let caFile: string;
+let storeDir: string;
+const notBefore = new Date(Date.now() - 3_600_000);
+
+async function issueInto(store: CertificateStore, replace: boolean): Promise<string> {
+  const request = await store.createCSR({
+    subject: { commonName: 'example.test' },
+    hostnames: [H, 'smtp.example.test', 'imap.example.test', 'pop.example.test'],
+    replace,
+  });
+  const issued = await issueCertificate(request.csrPEM, ca.issuer, { notBefore, days: 90 });
+  await store.install({ cert: issued.certPEM, caBundle: ca.root.certPEM + ca.intermediate!.certPEM });
+  return (await store.load('example.test')).leaf.fingerprint('sha256');
+}
+
+before(async () => {
+  const dist = join(repoRoot, 'dist/index.js');
+  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(repoRoot, 'src'))) tsc('tsconfig.build.json');
+  tsc('examples/tsconfig.json');
+  ca = await createCertificateAuthority({
+    name: 'Examples Test Root',
+    intermediate: true,
+    notBefore,
+    days: 3650,
+  });
+  caFile = join(dir, 'root.pem');
+  writeFileSync(caFile, ca.root.certPEM);
+  storeDir = join(dir, 'store');
+  await issueInto(new CertificateStore(storeDir, { trust: [ca.root.certPEM] }), false);
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Server {
+  child: ChildProcess;
+  ports: Record<string, number>;
+  lines: string[];
+  waitFor(re: RegExp, ms: number): Promise<string>;
+}
+
+function startMailServer(base: number): Promise<Server | 'EADDRINUSE'> {
+  const child = spawn(
+    process.execPath,
+    [join(BUILT, 'mail-server.js'), '--store', storeDir, '--host', '127.0.0.1', '--base-port', String(base)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const w of [...waiters])
+      if (w.re.test(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+  });
+  child.stderr!.resume();
+  const waitFor = (re: RegExp, ms: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const seen = lines.find((l) => re.test(l));
+      if (seen !== undefined) return resolve(seen);
+      const timer = setTimeout(
+        () => reject(new Error(`no line ${re} in ${ms} ms: ${lines.join(' | ')}`)),
+        ms,
+      );
+      waiters.push({
+        re,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+    });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => (code === 98 ? resolve('EADDRINUSE') : reject(new Error(`exit ${code}`))));
+    waitFor(/^ready /, 20_000).then((line) => {
+      const ports = (JSON.parse(line.slice(6)) as { ports: Record<string, number> }).ports;
+      resolve({ child, ports, lines, waitFor });
+    }, reject);
+  });
+}
+
+describe('examples/mail-server.ts', () => {
+  let server: Server;
+
+  before(async () => {
+    for (let attempt = 0; ; attempt++) {
+      const base = 20000 + Math.floor(Math.random() * 10000);
+      const s = await startMailServer(base);
+      if (s !== 'EADDRINUSE') {
+        server = s;
+        assert.equal(server.ports.smtp, base + 25);
+        assert.equal(server.ports.imaps, base + 993);
+        return;
+      }
+      assert.ok(attempt < 5, 'no free base port after 6 attempts');
+    }
+  });
+
+  after(() => {
+    if (server?.child.exitCode === null) server.child.kill('SIGKILL');
+  });
+
+  const curlRows = [
+    { name: 'smtp STARTTLS (base+25)', service: 'smtp', url: 'smtp', mail: true, reqd: true },
+    { name: 'submission STARTTLS (base+587)', service: 'submission', url: 'smtp', mail: true, reqd: true },
+    { name: 'smtps (base+465)', service: 'smtps', url: 'smtps', mail: true, reqd: false },
+    { name: 'pop3 STLS (base+110)', service: 'pop3', url: 'pop3', mail: false, reqd: true },
+    { name: 'pop3s (base+995)', service: 'pop3s', url: 'pop3s', mail: false, reqd: false },
+    { name: 'imap STARTTLS (base+143)', service: 'imap', url: 'imap', mail: false, reqd: true },
+    { name: 'imaps (base+993)', service: 'imaps', url: 'imaps', mail: false, reqd: false },
+    { name: 'https (base+443)', service: 'https', url: 'https', mail: false, reqd: false },
+  ];
+  for (const row of curlRows) {
+    it(`curl logs in over TLS and quits: ${row.name}`, async () => {
+      const port = server.ports[row.service]!;
+      const args = [
+        '-sS',
+        '--noproxy',
+        '*',
+        '--max-time',
+        '15',
+        '--cacert',
+        caFile,
+        '--resolve',
+        `${H}:${port}:127.0.0.1`,
+      ];
+      if (row.reqd) args.push('--ssl-reqd');
+      if (row.mail) {
+        const msg = join(dir, 'msg.eml');
+        writeFileSync(msg, 'Subject: test\r\n\r\nhello\r\n');
+        args.push(`${row.url}://${H}:${port}/client.test`, '--mail-from', 'a@example.test');
+        args.push('--mail-rcpt', 'b@example.test', '--upload-file', msg, '--user', 'u:p');
+      } else if (row.url === 'https') args.push(`https://${H}:${port}/`);
+      else args.push(`${row.url}://${H}:${port}/`, '--user', 'u:p');
+      const r = await run('curl', args);
+      assert.equal(r.code, 0, r.out);
+      if (row.url === 'https') assert.match(r.out, /mailtls example: mail\.example\.test over TLSv1\.[23]/);
+      if (row.url.startsWith('imap')) assert.match(r.out, /INBOX/);
+    });
+  }
+
+  it('curl refuses a name the certificate does not cover (exit 60): verification is real', async () => {
+    const port = server.ports.imaps!;
+    const r = await run('curl', [
+      '-sS',
+      '--noproxy',
+      '*',
+      '--cacert',
+      caFile,
+      '--resolve',
+      `other.test:${port}:127.0.0.1`,
+      `imaps://other.test:${port}/`,
+      '--user',
+      'u:p',
+    ]);
+    assert.equal(r.code, 60, r.out);
+  });
+
+  const opensslRows = [
+    { service: 'smtp', starttls: 'smtp', quit: 'QUIT\r\n' },
+    { service: 'submission', starttls: 'smtp', quit: 'QUIT\r\n' },
+    { service: 'pop3', starttls: 'pop3', quit: 'QUIT\r\n' },
+    { service: 'imap', starttls: 'imap', quit: 'a LOGOUT\r\n' },
+    { service: 'smtps', starttls: undefined, quit: 'QUIT\r\n' },
+    { service: 'pop3s', starttls: undefined, quit: 'QUIT\r\n' },
+    { service: 'imaps', starttls: undefined, quit: 'a LOGOUT\r\n' },
+    { service: 'https', starttls: undefined, quit: '' },
+  ];
+  for (const row of opensslRows) {
+    it(`openssl s_client verifies chain and name: ${row.service}${row.starttls ? ` (-starttls ${row.starttls})` : ''}`, async () => {
+      const args = ['s_client', '-connect', `127.0.0.1:${server.ports[row.service]}`, '-servername', H];
+      args.push('-verify_hostname', H, '-CAfile', caFile, '-verify_return_error', '-brief');
+      if (row.starttls) args.push('-starttls', row.starttls);
+      const r = await run('openssl', args, row.quit);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /Verification: OK/);
+      assert.match(r.out, /Protocol version: TLSv1\.3/);
+    });
+  }
+
+  it('pipelined plaintext after STARTTLS is discarded, the reply comes in one write', async () => {
+    const net = await import('node:net');
+    const raw = net.connect(server.ports.smtp!, '127.0.0.1');
+    const reads: string[] = [];
+    const next = (): Promise<string> =>
+      new Promise((resolve) => raw.once('data', (d: Buffer) => resolve(d.toString('latin1'))));
+    reads.push(await next());
+    raw.write('EHLO client.test\r\n');
+    reads.push(await next());
+    assert.match(reads[1]!, /^250-.*\r\n(250-.*\r\n)*250 .*\r\n$/s, 'the whole EHLO reply in one read');
+    assert.match(reads[1]!, /STARTTLS/);
+    raw.write('STARTTLS\r\nNOOP\r\n');
+    assert.equal(await next(), '220 2.0.0 Ready to start TLS\r\n');
+    const secure = tls.connect({ socket: raw, servername: H, ca: ca.root.certPEM });
+    await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+    secure.write('EHLO client.test\r\n');
+    const afterTLS = await new Promise<string>((resolve) =>
+      secure.once('data', (d: Buffer) => resolve(String(d))),
+    );
+    assert.match(
+      afterTLS,
+      /^250-mail\.example\.test\r\n/,
+      `the NOOP got no reply; the first reply is EHLO's: ${afterTLS}`,
+    );
+    assert.match(afterTLS, /AUTH PLAIN LOGIN/);
+    secure.destroy();
+  });
+
+  it('hot reload: a new certificate installed into the store is served to the next connection', async () => {
+    const fingerprint = await issueInto(new CertificateStore(storeDir, { trust: [ca.root.certPEM] }), true);
+    await server.waitFor(new RegExp(`^reloaded .*${fingerprint}`), 10_000);
+    const served = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect(
+        { host: '127.0.0.1', port: server.ports.imaps!, servername: H, ca: ca.root.certPEM },
+        () => {
+          resolve(s.getPeerX509Certificate()!.fingerprint256);
+          s.destroy();
+        },
+      );
+      s.once('error', reject);
+    });
+    assert.equal(served, fingerprint);
+  });
+
+  it('SIGTERM stops it cleanly (exit 0)', async () => {
+    const exited = new Promise<number | null>((resolve) =>
+      server.child.once('exit', (code) => resolve(code)),
+    );
+    server.child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(server.lines.includes('stopped (SIGTERM)'), server.lines.join(' | '));
+  });
+});
+
+describe('npm run demo (examples/demo.ts)', () => {
+  it('prints a row per port, every one OK, and exits 0', async () => {
+    const r = await run(process.execPath, [join(BUILT, 'demo.js')]);
+    assert.equal(r.code, 0, r.out);
+    const rows = r.out
+      .split('\n')
+      .filter((l) => /^\d+\s+(smtp|submission|smtps|pop3|pop3s|imap|imaps|https)\s/.test(l));
+    assert.equal(rows.length, 8, r.out);
+    for (const row of rows) {
+      assert.match(row, /TLSv1\.[23]\s+OK\s+OK\s+\d+\s/, row);
+      assert.match(row, /\sOK$/, row);
+    }
+    assert.match(r.out, /all 8 ports OK/);
+  });
+});
