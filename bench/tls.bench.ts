@@ -13,7 +13,7 @@
  * Credentials: 16 leaves made with the openssl CLI, each name holding its own copy of one of them (distinct
  * strings, as a store would hand over), so memory and build costs are real while set-up stays fast.
  *
- *   npx tsc -p tsconfig.json && node --expose-gc build/bench/tls.bench.js [--key rsa|ec] [--seconds 1.5]
+ *   npx tsc -p tsconfig.json && node --expose-gc build/bench/tls.bench.js [--key rsa|ec] [--seconds 1]
  */
 import { spawn } from 'node:child_process';
 import type net from 'node:net';
@@ -60,7 +60,7 @@ function fill(registry: SNIRegistry, n: number, leaves: Credential[]): void {
 }
 
 const MiB = 2 ** 20;
-const ROUNDS = 3;
+const ROUNDS = 5;
 function rss(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().rss;
@@ -165,12 +165,14 @@ function serve(server: net.Server): void {
   server.on('tlsClientError', () => {});
 }
 
-/** Handshakes per second of one client run (a short warm-up first). */
-async function measure(port: number, names: number, seconds: number): Promise<number> {
+/** One client run (after a short warm-up): handshakes per second, and server CPU time per handshake. */
+async function measure(port: number, names: number, seconds: number): Promise<{ rate: number; cpu: number }> {
   await runChild(['--client', String(port), String(names), '0.3', '16']);
+  const before = process.cpuUsage();
   const r = await runChild(['--client', String(port), String(names), String(seconds), '16']);
+  const used = process.cpuUsage(before);
   if (r.failed) console.log(`  (${r.failed} failed handshakes)`);
-  return r.perSecond!;
+  return { rate: r.perSecond!, cpu: (used.user + used.system) / r.done! };
 }
 
 function connectOnce(port: number, servername: string): Promise<number> {
@@ -192,7 +194,7 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const keyType = arg('key', 'rsa') as TestKeyType;
-  const seconds = Number(arg('seconds', '1.5'));
+  const seconds = Number(arg('seconds', '1'));
   const started = performance.now();
   const { def, leaves } = pool(keyType);
   console.log(`key type ${keyType}, 16 concurrent client connections in a separate process\n`);
@@ -220,12 +222,17 @@ async function main(): Promise<void> {
 
   console.log('\n### Full TLS 1.3 handshakes per second\n');
   console.log(
-    `Each server is measured ${ROUNDS} times, ${seconds} s each, in alternation with the others (the machine is shared);`,
+    `Each server is measured ${ROUNDS} times, ${seconds} s each, in alternation with the others. Handshakes per second`,
   );
   console.log(
-    'the table gives the median, the range, and the ratio of medians to the static server of the same row group.\n',
+    'depend on what else runs on the machine; the server CPU time per handshake (this process, all threads; the least',
   );
-  console.log('| server | names | handshakes/s (median) | range | ratio to static |');
+  console.log(
+    'of the rounds, the one least disturbed) much less, so the capacity ratio (static / this, CPU per handshake) is the figure to compare.\n',
+  );
+  console.log(
+    '| server | names | handshakes/s (median, range) | server CPU per handshake | capacity ratio to static |',
+  );
   console.log('|---|---:|---:|---:|---:|');
   const staticOptions = { ...def, ...profileContextOptions(INTERMEDIATE_PROFILE) };
   for (const n of [1, 1000, 10_000]) {
@@ -242,15 +249,17 @@ async function main(): Promise<void> {
       serve(server);
       ports.push(await listen(server));
     }
-    const results: number[][] = servers.map(() => []);
+    const results: { rate: number; cpu: number }[][] = servers.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < servers.length; i++) results[i]!.push(await measure(ports[i]!, n, seconds));
     }
-    const base = median(results[0]!);
+    const baseCpu = Math.min(...results[0]!.map((x) => x.cpu));
     servers.forEach(([name], i) => {
-      const r = results[i]!;
+      const rates = results[i]!.map((x) => x.rate);
+      const cpu = Math.min(...results[i]!.map((x) => x.cpu));
       console.log(
-        `| ${name} | ${n.toLocaleString('en')} | ${median(r).toFixed(0)} | ${Math.min(...r).toFixed(0)}-${Math.max(...r).toFixed(0)} | ${(median(r) / base).toFixed(2)} |`,
+        `| ${name} | ${n.toLocaleString('en')} | ${median(rates).toFixed(0)} (${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}) | ` +
+          `${(cpu / 1000).toFixed(2)} ms | ${(baseCpu / cpu).toFixed(2)} |`,
       );
     });
     for (const [, server] of servers) await new Promise<void>((resolve) => server.close(() => resolve()));

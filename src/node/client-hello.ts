@@ -255,7 +255,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 
 /** Options of {@link readClientHello}. */
 export interface ReadClientHelloOptions extends ParseClientHelloOptions {
-  /** Give up when the ClientHello is not complete after this many milliseconds (default 10,000). */
+  /** Give up when the ClientHello is not complete after this many milliseconds (default 10,000; `Infinity`: never). */
   timeoutMs?: number;
   /** Abort the wait (the socket is left open; the caller decides). */
   signal?: AbortSignal;
@@ -290,20 +290,19 @@ export function readClientHello(
   options: ReadClientHelloOptions = {},
 ): Promise<ClientHelloRead> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
-    throw new RangeError('timeoutMs must be a positive number');
+  if (!(timeoutMs > 0)) throw new RangeError('timeoutMs must be a positive number (Infinity: no time limit)');
   const parseOptions: ParseClientHelloOptions =
     options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes };
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let total = 0;
     let needed = 1;
     let done = false;
     const finish = (error: Error | undefined, info?: ClientHelloInfo): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
-      socket.removeListener('readable', onReadable);
+      if (timer !== undefined) clearTimeout(timer);
+      socket.removeListener('data', onData);
       socket.removeListener('end', onEnd);
       socket.removeListener('close', onEnd);
       socket.removeListener('error', onError);
@@ -316,23 +315,18 @@ export function readClientHello(
       if (error) reject(error);
       else resolve({ info: info!, bytesRead: total });
     };
-    const onReadable = (): void => {
-      let chunk: Buffer | null;
-      // biome-ignore lint/suspicious/noAssignInExpressions: the usual stream read loop
-      while (!done && (chunk = socket.read() as Buffer | null) !== null) {
-        chunks.push(chunk);
-        total += chunk.length;
-        if (total < needed) continue;
-        try {
-          const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-          chunks.length = 0;
-          chunks.push(all);
-          const r = parseClientHello(all, parseOptions);
-          if (r.complete) finish(undefined, r.info);
-          else needed = r.needed;
-        } catch (e) {
-          finish(e as Error);
-        }
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total < needed) return;
+      try {
+        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+        chunks = [all];
+        const r = parseClientHello(all, parseOptions);
+        if (r.complete) finish(undefined, r.info);
+        else needed = r.needed;
+      } catch (e) {
+        finish(e as Error);
       }
     };
     const onEnd = (): void =>
@@ -349,30 +343,30 @@ export function readClientHello(
           cause: options.signal?.reason,
         }),
       );
-    const timer = setTimeout(
-      () =>
-        finish(
-          new TLSError(
-            'ERR_TLS_TIMEOUT',
-            `no complete TLS ClientHello within ${timeoutMs} ms; closing the connection`,
-            {
-              details: { timeoutMs, bytesRead: total },
-            },
-          ),
-        ),
-      timeoutMs,
-    );
-    timer.unref?.();
+    const timer =
+      timeoutMs === Number.POSITIVE_INFINITY
+        ? undefined
+        : setTimeout(
+            () =>
+              finish(
+                new TLSError(
+                  'ERR_TLS_TIMEOUT',
+                  `no complete TLS ClientHello within ${timeoutMs} ms; closing the connection`,
+                  { details: { timeoutMs, bytesRead: total } },
+                ),
+              ),
+            timeoutMs,
+          );
     if (options.signal?.aborted) {
       onAbort();
       return;
     }
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.on('readable', onReadable);
     socket.on('end', onEnd);
     socket.on('close', onEnd);
     socket.on('error', onError);
-    // Data may already sit in the buffer (a 'readable' listener fires for it, but be explicit).
-    if (socket.readableLength > 0) onReadable();
+    // A 'data' listener switches a paused socket to flowing mode; bytes already buffered come first.
+    socket.on('data', onData);
+    socket.resume();
   });
 }

@@ -228,16 +228,25 @@ export async function acceptTLS(
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
     throw new RangeError('timeoutMs must be a positive number');
-  const started = Date.now();
+  // One timer for the ClientHello and the handshake together.
+  let timedOut = false;
+  const timeoutError = (): TLSError =>
+    new TLSError('ERR_TLS_TIMEOUT', `TLS set-up not complete after ${timeoutMs} ms; closing the connection`, {
+      details: { timeoutMs },
+    });
+  let onTimeout: () => void = () => {
+    timedOut = true;
+    socket.destroy();
+  };
+  const timer = setTimeout(() => onTimeout(), timeoutMs);
   // Until the TLSSocket owns the socket, an error on it must not crash the process.
-  const swallow = (): void => {};
-  socket.on('error', swallow);
+  socket.on('error', ignore);
   let clientHello: ClientHelloInfo;
   let lookup: SNILookup;
   let context: tls.SecureContext;
   try {
     const read = await readClientHello(socket, {
-      timeoutMs,
+      timeoutMs: Number.POSITIVE_INFINITY,
       ...(options.maxClientHelloBytes === undefined ? {} : { maxBytes: options.maxClientHelloBytes }),
     });
     clientHello = read.info;
@@ -245,9 +254,14 @@ export async function acceptTLS(
     lookup = resolved.lookup;
     context = resolved.context;
   } catch (e) {
-    socket.removeListener('error', swallow);
+    clearTimeout(timer);
+    socket.removeListener('error', ignore);
     socket.destroy();
-    throw e;
+    throw timedOut ? timeoutError() : e;
+  }
+  if (timedOut) {
+    socket.removeListener('error', ignore);
+    throw timeoutError();
   }
   const tlsOptions: tls.TLSSocketOptions = { isServer: true, secureContext: context };
   if (options.server !== undefined) tlsOptions.server = options.server;
@@ -255,7 +269,7 @@ export async function acceptTLS(
   if (options.rejectUnauthorized !== undefined) tlsOptions.rejectUnauthorized = options.rejectUnauthorized;
   if (options.ALPNProtocols !== undefined) tlsOptions.ALPNProtocols = options.ALPNProtocols;
   const secure = new tls.TLSSocket(socket, tlsOptions);
-  socket.removeListener('error', swallow);
+  socket.removeListener('error', ignore);
   Object.defineProperty(secure, 'mailtls', {
     value: { lookup, clientHello },
     enumerable: false,
@@ -303,19 +317,7 @@ export async function acceptTLS(
           details: { servername: clientHello.serverName },
         }),
       );
-    const timer = setTimeout(
-      () =>
-        fail(
-          new TLSError(
-            'ERR_TLS_TIMEOUT',
-            `TLS handshake not complete after ${timeoutMs} ms; closing the connection`,
-            {
-              details: { timeoutMs, servername: clientHello.serverName },
-            },
-          ),
-        ),
-      Math.max(1, timeoutMs - (Date.now() - started)),
-    );
+    onTimeout = () => fail(timeoutError());
     secure.once('secure', onSecure);
     secure.on('error', onError);
     secure.on('_tlsError', onError);
