@@ -32,6 +32,9 @@ run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsc
 console.log('> lint and format check (biome)');
 run(process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'check', '.']);
 
+console.log('> API docs (typedoc, warnings are errors)');
+run(process.execPath, [join(root, 'node_modules/typedoc/bin/typedoc'), '--emit', 'none']);
+
 // compiled tests whose source is gone (renamed or deleted) are not run
 const files = walk(join(root, 'build/test'))
   .map((f) => relative(root, f))

@@ -60,6 +60,7 @@ export type ChainProblemCode =
 
 /** One irregularity found while assembling. */
 export interface ChainProblem {
+  /** What kind of problem it is. */
   readonly code: ChainProblemCode;
   /** What happened and what to do, for an administrator. */
   readonly message: string;
@@ -87,6 +88,7 @@ export interface AssembledChain {
   readonly complete: boolean;
   /** Whether the chain ends at one of `roots`; undefined when no roots were given. */
   readonly trusted: boolean | undefined;
+  /** The server certificate the chain starts with. */
   readonly leaf: Certificate;
   /** What to deploy: the leaf, then its issuers in order (the root only with `includeRoot`). */
   readonly certificates: readonly Certificate[];

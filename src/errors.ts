@@ -130,6 +130,18 @@ export interface MailTlsErrorOptions {
   details?: Readonly<Record<string, unknown>>;
 }
 
+/** The JSON form of a {@link MailTlsError} (what `JSON.stringify` writes). */
+export interface MailTlsErrorJSON {
+  /** The class name, e.g. `KeyError`. */
+  name: string;
+  /** The stable code. */
+  code: ErrorCode;
+  /** The message for the administrator. */
+  message: string;
+  /** Structured facts about the failure. */
+  details: Readonly<Record<string, unknown>>;
+}
+
 /**
  * The base class of every input error mailtls throws.
  *
@@ -162,7 +174,7 @@ export class MailTlsError extends Error {
   }
 
   /** A JSON view: name, code, message and details (the cause is left out). */
-  toJSON(): { name: string; code: ErrorCode; message: string; details: Readonly<Record<string, unknown>> } {
+  toJSON(): MailTlsErrorJSON {
     return { name: this.name, code: this.code, message: this.message, details: this.details };
   }
 }

@@ -15,6 +15,13 @@ export {
   parseCertificateBundle,
   type SkippedItem,
 } from './bundle.js';
+export type {
+  AuthorityInfoAccessURIs,
+  BasicConstraintsJSON,
+  GeneralNameJSON,
+  PublicKeyJSON,
+  SignatureAlgorithmJSON,
+} from './certificate.js';
 export {
   type Certificate,
   type CertificateBasicConstraints,
@@ -43,6 +50,7 @@ export * from './csr.js';
 export {
   type CertificateSigningRequest,
   type CSRAttribute,
+  type CSRAttributeJSON,
   type CSRJSON,
   type ParseCSROptions,
   parseCSR,
@@ -66,6 +74,17 @@ export type {
   PolicyQualifier,
   SignedCertificateTimestamp,
 } from './extensions.js';
+export {
+  type DirectoryGeneralName,
+  formatGeneralName,
+  type IPGeneralName,
+  KEY_USAGES,
+  type OpaqueGeneralName,
+  type OtherGeneralName,
+  type RegisteredIDGeneralName,
+  type TextGeneralName,
+  type UserNotice,
+} from './extensions.js';
 export * from './hostname.js';
 export * from './ip-address.js';
 export * from './issue.js';
@@ -79,7 +98,9 @@ export {
   type KeyType,
   type NamedCurve,
   PrivateKey,
+  type PrivateKeyJSONView,
   PublicKey,
+  type PublicKeyJSONView,
   type SigningAlgorithm,
 } from './keys.js';
 export * from './mail-identity.js';

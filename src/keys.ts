@@ -85,6 +85,30 @@ function label(
   return 'Ed25519';
 }
 
+/** What `JSON.stringify` writes for a {@link PublicKey}. */
+export interface PublicKeyJSONView {
+  /** Key type. */
+  type: KeyType;
+  /** RSA modulus size in bits. */
+  bits?: number;
+  /** EC curve. */
+  curve?: NamedCurve;
+  /** SHA-256 of the SubjectPublicKeyInfo, lower-case hex. */
+  sha256: string;
+}
+
+/** What `JSON.stringify` writes for a {@link PrivateKey}: never key material. */
+export interface PrivateKeyJSONView {
+  /** Key type. */
+  type: KeyType;
+  /** RSA modulus size in bits. */
+  bits?: number;
+  /** EC curve. */
+  curve?: NamedCurve;
+  /** SHA-256 of the public key's SubjectPublicKeyInfo, lower-case hex. */
+  publicKeySha256: string;
+}
+
 /**
  * A public key: RSA, ECDSA on P-256/P-384/P-521, or Ed25519, held as its DER SubjectPublicKeyInfo.
  *
@@ -212,7 +236,7 @@ export class PublicKey {
   }
 
   /** Type, size and fingerprint. @example `JSON.stringify(pub)` */
-  toJSON(): { type: KeyType; bits?: number; curve?: NamedCurve; sha256: string } {
+  toJSON(): PublicKeyJSONView {
     return {
       type: this.type,
       ...(this.bits === undefined ? {} : { bits: this.bits }),
@@ -332,7 +356,7 @@ export class PrivateKey {
   }
 
   /** Type, size and the public key's fingerprint: never key bytes. @example `JSON.stringify(key)` */
-  toJSON(): { type: KeyType; bits?: number; curve?: NamedCurve; publicKeySha256: string } {
+  toJSON(): PrivateKeyJSONView {
     return {
       type: this.type,
       ...(this.bits === undefined ? {} : { bits: this.bits }),

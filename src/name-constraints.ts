@@ -56,6 +56,7 @@ export type NameConstraintViolationReason =
 
 /** One violation of name constraints. */
 export interface NameConstraintViolation {
+  /** Why the name violates the constraints. */
   readonly reason: NameConstraintViolationReason;
   /** The form of the offending name or constraint. */
   readonly nameType: GeneralNameType;
@@ -69,7 +70,9 @@ export interface NameConstraintViolation {
 
 /** Permitted and excluded subtrees, as {@link Certificate.nameConstraints} has them. */
 export interface NameConstraintsInput {
+  /** The permitted subtrees (a name must fall in one of each form present). */
   readonly permitted: readonly GeneralSubtree[];
+  /** The excluded subtrees (a name in any of them is refused). */
   readonly excluded: readonly GeneralSubtree[];
 }
 

@@ -231,9 +231,11 @@ export interface VerifyChainOptions extends CryptoOptions {
 export interface VerifiedChain {
   /** The path: leaf, intermediates, trust anchor (the leaf alone when it is itself a trust anchor). */
   readonly certificates: readonly Certificate[];
+  /** The end-entity certificate (first of `certificates`). */
   readonly leaf: Certificate;
   /** The intermediates of the path, leaf side first. */
   readonly intermediates: readonly Certificate[];
+  /** The trusted root the path ends at (last of `certificates`). */
   readonly trustAnchor: Certificate;
   /** Signature verifications done (cache hits not counted). */
   readonly signatureChecks: number;

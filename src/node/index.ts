@@ -10,6 +10,7 @@ export {
   saveFileAtomic,
   saveSymlinkAtomic,
   syncDirectory,
+  type TemporaryName,
 } from './atomic-write.js';
 export {
   type AuditCode,
