@@ -305,3 +305,45 @@ describe('npm run demo (examples/demo.ts)', () => {
     assert.match(r.out, /all 8 ports OK/);
   });
 });
+
+describe('self-contained examples', () => {
+  const rows = [
+    {
+      name: 'reseller-install.js: CSR, install with the reseller bundle, verified round trip',
+      input: 'reseller-install.js',
+      want: [
+        /installed example\.test v\d{6}-.*chain complete: true, key from: pending/,
+        /server said: 220 mail\.example\.test/,
+      ],
+    },
+    {
+      name: 'https-admin.js: node https, RSA and ECDSA names by SNI',
+      input: 'https-admin.js',
+      want: [
+        /mail\.example\.test: 200 .*CN=mail\.example\.test, rsa\)/,
+        /admin\.example\.test: 200 .*CN=admin\.example\.test, ec\)/,
+      ],
+    },
+    {
+      name: 'smtp-server.js: smtp-server delivery over STARTTLS, renewal served after reload',
+      input: 'smtp-server.js',
+      want: [/delivered: 250 .* over TLS/, /served after reload: ([0-9A-F:]{95}) \(renewed \1\)/],
+    },
+    {
+      name: 'outgoing-smtp.js: nodemailer with clientTLSOptions, a wrong MX name refused',
+      input: 'outgoing-smtp.js',
+      want: [
+        /to mx1\.example\.test: delivered \(250/,
+        /to mx2\.example\.test: refused: .*matches none of mx2\.example\.test/,
+      ],
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, async () => {
+      const r = await run(process.execPath, [join(BUILT, row.input)]);
+      assert.equal(r.code, 0, r.out);
+      for (const re of row.want) assert.match(r.out, re);
+      assert.match(r.out, /^OK$/m);
+    });
+  }
+});
