@@ -83,8 +83,18 @@ export function canonicalizeServername(servername: string | null | undefined): s
   if (servername === undefined || servername === null || servername === '') return undefined;
   if (typeof servername !== 'string') throw new TypeError('servername must be a string');
   if (servername.length > 1024) return undefined;
+  // Fast path for what clients nearly always send: an already canonical name (lower-case LDH labels, no
+  // trailing dot, no label with "--" in positions 3-4 such as an A-label, a last label that is not all
+  // digits). Everything else goes through the full canonicalisation.
+  if (servername.length <= 253 && CANONICAL_LDH.test(servername) && !RESERVED_OR_NUMERIC.test(servername)) {
+    return servername;
+  }
   return tryCanonicalizeHostname(servername);
 }
+
+const CANONICAL_LDH = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+// A label whose 3rd-4th characters are "--" (xn--, reserved R-LDH), or an all-digit last label.
+const RESERVED_OR_NUMERIC = /(?:^|\.)[a-z0-9]{2}--|(?:^|\.)[0-9]+$/;
 
 /**
  * Finds the registered pattern that serves a name received in SNI: the exact canonical name, else the

@@ -152,6 +152,22 @@ describe('lookupSNIName', () => {
       fc.property(fc.domain(), (d) => assert.equal(canonicalizeServername(d), tryCanonicalizeHostname(d))),
       { numRuns: runs },
     );
+    // The fast path for already canonical names agrees with the full canonicalisation on LDH-like strings.
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9.-]{1,30}$/), (d) =>
+        assert.equal(canonicalizeServername(d), tryCanonicalizeHostname(d), d),
+      ),
+      { numRuns: runs * 3 },
+    );
+    for (const d of [
+      'xn--bcher-kva.example',
+      'ab--c.example',
+      'a.123',
+      'a-.example',
+      `${'a'.repeat(64)}.example`,
+    ]) {
+      assert.equal(canonicalizeServername(d), tryCanonicalizeHostname(d), d);
+    }
     assert.equal(canonicalizeServername('x'.repeat(2000)), undefined);
     assert.throws(() => canonicalizeServername(5 as never), TypeError);
   });

@@ -290,9 +290,11 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     if (entry.failure) throw entry.failure;
     if (entry.built) {
       this.#hits++;
-      // Move to the most-recently-used end.
-      this.#lru.delete(pattern);
-      this.#lru.set(pattern, entry);
+      // Move to the most-recently-used end (only an LRU bound needs the order).
+      if (this.#maxContexts !== Number.POSITIVE_INFINITY) {
+        this.#lru.delete(pattern);
+        this.#lru.set(pattern, entry);
+      }
       return entry.built;
     }
     return undefined;
