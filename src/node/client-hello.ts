@@ -291,82 +291,99 @@ export function readClientHello(
 ): Promise<ClientHelloRead> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!(timeoutMs > 0)) throw new RangeError('timeoutMs must be a positive number (Infinity: no time limit)');
-  const parseOptions: ParseClientHelloOptions =
-    options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes };
   return new Promise((resolve, reject) => {
-    let chunks: Buffer[] = [];
-    let total = 0;
-    let needed = 1;
-    let done = false;
-    const finish = (error: Error | undefined, info?: ClientHelloInfo): void => {
-      if (done) return;
-      done = true;
-      if (timer !== undefined) clearTimeout(timer);
-      socket.removeListener('data', onData);
-      socket.removeListener('end', onEnd);
-      socket.removeListener('close', onEnd);
-      socket.removeListener('error', onError);
-      options.signal?.removeEventListener('abort', onAbort);
-      socket.pause();
-      // After 'end' the stream takes nothing back; the caller is closing the socket then anyway.
-      if (total > 0 && !socket.readableEnded) {
-        socket.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
-      }
-      if (error) reject(error);
-      else resolve({ info: info!, bytesRead: total });
-    };
-    const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total < needed) return;
-      try {
-        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-        chunks = [all];
-        const r = parseClientHello(all, parseOptions);
-        if (r.complete) finish(undefined, r.info);
-        else needed = r.needed;
-      } catch (e) {
-        finish(e as Error);
-      }
-    };
-    const onEnd = (): void =>
-      finish(malformed('the connection closed before a complete ClientHello arrived', { bytesRead: total }));
-    const onError = (e: Error): void =>
-      finish(
-        new TLSError('ERR_TLS_CLIENT_HELLO', `socket error while reading the ClientHello: ${e.message}`, {
-          cause: e,
-        }),
-      );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const signal = options.signal;
     const onAbort = (): void =>
-      finish(
+      stop(
         new TLSError('ERR_TLS_CLIENT_HELLO', 'reading the ClientHello was aborted', {
-          cause: options.signal?.reason,
+          cause: signal?.reason,
         }),
       );
-    const timer =
-      timeoutMs === Number.POSITIVE_INFINITY
-        ? undefined
-        : setTimeout(
-            () =>
-              finish(
-                new TLSError(
-                  'ERR_TLS_TIMEOUT',
-                  `no complete TLS ClientHello within ${timeoutMs} ms; closing the connection`,
-                  { details: { timeoutMs, bytesRead: total } },
-                ),
-              ),
-            timeoutMs,
-          );
-    if (options.signal?.aborted) {
-      onAbort();
-      return;
+    const stop = peekClientHello(socket, options.maxBytes, (error, read) => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(read!);
+    });
+    if (timeoutMs !== Number.POSITIVE_INFINITY) {
+      timer = setTimeout(
+        () =>
+          stop(
+            new TLSError(
+              'ERR_TLS_TIMEOUT',
+              `no complete TLS ClientHello within ${timeoutMs} ms; closing the connection`,
+              {
+                details: { timeoutMs },
+              },
+            ),
+          ),
+        timeoutMs,
+      );
     }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.on('end', onEnd);
-    socket.on('close', onEnd);
-    socket.on('error', onError);
-    // A 'data' listener switches a paused socket to flowing mode; bytes already buffered come first.
-    socket.on('data', onData);
-    socket.resume();
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * The callback core of {@link readClientHello} (no timer, no promise), for servers that count microseconds.
+ * Answers a function that stops waiting with the given error (the callback then gets it).
+ *
+ * @internal
+ */
+export function peekClientHello(
+  socket: Socket,
+  maxBytes: number | undefined,
+  callback: (error: Error | undefined, read?: ClientHelloRead) => void,
+): (error: Error) => void {
+  const parseOptions: ParseClientHelloOptions = maxBytes === undefined ? {} : { maxBytes };
+  let chunks: Buffer[] = [];
+  let total = 0;
+  let needed = 1;
+  let done = false;
+  const finish = (error: Error | undefined, info?: ClientHelloInfo): void => {
+    if (done) return;
+    done = true;
+    socket.removeListener('data', onData);
+    socket.removeListener('end', onEnd);
+    socket.removeListener('close', onEnd);
+    socket.removeListener('error', onError);
+    socket.pause();
+    // After 'end' the stream takes nothing back; the caller is closing the socket then anyway.
+    if (total > 0 && !socket.readableEnded) {
+      socket.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    }
+    if (error) callback(error);
+    else callback(undefined, { info: info!, bytesRead: total });
+  };
+  const onData = (chunk: Buffer): void => {
+    chunks.push(chunk);
+    total += chunk.length;
+    if (total < needed) return;
+    try {
+      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+      chunks = [all];
+      const r = parseClientHello(all, parseOptions);
+      if (r.complete) finish(undefined, r.info);
+      else needed = r.needed;
+    } catch (e) {
+      finish(e as Error);
+    }
+  };
+  const onEnd = (): void =>
+    finish(malformed('the connection closed before a complete ClientHello arrived', { bytesRead: total }));
+  const onError = (e: Error): void =>
+    finish(
+      new TLSError('ERR_TLS_CLIENT_HELLO', `socket error while reading the ClientHello: ${e.message}`, {
+        cause: e,
+      }),
+    );
+  socket.on('end', onEnd);
+  socket.on('close', onEnd);
+  socket.on('error', onError);
+  // A 'data' listener switches a paused socket to flowing mode; bytes already buffered come first.
+  socket.on('data', onData);
+  socket.resume();
+  return (error: Error) => finish(error);
 }

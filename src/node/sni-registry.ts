@@ -229,6 +229,26 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   /**
+   * The context for a name if it can be had without waiting: the default, a cached context, or one built now
+   * from PEM strings; undefined when the name has a loader whose context is not cached (use `resolve`).
+   *
+   * @throws {TLSError} `ERR_TLS_CONTEXT` when the name's credential cannot be loaded.
+   * @example
+   * ```ts
+   * const ready = registry.resolveIfReady(name) ?? (await registry.resolve(name));
+   * ```
+   */
+  resolveIfReady(servername: string | null | undefined): ResolvedContext | undefined {
+    const lookup = this.lookup(servername);
+    if (lookup.pattern === undefined) return this.#answer(lookup, this.#default);
+    const entry = this.#entries.get(lookup.pattern)!;
+    const ready = this.#ready(lookup.pattern, entry);
+    if (ready) return this.#answer(lookup, ready);
+    if (typeof entry.source === 'function' || entry.pending) return undefined;
+    return this.#answer(lookup, this.#store(lookup.pattern, entry, entry.generation, entry.source));
+  }
+
+  /**
    * The synchronous {@link SNIRegistry.resolve}, for credentials registered as PEM or with synchronous loaders.
    *
    * @throws {TLSError} `ERR_TLS_CONTEXT` when the credential cannot be loaded. TypeError when the name's loader

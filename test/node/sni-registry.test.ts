@@ -138,6 +138,27 @@ describe('lookups build lazily and cache', () => {
     assert.equal(r.resolveSync('other.example.test').summary.fingerprint256, other.fingerprint256);
   });
 
+  it('resolveIfReady: default, cached and PEM names now; an unbuilt loader only through resolve', async () => {
+    const r = createSNIRegistry(def.credential);
+    let calls = 0;
+    r.add('mail.example.test', mail.credential);
+    r.add('other.example.test', () => {
+      calls++;
+      return other.credential;
+    });
+    r.add('bad.example.test', { key: def.key, cert: mail.cert });
+    assert.equal(r.resolveIfReady(undefined)?.lookup.match, 'default');
+    assert.equal(r.resolveIfReady('mail.example.test')?.summary.fingerprint256, mail.fingerprint256);
+    assert.equal(r.resolveIfReady('other.example.test'), undefined);
+    assert.equal(calls, 0, 'the loader is not called');
+    await r.resolve('other.example.test');
+    assert.equal(r.resolveIfReady('other.example.test')?.summary.fingerprint256, other.fingerprint256);
+    assert.throws(
+      () => r.resolveIfReady('bad.example.test'),
+      (e: unknown) => isMailTlsError(e, 'ERR_TLS_CONTEXT'),
+    );
+  });
+
   it('a failing credential is reported once, remembered, and forgotten when the name is registered again', async () => {
     const r = createSNIRegistry(def.credential);
     const reported: [MailTlsError, string][] = [];
