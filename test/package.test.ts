@@ -77,10 +77,17 @@ describe('package', () => {
       `import { MailTlsError, isMailTlsError } from 'mailtls';
 const e = new MailTlsError('ERR_PEM_NO_BLOCK', 'x');
 if (!isMailTlsError(e, 'ERR_PEM_NO_BLOCK')) process.exit(3);
+import { encodePEM, parsePEM } from 'mailtls/pem';
+import { CertificateStore } from 'mailtls/node';
+const [block] = parsePEM(encodePEM('CERTIFICATE', new Uint8Array([48, 0])));
+if (block.label !== 'CERTIFICATE' || typeof CertificateStore !== 'function') process.exit(4);
 console.log('js ok', e.name);
 `,
     );
     const js = sh(process.execPath, ['main.js'], app);
+    const bin = sh(join(app, 'node_modules/.bin/mailtls'), ['--help'], app);
+    assert.equal(bin.status, 0, bin.out);
+    assert.match(bin.out, /Usage: mailtls/);
     assert.equal(js.status, 0, js.out);
     assert.match(js.out, /js ok MailTlsError/);
 
