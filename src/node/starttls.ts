@@ -108,6 +108,16 @@ export async function upgradeToTLS(
   for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
     discarded += chunk.length;
   }
+  // A line-based server often calls socket.setEncoding('utf8'); the TLS bytes that follow must stay bytes
+  // (a decoded ClientHello is lost). Node has no public way to undo setEncoding, so reset the decoder
+  // (after the buffered plaintext was read and discarded above).
+  if (socket.readableEncoding !== null) {
+    const state = (socket as unknown as { _readableState?: { decoder: unknown; encoding: unknown } })
+      ._readableState;
+    if (state === undefined) throw new TypeError('upgradeToTLS needs a socket without setEncoding()');
+    state.decoder = null;
+    state.encoding = null;
+  }
   if (options.reply !== undefined) socket.write(options.reply);
   const { reply: _reply, pipelined: _pipelined, ...acceptOptions } = options;
   const secure = await acceptTLS(socket, registry, acceptOptions);
