@@ -61,6 +61,19 @@ export {
   type ServedChainSource,
 } from './probe.js';
 export {
+  type CredentialFailure,
+  type CredentialRefreshOptions,
+  type CredentialRefreshResult,
+  type CredentialReloadEvent,
+  type CredentialRemoveEvent,
+  CredentialWatcher,
+  type CredentialWatcherEvents,
+  type CredentialWatcherStats,
+  type WatchCredentialsOptions,
+  type WatchedCredentialStatus,
+  watchCredentials,
+} from './reload.js';
+export {
   assembleChainWithNodeRoots,
   nodeRootCertificates,
   nodeTrustStore,
