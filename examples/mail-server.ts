@@ -12,7 +12,6 @@
  * picks free ports), prints one line `ready {...}` with the ports as JSON, a line `reloaded {...}` after each
  * hot reload, and stops cleanly on SIGTERM or SIGINT (SIGHUP reloads at once).
  */
-import { watch } from 'node:fs';
 import net from 'node:net';
 import type tls from 'node:tls';
 import { parseArgs } from 'node:util';
@@ -23,9 +22,9 @@ import {
   createSNIRegistry,
   formatStartTLSReply,
   PORTS,
-  type SNIRegistry,
   type StartTLSProtocol,
   upgradeToTLS,
+  watchCredentials,
 } from 'mailtls';
 
 type Port = keyof typeof PORTS;
@@ -77,72 +76,29 @@ if (domains.length === 0) {
   process.exit(1);
 }
 const defaultDomain = values.default ?? domains[0]!;
-const versions = new Map<string, string>();
-/** The names each domain is registered under, to drop names a renewed certificate no longer covers. */
-const namesOf = new Map<string, string[]>();
+const first = await store.load(defaultDomain);
+const registry = createSNIRegistry({ key: first.key, cert: first.cert });
 
-async function loadDomain(registry: SNIRegistry | undefined, domain: string): Promise<SNIRegistry> {
-  const version = await store.version(domain);
-  const credential = await store.load(domain);
-  const served = { key: credential.key, cert: credential.cert };
-  let reg = registry;
-  if (reg === undefined) reg = createSNIRegistry(served);
-  else if (domain === defaultDomain) reg.setDefault(served);
-  const names = [...new Set([domain, ...credential.leaf.dnsNames])];
-  for (const old of namesOf.get(domain) ?? []) if (!names.includes(old)) reg.delete(old);
-  for (const name of names) reg.add(name, served);
-  namesOf.set(domain, names);
-  versions.set(domain, version);
-  return reg;
-}
-
-const registry = await loadDomain(undefined, defaultDomain);
-for (const domain of domains) if (domain !== defaultDomain) await loadDomain(registry, domain);
-
-// Hot reload: file-system events are hints; the store's version (a cheap signature of the pair) decides.
-let reloading = Promise.resolve();
-function reload(reason: string): Promise<void> {
-  reloading = reloading.then(async () => {
-    for (const domain of await store.list()) {
-      let version: string;
-      try {
-        version = await store.version(domain);
-      } catch {
-        continue;
-      }
-      if (versions.get(domain) === version) continue;
-      try {
-        await loadDomain(registry, domain);
-        const c = await store.load(domain);
-        console.log(
-          `reloaded ${JSON.stringify({ domain, reason, fingerprint: c.leaf.fingerprint('sha256'), notAfter: c.leaf.notAfter })}`,
-        );
-      } catch (e) {
-        // A half-written or broken install: keep serving the old pair and say why.
-        console.error(`reload of ${domain} failed, still serving the previous certificate: ${String(e)}`);
-      }
-    }
-  });
-  return reloading;
-}
-const watchers: { close(): void }[] = [];
-let debounce: NodeJS.Timeout | undefined;
-for (const domain of domains) {
-  for (const path of await store.watchPaths(domain)) {
-    try {
-      const w = watch(path, () => {
-        clearTimeout(debounce);
-        debounce = setTimeout(() => void reload('watch'), 100);
-      });
-      w.on('error', () => {});
-      watchers.push(w);
-    } catch {
-      // a path that does not exist yet: the poll below covers it
-    }
-  }
-}
-const poll = setInterval(() => void reload('poll'), pollMs > 0 ? pollMs : 2000);
-process.on('SIGHUP', () => void reload('SIGHUP'));
+// Hot reload with the library's watcher: fs.watch on the store's files plus a version poll; every domain is
+// registered under each DNS name its certificate covers; a new pair is checked in full before it is swapped in,
+// and a refused one keeps the old pair serving.
+const namesOf = new Map<string, readonly string[]>();
+const watcher = watchCredentials(store, registry, {
+  defaultDomain,
+  pollIntervalMs: pollMs > 0 ? pollMs : 2000,
+});
+watcher.on('reload', (e) => {
+  namesOf.set(e.domain, e.names);
+  if (e.oldVersion !== undefined)
+    console.log(
+      `reloaded ${JSON.stringify({ domain: e.domain, fingerprint: e.fingerprint, notAfter: e.notAfter })}`,
+    );
+});
+watcher.on('error', (e) =>
+  console.error(`reload refused, still serving the previous certificate: ${e.message}`),
+);
+await watcher.ready;
+process.on('SIGHUP', () => void watcher.refresh({ force: true }));
 
 // ---------------------------------------------------------------------------------------------------------
 // A line reader that leaves the bytes after a STARTTLS line to upgradeToTLS (which discards them). The socket
@@ -506,9 +462,7 @@ let stopping = false;
 function stop(signal: string): void {
   if (stopping) return;
   stopping = true;
-  clearInterval(poll);
-  clearTimeout(debounce);
-  for (const w of watchers) w.close();
+  watcher.close();
   for (const s of servers) s.close();
   for (const s of sockets) s.destroy();
   console.log(`stopped (${signal})`);
