@@ -219,6 +219,16 @@ function messageOf(e: unknown): string {
  *
  * Events: `reload` ({@link CredentialReloadEvent}), `remove` ({@link CredentialRemoveEvent}), `error`
  * (a `TLSError` with code `ERR_TLS_RELOAD`: a refused pair; the previous one keeps serving).
+ *
+ * @example
+ * ```ts
+ * const watcher = watchCredentials(store, registry, { defaultDomain: 'example.com' });
+ * watcher.on('reload', (e) => console.log(`${e.domain}: ${e.fingerprint}`));
+ * watcher.on('error', (e) => console.error(e.details.reason, e.message));
+ * await watcher.ready;
+ * // ... later
+ * watcher.close();
+ * ```
  */
 export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
   /** The source watched. */

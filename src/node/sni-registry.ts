@@ -97,6 +97,15 @@ export interface SNIRegistryEvents {
  * Events: `change` (a name was added, replaced or removed), `default` (the default credential changed: servers
  * built from `tlsServerOptions` refresh themselves), `contextError` (a registered credential failed to load; the
  * handshake for that name is refused rather than served with another certificate).
+ *
+ * @example
+ * ```ts
+ * import { createSNIRegistry, createTLSServer } from 'mailtls/node';
+ * const registry = createSNIRegistry({ key: defaultKeyPEM, cert: defaultChainPEM });
+ * registry.add('mail.example.org', { key: orgKeyPEM, cert: orgChainPEM });
+ * registry.add('*.example.net', async () => loadNetCredential()); // built on first use
+ * createTLSServer(registry).listen(993);
+ * ```
  */
 export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   /** The profile every context uses. */
