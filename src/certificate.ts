@@ -9,7 +9,7 @@
  */
 import { sha1 } from '@noble/hashes/legacy';
 import { sha256 } from '@noble/hashes/sha2';
-import { CertificateError, DERError, KeyError, MailTlsError } from './errors.js';
+import { CertificateError, DERError, MailTlsError } from './errors.js';
 import {
   type AccessDescription,
   type AuthorityKeyIdentifier,
@@ -24,7 +24,7 @@ import {
   serialHex,
   toJSONSafe,
 } from './extensions.js';
-import { copyBytes, toBase64, toHex } from './internal/bytes.js';
+import { copyBytes, toHex } from './internal/bytes.js';
 import {
   DerReader,
   decodeBitString,
@@ -35,7 +35,8 @@ import {
   Tag,
   valueBytes,
 } from './internal/der.js';
-import { AccessMethodOID, ExtensionOID, oidOf } from './internal/oids.js';
+import { ExtensionView } from './internal/extension-view.js';
+import { AccessMethodOID, ExtensionOID } from './internal/oids.js';
 import { readSignatureAlgorithm, type SignatureAlgorithm } from './internal/signature.js';
 import { type PublicKeyInfo, spkiInfo } from './internal/spki-info.js';
 import { type KeyFingerprint, PublicKey } from './keys.js';
@@ -275,7 +276,6 @@ export interface ParseCertificateOptions {
 }
 
 const DEFAULT_MAX_BYTES = 1024 * 1024;
-const EMPTY: readonly never[] = Object.freeze([]);
 const CERT_LABELS = ['CERTIFICATE', 'X509 CERTIFICATE'];
 
 function colonHex(bytes: Uint8Array): string {
@@ -300,46 +300,33 @@ interface Parsed {
   problems: string[];
 }
 
-class CertificateView implements Certificate {
+class CertificateView extends ExtensionView implements Certificate {
   readonly der: Uint8Array;
   readonly tbs: Uint8Array;
   readonly version: 1 | 2 | 3;
   readonly serialNumber: string;
   readonly subject: DistinguishedName;
   readonly issuer: DistinguishedName;
-  readonly spki: Uint8Array;
-  readonly publicKeyInfo: PublicKeyInfo;
   readonly signatureAlgorithm: SignatureAlgorithm;
   readonly signatureValue: Uint8Array;
-  readonly extensions: readonly Extension[];
   readonly #notBefore: number;
   readonly #notAfter: number;
   readonly #structural: readonly string[];
-  readonly #cache = new Map<string, unknown>();
 
   constructor(p: Parsed) {
+    super(p.spki, p.publicKeyInfo, p.extensions);
     this.der = p.der;
     this.tbs = p.tbs;
     this.version = p.version;
     this.serialNumber = p.serialNumber;
     this.subject = p.subject;
     this.issuer = p.issuer;
-    this.spki = p.spki;
-    this.publicKeyInfo = Object.freeze(p.publicKeyInfo);
     this.signatureAlgorithm = Object.freeze(p.signatureAlgorithm);
     this.signatureValue = p.signatureValue;
-    this.extensions = Object.freeze(p.extensions);
     this.#notBefore = p.notBefore;
     this.#notAfter = p.notAfter;
     this.#structural = p.problems;
     Object.freeze(this);
-  }
-
-  #memo<T>(key: string, make: () => T): T {
-    if (this.#cache.has(key)) return this.#cache.get(key) as T;
-    const v = make();
-    this.#cache.set(key, v);
-    return v;
   }
 
   get notBefore(): Date {
@@ -350,106 +337,20 @@ class CertificateView implements Certificate {
     return new Date(this.#notAfter);
   }
 
-  getExtension(oidOrName: string): Extension | undefined {
-    const oid = oidOf(oidOrName) ?? oidOrName;
-    for (const e of this.extensions) if (e.oid === oid) return e;
-    return undefined;
-  }
-
-  /** The decoded value of the first, well-formed instance of an extension. */
-  #parsed<T>(oid: string): { value: T; critical: boolean } | undefined {
-    for (const e of this.extensions)
-      if (e.oid === oid) {
-        const v = e.parsed;
-        return v === undefined ? undefined : { value: v as T, critical: e.critical };
-      }
-    return undefined;
-  }
-
-  get publicKey(): PublicKey | undefined {
-    return this.#memo('publicKey', () => {
-      if (this.publicKeyInfo.type === 'other') return undefined;
-      try {
-        return new PublicKey(this.spki);
-      } catch (e) {
-        if (e instanceof KeyError) return undefined;
-        throw e;
-      }
-    });
-  }
-
-  get subjectAltNames(): readonly GeneralName[] | undefined {
-    return this.#memo('san', () => {
-      const v = this.#parsed<GeneralName[]>(ExtensionOID.subjectAltName)?.value;
-      return v === undefined ? undefined : Object.freeze(v);
-    });
-  }
-
-  get hasSubjectAltName(): boolean {
-    return this.getExtension(ExtensionOID.subjectAltName) !== undefined;
-  }
-
-  #sanValues(type: GeneralName['type']): readonly string[] {
-    return this.#memo(`san:${type}`, () => {
-      const all = this.subjectAltNames;
-      if (all === undefined) return EMPTY;
-      const out: string[] = [];
-      for (const n of all) if (n.type === type) out.push(n.value);
-      return Object.freeze(out);
-    });
-  }
-
-  get dnsNames(): readonly string[] {
-    return this.#sanValues('dns');
-  }
-
-  get ipAddresses(): readonly string[] {
-    return this.#sanValues('ip');
-  }
-
-  get emailAddresses(): readonly string[] {
-    return this.#sanValues('email');
-  }
-
-  get uris(): readonly string[] {
-    return this.#sanValues('uri');
-  }
-
-  get basicConstraints(): CertificateBasicConstraints | undefined {
-    return this.#memo('bc', () => {
-      const p = this.#parsed<{ ca: boolean; pathLength?: number }>(ExtensionOID.basicConstraints);
-      return p === undefined ? undefined : Object.freeze({ ...p.value, critical: p.critical });
-    });
-  }
-
-  get keyUsage(): readonly KeyUsage[] | undefined {
-    return this.#memo('ku', () => {
-      const p = this.#parsed<KeyUsage[]>(ExtensionOID.keyUsage);
-      return p === undefined ? undefined : Object.freeze(p.value);
-    });
-  }
-
-  get extendedKeyUsage(): readonly string[] | undefined {
-    return this.#memo('eku', () => {
-      const p = this.#parsed<string[]>(ExtensionOID.extendedKeyUsage);
-      return p === undefined ? undefined : Object.freeze(p.value);
-    });
-  }
-
   get subjectKeyIdentifier(): string | undefined {
-    return this.#parsed<string>(ExtensionOID.subjectKeyIdentifier)?.value;
+    return this.parsedExtension<string>(ExtensionOID.subjectKeyIdentifier)?.value;
   }
 
   get authorityKeyIdentifier(): AuthorityKeyIdentifier | undefined {
-    return this.#memo('aki', () => {
-      const p = this.#parsed<AuthorityKeyIdentifier>(ExtensionOID.authorityKeyIdentifier);
+    return this.memo('aki', () => {
+      const p = this.parsedExtension<AuthorityKeyIdentifier>(ExtensionOID.authorityKeyIdentifier);
       return p === undefined ? undefined : Object.freeze(p.value);
     });
   }
 
   get authorityInfoAccess(): AuthorityInfoAccessURIs {
-    return this.#memo('aia', () => {
-      const list = this.#parsed<AccessDescription[]>(ExtensionOID.authorityInfoAccess)?.value ?? [];
+    return this.memo('aia', () => {
+      const list = this.parsedExtension<AccessDescription[]>(ExtensionOID.authorityInfoAccess)?.value ?? [];
       const pick = (method: string) =>
         Object.freeze(
           list.filter((a) => a.method === method && a.location.type === 'uri').map((a) => a.location.value),
@@ -459,8 +360,8 @@ class CertificateView implements Certificate {
   }
 
   get crlDistributionPoints(): readonly string[] {
-    return this.#memo('crldp', () => {
-      const list = this.#parsed<DistributionPoint[]>(ExtensionOID.crlDistributionPoints)?.value ?? [];
+    return this.memo('crldp', () => {
+      const list = this.parsedExtension<DistributionPoint[]>(ExtensionOID.crlDistributionPoints)?.value ?? [];
       const out: string[] = [];
       for (const dp of list) for (const n of dp.fullName ?? []) if (n.type === 'uri') out.push(n.value);
       return Object.freeze(out);
@@ -468,15 +369,15 @@ class CertificateView implements Certificate {
   }
 
   get certificatePolicies(): readonly string[] {
-    return this.#memo('policies', () => {
-      const list = this.#parsed<PolicyInformation[]>(ExtensionOID.certificatePolicies)?.value ?? [];
+    return this.memo('policies', () => {
+      const list = this.parsedExtension<PolicyInformation[]>(ExtensionOID.certificatePolicies)?.value ?? [];
       return Object.freeze(list.map((p) => p.oid));
     });
   }
 
   get nameConstraints(): CertificateNameConstraints | undefined {
-    return this.#memo('nc', () => {
-      const p = this.#parsed<NameConstraints>(ExtensionOID.nameConstraints);
+    return this.memo('nc', () => {
+      const p = this.parsedExtension<NameConstraints>(ExtensionOID.nameConstraints);
       return p === undefined
         ? undefined
         : Object.freeze({
@@ -488,11 +389,11 @@ class CertificateView implements Certificate {
   }
 
   get selfIssued(): boolean {
-    return this.#memo('selfIssued', () => nameEquals(this.subject, this.issuer));
+    return this.memo('selfIssued', () => nameEquals(this.subject, this.issuer));
   }
 
   get problems(): readonly string[] {
-    return this.#memo('problems', () => {
+    return this.memo('problems', () => {
       const out = [...this.#structural];
       for (const e of this.extensions) {
         if (e.error !== undefined) out.push(`extension ${e.name}: ${e.error}`);
@@ -512,16 +413,9 @@ class CertificateView implements Certificate {
   fingerprint(algorithm: FingerprintAlgorithm): string {
     if (algorithm !== 'sha256' && algorithm !== 'sha1')
       throw new TypeError(`fingerprint algorithm must be 'sha256' or 'sha1', not ${String(algorithm)}`);
-    return this.#memo(`fp:${algorithm}`, () =>
+    return this.memo(`fp:${algorithm}`, () =>
       colonHex(algorithm === 'sha256' ? sha256(this.der) : sha1(this.der)),
     );
-  }
-
-  spkiFingerprint(): Readonly<KeyFingerprint> {
-    return this.#memo('spkiFp', () => {
-      const d = sha256(this.spki);
-      return Object.freeze({ sha256Hex: toHex(d), sha256Base64: toBase64(d) });
-    });
   }
 
   toJSON(): CertificateJSON {
@@ -569,7 +463,7 @@ class CertificateView implements Certificate {
     };
   }
 
-  toString(): string {
+  override toString(): string {
     return `Certificate(${this.subject.toString() || '<empty subject>'}, serial ${this.serialNumber})`;
   }
 

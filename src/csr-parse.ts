@@ -1,10 +1,3 @@
-/**
- * Certificate signing requests (PKCS#10, RFC 2986): a typed read-only view, and the check of the CSR's
- * self-signature (proof that the requester holds the private key).
- *
- * @module csr-parse
- */
-import { sha256 } from '@noble/hashes/sha2';
 import type {
   BasicConstraintsJSON,
   CertificateBasicConstraints,
@@ -12,9 +5,9 @@ import type {
   PublicKeyJSON,
   SignatureAlgorithmJSON,
 } from './certificate.js';
-import { CSRError, DERError, KeyError, MailTlsError } from './errors.js';
+import { CSRError, DERError, MailTlsError } from './errors.js';
 import { type Extension, type GeneralName, type KeyUsage, readExtensions, toJSONSafe } from './extensions.js';
-import { copyBytes, toBase64, toHex } from './internal/bytes.js';
+import { copyBytes } from './internal/bytes.js';
 import {
   DerReader,
   decodeBitString,
@@ -25,7 +18,8 @@ import {
   readNode,
   Tag,
 } from './internal/der.js';
-import { CSRAttributeOID, ExtensionOID, oidOf, oidShortName } from './internal/oids.js';
+import { ExtensionView } from './internal/extension-view.js';
+import { CSRAttributeOID, oidShortName } from './internal/oids.js';
 import { readSignatureAlgorithm, type SignatureAlgorithm, verifySignature } from './internal/signature.js';
 import { type PublicKeyInfo, spkiInfo } from './internal/spki-info.js';
 import { type CryptoOptions, type KeyFingerprint, PublicKey } from './keys.js';
@@ -144,7 +138,6 @@ export interface ParseCSROptions {
 }
 
 const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
-const EMPTY: readonly never[] = Object.freeze([]);
 
 interface ParsedCSR {
   der: Uint8Array;
@@ -162,118 +155,37 @@ interface ParsedCSR {
   problems: string[];
 }
 
-class CSRView implements CertificateSigningRequest {
+class CSRView extends ExtensionView implements CertificateSigningRequest {
   readonly der: Uint8Array;
   readonly info: Uint8Array;
   readonly version: number;
   readonly subject: DistinguishedName;
-  readonly publicKeyInfo: PublicKeyInfo;
-  readonly spki: Uint8Array;
   readonly signatureAlgorithm: SignatureAlgorithm;
   readonly signatureValue: Uint8Array;
   readonly attributes: readonly CSRAttribute[];
-  readonly extensions: readonly Extension[];
   readonly hasChallengePassword: boolean;
   readonly unstructuredName: string | undefined;
   readonly #structural: readonly string[];
-  readonly #cache = new Map<string, unknown>();
 
   constructor(p: ParsedCSR) {
+    super(p.spki, p.publicKeyInfo, p.extensions);
     this.der = p.der;
     this.info = p.info;
     this.version = p.version;
     this.subject = p.subject;
-    this.publicKeyInfo = Object.freeze(p.publicKeyInfo);
-    this.spki = p.spki;
     this.signatureAlgorithm = Object.freeze(p.signatureAlgorithm);
     this.signatureValue = p.signatureValue;
     this.attributes = Object.freeze(
       p.attributes.map((a) => Object.freeze({ ...a, values: Object.freeze(a.values) })),
     );
-    this.extensions = Object.freeze(p.extensions);
     this.hasChallengePassword = p.hasChallengePassword;
     this.unstructuredName = p.unstructuredName;
     this.#structural = p.problems;
     Object.freeze(this);
   }
 
-  #memo<T>(key: string, make: () => T): T {
-    if (this.#cache.has(key)) return this.#cache.get(key) as T;
-    const v = make();
-    this.#cache.set(key, v);
-    return v;
-  }
-
-  getExtension(oidOrName: string): Extension | undefined {
-    const oid = oidOf(oidOrName) ?? oidOrName;
-    return this.extensions.find((e) => e.oid === oid);
-  }
-
-  #parsed<T>(oid: string): { value: T; critical: boolean } | undefined {
-    const e = this.getExtension(oid);
-    if (e === undefined || e.parsed === undefined) return undefined;
-    return { value: e.parsed as T, critical: e.critical };
-  }
-
-  get publicKey(): PublicKey | undefined {
-    return this.#memo('publicKey', () => {
-      if (this.publicKeyInfo.type === 'other') return undefined;
-      try {
-        return new PublicKey(this.spki);
-      } catch (e) {
-        if (e instanceof KeyError) return undefined;
-        throw e;
-      }
-    });
-  }
-
-  get subjectAltNames(): readonly GeneralName[] | undefined {
-    const v = this.#parsed<GeneralName[]>(ExtensionOID.subjectAltName)?.value;
-    return v === undefined ? undefined : Object.freeze(v);
-  }
-
-  #san(type: GeneralName['type']): readonly string[] {
-    return this.#memo(`san:${type}`, () => {
-      const all = this.subjectAltNames;
-      return all === undefined
-        ? EMPTY
-        : Object.freeze(all.filter((n) => n.type === type).map((n) => n.value));
-    });
-  }
-
-  get dnsNames(): readonly string[] {
-    return this.#san('dns');
-  }
-
-  get ipAddresses(): readonly string[] {
-    return this.#san('ip');
-  }
-
-  get emailAddresses(): readonly string[] {
-    return this.#san('email');
-  }
-
-  get uris(): readonly string[] {
-    return this.#san('uri');
-  }
-
-  get basicConstraints(): CertificateBasicConstraints | undefined {
-    const p = this.#parsed<{ ca: boolean; pathLength?: number }>(ExtensionOID.basicConstraints);
-    return p === undefined ? undefined : Object.freeze({ ...p.value, critical: p.critical });
-  }
-
-  get keyUsage(): readonly KeyUsage[] | undefined {
-    const p = this.#parsed<KeyUsage[]>(ExtensionOID.keyUsage);
-    return p === undefined ? undefined : Object.freeze(p.value);
-  }
-
-  get extendedKeyUsage(): readonly string[] | undefined {
-    const p = this.#parsed<string[]>(ExtensionOID.extendedKeyUsage);
-    return p === undefined ? undefined : Object.freeze(p.value);
-  }
-
   get problems(): readonly string[] {
-    return this.#memo('problems', () => {
+    return this.memo('problems', () => {
       const out = [...this.#structural];
       for (const e of this.extensions) if (e.error !== undefined) out.push(`extension ${e.name}: ${e.error}`);
       if (this.publicKeyInfo.type !== 'other') {
@@ -284,13 +196,6 @@ class CSRView implements CertificateSigningRequest {
         }
       }
       return Object.freeze(out);
-    });
-  }
-
-  spkiFingerprint(): Readonly<KeyFingerprint> {
-    return this.#memo('spkiFp', () => {
-      const d = sha256(this.spki);
-      return Object.freeze({ sha256Hex: toHex(d), sha256Base64: toBase64(d) });
     });
   }
 
@@ -326,7 +231,7 @@ class CSRView implements CertificateSigningRequest {
     };
   }
 
-  toString(): string {
+  override toString(): string {
     return `CertificateSigningRequest(${this.subject.toString() || '<empty subject>'})`;
   }
 

@@ -1,0 +1,131 @@
+/**
+ * What certificate and CSR views share: the public key, the extensions and the fields decoded from them
+ * (subjectAltName, basicConstraints, keyUsage, extendedKeyUsage), each decoded once on first use.
+ * Internal: the public shapes are the `Certificate` and `CertificateSigningRequest` interfaces.
+ */
+import { sha256 } from '@noble/hashes/sha2';
+import type { CertificateBasicConstraints } from '../certificate.js';
+import { KeyError } from '../errors.js';
+import type { Extension, GeneralName, KeyUsage } from '../extensions.js';
+import { type KeyFingerprint, PublicKey } from '../keys.js';
+import { toBase64, toHex } from './bytes.js';
+import { ExtensionOID, oidOf } from './oids.js';
+import type { PublicKeyInfo } from './spki-info.js';
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/** The base of the certificate and CSR views. */
+export abstract class ExtensionView {
+  /** The DER SubjectPublicKeyInfo. */
+  readonly spki: Uint8Array;
+  /** Algorithm, size and curve of the key (also for algorithms mailtls does not support). */
+  readonly publicKeyInfo: PublicKeyInfo;
+  /** Every extension in order: unknown and malformed ones included. */
+  readonly extensions: readonly Extension[];
+  readonly #cache = new Map<string, unknown>();
+
+  constructor(spki: Uint8Array, publicKeyInfo: PublicKeyInfo, extensions: readonly Extension[]) {
+    this.spki = spki;
+    this.publicKeyInfo = Object.freeze(publicKeyInfo);
+    this.extensions = Object.freeze(extensions);
+  }
+
+  /** A value computed once and cached (the views are frozen; the cache is not part of their state). */
+  protected memo<T>(key: string, make: () => T): T {
+    if (this.#cache.has(key)) return this.#cache.get(key) as T;
+    const v = make();
+    this.#cache.set(key, v);
+    return v;
+  }
+
+  getExtension(oidOrName: string): Extension | undefined {
+    const oid = oidOf(oidOrName) ?? oidOrName;
+    for (const e of this.extensions) if (e.oid === oid) return e;
+    return undefined;
+  }
+
+  /** The decoded value of the first instance of an extension, if it is well formed. */
+  protected parsedExtension<T>(oid: string): { value: T; critical: boolean } | undefined {
+    const e = this.getExtension(oid);
+    return e === undefined || e.parsed === undefined
+      ? undefined
+      : { value: e.parsed as T, critical: e.critical };
+  }
+
+  get publicKey(): PublicKey | undefined {
+    return this.memo('publicKey', () => {
+      if (this.publicKeyInfo.type === 'other') return undefined;
+      try {
+        return new PublicKey(this.spki);
+      } catch (e) {
+        if (e instanceof KeyError) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  get subjectAltNames(): readonly GeneralName[] | undefined {
+    return this.memo('san', () => {
+      const v = this.parsedExtension<GeneralName[]>(ExtensionOID.subjectAltName)?.value;
+      return v === undefined ? undefined : Object.freeze(v);
+    });
+  }
+
+  get hasSubjectAltName(): boolean {
+    return this.getExtension(ExtensionOID.subjectAltName) !== undefined;
+  }
+
+  #sanValues(type: GeneralName['type']): readonly string[] {
+    return this.memo(`san:${type}`, () => {
+      const all = this.subjectAltNames;
+      if (all === undefined) return EMPTY;
+      const out: string[] = [];
+      for (const n of all) if (n.type === type) out.push(n.value);
+      return Object.freeze(out);
+    });
+  }
+
+  get dnsNames(): readonly string[] {
+    return this.#sanValues('dns');
+  }
+
+  get ipAddresses(): readonly string[] {
+    return this.#sanValues('ip');
+  }
+
+  get emailAddresses(): readonly string[] {
+    return this.#sanValues('email');
+  }
+
+  get uris(): readonly string[] {
+    return this.#sanValues('uri');
+  }
+
+  get basicConstraints(): CertificateBasicConstraints | undefined {
+    return this.memo('bc', () => {
+      const p = this.parsedExtension<{ ca: boolean; pathLength?: number }>(ExtensionOID.basicConstraints);
+      return p === undefined ? undefined : Object.freeze({ ...p.value, critical: p.critical });
+    });
+  }
+
+  get keyUsage(): readonly KeyUsage[] | undefined {
+    return this.memo('ku', () => {
+      const p = this.parsedExtension<KeyUsage[]>(ExtensionOID.keyUsage);
+      return p === undefined ? undefined : Object.freeze(p.value);
+    });
+  }
+
+  get extendedKeyUsage(): readonly string[] | undefined {
+    return this.memo('eku', () => {
+      const p = this.parsedExtension<string[]>(ExtensionOID.extendedKeyUsage);
+      return p === undefined ? undefined : Object.freeze(p.value);
+    });
+  }
+
+  spkiFingerprint(): Readonly<KeyFingerprint> {
+    return this.memo('spkiFp', () => {
+      const d = sha256(this.spki);
+      return Object.freeze({ sha256Hex: toHex(d), sha256Base64: toBase64(d) });
+    });
+  }
+}
