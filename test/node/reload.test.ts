@@ -886,7 +886,7 @@ function handshake(port, servername, maxVersion) {
       if (done) return;
       done = true;
       const out = {
-        fingerprint: socket.getPeerX509Certificate().fingerprint256,
+        fingerprint: socket.getPeerCertificate().fingerprint256,
         reused: socket.isSessionReused(),
         protocol: socket.getProtocol(),
       };
