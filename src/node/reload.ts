@@ -190,6 +190,8 @@ interface DomainState {
   force: boolean;
   timer: NodeJS.Timeout | undefined;
   removed: boolean;
+  /** A watch of this domain broke: add watches again at the next check. */
+  rearm: boolean;
 }
 
 const DEFAULT_DEBOUNCE_MS = 100;
@@ -318,7 +320,10 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     this.#watches =
       options.watch === false
         ? undefined
-        : new WatchSet({ persistent: this.#persistent, onChange: (owners) => this.#onFileEvent(owners) });
+        : new WatchSet({
+            persistent: this.#persistent,
+            onChange: (owners, _path, failed) => this.#onFileEvent(owners, failed),
+          });
     this.#signal = options.signal;
     if (this.#signal?.aborted) {
       this.#closed = true;
@@ -408,10 +413,12 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
   // ---------------------------------------------------------------------------------------------------------
   // scheduling
 
-  #onFileEvent(owners: ReadonlySet<string>): void {
+  #onFileEvent(owners: ReadonlySet<string>, failed: boolean): void {
     if (this.#closed) return;
     for (const domain of owners) {
       const state = this.#states.get(domain);
+      // A broken watch was dropped: the next check adds watches again even if nothing changed.
+      if (state && failed) state.rearm = true;
       if (state && !state.removed && state.timer === undefined) {
         // Gather the events of one swap (a throttle, not a trailing debounce: steady events cannot starve it).
         state.timer = setTimeout(() => {
@@ -546,6 +553,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
         force: false,
         timer: undefined,
         removed: false,
+        rearm: false,
       };
       this.#states.set(domain, state);
     }
@@ -573,7 +581,10 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
       if (await this.#gone(state, e)) return { kind: 'removed', domain };
       return this.#refuse(state, `error|${codeOf(e)}|${messageOf(e)}`, e, codeOf(e), undefined);
     }
-    if (!force && stamp === state.stamp) return { kind: 'unchanged', domain };
+    if (!force && stamp === state.stamp) {
+      if (state.rearm) await this.#watch(state);
+      return { kind: 'unchanged', domain };
+    }
     if (!force && stamp === state.failedStamp && state.lastError)
       return { kind: 'failed', domain, error: state.lastError };
     let credential: Credential;
@@ -772,6 +783,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
   }
 
   async #watch(state: DomainState): Promise<void> {
+    state.rearm = false;
     if (!this.#watches || this.#closed || state.removed) return;
     try {
       const paths = [...(await this.source.watchPaths(state.domain))];

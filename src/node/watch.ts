@@ -19,8 +19,8 @@ import { realpath } from 'node:fs/promises';
 export interface WatchSetOptions {
   /** Keep the event loop alive while watching (fs.watch `persistent`); default true. */
   persistent?: boolean;
-  /** Called on every event (and when a watch fails) with the owners of the path. */
-  onChange: (owners: ReadonlySet<string>, path: string) => void;
+  /** Called on every event with the owners of the path; `failed` when the watch broke and was dropped. */
+  onChange: (owners: ReadonlySet<string>, path: string, failed: boolean) => void;
 }
 
 interface Watch {
@@ -113,7 +113,7 @@ export class WatchSet {
       watcher.close();
       this.#watches.delete(path);
       for (const o of entry.owners) this.#byOwner.get(o)?.delete(path);
-      this.#onChange(entry.owners, path);
+      this.#onChange(entry.owners, path, true);
     });
     this.#watches.set(path, entry);
     return true;
@@ -131,6 +131,6 @@ export class WatchSet {
 
   #fire(path: string): void {
     const entry = this.#watches.get(path);
-    if (entry && !this.#closed) this.#onChange(entry.owners, path);
+    if (entry && !this.#closed) this.#onChange(entry.owners, path, false);
   }
 }
