@@ -913,7 +913,10 @@ function covers(patterns: readonly string[], name: string): boolean {
  * one filed under that very name serves it, else the first by name. `defaultDomain`'s certificate also
  * becomes the registry's default. For nodemailer's smtp-server, keep the server following the registry with
  * `updateSMTPServer(server, registry)` (its default context is rebuilt on every default change; names are
- * served through the registry's `SNICallback`).
+ * served through the registry's `SNICallback`). A name you registered yourself is replaced when a watched
+ * certificate covers it; names the watcher did not add are never removed. With `domains: 'all'`, a name that
+ * leaves the source (`store.remove()`) is unregistered (`remove` event); with a list, a missing name is an
+ * `error` and what was served stays. `close()` stops watching; the registry keeps what was loaded last.
  *
  * @param source - a `CertificateStore`, `CertbotSource`, `KubernetesSecretSource` or any {@link CredentialSource}.
  * @param registry - the registry the servers use.
