@@ -419,13 +419,9 @@ class CertificateView extends ExtensionView implements Certificate {
   }
 
   toJSON(): CertificateJSON {
-    const bc = this.basicConstraints;
-    const ku = this.keyUsage;
-    const eku = this.extendedKeyUsage;
     const ski = this.subjectKeyIdentifier;
     const aki = this.authorityKeyIdentifier;
     const nc = this.nameConstraints;
-    const info = this.publicKeyInfo;
     const aia = this.authorityInfoAccess;
     return {
       version: this.version,
@@ -434,22 +430,7 @@ class CertificateView extends ExtensionView implements Certificate {
       issuer: this.issuer.toString(),
       notBefore: new Date(this.#notBefore).toISOString(),
       notAfter: new Date(this.#notAfter).toISOString(),
-      publicKey: {
-        type: info.type,
-        algorithm: info.algorithm,
-        ...(info.bits === undefined ? {} : { bits: info.bits }),
-        ...(info.curve === undefined ? {} : { curve: info.curve }),
-        spkiSha256: this.spkiFingerprint().sha256Hex,
-      },
-      signatureAlgorithm: {
-        oid: this.signatureAlgorithm.oid,
-        name: this.signatureAlgorithm.name,
-        ...(this.signatureAlgorithm.hash === undefined ? {} : { hash: this.signatureAlgorithm.hash }),
-      },
-      subjectAltNames: (this.subjectAltNames ?? []).map((n) => ({ type: n.type, value: n.value })),
-      ...(bc === undefined ? {} : { basicConstraints: { ...bc } }),
-      ...(ku === undefined ? {} : { keyUsage: [...ku] }),
-      ...(eku === undefined ? {} : { extendedKeyUsage: [...eku] }),
+      ...this.keyAndExtensionsJSON(this.signatureAlgorithm),
       ...(ski === undefined ? {} : { subjectKeyIdentifier: ski }),
       ...(aki === undefined ? {} : { authorityKeyIdentifier: toJSONSafe(aki) }),
       authorityInfoAccess: { caIssuers: [...aia.caIssuers], ocsp: [...aia.ocsp] },

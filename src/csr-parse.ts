@@ -200,29 +200,10 @@ class CSRView extends ExtensionView implements CertificateSigningRequest {
   }
 
   toJSON(): CSRJSON {
-    const info = this.publicKeyInfo;
-    const bc = this.basicConstraints;
-    const ku = this.keyUsage;
-    const eku = this.extendedKeyUsage;
     return {
       version: this.version,
       subject: this.subject.toString(),
-      publicKey: {
-        type: info.type,
-        algorithm: info.algorithm,
-        ...(info.bits === undefined ? {} : { bits: info.bits }),
-        ...(info.curve === undefined ? {} : { curve: info.curve }),
-        spkiSha256: this.spkiFingerprint().sha256Hex,
-      },
-      signatureAlgorithm: {
-        oid: this.signatureAlgorithm.oid,
-        name: this.signatureAlgorithm.name,
-        ...(this.signatureAlgorithm.hash === undefined ? {} : { hash: this.signatureAlgorithm.hash }),
-      },
-      subjectAltNames: (this.subjectAltNames ?? []).map((n) => ({ type: n.type, value: n.value })),
-      ...(bc === undefined ? {} : { basicConstraints: { ...bc } }),
-      ...(ku === undefined ? {} : { keyUsage: [...ku] }),
-      ...(eku === undefined ? {} : { extendedKeyUsage: [...eku] }),
+      ...this.keyAndExtensionsJSON(this.signatureAlgorithm),
       hasChallengePassword: this.hasChallengePassword,
       ...(this.unstructuredName === undefined ? {} : { unstructuredName: this.unstructuredName }),
       attributes: this.attributes.map((a) => ({ oid: a.oid, name: a.name })),

@@ -4,12 +4,19 @@
  * Internal: the public shapes are the `Certificate` and `CertificateSigningRequest` interfaces.
  */
 import { sha256 } from '@noble/hashes/sha2';
-import type { CertificateBasicConstraints } from '../certificate.js';
+import type {
+  BasicConstraintsJSON,
+  CertificateBasicConstraints,
+  GeneralNameJSON,
+  PublicKeyJSON,
+  SignatureAlgorithmJSON,
+} from '../certificate.js';
 import { KeyError } from '../errors.js';
 import type { Extension, GeneralName, KeyUsage } from '../extensions.js';
 import { type KeyFingerprint, PublicKey } from '../keys.js';
 import { toBase64, toHex } from './bytes.js';
 import { ExtensionOID, oidOf } from './oids.js';
+import type { SignatureAlgorithm } from './signature.js';
 import type { PublicKeyInfo } from './spki-info.js';
 
 const EMPTY: readonly string[] = Object.freeze([]);
@@ -127,5 +134,38 @@ export abstract class ExtensionView {
       const d = sha256(this.spki);
       return Object.freeze({ sha256Hex: toHex(d), sha256Base64: toBase64(d) });
     });
+  }
+
+  /** The JSON fields both views share, in the order both print them. */
+  protected keyAndExtensionsJSON(signatureAlgorithm: SignatureAlgorithm): {
+    publicKey: PublicKeyJSON;
+    signatureAlgorithm: SignatureAlgorithmJSON;
+    subjectAltNames: GeneralNameJSON[];
+    basicConstraints?: BasicConstraintsJSON;
+    keyUsage?: string[];
+    extendedKeyUsage?: string[];
+  } {
+    const info = this.publicKeyInfo;
+    const bc = this.basicConstraints;
+    const ku = this.keyUsage;
+    const eku = this.extendedKeyUsage;
+    return {
+      publicKey: {
+        type: info.type,
+        algorithm: info.algorithm,
+        ...(info.bits === undefined ? {} : { bits: info.bits }),
+        ...(info.curve === undefined ? {} : { curve: info.curve }),
+        spkiSha256: this.spkiFingerprint().sha256Hex,
+      },
+      signatureAlgorithm: {
+        oid: signatureAlgorithm.oid,
+        name: signatureAlgorithm.name,
+        ...(signatureAlgorithm.hash === undefined ? {} : { hash: signatureAlgorithm.hash }),
+      },
+      subjectAltNames: (this.subjectAltNames ?? []).map((n) => ({ type: n.type, value: n.value })),
+      ...(bc === undefined ? {} : { basicConstraints: { ...bc } }),
+      ...(ku === undefined ? {} : { keyUsage: [...ku] }),
+      ...(eku === undefined ? {} : { extendedKeyUsage: [...eku] }),
+    };
   }
 }
