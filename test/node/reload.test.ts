@@ -191,7 +191,7 @@ describe('watchCredentials: the store', () => {
     ]);
     await install(store, a);
     const registry = newRegistry();
-    const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 0 });
+    const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 1000 });
     const first = await watcher.ready;
     assert.deepEqual(first.reloaded, ['mail.example.test']);
     assert.deepEqual(first.failed, []);
@@ -265,7 +265,7 @@ describe('watchCredentials: the store', () => {
     ]);
     await install(store, good);
     const registry = newRegistry();
-    const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 0 });
+    const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 1000 });
     await watcher.ready;
     const { ports, stop } = await startServers(registry);
     // Files are written into the version directory that `current` points to, as an administrator would.
@@ -371,7 +371,7 @@ describe('watchCredentials: the store', () => {
     ]);
     await install(store, base, 'example.test');
     const registry = newRegistry();
-    const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 0 });
+    const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 1000 });
     await watcher.ready;
     const { ports, stop } = await startServers(registry);
     const port = ports[0]!;
