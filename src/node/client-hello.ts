@@ -242,6 +242,8 @@ function parseSSLv2(bytes: Uint8Array): ClientHelloParse {
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
+  // A ClientHello nearly always fits one record: read it in place (the parser only reads).
+  if (parts.length === 1) return parts[0]!;
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

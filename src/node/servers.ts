@@ -75,6 +75,8 @@ export function tlsServerOptions(registry: SNIRegistry): RegistryServerOptions {
  * ```
  */
 export function matchServedCertificate(registry: SNIRegistry, socket: tls.TLSSocket): boolean {
+  // One key type served so far: every certificate is of the default's type (the check of every handshake).
+  if (registry.servedKeyTypes.size === 1) return true;
   const servername = typeof socket.servername === 'string' ? socket.servername : undefined;
   if (registry.lookup(servername).pattern === undefined) return true;
   // Built by the SNICallback of this very handshake (kept even if the LRU dropped the context since).
@@ -228,106 +230,119 @@ export function acceptTLS(
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
     throw new RangeError('timeoutMs must be a positive number');
-  // Callbacks rather than awaits, one timer for the ClientHello and the handshake together: this runs for every
-  // connection, and the benchmark counts its cost against a plain tls.Server.
-  return new Promise((resolve, reject) => {
-    let secure: tls.TLSSocket | undefined;
-    let clientHello: ClientHelloInfo | undefined;
-    let settled = false;
-    const fail = (error: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      stopPeek(error);
-      if (secure) {
-        secure.removeListener('secure', onSecure);
-        secure.removeListener('error', onError);
-        secure.removeListener('_tlsError', onError);
-        secure.removeListener('close', onClose);
-        secure.on('error', ignore);
-        secure.destroy();
-      } else {
-        socket.destroy();
-      }
-      reject(error);
-    };
-    const onSecure = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      const s = secure!;
-      s.removeListener('error', onError);
-      s.removeListener('_tlsError', onError);
-      s.removeListener('close', onClose);
-      // What tls.Server does for its sockets: from now on TLS errors are ordinary 'error' events (a TLSSocket
-      // made by hand otherwise reports post-handshake errors only as the internal '_tlsError').
-      const release = (s as unknown as { _releaseControl?: () => boolean })._releaseControl;
-      if (typeof release === 'function') release.call(s);
-      // Keep a listener so that a reset after the handshake never crashes the process (tls.Server does the
-      // same), and close the connection on any error: a TLS error leaves the session unusable. Add your own
-      // 'error' listener to see such errors.
-      s.on('error', closeOnError);
-      resolve(s as AcceptedTLSSocket);
-    };
-    const onError = (e: Error): void =>
-      fail(
-        e instanceof MailTlsError
-          ? e
-          : new TLSError('ERR_TLS_HANDSHAKE', `TLS handshake failed: ${e.message}`, {
-              cause: e,
-              details: { servername: clientHello?.serverName, code: (e as NodeJS.ErrnoException).code },
-            }),
-      );
-    const onClose = (): void =>
-      fail(
-        new TLSError('ERR_TLS_HANDSHAKE', 'the client closed the connection during the TLS handshake', {
-          details: { servername: clientHello?.serverName },
-        }),
-      );
-    const start = (resolved: ResolvedContext): void => {
-      if (settled) return;
-      const tlsOptions: tls.TLSSocketOptions = { isServer: true, secureContext: resolved.context };
-      if (options.server !== undefined) tlsOptions.server = options.server;
-      if (options.requestCert !== undefined) tlsOptions.requestCert = options.requestCert;
-      if (options.rejectUnauthorized !== undefined)
-        tlsOptions.rejectUnauthorized = options.rejectUnauthorized;
-      if (options.ALPNProtocols !== undefined) tlsOptions.ALPNProtocols = options.ALPNProtocols;
-      const s = new tls.TLSSocket(socket, tlsOptions);
-      secure = s;
-      socket.removeListener('error', ignore);
-      (s as { mailtls?: AcceptedTLSInfo }).mailtls = { lookup: resolved.lookup, clientHello: clientHello! };
-      s.once('secure', onSecure);
-      s.on('error', onError);
-      s.on('_tlsError', onError);
-      s.on('close', onClose);
-    };
-    const timer = setTimeout(
-      () =>
-        fail(
-          new TLSError(
-            'ERR_TLS_TIMEOUT',
-            `TLS set-up not complete after ${timeoutMs} ms; closing the connection`,
-            {
-              details: { timeoutMs, servername: clientHello?.serverName },
-            },
-          ),
-        ),
-      timeoutMs,
+  return new Promise((resolve, reject) =>
+    secureSocket(socket, registry, options, timeoutMs, resolve, reject),
+  );
+}
+
+/**
+ * The callback core of {@link acceptTLS} (options already checked). Callbacks rather than awaits, one timer for
+ * the ClientHello and the handshake together: this runs for every connection, and the benchmark counts its
+ * cost against a plain tls.Server.
+ */
+function secureSocket(
+  socket: net.Socket,
+  registry: SNIRegistry,
+  options: AcceptTLSOptions,
+  timeoutMs: number,
+  resolve: (socket: AcceptedTLSSocket) => void,
+  reject: (error: Error) => void,
+): void {
+  let secure: tls.TLSSocket | undefined;
+  let clientHello: ClientHelloInfo | undefined;
+  let settled = false;
+  const fail = (error: Error): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    stopPeek(error);
+    if (secure) {
+      secure.removeListener('secure', onSecure);
+      secure.removeListener('error', onError);
+      secure.removeListener('_tlsError', onError);
+      secure.removeListener('close', onClose);
+      secure.on('error', ignore);
+      secure.destroy();
+    } else {
+      socket.destroy();
+    }
+    reject(error);
+  };
+  const onSecure = (): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    const s = secure!;
+    s.removeListener('error', onError);
+    s.removeListener('_tlsError', onError);
+    s.removeListener('close', onClose);
+    // What tls.Server does for its sockets: from now on TLS errors are ordinary 'error' events (a TLSSocket
+    // made by hand otherwise reports post-handshake errors only as the internal '_tlsError').
+    const release = (s as unknown as { _releaseControl?: () => boolean })._releaseControl;
+    if (typeof release === 'function') release.call(s);
+    // Keep a listener so that a reset after the handshake never crashes the process (tls.Server does the
+    // same), and close the connection on any error: a TLS error leaves the session unusable. Add your own
+    // 'error' listener to see such errors.
+    s.on('error', closeOnError);
+    resolve(s as AcceptedTLSSocket);
+  };
+  const onError = (e: Error): void =>
+    fail(
+      e instanceof MailTlsError
+        ? e
+        : new TLSError('ERR_TLS_HANDSHAKE', `TLS handshake failed: ${e.message}`, {
+            cause: e,
+            details: { servername: clientHello?.serverName, code: (e as NodeJS.ErrnoException).code },
+          }),
     );
-    // Until the TLSSocket owns the socket, an error on it must not crash the process.
-    socket.on('error', ignore);
-    const stopPeek = peekClientHello(socket, options.maxClientHelloBytes, (error, read) => {
-      if (error) return fail(error);
-      clientHello = read!.info;
-      let ready: ResolvedContext | undefined;
-      try {
-        ready = registry.resolveIfReady(clientHello.serverName);
-      } catch (e) {
-        return fail(e as Error);
-      }
-      if (ready) start(ready);
-      else registry.resolve(clientHello.serverName).then(start, fail);
-    });
+  const onClose = (): void =>
+    fail(
+      new TLSError('ERR_TLS_HANDSHAKE', 'the client closed the connection during the TLS handshake', {
+        details: { servername: clientHello?.serverName },
+      }),
+    );
+  const start = (resolved: ResolvedContext): void => {
+    if (settled) return;
+    const tlsOptions: tls.TLSSocketOptions = { isServer: true, secureContext: resolved.context };
+    if (options.server !== undefined) tlsOptions.server = options.server;
+    if (options.requestCert !== undefined) tlsOptions.requestCert = options.requestCert;
+    if (options.rejectUnauthorized !== undefined) tlsOptions.rejectUnauthorized = options.rejectUnauthorized;
+    if (options.ALPNProtocols !== undefined) tlsOptions.ALPNProtocols = options.ALPNProtocols;
+    const s = new tls.TLSSocket(socket, tlsOptions);
+    secure = s;
+    socket.removeListener('error', ignore);
+    (s as { mailtls?: AcceptedTLSInfo }).mailtls = { lookup: resolved.lookup, clientHello: clientHello! };
+    s.once('secure', onSecure);
+    s.on('error', onError);
+    s.on('_tlsError', onError);
+    s.on('close', onClose);
+  };
+  const timer = setTimeout(
+    () =>
+      fail(
+        new TLSError(
+          'ERR_TLS_TIMEOUT',
+          `TLS set-up not complete after ${timeoutMs} ms; closing the connection`,
+          {
+            details: { timeoutMs, servername: clientHello?.serverName },
+          },
+        ),
+      ),
+    timeoutMs,
+  );
+  // Until the TLSSocket owns the socket, an error on it must not crash the process.
+  socket.on('error', ignore);
+  const stopPeek = peekClientHello(socket, options.maxClientHelloBytes, (error, read) => {
+    if (error) return fail(error);
+    clientHello = read!.info;
+    let ready: ResolvedContext | undefined;
+    try {
+      ready = registry.resolveIfReady(clientHello.serverName);
+    } catch (e) {
+      return fail(e as Error);
+    }
+    if (ready) start(ready);
+    else registry.resolve(clientHello.serverName).then(start, fail);
   });
 }
 
@@ -337,6 +352,8 @@ export type PeekingTLSServerOptions = Omit<AcceptTLSOptions, 'server'> & net.Ser
 /**
  * A `net.Server` that secures every connection with {@link acceptTLS} and emits `secureConnection` (socket)
  * and `tlsClientError` (error, socket) like a `tls.Server`.
+ *
+ * @throws RangeError when `timeoutMs` is not a positive finite number.
  *
  * @example
  * ```ts
@@ -354,17 +371,24 @@ export function createPeekingTLSServer(
   const { timeoutMs, maxClientHelloBytes, requestCert, rejectUnauthorized, ALPNProtocols, ...serverOpts } =
     options;
   const acceptOptions: AcceptTLSOptions = {};
-  if (timeoutMs !== undefined) acceptOptions.timeoutMs = timeoutMs;
+  const timeout = timeoutMs ?? 30_000;
+  if (!(timeout > 0) || !Number.isFinite(timeout))
+    throw new RangeError('timeoutMs must be a positive number');
   if (maxClientHelloBytes !== undefined) acceptOptions.maxClientHelloBytes = maxClientHelloBytes;
   if (requestCert !== undefined) acceptOptions.requestCert = requestCert;
   if (rejectUnauthorized !== undefined) acceptOptions.rejectUnauthorized = rejectUnauthorized;
   if (ALPNProtocols !== undefined) acceptOptions.ALPNProtocols = ALPNProtocols;
   const server: net.Server = net.createServer(serverOpts, (raw) => {
-    acceptTLS(raw, registry, { ...acceptOptions, server }).then(
+    secureSocket(
+      raw,
+      registry,
+      acceptOptions,
+      timeout,
       (secure) => server.emit('secureConnection', secure),
-      (error: unknown) => server.emit('tlsClientError', error, raw),
+      (error) => server.emit('tlsClientError', error, raw),
     );
   });
+  acceptOptions.server = server;
   if (secureConnectionListener) server.on('secureConnection', secureConnectionListener);
   return server;
 }

@@ -116,6 +116,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   /** Patterns with a built context, least recently used first. */
   readonly #lru = new Map<string, Entry>();
   #default!: Built;
+  readonly #keyTypes = new Set<CredentialSummary['keyType']>();
   #builds = 0;
   #evictions = 0;
   #hits = 0;
@@ -145,6 +146,20 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   /** Key type, fingerprint and validity of the default leaf. */
   get defaultSummary(): CredentialSummary {
     return this.#default.summary;
+  }
+
+  /**
+   * The key types of every credential built since the registry was created, the default's included (never
+   * shrinks). While it holds one type, no connection can get a certificate of another key type than the one
+   * meant for it (nodejs/node#54235 needs two), so servers skip their check.
+   *
+   * @example
+   * ```ts
+   * if (registry.servedKeyTypes.size > 1) console.log('serving', [...registry.servedKeyTypes].join(' and '));
+   * ```
+   */
+  get servedKeyTypes(): ReadonlySet<CredentialSummary['keyType']> {
+    return this.#keyTypes;
   }
 
   /** Number of registered names and wildcards. */
@@ -305,6 +320,18 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     servername: string,
     callback: (err: Error | null, ctx?: tls.SecureContext) => void,
   ): void => {
+    // A cached context (every handshake after a name's first) is answered at once, without a promise.
+    let ready: ResolvedContext | undefined;
+    try {
+      ready = this.resolveIfReady(servername);
+    } catch (e) {
+      callback(e as Error);
+      return;
+    }
+    if (ready) {
+      callback(null, ready.context);
+      return;
+    }
     this.resolve(servername).then(
       (r) => callback(null, r.context),
       (e: Error) => callback(e),
@@ -396,6 +423,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
 
   #build(credential: ServerCredential): Built {
     const { context, summary } = buildServerContext(credential, this.profile, this.#contextOptions);
+    this.#keyTypes.add(summary.keyType);
     return { context, summary, credential };
   }
 }

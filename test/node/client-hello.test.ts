@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import fc from 'fast-check';
 import { isMailTlsError, TLSError } from '../../src/errors.js';
 import { type ClientHelloInfo, parseClientHello, readClientHello } from '../../src/node/client-hello.js';
-import { acceptTLS } from '../../src/node/servers.js';
+import { acceptTLS, createPeekingTLSServer } from '../../src/node/servers.js';
 import { createSNIRegistry } from '../../src/node/sni-registry.js';
 import { runCurl, runGnuTLS, runOpenSSL, runPython } from './helpers/clients.js';
 import { close, listen } from './helpers/listen.js';
@@ -433,5 +433,24 @@ describe('readClientHello on sockets', () => {
     await close(server);
     const codes = errors.map((e) => (e as TLSError).code).sort();
     assert.deepEqual(codes, ['ERR_TLS_CLIENT_HELLO', 'ERR_TLS_TIMEOUT']);
+  });
+
+  it('createPeekingTLSServer checks timeoutMs when it is created, and reports time-outs as tlsClientError', async () => {
+    const registry = createSNIRegistry(leaf.credential);
+    for (const timeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => createPeekingTLSServer(registry, { timeoutMs }), RangeError, String(timeoutMs));
+      await assert.rejects(async () => acceptTLS(new net.Socket(), registry, { timeoutMs }), RangeError);
+    }
+    const errors: unknown[] = [];
+    const server = createPeekingTLSServer(registry, { timeoutMs: 150 });
+    server.on('tlsClientError', (e: unknown) => errors.push(e));
+    const port = await listen(server);
+    const silent = net.connect(port, '127.0.0.1');
+    await new Promise((res) => silent.on('close', res));
+    await close(server);
+    assert.deepEqual(
+      errors.map((e) => (e as TLSError).code),
+      ['ERR_TLS_TIMEOUT'],
+    );
   });
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { HostnameError, isMailTlsError, type MailTlsError } from '../../src/errors.js';
+import { type ErrorCode, HostnameError, isMailTlsError, type MailTlsError } from '../../src/errors.js';
 import { createSNIRegistry } from '../../src/node/sni-registry.js';
 import { MODERN_PROFILE } from '../../src/profile.js';
 import { testPKI } from './helpers/openssl-pki.js';
@@ -112,6 +112,24 @@ describe('lookups build lazily and cache', () => {
     assert.deepEqual(r.stats(), before, 'no build, no counter');
     r.add('a.example.test', other.credential);
     assert.equal(r.summaryOf('a.example.test'), undefined, 'forgotten on re-registration');
+  });
+
+  it('servedKeyTypes holds the key type of every credential built, and never shrinks', async () => {
+    const r = createSNIRegistry(def.credential, { maxContexts: 1 });
+    r.add('a.example.test', other.credential);
+    r.add('b.example.test', mail.credential);
+    const rows: [step: () => unknown, want: string[]][] = [
+      [() => undefined, ['ec']], // the default
+      [() => r.add('c.example.test', mail.credential), ['ec']], // registered, not built
+      [() => r.resolveSync('a.example.test'), ['ec']],
+      [() => r.resolveSync('b.example.test'), ['ec', 'rsa']], // evicts a (bound 1)
+      [() => r.delete('b.example.test'), ['ec', 'rsa']],
+      [() => r.resolveSync('a.example.test'), ['ec', 'rsa']],
+    ];
+    for (const [step, want] of rows) {
+      step();
+      assert.deepEqual([...r.servedKeyTypes].sort(), want);
+    }
   });
 
   it('an async loader is called once for concurrent lookups', async () => {
@@ -230,6 +248,40 @@ describe('lookups build lazily and cache', () => {
     assert.equal(ctx2, undefined);
     const [, ctx3] = await call('zzz.example.test');
     assert.equal(ctx3, r.defaultContext);
+  });
+
+  it('SNICallback answers at once when no loader must be awaited, and after the loader otherwise', async () => {
+    const r = createSNIRegistry(def.credential);
+    r.add('mail.example.test', mail.credential);
+    r.add('later.example.test', async () => mail.credential);
+    r.add('broken.example.test', { key: def.key, cert: mail.cert });
+    const table: [name: string, synchronous: boolean, error: ErrorCode | null][] = [
+      ['mail.example.test', true, null], // built now from PEM
+      ['mail.example.test', true, null], // cached
+      ['zzz.example.test', true, null], // the default
+      ['broken.example.test', true, 'ERR_TLS_CONTEXT'],
+      ['broken.example.test', true, 'ERR_TLS_CONTEXT'], // the remembered failure
+      ['later.example.test', false, null], // an async loader
+      ['later.example.test', true, null], // its cached context
+    ];
+    for (const [name, synchronous, code] of table) {
+      let answered = false;
+      const result = new Promise<[Error | null, unknown]>((resolve) =>
+        r.SNICallback(name, (err, ctx) => {
+          answered = true;
+          resolve([err, ctx]);
+        }),
+      );
+      assert.equal(answered, synchronous, `${name} answered synchronously: ${String(answered)}`);
+      const [err, ctx] = await result;
+      if (code === null) {
+        assert.equal(err, null);
+        assert.equal(ctx, r.resolveIfReady(name)?.context);
+      } else {
+        assert.ok(isMailTlsError(err, code), `${name}: ${String(err)}`);
+        assert.equal(ctx, undefined);
+      }
+    }
   });
 });
 
