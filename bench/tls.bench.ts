@@ -1,22 +1,26 @@
 /**
- * TLS serving benchmark (a script, not a test), on 127.0.0.1:
+ * TLS serving benchmark (a script, not a test), on 127.0.0.1, for RSA-2048 and P-256 leaves:
  *
  * 1. Start-up and memory: registering 10,000 names in an SNI registry (PEM strings only), then building every
  *    context; then, in another fresh process, building 3,000 of them under an LRU bound of 1,000 (RSS stays at
  *    about 1,000 contexts).
  * 2. Full handshakes per second (TLS 1.3, no session resumption, a new connection each time) through the
- *    registry with 1, 1,000 and 10,000 names (contexts warmed), for the ClientHello-peeking server and the
- *    SNICallback `tls.Server`, against a plain `tls.Server` with one static context (goal: ratio >= 0.95).
- *    Clients run in a separate process and pick a random registered name per connection.
+ *    registry with 1, 1,000 and 10,000 names, for the SNICallback `tls.Server` and the ClientHello-peeking
+ *    server, against a plain `tls.Server` with one static context (goal: ratio >= 0.95), and against what a
+ *    user would pick instead: node's own SNI table (`server.addContext` for every name). Clients run in a
+ *    separate process and pick a random registered name per connection. Measured in steady state: every
+ *    context is built and every name has been served once before the rounds (an RSA key's first signature
+ *    pays a one-time set-up in OpenSSL; a row with 10,000 never-used keys shows that cost separately).
  * 3. First-handshake latency of a name whose context is built lazily, next to a warm name.
  *
  * Credentials: 16 leaves made with the openssl CLI, each name holding its own copy of one of them (distinct
- * strings, as a store would hand over), so memory and build costs are real while set-up stays fast.
+ * strings parsed into distinct key objects, as a store would hand over), so memory and build costs are real
+ * while set-up stays fast.
  *
- *   npx tsc -p tsconfig.json && node --expose-gc build/bench/tls.bench.js [--key rsa|ec] [--seconds 1]
+ *   npx tsc -p tsconfig.json && node --expose-gc build/bench/tls.bench.js [--key rsa,ec] [--seconds 1.2] [--rounds 5]
  */
 import { spawn } from 'node:child_process';
-import type net from 'node:net';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +64,6 @@ function fill(registry: SNIRegistry, n: number, leaves: Credential[]): void {
 }
 
 const MiB = 2 ** 20;
-const ROUNDS = 5;
 function rss(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().rss;
@@ -100,13 +103,17 @@ async function memoryPhase(
 }
 
 // ---- child: load generator ------------------------------------------------------------------------------
+/** Random names for `seconds`; with `seconds` 0, every name d0..d(names-1) once (the sweep that warms keys). */
 async function clientPhase(port: number, names: number, seconds: number, concurrency: number): Promise<void> {
   let done = 0;
   let failed = 0;
+  let next = 0;
+  const sweep = seconds === 0;
   const end = performance.now() + seconds * 1000;
+  const more = (): boolean => (sweep ? next < names : performance.now() < end);
   const one = (): Promise<void> =>
     new Promise((resolve) => {
-      const servername = `d${Math.floor(Math.random() * names)}.bench.test`;
+      const servername = `d${sweep ? next++ : Math.floor(Math.random() * names)}.bench.test`;
       const s = tls.connect({
         host: '127.0.0.1',
         port,
@@ -126,7 +133,7 @@ async function clientPhase(port: number, names: number, seconds: number, concurr
       s.resume();
     });
   const loop = async (): Promise<void> => {
-    while (performance.now() < end) await one();
+    while (more()) await one();
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, loop));
@@ -166,8 +173,13 @@ function serve(server: net.Server): void {
 }
 
 /** One client run (after a short warm-up): handshakes per second, and server CPU time per handshake. */
-async function measure(port: number, names: number, seconds: number): Promise<{ rate: number; cpu: number }> {
-  await runChild(['--client', String(port), String(names), '0.3', '16']);
+async function measure(
+  port: number,
+  names: number,
+  seconds: number,
+  warmUp = true,
+): Promise<{ rate: number; cpu: number }> {
+  if (warmUp) await runChild(['--client', String(port), String(names), '0.3', '16']);
   const before = process.cpuUsage();
   const r = await runChild(['--client', String(port), String(names), String(seconds), '16']);
   const used = process.cpuUsage(before);
@@ -192,88 +204,173 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function main(): Promise<void> {
-  const keyType = arg('key', 'rsa') as TestKeyType;
-  const seconds = Number(arg('seconds', '1'));
-  const started = performance.now();
+/** The floor of reading the ClientHello in JavaScript: one read, put back, a TLSSocket with one static context. */
+function readFirstServer(context: tls.SecureContext): net.Server {
+  const server: net.Server = net.createServer((raw) => {
+    raw.once('data', (chunk: Buffer) => {
+      raw.pause();
+      raw.unshift(chunk);
+      const s = new tls.TLSSocket(raw, { isServer: true, secureContext: context, server });
+      s.once('secure', () => server.emit('secureConnection', s));
+      s.on('error', () => s.destroy());
+    });
+  });
+  return server;
+}
+
+/** Node's own SNI table: `addContext` for every name (node matches them in order, one regular expression each). */
+function addContextServer(options: tls.TlsOptions, registry: SNIRegistry, n: number): tls.Server {
+  const server = tls.createServer(options);
+  for (let i = 0; i < n; i++) {
+    const name = `d${i}.bench.test`;
+    server.addContext(name, registry.resolveSync(name).context);
+  }
+  return server;
+}
+
+function row(name: string, n: number, results: { rate: number; cpu: number }[], baseCpu: number): string {
+  const rates = results.map((x) => x.rate);
+  const cpu = Math.min(...results.map((x) => x.cpu));
+  return (
+    `| ${name} | ${n.toLocaleString('en')} | ${median(rates).toFixed(0)} (${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}) | ` +
+    `${(cpu / 1000).toFixed(3)} ms | ${(baseCpu / cpu).toFixed(2)} |`
+  );
+}
+
+async function handshakes(keyType: TestKeyType, seconds: number, rounds: number): Promise<void> {
   const { def, leaves } = pool(keyType);
-  console.log(`key type ${keyType}, 16 concurrent client connections in a separate process\n`);
+  console.log(
+    `\n### Full TLS 1.3 handshakes per second (${keyType === 'rsa' ? 'RSA-2048' : 'P-256'} leaves)\n`,
+  );
+  const staticOptions = { ...def, ...profileContextOptions(INTERMEDIATE_PROFILE) };
+  const lines: string[] = [];
+  const notes: string[] = [];
+  for (const n of [1, 1000, 10_000]) {
+    const registry = createSNIRegistry(def);
+    fill(registry, n, leaves);
+    const tb = performance.now();
+    for (let i = 0; i < n; i++) registry.resolveSync(`d${i}.bench.test`);
+    const buildMs = performance.now() - tb;
+    const servers: [string, net.Server][] = [
+      ['tls.Server, one static context', tls.createServer(staticOptions)],
+      ['createTLSServer (registry through SNICallback)', createTLSServer(registry)],
+      ['createPeekingTLSServer (ClientHello read first)', createPeekingTLSServer(registry)],
+      ["tls.Server + addContext per name (node's SNI table)", addContextServer(staticOptions, registry, n)],
+    ];
+    if (n === 10_000) {
+      // Where the cost of many names comes from: the same node SNI path over the same 10,000 names, but only 16
+      // distinct contexts (keys, certificates) in play instead of 10,000.
+      const shared = leaves.map((c) => tls.createSecureContext({ ...staticOptions, ...c }));
+      servers.push([
+        'diagnostic: SNICallback, the 10,000 names on 16 contexts',
+        tls.createServer({
+          ...staticOptions,
+          SNICallback: (name, cb) =>
+            cb(null, shared[Number(name.slice(1, name.indexOf('.'))) % shared.length]),
+        }),
+      ]);
+    }
+    if (n === 1) {
+      servers.push([
+        'floor of reading first: one read put back, one static context',
+        readFirstServer(tls.createSecureContext(staticOptions)),
+      ]);
+    }
+    const ports: number[] = [];
+    for (const [, server] of servers) {
+      serve(server);
+      ports.push(await listen(server));
+    }
+    const registryPort = ports[1]!;
+    let cold: { rate: number; cpu: number } | undefined;
+    if (n === 10_000) {
+      // Keys never used: most handshakes of this run are a key's first signature.
+      cold = await measure(registryPort, n, seconds, false);
+    }
+    // Steady state: every name served once (contexts are shared by the registry servers and the addContext server).
+    const ts = performance.now();
+    const sweep = await runChild(['--client', String(registryPort), String(n), '0', '16']);
+    notes.push(
+      `${n.toLocaleString('en')} names: contexts built in ${(buildMs / 1000).toFixed(1)} s, every name served once in ${((performance.now() - ts) / 1000).toFixed(1)} s (${sweep.failed} failed)`,
+    );
+    const results: { rate: number; cpu: number }[][] = servers.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < servers.length; i++) results[i]!.push(await measure(ports[i]!, n, seconds));
+    }
+    const baseCpu = Math.min(...results[0]!.map((x) => x.cpu));
+    for (const [i, [name]] of servers.entries()) lines.push(row(name, n, results[i]!, baseCpu));
+    if (cold)
+      lines.push(row('createTLSServer, every key used for the first time (cold)', n, [cold], baseCpu));
+    for (const [, server] of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  console.log(
+    `Each server is measured ${rounds} times, ${seconds} s each, in alternation with the others, after every name was`,
+  );
+  console.log(
+    'served once. Handshakes per second depend on what else runs on the machine (the clients share its cores); the',
+  );
+  console.log(
+    'server CPU time per handshake (this process, all threads; the least of the rounds, the one least disturbed) much',
+  );
+  console.log('less, so the capacity ratio (static / this, CPU per handshake) is the figure to compare.\n');
+  console.log(
+    '| server | names | handshakes/s (median, range) | server CPU per handshake (least) | capacity ratio to static |',
+  );
+  console.log('|---|---:|---:|---:|---:|');
+  for (const line of lines) console.log(line);
+  console.log('');
+  for (const note of notes) console.log(`- ${note}`);
+}
+
+async function main(): Promise<void> {
+  const keyTypes = arg('key', 'rsa,ec').split(',') as TestKeyType[];
+  const seconds = Number(arg('seconds', '1.2'));
+  const rounds = Number(arg('rounds', '5'));
+  const started = performance.now();
+  console.log(`key types ${keyTypes.join(', ')}; 16 concurrent client connections in a separate process\n`);
 
   console.log('### Start-up and memory (fresh process each)\n');
   console.log(
-    '| names registered | contexts built | LRU bound | register | RSS per registered name | build time (per context) | RSS per cached context | RSS at end |',
+    '| key | names registered | contexts built | LRU bound | register | RSS per registered name | build time (per context) | RSS per cached context | RSS at end |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [n, build, bound] of [
     [10_000, 10_000, undefined],
     [10_000, 3000, 1000],
   ] as const) {
+    const keyType = keyTypes[0]!;
     const m = await runChild(
       ['--memory', keyType, String(n), String(build), String(bound ?? '')],
       ['--expose-gc'],
     );
     console.log(
-      `| ${n.toLocaleString('en')} | ${build.toLocaleString('en')} | ${bound?.toLocaleString('en') ?? 'none'} | ` +
+      `| ${keyType} | ${n.toLocaleString('en')} | ${build.toLocaleString('en')} | ${bound?.toLocaleString('en') ?? 'none'} | ` +
         `${m.registerMs!.toFixed(0)} ms | ${(m.registeredPerName! / 1024).toFixed(1)} KiB | ` +
         `${(m.buildMs! / 1000).toFixed(1)} s (${(m.buildMs! / build).toFixed(2)} ms) | ` +
         `${(m.builtPerContext! / 1024).toFixed(1)} KiB | ${m.rssMiB!.toFixed(0)} MiB |`,
     );
   }
 
-  console.log('\n### Full TLS 1.3 handshakes per second\n');
+  for (const keyType of keyTypes) await handshakes(keyType, seconds, rounds);
   console.log(
-    `Each server is measured ${ROUNDS} times, ${seconds} s each, in alternation with the others. Handshakes per second`,
+    "\nAn RSA key object's first signature pays OpenSSL's one-time set-up of its Montgomery and blinding values",
   );
   console.log(
-    'depend on what else runs on the machine; the server CPU time per handshake (this process, all threads; the least',
+    '(about 0.3 ms for RSA-2048): every server pays it once per key, so it is measured apart (the cold row) and the',
   );
   console.log(
-    'of the rounds, the one least disturbed) much less, so the capacity ratio (static / this, CPU per handshake) is the figure to compare.\n',
+    "rounds run in steady state. Node's SNI table tries its names one by one, so it slows down as names are added.",
   );
   console.log(
-    '| server | names | handshakes/s (median, range) | server CPU per handshake (least) | capacity ratio to static |',
+    'With 10,000 names every handshake touches another key and certificate chain, cold in the CPU caches: the',
   );
-  console.log('|---|---:|---:|---:|---:|');
-  const staticOptions = { ...def, ...profileContextOptions(INTERMEDIATE_PROFILE) };
-  for (const n of [1, 1000, 10_000]) {
-    const registry = createSNIRegistry(def);
-    fill(registry, n, leaves);
-    for (let i = 0; i < n; i++) registry.resolveSync(`d${i}.bench.test`);
-    const servers: [string, net.Server][] = [
-      ['tls.Server, one static context', tls.createServer(staticOptions)],
-      ['createPeekingTLSServer (ClientHello read first)', createPeekingTLSServer(registry)],
-      ['createTLSServer (SNICallback)', createTLSServer(registry)],
-    ];
-    const ports: number[] = [];
-    for (const [, server] of servers) {
-      serve(server);
-      ports.push(await listen(server));
-    }
-    const results: { rate: number; cpu: number }[][] = servers.map(() => []);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let i = 0; i < servers.length; i++) results[i]!.push(await measure(ports[i]!, n, seconds));
-    }
-    const baseCpu = Math.min(...results[0]!.map((x) => x.cpu));
-    servers.forEach(([name], i) => {
-      const rates = results[i]!.map((x) => x.rate);
-      const cpu = Math.min(...results[i]!.map((x) => x.cpu));
-      console.log(
-        `| ${name} | ${n.toLocaleString('en')} | ${median(rates).toFixed(0)} (${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}) | ` +
-          `${(cpu / 1000).toFixed(2)} ms | ${(baseCpu / cpu).toFixed(2)} |`,
-      );
-    });
-    for (const [, server] of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  if (keyType === 'rsa') {
-    console.log(
-      "\nWith RSA keys every context holds its own key object, whose first signature pays OpenSSL's one-time" +
-        ' Montgomery set-up (about 0.3 ms);\nwith 10,000 names nearly every measured handshake is such a first use,' +
-        ' while the static server signs with one warm key.',
-    );
-  }
+  console.log(
+    'diagnostic row serves the same names through the same node SNI path from 16 contexts, which shows that share.',
+  );
 
+  const { def, leaves } = pool(keyTypes[0]!);
   console.log(
-    '\n### First handshake of a lazily built name (10,000 names registered, createPeekingTLSServer)\n',
+    `\n### First handshake of a lazily built name (10,000 names registered, createPeekingTLSServer, ${keyTypes[0]})\n`,
   );
   const registry = createSNIRegistry(def);
   fill(registry, 10_000, leaves);
