@@ -30,7 +30,10 @@ export type CredentialSource = ServerCredential | (() => ServerCredential | Prom
 export interface SNIRegistryOptions {
   /** The TLS profile of every context (default {@link INTERMEDIATE_PROFILE}). */
   profile?: TLSProfile;
-  /** Keep at most this many built contexts (least recently used are dropped and rebuilt on demand). Default: no bound. */
+  /**
+   * Keep a built context for at most this many names (least recently used are dropped and rebuilt on demand).
+   * Names registered with one credential object share one context. Default: no bound.
+   */
   maxContexts?: number;
   /** Passed to every `createServerContext` call. */
   contextOptions?: ServerContextOptions;
@@ -52,9 +55,11 @@ export interface ResolvedContext {
 export interface SNIRegistryStats {
   /** Registered names and wildcards (the default not counted). */
   readonly patterns: number;
-  /** Contexts currently built and cached (the default not counted). */
+  /** Names whose context is currently built and cached (the default not counted). */
   readonly built: number;
-  /** Contexts built since creation. */
+  /** Distinct contexts currently built: names registered with one credential object share one (the default counted). */
+  readonly contexts: number;
+  /** Contexts built since creation (the default not counted). */
   readonly builds: number;
   /** Contexts dropped by the LRU bound. */
   readonly evictions: number;
@@ -116,6 +121,8 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   /** Patterns with a built context, least recently used first. */
   readonly #lru = new Map<string, Entry>();
   #default!: Built;
+  /** Built contexts by credential object, with the number of holders (names with the context, and the default). */
+  readonly #shared = new Map<ServerCredential, { built: Built; holders: number }>();
   readonly #keyTypes = new Set<CredentialSummary['keyType']>();
   #builds = 0;
   #evictions = 0;
@@ -130,7 +137,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     if (!(max >= 1)) throw new RangeError('maxContexts must be at least 1');
     this.#maxContexts = max;
     this.#contextOptions = options.contextOptions ?? {};
-    this.#default = this.#build(defaultCredential);
+    this.#default = this.#hold(this.#shared.get(defaultCredential)?.built ?? this.#build(defaultCredential));
   }
 
   /** The default credential (served without SNI or for unknown names). */
@@ -173,13 +180,17 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
    * @throws {TLSError} `ERR_TLS_CONTEXT` when the credential cannot be loaded.
    */
   setDefault(credential: ServerCredential): void {
-    this.#default = this.#build(credential);
+    const built = this.#hold(this.#shared.get(credential)?.built ?? this.#build(credential));
+    this.#release(this.#default);
+    this.#default = built;
     this.emit('default');
   }
 
   /**
    * Registers (or replaces) the credential for a host name or a one-label wildcard (`*.example.org`). Nothing is
-   * parsed or built until a client asks for the name. Replacing drops the cached context.
+   * parsed or built until a client asks for the name. Replacing drops the cached context. Register the names of
+   * one certificate (its subjectAltNames) with the same credential object: they then share one context, one key
+   * object and its memory. Treat a registered credential object as immutable: register a new object to change it.
    *
    * @throws {HostnameError} `ERR_HOSTNAME_INVALID` for a pattern that is not a host name or `*.domain`.
    */
@@ -187,7 +198,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     const key = canonicalizeSNIPattern(pattern);
     if (typeof source !== 'function') assertCredential(source);
     const old = this.#entries.get(key);
-    if (old) this.#lru.delete(key);
+    if (old) this.#drop(key, old);
     this.#entries.set(key, { source, generation: (old?.generation ?? 0) + 1 });
     this.emit('change', key);
   }
@@ -195,7 +206,8 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   /** Removes a name or wildcard; answers whether it was registered. */
   delete(pattern: string): boolean {
     const key = canonicalizeSNIPattern(pattern);
-    this.#lru.delete(key);
+    const entry = this.#entries.get(key);
+    if (entry) this.#drop(key, entry);
     const had = this.#entries.delete(key);
     if (had) this.emit('change', key);
     return had;
@@ -228,6 +240,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     return {
       patterns: this.#entries.size,
       built: this.#lru.size,
+      contexts: this.#shared.size,
       builds: this.#builds,
       evictions: this.#evictions,
       hits: this.#hits,
@@ -372,27 +385,52 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   #store(pattern: string, entry: Entry, generation: number, credential: ServerCredential): Built {
-    let built: Built;
-    try {
-      built = this.#build(credential);
-    } catch (e) {
-      if (entry.generation !== generation) throw e;
-      throw this.#fail(pattern, entry, e);
+    let built = this.#shared.get(credential)?.built;
+    if (built === undefined) {
+      try {
+        built = this.#build(credential);
+      } catch (e) {
+        if (entry.generation !== generation) throw e;
+        throw this.#fail(pattern, entry, e);
+      }
+      // A re-registration while the loader ran wins: serve this build once, but do not cache it.
+      if (entry.generation !== generation || this.#entries.get(pattern) !== entry) return built;
+      this.#builds++;
+    } else if (entry.generation !== generation || this.#entries.get(pattern) !== entry) {
+      return built;
     }
-    // A re-registration while the loader ran wins: serve this build once, but do not cache it.
-    if (entry.generation !== generation || this.#entries.get(pattern) !== entry) return built;
-    this.#builds++;
-    entry.built = built;
+    entry.built = this.#hold(built);
     entry.summary = built.summary;
     this.#lru.set(pattern, entry);
     while (this.#lru.size > this.#maxContexts) {
       const oldest = this.#lru.keys().next().value as string;
-      const victim = this.#lru.get(oldest)!;
-      delete victim.built;
-      this.#lru.delete(oldest);
+      this.#drop(oldest, this.#lru.get(oldest)!);
       this.#evictions++;
     }
     return built;
+  }
+
+  /** Counts one more holder of a built context (shared by every name registered with its credential object). */
+  #hold(built: Built): Built {
+    const shared = this.#shared.get(built.credential);
+    if (shared) shared.holders++;
+    else this.#shared.set(built.credential, { built, holders: 1 });
+    return built;
+  }
+
+  /** One holder less; the context is forgotten (and can be collected) when nobody holds it. */
+  #release(built: Built): void {
+    const shared = this.#shared.get(built.credential);
+    if (shared?.built === built && --shared.holders === 0) this.#shared.delete(built.credential);
+  }
+
+  /** Drops a name's built context (the summary stays). */
+  #drop(pattern: string, entry: Entry): void {
+    this.#lru.delete(pattern);
+    if (entry.built) {
+      this.#release(entry.built);
+      delete entry.built;
+    }
   }
 
   #fail(pattern: string, entry: Entry, cause: unknown): MailTlsError {

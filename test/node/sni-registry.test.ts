@@ -132,6 +132,53 @@ describe('lookups build lazily and cache', () => {
     }
   });
 
+  it('names registered with one credential object share one context; it is forgotten when nobody holds it', () => {
+    const r = createSNIRegistry(def.credential);
+    const copy = { ...mail.credential }; // same PEM, another object: its own context
+    r.add('a.example.test', mail.credential);
+    r.add('b.example.test', mail.credential);
+    r.add('c.example.test', copy);
+    r.add('d.example.test', def.credential);
+    const ctx = (name: string) => r.resolveSync(name).context;
+    const rows: [step: () => unknown, want: { builds: number; contexts: number; built: number }][] = [
+      [() => undefined, { builds: 0, contexts: 1, built: 0 }], // the default
+      [() => ctx('a.example.test'), { builds: 1, contexts: 2, built: 1 }],
+      [
+        () => assert.equal(ctx('b.example.test'), ctx('a.example.test')),
+        { builds: 1, contexts: 2, built: 2 },
+      ],
+      [
+        () => assert.notEqual(ctx('c.example.test'), ctx('a.example.test')),
+        { builds: 2, contexts: 3, built: 3 },
+      ],
+      [() => assert.equal(ctx('d.example.test'), r.defaultContext), { builds: 2, contexts: 3, built: 4 }],
+      [() => r.delete('a.example.test'), { builds: 2, contexts: 3, built: 3 }], // b still holds it
+      [() => r.delete('b.example.test'), { builds: 2, contexts: 2, built: 2 }],
+      [() => r.add('c.example.test', other.credential), { builds: 2, contexts: 1, built: 1 }], // replaced
+      [() => r.setDefault(other.credential), { builds: 2, contexts: 2, built: 1 }], // old default kept by d
+      [() => r.delete('d.example.test'), { builds: 2, contexts: 1, built: 0 }],
+      [() => assert.equal(ctx('c.example.test'), r.defaultContext), { builds: 2, contexts: 1, built: 1 }],
+    ];
+    for (const [i, [step, want]] of rows.entries()) {
+      step();
+      const { builds, contexts, built } = r.stats();
+      assert.deepEqual({ builds, contexts, built }, want, `step ${i}`);
+    }
+  });
+
+  it('an LRU bound counts names: evicting one name keeps the context another name shares', () => {
+    const r = createSNIRegistry(def.credential, { maxContexts: 1 });
+    r.add('x.example.test', mail.credential);
+    r.add('y.example.test', mail.credential);
+    const x = r.resolveSync('x.example.test').context;
+    const y = r.resolveSync('y.example.test').context; // evicts x
+    assert.equal(y, x);
+    assert.equal(r.stats().evictions, 1);
+    assert.equal(r.stats().builds, 1);
+    assert.equal(r.resolveSync('x.example.test').context, x, 'rebuilt from the shared context, evicting y');
+    assert.deepEqual([r.stats().builds, r.stats().contexts, r.stats().evictions], [1, 2, 2]);
+  });
+
   it('an async loader is called once for concurrent lookups', async () => {
     const r = createSNIRegistry(def.credential);
     let calls = 0;
