@@ -141,7 +141,7 @@ export interface WatchedCredentialStatus {
   readonly fingerprint: string | undefined;
   /** End of validity of the leaf in service. */
   readonly notAfter: Date | undefined;
-  /** The SNI names served with it. */
+  /** The SNI names served with it, in the order of its certificate (subjectAltName order). */
   readonly names: readonly string[];
   /** Whether it is the registry's default. */
   readonly isDefault: boolean;
@@ -371,7 +371,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
         version: s.version,
         fingerprint: s.fingerprint,
         notAfter: s.credential?.leaf.notAfter,
-        names: [...this.#owners].filter(([, o]) => o === s).map(([p]) => p),
+        names: this.#servedBy(s),
         isDefault: s.credential !== undefined && s.domain === this.#defaultDomain,
         reloadedAt: s.reloadedAt,
         lastError: s.lastError,
