@@ -13,6 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSError } from '../errors.js';
+import { concatBytes } from '../internal/bytes.js';
 
 /** What a server may want from a ClientHello before choosing a certificate. */
 export interface ClientHelloInfo {
@@ -243,16 +244,7 @@ function parseSSLv2(bytes: Uint8Array): ClientHelloParse {
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   // A ClientHello nearly always fits one record: read it in place (the parser only reads).
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatBytes(...parts);
 }
 
 /** Options of {@link readClientHello}. */
