@@ -208,7 +208,7 @@ export function parseClientHello(bytes: Uint8Array, options: ParseClientHelloOpt
     have += len;
     pos += 5 + len;
     if (messageLength < 0 && have >= 4) {
-      const head = parts.length === 1 ? parts[0]! : concat(parts);
+      const head = concat(parts);
       if (head[0] !== HANDSHAKE_CLIENT_HELLO) throw malformed('first handshake message is not a ClientHello');
       messageLength = (head[1]! << 16) | (head[2]! << 8) | head[3]!;
       if (messageLength + 4 > maxBytes) throw malformed('ClientHello larger than the limit', { maxBytes });
