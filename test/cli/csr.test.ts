@@ -30,6 +30,22 @@ const SUBJECT_ARGS = [
   'hostmaster@example.com',
 ];
 
+/** `csr --cn example.com --san mail.example.com --key KEY EXTRA... --out-dir DIR`: a CSR for an existing key. */
+function withKey(key: string, dir: string, ...extra: string[]): string[] {
+  return [
+    'csr',
+    '--cn',
+    'example.com',
+    '--san',
+    'mail.example.com',
+    '--key',
+    key,
+    ...extra,
+    '--out-dir',
+    dir,
+  ];
+}
+
 function opensslSAN(csrFile: string): string {
   const text = openssl(['req', '-in', csrFile, '-noout', '-text']);
   return /X509v3 Subject Alternative Name: *\n\s*(.*)\n/.exec(text)?.[1] ?? '';
@@ -87,17 +103,7 @@ describe('mailtls csr', () => {
 
   it('uses a PKCS#1 RSA key made by openssl (--key) and writes only req.pem', () => {
     const dir = scratch();
-    const r = mailtlsJSON([
-      'csr',
-      '--cn',
-      'example.com',
-      '--san',
-      'mail.example.com',
-      '--key',
-      inputs.pkcs1Key,
-      '--out-dir',
-      dir,
-    ]);
+    const r = mailtlsJSON(withKey(inputs.pkcs1Key, dir));
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(readdirSync(dir), ['req.pem']);
     const csr = join(dir, 'req.pem');
@@ -117,19 +123,7 @@ describe('mailtls csr', () => {
 
   it('reads an encrypted key with --key-password; a wrong pass phrase exits 2 with ERR_KEY_PASSPHRASE', () => {
     const dir = scratch();
-    const ok = mailtls([
-      'csr',
-      '--cn',
-      'example.com',
-      '--san',
-      'mail.example.com',
-      '--key',
-      inputs.encryptedKey,
-      '--key-password',
-      'secret',
-      '--out-dir',
-      dir,
-    ]);
+    const ok = mailtls(withKey(inputs.encryptedKey, dir, '--key-password', 'secret'));
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(
       openssl(['req', '-in', join(dir, 'req.pem'), '-noout', '-pubkey']),

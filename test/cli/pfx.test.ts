@@ -27,26 +27,32 @@ describe('mailtls pfx', () => {
     inputs = makeOpenSSLInputs();
   });
 
+  /**
+   * `pfx export --key <leaf key> --cert CERT [--chain CHAIN] --out OUT [--password PASSWORD] EXTRA...`
+   * (an absent password leaves the option out).
+   */
+  function exportArgs(
+    files: { cert: string; chain?: string; out: string; password?: string },
+    ...extra: string[]
+  ): string[] {
+    return [
+      ...['pfx', 'export', '--key', inputs.leafKey, '--cert', files.cert],
+      ...(files.chain === undefined ? [] : ['--chain', files.chain]),
+      ...['--out', files.out],
+      ...(files.password === undefined ? [] : ['--password', files.password]),
+      ...extra,
+    ];
+  }
+
   it('export: openssl opens the .pfx (mode 0600) with the key, the leaf first and the chain', () => {
     const dir = scratch();
     const out = join(dir, 'mail.pfx');
     // The leaf is in a file after the CA certificates: the command finds it by the key.
     const mixed = join(dir, 'mixed.pem');
     writeFileSync(mixed, readFileSync(inputs.resellerBundle, 'utf8') + readFileSync(inputs.leafCert, 'utf8'));
-    const r = mailtlsJSON([
-      'pfx',
-      'export',
-      '--key',
-      inputs.leafKey,
-      '--cert',
-      mixed,
-      '--out',
-      out,
-      '--password',
-      's3cret',
-      '--friendly-name',
-      'mail 2026',
-    ]);
+    const r = mailtlsJSON(
+      exportArgs({ cert: mixed, out, password: 's3cret' }, '--friendly-name', 'mail 2026'),
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(statSync(out).mode & 0o777, 0o600);
     const certs = openssl(['pkcs12', '-in', out, '-passin', 'pass:s3cret', '-nokeys']);
@@ -67,21 +73,9 @@ describe('mailtls pfx', () => {
 
   it('export --legacy writes 3DES with a SHA-1 MAC (Windows Server 2016)', () => {
     const out = join(scratch(), 'legacy.pfx');
-    const r = mailtls([
-      'pfx',
-      'export',
-      '--key',
-      inputs.leafKey,
-      '--cert',
-      inputs.leafCert,
-      '--chain',
-      inputs.intermediateCert,
-      '--out',
-      out,
-      '--password',
-      'x',
-      '--legacy',
-    ]);
+    const r = mailtls(
+      exportArgs({ cert: inputs.leafCert, chain: inputs.intermediateCert, out, password: 'x' }, '--legacy'),
+    );
     assert.equal(r.status, 0, r.stderr);
     const info = opensslOutput(['pkcs12', '-in', out, '-passin', 'pass:x', '-noout', '-info', '-legacy']);
     assert.match(info, /MAC: sha1/);
@@ -90,18 +84,7 @@ describe('mailtls pfx', () => {
 
   it('export exits 1 (ERR_KEY_MISMATCH) when no certificate belongs to the key, writing nothing', () => {
     const dir = scratch();
-    const r = mailtlsJSON([
-      'pfx',
-      'export',
-      '--key',
-      inputs.leafKey,
-      '--cert',
-      inputs.otherCert,
-      '--out',
-      join(dir, 'x.pfx'),
-      '--password',
-      'x',
-    ]);
+    const r = mailtlsJSON(exportArgs({ cert: inputs.otherCert, out: join(dir, 'x.pfx'), password: 'x' }));
     assert.equal(r.status, 1);
     assert.equal((r.json.error as { code: string }).code, 'ERR_KEY_MISMATCH');
     assert.deepEqual(readdirSync(dir), []);
@@ -109,16 +92,7 @@ describe('mailtls pfx', () => {
 
   it('export exits 2 without a password option', () => {
     const dir = scratch();
-    const r = mailtls([
-      'pfx',
-      'export',
-      '--key',
-      inputs.leafKey,
-      '--cert',
-      inputs.leafCert,
-      '--out',
-      join(dir, 'x.pfx'),
-    ]);
+    const r = mailtls(exportArgs({ cert: inputs.leafCert, out: join(dir, 'x.pfx') }));
     assert.equal(r.status, 2);
     assert.match(r.stderr, /ERR_CLI_USAGE.*--password/);
   });
@@ -171,36 +145,13 @@ describe('mailtls pfx', () => {
     const dir = scratch();
     const pfx = join(dir, 'a.pfx');
     assert.equal(
-      mailtls([
-        'pfx',
-        'export',
-        '--key',
-        inputs.leafKey,
-        '--cert',
-        inputs.leafCert,
-        '--chain',
-        inputs.intermediateCert,
-        '--out',
-        pfx,
-        '--password',
-        '',
-      ]).status,
+      mailtls(exportArgs({ cert: inputs.leafCert, chain: inputs.intermediateCert, out: pfx, password: '' }))
+        .status,
       0,
     );
     const outDir = join(dir, 'out');
     assert.equal(
-      mailtls([
-        'pfx',
-        'export',
-        '--key',
-        inputs.leafKey,
-        '--cert',
-        inputs.leafCert,
-        '--out',
-        pfx,
-        '--password',
-        'p',
-      ]).status,
+      mailtls(exportArgs({ cert: inputs.leafCert, out: pfx, password: 'p' })).status,
       2,
       'no overwrite',
     );

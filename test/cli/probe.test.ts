@@ -49,6 +49,10 @@ describe('mailtls probe', () => {
     await new Promise<void>((resolve) => spare.close(() => resolve()));
   });
 
+  /** `mailtls probe URL --connect 127.0.0.1 --trust <test root> EXTRA...`: the servers above listen on 127.0.0.1. */
+  const probeLocal = (url: string, ...extra: string[]) =>
+    mailtlsAsync(['probe', url, '--connect', '127.0.0.1', '--trust', inputs.rootCert, ...extra]);
+
   after(() => {
     // smtp-server's close callback waits for idle connections it has already let go; closing is enough.
     smtp.close(() => {});
@@ -56,15 +60,7 @@ describe('mailtls probe', () => {
   });
 
   it('smtp:// with STARTTLS: the served chain validates and the name matches (exit 0)', async () => {
-    const r = await mailtlsAsync([
-      'probe',
-      `smtp://mail.example.com:${smtpPort}`,
-      '--connect',
-      '127.0.0.1',
-      '--trust',
-      inputs.rootCert,
-      '--json',
-    ]);
+    const r = await probeLocal(`smtp://mail.example.com:${smtpPort}`, '--json');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const j = r.json!;
     assert.equal(j.ok, true);
@@ -80,15 +76,7 @@ describe('mailtls probe', () => {
   });
 
   it('prints the plaintext exchange with --transcript', async () => {
-    const r = await mailtlsAsync([
-      'probe',
-      `smtp://mail.example.com:${smtpPort}`,
-      '--connect',
-      '127.0.0.1',
-      '--trust',
-      inputs.rootCert,
-      '--transcript',
-    ]);
+    const r = await probeLocal(`smtp://mail.example.com:${smtpPort}`, '--transcript');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(
       r.stdout,
@@ -100,15 +88,7 @@ describe('mailtls probe', () => {
   });
 
   it('smtps:// serving the leaf alone: a missing intermediate is a problem (exit 1)', async () => {
-    const r = await mailtlsAsync([
-      'probe',
-      `smtps://mail.example.com:${implicitPort}`,
-      '--connect',
-      '127.0.0.1',
-      '--trust',
-      inputs.rootCert,
-      '--json',
-    ]);
+    const r = await probeLocal(`smtps://mail.example.com:${implicitPort}`, '--json');
     assert.equal(r.status, 1, r.stdout + r.stderr);
     const j = r.json!;
     assert.equal(j.starttls, false);
@@ -118,15 +98,7 @@ describe('mailtls probe', () => {
   });
 
   it('a name the certificate does not cover is a mismatch (exit 1)', async () => {
-    const r = await mailtlsAsync([
-      'probe',
-      `smtp://smtp.example.com:${smtpPort}`,
-      '--connect',
-      '127.0.0.1',
-      '--trust',
-      inputs.rootCert,
-      '--json',
-    ]);
+    const r = await probeLocal(`smtp://smtp.example.com:${smtpPort}`, '--json');
     assert.equal(r.status, 1);
     assert.equal(r.json!.namesMatch, false);
     assert.ok((r.json!.problems as Problem[]).some((p) => p.code === 'name-mismatch'));

@@ -15,6 +15,16 @@ function opensslVerify(leaf: string, root: string, untrusted?: string, atEpoch?:
 
 type Problem = { code: string; message: string };
 
+/** `--cert <leaf> --chain <intermediate> --trust <root> EXTRA...`: the complete chain, checked as EXTRA says. */
+function withIntermediate(i: OpenSSLInputs, ...extra: string[]): string[] {
+  return ['--cert', i.leafCert, '--chain', i.intermediateCert, '--trust', i.rootCert, ...extra];
+}
+
+/** What `openssl verify -attime` says about the complete chain at the instant `Date.parse(date)`. */
+function opensslVerifyAt(i: OpenSSLInputs, date: string): boolean {
+  return opensslVerify(i.leafCert, i.rootCert, i.intermediateCert, Date.parse(date) / 1000);
+}
+
 describe('mailtls verify', () => {
   let inputs: OpenSSLInputs;
   before(() => {
@@ -23,7 +33,7 @@ describe('mailtls verify', () => {
 
   it('validates a leaf with a reseller bundle in the wrong order; prints the path and what to deploy', () => {
     assert.equal(opensslVerify(inputs.leafCert, inputs.rootCert, inputs.resellerBundle), true);
-    const r = mailtlsJSON([
+    const args = [
       'verify',
       '--cert',
       inputs.leafCert,
@@ -31,11 +41,8 @@ describe('mailtls verify', () => {
       inputs.resellerBundle,
       '--trust',
       inputs.rootCert,
-      '--host',
-      'mail.example.com',
-      '--host',
-      'IMAP.example.com',
-    ]);
+    ];
+    const r = mailtlsJSON([...args, '--host', 'mail.example.com', '--host', 'IMAP.example.com']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.json.valid, true);
     assert.deepEqual(
@@ -58,15 +65,7 @@ describe('mailtls verify', () => {
       ],
     );
     assert.ok((r.json.notes as { code: string }[]).some((n) => n.code === 'root-included'));
-    const text = mailtls([
-      'verify',
-      '--cert',
-      inputs.leafCert,
-      '--chain',
-      inputs.resellerBundle,
-      '--trust',
-      inputs.rootCert,
-    ]);
+    const text = mailtls(args);
     assert.equal(text.status, 0);
     assert.match(text.stdout, /^Certificate path \(validated\):\n {2}0 CN=mail\.example\.com/);
     assert.match(
@@ -99,48 +98,19 @@ describe('mailtls verify', () => {
     },
     {
       name: 'a certificate expired at --at',
-      args: (i: OpenSSLInputs) => [
-        '--cert',
-        i.leafCert,
-        '--chain',
-        i.intermediateCert,
-        '--trust',
-        i.rootCert,
-        '--at',
-        '2099-01-01',
-      ],
-      openssl: (i: OpenSSLInputs) =>
-        opensslVerify(i.leafCert, i.rootCert, i.intermediateCert, Date.parse('2099-01-01') / 1000),
+      args: (i: OpenSSLInputs) => withIntermediate(i, '--at', '2099-01-01'),
+      openssl: (i: OpenSSLInputs) => opensslVerifyAt(i, '2099-01-01'),
       wantCode: 'ERR_CHAIN_EXPIRED',
     },
     {
       name: 'a certificate not yet valid at --at',
-      args: (i: OpenSSLInputs) => [
-        '--cert',
-        i.leafCert,
-        '--chain',
-        i.intermediateCert,
-        '--trust',
-        i.rootCert,
-        '--at',
-        '2001-01-01T00:00:00Z',
-      ],
-      openssl: (i: OpenSSLInputs) =>
-        opensslVerify(i.leafCert, i.rootCert, i.intermediateCert, Date.parse('2001-01-01') / 1000),
+      args: (i: OpenSSLInputs) => withIntermediate(i, '--at', '2001-01-01T00:00:00Z'),
+      openssl: (i: OpenSSLInputs) => opensslVerifyAt(i, '2001-01-01'),
       wantCode: 'ERR_CHAIN_NOT_YET_VALID',
     },
     {
       name: 'a host name the certificate does not cover',
-      args: (i: OpenSSLInputs) => [
-        '--cert',
-        i.leafCert,
-        '--chain',
-        i.intermediateCert,
-        '--trust',
-        i.rootCert,
-        '--host',
-        'smtp.example.com',
-      ],
+      args: (i: OpenSSLInputs) => withIntermediate(i, '--host', 'smtp.example.com'),
       openssl: undefined,
       wantCode: 'ERR_HOSTNAME_MISMATCH',
     },
