@@ -47,40 +47,13 @@ f.dir.openssl([
 ]);
 // A signed CMS message streamed by openssl: BER with indefinite lengths, as some Windows tools write .p7b.
 f.dir.write('data.txt', 'hello\n');
-f.dir.openssl([
-  'cms',
-  '-sign',
-  '-in',
-  'data.txt',
-  '-signer',
-  'p256.pem',
-  '-inkey',
-  'p256.key',
-  '-certfile',
-  'ca.pem',
-  '-outform',
-  'DER',
-  '-stream',
-  '-out',
-  'signed.ber',
-]);
-f.dir.openssl([
-  'cms',
-  '-sign',
-  '-in',
-  'data.txt',
-  '-signer',
-  'p256.pem',
-  '-inkey',
-  'p256.key',
-  '-certfile',
-  'ca.pem',
-  '-outform',
-  'PEM',
-  '-stream',
-  '-out',
-  'signed.pem',
-]);
+for (const [outform, out] of [
+  ['DER', 'signed.ber'],
+  ['PEM', 'signed.pem'],
+] as const) {
+  const signer = ['-signer', 'p256.pem', '-inkey', 'p256.key', '-certfile', 'ca.pem'];
+  f.dir.openssl(['cms', '-sign', '-in', 'data.txt', ...signer, '-outform', outform, '-stream', '-out', out]);
+}
 f.dir.write('roots.pem', rootCertificates.join('\n'));
 f.dir.openssl(['crl2pkcs7', '-nocrl', '-certfile', 'roots.pem', '-outform', 'DER', '-out', 'roots.p7b']);
 

@@ -70,6 +70,14 @@ function mustOpenssl(args: readonly string[], input?: string | Uint8Array): Buff
   return r.stdout;
 }
 
+/** openssl makes a self-signed P-256 certificate (PEM file `out`, one day) and its unencrypted key (`keyout`). */
+function selfSignedP256(subject: string, keyout: string, out: string): void {
+  mustOpenssl([
+    ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'],
+    ...['-subj', subject, '-days', '1', '-keyout', keyout, '-out', out],
+  ]);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // lax parsing: what must be accepted, and what comes out
 
@@ -876,23 +884,7 @@ describe('encodePEM', () => {
 
 describe('openssl cross-check', () => {
   it('openssl reads what encodePEM writes, and its own PEM decodes to its DER', () => {
-    mustOpenssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=x',
-      '-days',
-      '1',
-      '-keyout',
-      'k',
-      '-out',
-      'c',
-    ]);
+    selfSignedP256('/CN=x', 'k', 'c');
     const certPem = readFileSync(join(work, 'c'), 'utf8');
     const keyPem = readFileSync(join(work, 'k'), 'utf8');
     const certDer = new Uint8Array(mustOpenssl(['x509', '-in', 'c', '-outform', 'DER']));
@@ -936,23 +928,7 @@ describe('openssl cross-check', () => {
     const ders: Uint8Array[] = [];
     let text = 'Bag Attributes: (none)\n';
     for (let i = 0; i < 3; i++) {
-      mustOpenssl([
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-subj',
-        `/CN=c${i}`,
-        '-days',
-        '1',
-        '-keyout',
-        `k${i}`,
-        '-out',
-        `c${i}`,
-      ]);
+      selfSignedP256(`/CN=c${i}`, `k${i}`, `c${i}`);
       text += `subject=CN = c${i}\r\n${readFileSync(join(work, `c${i}`), 'utf8').replace(/\n/g, '\r\n')}`;
       ders.push(new Uint8Array(mustOpenssl(['x509', '-in', `c${i}`, '-outform', 'DER'])));
     }
@@ -1516,23 +1492,7 @@ describe('crafted files against openssl x509', () => {
     // an EC certificate whose base64 ends in padding
     let f: { lines: string[]; b64: string; cert: string } | undefined;
     for (let i = 0; i < 20 && f === undefined; i++) {
-      mustOpenssl([
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-subj',
-        `/CN=crafted${i}`,
-        '-days',
-        '1',
-        '-keyout',
-        'cr-k',
-        '-out',
-        'cr-c',
-      ]);
+      selfSignedP256(`/CN=crafted${i}`, 'cr-k', 'cr-c');
       const cert = readFileSync(join(work, 'cr-c'), 'utf8');
       const lines = cert.trimEnd().split('\n').slice(1, -1);
       if (lines.join('').endsWith('=')) f = { lines, b64: lines.join(''), cert };
