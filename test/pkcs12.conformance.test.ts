@@ -69,6 +69,16 @@ function example(n: string, mac: string, encrypted: number, extra: Partial<Want>
   };
 }
 
+/** A RustCrypto file holding the PKITS ValidCertificatePathTest1EE key and certificate (password 'password'). */
+function validEE(name: string, file: string, mac: string): Row {
+  return {
+    name,
+    input: { file: `${RUST}/${file}`, password: 'password' },
+    want: { key: RSA2048, certificates: 1, leafCN: EE_CN, ref: EE, friendlyName: EE_NAME, mac, encrypted: 2 },
+    openssl: 'default',
+  };
+}
+
 const ROWS: Row[] = [
   {
     name: 'RustCrypto example.pfx: empty password, PBES2 AES-256, SHA-256 MAC',
@@ -135,48 +145,21 @@ const ROWS: Row[] = [
     openssl: 'default',
   },
   example('17', 'sha256', 2),
-  {
-    name: 'RustCrypto ValidCertificatePathTest1EE.p12 (OpenSSL 1.x: 3DES, SHA-1 MAC)',
-    input: { file: `${RUST}/ValidCertificatePathTest1EE.p12`, password: 'password' },
-    want: {
-      key: RSA2048,
-      certificates: 1,
-      leafCN: EE_CN,
-      ref: EE,
-      friendlyName: EE_NAME,
-      mac: 'sha1',
-      encrypted: 2,
-    },
-    openssl: 'default',
-  },
-  {
-    name: 'RustCrypto ..._windows_aes.p12.pfx (Windows AES256-SHA256)',
-    input: { file: `${RUST}/ValidCertificatePathTest1EE_windows_aes.p12.pfx`, password: 'password' },
-    want: {
-      key: RSA2048,
-      certificates: 1,
-      leafCN: EE_CN,
-      ref: EE,
-      friendlyName: EE_NAME,
-      mac: 'sha256',
-      encrypted: 2,
-    },
-    openssl: 'default',
-  },
-  {
-    name: 'RustCrypto ..._windows_tdes.p12.pfx (Windows TripleDES-SHA1)',
-    input: { file: `${RUST}/ValidCertificatePathTest1EE_windows_tdes.p12.pfx`, password: 'password' },
-    want: {
-      key: RSA2048,
-      certificates: 1,
-      leafCN: EE_CN,
-      ref: EE,
-      friendlyName: EE_NAME,
-      mac: 'sha1',
-      encrypted: 2,
-    },
-    openssl: 'default',
-  },
+  validEE(
+    'RustCrypto ValidCertificatePathTest1EE.p12 (OpenSSL 1.x: 3DES, SHA-1 MAC)',
+    'ValidCertificatePathTest1EE.p12',
+    'sha1',
+  ),
+  validEE(
+    'RustCrypto ..._windows_aes.p12.pfx (Windows AES256-SHA256)',
+    'ValidCertificatePathTest1EE_windows_aes.p12.pfx',
+    'sha256',
+  ),
+  validEE(
+    'RustCrypto ..._windows_tdes.p12.pfx (Windows TripleDES-SHA1)',
+    'ValidCertificatePathTest1EE_windows_tdes.p12.pfx',
+    'sha1',
+  ),
   {
     name: 'RustCrypto ..._firefox.p12 (BER, RC2-40 certificates, 600,000 iterations)',
     input: { file: `${RUST}/ValidCertificatePathTest1EE_firefox.p12`, password: 'password' },
