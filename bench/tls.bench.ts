@@ -12,13 +12,17 @@
  *    separate process and pick a random registered name per connection. Measured in steady state: every
  *    context is built and every name has been served once before the rounds (an RSA key's first signature
  *    pays a one-time set-up in OpenSSL; a row with 10,000 never-used keys shows that cost separately).
+ *    Two rows show where the cost of many names lies: node's floor (the least an `SNICallback` can do, an array
+ *    index handing over the very contexts the registry built) and a diagnostic (the same callback with only 16
+ *    distinct contexts); a note gives the registry's own lookup time per handshake, measured alone.
  * 3. First-handshake latency of a name whose context is built lazily, next to a warm name.
  *
  * Credentials: 16 leaves made with the openssl CLI, each name holding its own copy of one of them (distinct
  * strings parsed into distinct key objects, as a store would hand over), so memory and build costs are real
  * while set-up stays fast.
  *
- *   npx tsc -p tsconfig.json && node --expose-gc build/bench/tls.bench.js [--key rsa,ec] [--seconds 1.2] [--rounds 5]
+ *   npx tsc -p tsconfig.json && node --expose-gc build/bench/tls.bench.js [--key rsa,ec] [--seconds 1] [--rounds 7]
+ *     [--names 1,1000,10000] [--phases memory,handshakes,lazy]
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -237,16 +241,62 @@ function addContextServer(options: tls.TlsOptions, registry: SNIRegistry, n: num
   return server;
 }
 
-function row(name: string, n: number, results: { rate: number; cpu: number }[], baseCpu: number): string {
+/**
+ * One table row. The capacity ratio is static CPU per handshake / this server's: from the least of each server's
+ * rounds, and as the median (and range) of the ratios within each round (static and this server measured in the
+ * same round, a few seconds apart), which cancels slow drift of the machine.
+ */
+function row(
+  name: string,
+  n: number,
+  results: { rate: number; cpu: number }[],
+  base: { rate: number; cpu: number }[],
+): string {
   const rates = results.map((x) => x.rate);
   const cpu = Math.min(...results.map((x) => x.cpu));
+  const baseCpu = Math.min(...base.map((x) => x.cpu));
+  const paired = results.map((x, r) => base[Math.min(r, base.length - 1)]!.cpu / x.cpu);
   return (
     `| ${name} | ${n.toLocaleString('en')} | ${median(rates).toFixed(0)} (${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}) | ` +
-    `${(cpu / 1000).toFixed(3)} ms | ${(baseCpu / cpu).toFixed(2)} |`
+    `${(cpu / 1000).toFixed(3)} ms | ${(baseCpu / cpu).toFixed(2)} | ` +
+    `${median(paired).toFixed(2)} (${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}) |`
   );
 }
 
-async function handshakes(keyType: TestKeyType, seconds: number, rounds: number): Promise<void> {
+/**
+ * The registry's own JavaScript per handshake, measured alone: nanoseconds per `registry.SNICallback` call over
+ * random registered names (contexts built), next to the least a callback can do (an array index).
+ */
+function callbackCost(registry: SNIRegistry, n: number): { registryNs: number; floorNs: number } {
+  const names = Array.from({ length: 4096 }, () => `d${Math.floor(Math.random() * n)}.bench.test`);
+  const built = Array.from({ length: n }, (_, i) => registry.resolveSync(`d${i}.bench.test`).context);
+  let sink: unknown;
+  const cb = (_e: Error | null, ctx?: tls.SecureContext): void => {
+    sink = ctx;
+  };
+  const floor = (name: string, done: typeof cb): void =>
+    done(null, built[Number(name.slice(1, name.indexOf('.')))]);
+  const time = (f: (name: string, done: typeof cb) => void): number => {
+    const runs: number[] = [];
+    for (let r = 0; r < 7; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 200_000; i++) f(names[i & 4095]!, cb);
+      runs.push(((performance.now() - t0) * 1e6) / 200_000);
+    }
+    return median(runs);
+  };
+  const registryNs = time(registry.SNICallback);
+  const floorNs = time(floor);
+  if (sink === undefined) throw new Error('no context answered');
+  return { registryNs, floorNs };
+}
+
+async function handshakes(
+  keyType: TestKeyType,
+  counts: readonly number[],
+  seconds: number,
+  rounds: number,
+): Promise<void> {
   const { def, leaves } = pool(keyType);
   console.log(
     `\n### Full TLS 1.3 handshakes per second (${keyType === 'rsa' ? 'RSA-2048' : 'P-256'} leaves)\n`,
@@ -254,7 +304,7 @@ async function handshakes(keyType: TestKeyType, seconds: number, rounds: number)
   const staticOptions = { ...def, ...profileContextOptions(INTERMEDIATE_PROFILE) };
   const lines: string[] = [];
   const notes: string[] = [];
-  for (const n of [1, 1000, 10_000]) {
+  for (const n of counts) {
     const registry = createSNIRegistry(def);
     fill(registry, n, leaves);
     const tb = performance.now();
@@ -266,12 +316,25 @@ async function handshakes(keyType: TestKeyType, seconds: number, rounds: number)
       ['createPeekingTLSServer (ClientHello read first)', createPeekingTLSServer(registry)],
       ["tls.Server + addContext per name (node's SNI table)", addContextServer(staticOptions, registry, n)],
     ];
+    if (n > 1) {
+      // Node's floor for these names: the least an SNICallback can do (an array index, no registry) handing over the
+      // very contexts the registry serves. What separates createTLSServer from it is the registry's own work; what
+      // separates it from the static server is node's and OpenSSL's.
+      const built = Array.from({ length: n }, (_, i) => registry.resolveSync(`d${i}.bench.test`).context);
+      servers.push([
+        "floor: node's SNICallback, an array of the same contexts (no registry)",
+        tls.createServer({
+          ...staticOptions,
+          SNICallback: (name, cb) => cb(null, built[Number(name.slice(1, name.indexOf('.')))]),
+        }),
+      ]);
+    }
     if (n === 10_000) {
-      // Where the cost of many names comes from: the same node SNI path over the same 10,000 names, but only 16
+      // Where the cost of many names comes from: the same callback over the same 10,000 names, but only 16
       // distinct contexts (keys, certificates) in play instead of 10,000.
       const shared = leaves.map((c) => tls.createSecureContext({ ...staticOptions, ...c }));
       servers.push([
-        'diagnostic: SNICallback, the 10,000 names on 16 contexts',
+        'diagnostic: the same callback, the 10,000 names on 16 contexts',
         tls.createServer({
           ...staticOptions,
           SNICallback: (name, cb) =>
@@ -302,42 +365,51 @@ async function handshakes(keyType: TestKeyType, seconds: number, rounds: number)
     notes.push(
       `${n.toLocaleString('en')} names: contexts built in ${(buildMs / 1000).toFixed(1)} s, every name served once in ${((performance.now() - ts) / 1000).toFixed(1)} s (${sweep.failed} failed)`,
     );
+    const cost = callbackCost(registry, n);
     const results: { rate: number; cpu: number }[][] = servers.map(() => []);
     for (let round = 0; round < rounds; round++) {
-      for (let i = 0; i < servers.length; i++) results[i]!.push(await measure(ports[i]!, n, seconds));
+      // Each round starts with another server, so none is always measured right after the same neighbour.
+      for (let k = 0; k < servers.length; k++) {
+        const i = (k + round) % servers.length;
+        results[i]!.push(await measure(ports[i]!, n, seconds));
+      }
     }
-    const baseCpu = Math.min(...results[0]!.map((x) => x.cpu));
-    for (const [i, [name]] of servers.entries()) lines.push(row(name, n, results[i]!, baseCpu));
+    for (const [i, [name]] of servers.entries()) lines.push(row(name, n, results[i]!, results[0]!));
+    const staticCpuNs = Math.min(...results[0]!.map((x) => x.cpu)) * 1000;
+    notes.push(
+      `${n.toLocaleString('en')} names: registry.SNICallback alone ${cost.registryNs.toFixed(0)} ns per call, an array index ` +
+        `${cost.floorNs.toFixed(0)} ns: the registry's lookup is ${((100 * cost.registryNs) / staticCpuNs).toFixed(2)}% of a static handshake's CPU`,
+    );
     if (cold)
-      lines.push(row('createTLSServer, every key used for the first time (cold)', n, [cold], baseCpu));
+      lines.push(row('createTLSServer, every key used for the first time (cold)', n, [cold], results[0]!));
     for (const [, server] of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
   console.log(
-    `Each server is measured ${rounds} times, ${seconds} s each, in alternation with the others, after every name was`,
+    `Each server is measured ${rounds} times, ${seconds} s each, in alternation with the others (each round starting with`,
   );
   console.log(
-    'served once. Handshakes per second depend on what else runs on the machine (the clients share its cores); the',
+    'another), after every name was served once. Handshakes per second depend on what else runs on the machine (the',
   );
   console.log(
-    'server CPU time per handshake (this process, all threads; the least of the rounds, the one least disturbed) much',
+    'clients share its cores); server CPU time per handshake (this process, all threads) much less, so the capacity',
   );
-  console.log('less, so the capacity ratio (static / this, CPU per handshake) is the figure to compare.\n');
   console.log(
-    '| server | names | handshakes/s (median, range) | server CPU per handshake (least) | capacity ratio to static |',
+    'ratio (static / this, CPU per handshake) is the figure to compare: from the least of the rounds (the least',
   );
-  console.log('|---|---:|---:|---:|---:|');
+  console.log(
+    'disturbed), and as the median of the ratios within each round; their range shows how noisy the machine was.\n',
+  );
+  console.log(
+    '| server | names | handshakes/s (median, range) | server CPU per handshake (least) | capacity ratio to static (least / least) | capacity ratio within rounds (median, range) |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const line of lines) console.log(line);
   console.log('');
   for (const note of notes) console.log(`- ${note}`);
 }
 
-async function main(): Promise<void> {
-  const keyTypes = arg('key', 'rsa,ec').split(',') as TestKeyType[];
-  const seconds = Number(arg('seconds', '1.2'));
-  const rounds = Number(arg('rounds', '5'));
-  const started = performance.now();
-  console.log(`key types ${keyTypes.join(', ')}; 16 concurrent client connections in a separate process\n`);
-
+/** Start-up and memory, each case in a fresh process. */
+async function memoryTable(keyType: TestKeyType): Promise<void> {
   console.log('### Start-up and memory (fresh process each)\n');
   console.log(
     '| key | names registered | names per credential | names served | LRU bound (names) | contexts at end | register | RSS per registered name | build time (per context) | RSS per cached context | RSS at end |',
@@ -348,7 +420,6 @@ async function main(): Promise<void> {
     [10_000, 3000, 1000, 1],
     [10_000, 10_000, undefined, 4],
   ] as const) {
-    const keyType = keyTypes[0]!;
     const m = await runChild(
       ['--memory', keyType, String(n), String(build), String(bound ?? ''), String(perCredential)],
       ['--expose-gc'],
@@ -361,27 +432,13 @@ async function main(): Promise<void> {
         `${(m.builtPerContext! / 1024).toFixed(1)} KiB | ${m.rssMiB!.toFixed(0)} MiB |`,
     );
   }
+}
 
-  for (const keyType of keyTypes) await handshakes(keyType, seconds, rounds);
+/** First-handshake latency of a name whose context is built on demand, next to a warm one. */
+async function lazyFirstHandshake(keyType: TestKeyType): Promise<void> {
+  const { def, leaves } = pool(keyType);
   console.log(
-    "\nAn RSA key object's first signature pays OpenSSL's one-time set-up of its Montgomery and blinding values",
-  );
-  console.log(
-    '(about 0.3 ms for RSA-2048): every server pays it once per key, so it is measured apart (the cold row) and the',
-  );
-  console.log(
-    "rounds run in steady state. Node's SNI table tries its names one by one, so it slows down as names are added.",
-  );
-  console.log(
-    'With 10,000 names every handshake touches another key and certificate chain, cold in the CPU caches: the',
-  );
-  console.log(
-    'diagnostic row serves the same names through the same node SNI path from 16 contexts, which shows that share.',
-  );
-
-  const { def, leaves } = pool(keyTypes[0]!);
-  console.log(
-    `\n### First handshake of a lazily built name (10,000 names registered, createPeekingTLSServer, ${keyTypes[0]})\n`,
+    `\n### First handshake of a lazily built name (10,000 names registered, createPeekingTLSServer, ${keyType})\n`,
   );
   const registry = createSNIRegistry(def);
   fill(registry, 10_000, leaves);
@@ -401,6 +458,43 @@ async function main(): Promise<void> {
   console.log(
     `| warm (context cached) | ${median(warm).toFixed(2)} ms | ${Math.max(...warm).toFixed(2)} ms |`,
   );
+}
+
+async function main(): Promise<void> {
+  const keyTypes = arg('key', 'rsa,ec').split(',') as TestKeyType[];
+  const seconds = Number(arg('seconds', '1'));
+  const rounds = Number(arg('rounds', '7'));
+  const counts = arg('names', '1,1000,10000').split(',').map(Number);
+  const phases = new Set(arg('phases', 'memory,handshakes,lazy').split(','));
+  const started = performance.now();
+  console.log(`key types ${keyTypes.join(', ')}; 16 concurrent client connections in a separate process\n`);
+
+  if (phases.has('memory')) await memoryTable(keyTypes[0]!);
+  if (phases.has('handshakes')) {
+    for (const keyType of keyTypes) await handshakes(keyType, counts, seconds, rounds);
+    console.log(
+      "\nAn RSA key object's first signature pays OpenSSL's one-time set-up of its Montgomery and blinding values",
+    );
+    console.log(
+      '(about 0.3 ms for RSA-2048): every server pays it once per key, so it is measured apart (the cold row) and the',
+    );
+    console.log(
+      "rounds run in steady state. Node's SNI table tries its names one by one, so it slows down as names are added.",
+    );
+    console.log(
+      "The floor row is node's own SNI path with nothing of the registry's in it (an array index): what separates it",
+    );
+    console.log(
+      "from the static server is the cost of switching to the name's context inside node and OpenSSL; what separates",
+    );
+    console.log(
+      "createTLSServer from it is the registry's work (its lookup is timed alone in the notes). The diagnostic row serves",
+    );
+    console.log(
+      'the same names from 16 contexts: the share of 10,000 distinct keys and chains, cold in the CPU caches.',
+    );
+  }
+  if (phases.has('lazy')) await lazyFirstHandshake(keyTypes[0]!);
   console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
