@@ -116,14 +116,37 @@ async function memoryPhase(
 }
 
 // ---- child: load generator ------------------------------------------------------------------------------
-/** Random names for `seconds`; with `seconds` 0, every name d0..d(names-1) once (the sweep that warms keys). */
-async function clientPhase(port: number, names: number, seconds: number, concurrency: number): Promise<void> {
+/**
+ * Random names for `seconds`; with `seconds` 0, every name d0..d(names-1) once (the sweep that warms keys). With a
+ * warm-up, the connections run `warmUp` seconds first, then a `{"ready":true}` line marks the start of the count.
+ */
+async function clientPhase(
+  port: number,
+  names: number,
+  seconds: number,
+  concurrency: number,
+  warmUp: number,
+): Promise<void> {
   let done = 0;
   let failed = 0;
   let next = 0;
   const sweep = seconds === 0;
-  const end = performance.now() + seconds * 1000;
-  const more = (): boolean => (sweep ? next < names : performance.now() < end);
+  let end = performance.now() + (warmUp > 0 ? warmUp : seconds) * 1000;
+  let t0 = performance.now();
+  const more = (): boolean => {
+    if (sweep) return next < names;
+    const now = performance.now();
+    if (now < end) return true;
+    if (warmUp <= 0) return false;
+    // The warm-up is over: from here on every handshake counts.
+    warmUp = 0;
+    done = 0;
+    failed = 0;
+    t0 = now;
+    end = now + seconds * 1000;
+    process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+    return true;
+  };
   const one = (): Promise<void> =>
     new Promise((resolve) => {
       const servername = `d${sweep ? next++ : Math.floor(Math.random() * names)}.bench.test`;
@@ -148,13 +171,17 @@ async function clientPhase(port: number, names: number, seconds: number, concurr
   const loop = async (): Promise<void> => {
     while (more()) await one();
   };
-  const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, loop));
   const secs = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify({ done, failed, perSecond: done / secs })}\n`);
 }
 
-function runChild(args: string[], execArgv: string[] = []): Promise<Record<string, number>> {
+/** Runs this script as a child; answers its last JSON line. `onReady` runs when it prints `{"ready":true}`. */
+function runChild(
+  args: string[],
+  execArgv: string[] = [],
+  onReady?: () => void,
+): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...execArgv, self, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -162,6 +189,10 @@ function runChild(args: string[], execArgv: string[] = []): Promise<Record<strin
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d;
+      if (onReady && out.includes('{"ready":true}')) {
+        onReady();
+        onReady = undefined;
+      }
     });
     child.on('close', (code) => {
       if (code !== 0) reject(new Error(`child ${args.join(' ')} exited ${code}`));
@@ -185,16 +216,21 @@ function serve(server: net.Server): void {
   server.on('tlsClientError', () => {});
 }
 
-/** One client run (after a short warm-up): handshakes per second, and server CPU time per handshake. */
+/** One client run (after a short warm-up in the same client process): handshakes per second, server CPU each. */
 async function measure(
   port: number,
   names: number,
   seconds: number,
-  warmUp = true,
+  warmUp = 0.3,
 ): Promise<{ rate: number; cpu: number }> {
-  if (warmUp) await runChild(['--client', String(port), String(names), '0.3', '16']);
-  const before = process.cpuUsage();
-  const r = await runChild(['--client', String(port), String(names), String(seconds), '16']);
+  let before = process.cpuUsage();
+  const r = await runChild(
+    ['--client', String(port), String(names), String(seconds), '16', String(warmUp)],
+    [],
+    () => {
+      before = process.cpuUsage();
+    },
+  );
   const used = process.cpuUsage(before);
   if (r.failed) console.log(`  (${r.failed} failed handshakes)`);
   return { rate: r.perSecond!, cpu: (used.user + used.system) / r.done! };
@@ -357,11 +393,11 @@ async function handshakes(
     let cold: { rate: number; cpu: number } | undefined;
     if (n === 10_000) {
       // Keys never used: most handshakes of this run are a key's first signature.
-      cold = await measure(registryPort, n, seconds, false);
+      cold = await measure(registryPort, n, seconds, 0);
     }
     // Steady state: every name served once (contexts are shared by the registry servers and the addContext server).
     const ts = performance.now();
-    const sweep = await runChild(['--client', String(registryPort), String(n), '0', '16']);
+    const sweep = await runChild(['--client', String(registryPort), String(n), '0', '16', '0']);
     notes.push(
       `${n.toLocaleString('en')} names: contexts built in ${(buildMs / 1000).toFixed(1)} s, every name served once in ${((performance.now() - ts) / 1000).toFixed(1)} s (${sweep.failed} failed)`,
     );
@@ -499,7 +535,13 @@ async function main(): Promise<void> {
 }
 
 if (argv[0] === '--client') {
-  await clientPhase(Number(argv[1]), Number(argv[2]), Number(argv[3]), Number(argv[4]));
+  await clientPhase(
+    Number(argv[1]),
+    Number(argv[2]),
+    Number(argv[3]),
+    Number(argv[4]),
+    Number(argv[5] ?? '0'),
+  );
 } else if (argv[0] === '--memory') {
   await memoryPhase(
     argv[1] as TestKeyType,
