@@ -512,7 +512,7 @@ async function main(): Promise<void> {
       "\nAn RSA key object's first signature pays OpenSSL's one-time set-up of its Montgomery and blinding values",
     );
     console.log(
-      '(about 0.3 ms for RSA-2048): every server pays it once per key, so it is measured apart (the cold row) and the',
+      '(about 0.5 ms for RSA-2048): every server pays it once per key, so it is measured apart (the cold row) and the',
     );
     console.log(
       "rounds run in steady state. Node's SNI table tries its names one by one, so it slows down as names are added.",
