@@ -199,7 +199,7 @@ function subdomainMatch(
     const hit = test(entry);
     if (hit !== null) return { name: hit, via: 'dns-san' };
   }
-  if (opts.legacyCommonName && names.dns.length === 0 && names.cn !== undefined) {
+  if (opts.legacyCommonName && names.dns.length === 0 && !names.sanUnreadable && names.cn !== undefined) {
     const hit = test(names.cn);
     if (hit !== null) return { name: hit, via: 'common-name' };
   }

@@ -152,6 +152,19 @@ describe('mail-identity: Postfix-style strategies', () => {
       want: { matched: true, strategy: 'dot-nexthop', via: 'common-name' },
     },
     {
+      name: 'dot-nexthop never falls back to the Common Name when the subjectAltName is unreadable',
+      input: {
+        names: { commonName: 'mx.example.com', hasSubjectAltName: true, subjectAltNames: undefined },
+        options: {
+          mxHost: 'mx.example.com',
+          nextHop: 'example.com',
+          match: ['hostname', 'dot-nexthop', '.example.com'],
+          legacyCommonName: true,
+        },
+      },
+      want: { matched: false },
+    },
+    {
       name: 'the first matching strategy is reported',
       input: {
         names: { dnsNames: ['example.com', 'mx.example.com'] },
