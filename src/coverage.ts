@@ -22,13 +22,14 @@ import { asciiLower, canonicalDNSName, ldhFault, quoteName } from './internal/dn
 import {
   describeNames,
   findMatch,
+  matchedNameOf,
   type Names,
   type Reference,
   readCertificateNames,
   readOptions,
   readReference,
 } from './internal/name-check.js';
-import { formatIPAddress, parseIPAddress } from './ip-address.js';
+import { parseIPAddress } from './ip-address.js';
 
 /** One requested name in a {@link Coverage}. */
 export interface CoverageEntry {
@@ -103,11 +104,7 @@ export function coverage(
     refs.push(ref);
     const host = ref.type === 'dns' ? ref.name : ref.text;
     const m = findMatch(names, ref, opts);
-    let matchedName: string | null = null;
-    if (m !== null) {
-      const bytes = m.via === 'ip-san' ? parseIPAddress(m.presented) : undefined;
-      matchedName = bytes === undefined ? asciiLower(m.presented) : formatIPAddress(bytes);
-    }
+    const matchedName = m === null ? null : matchedNameOf(m);
     entries.push({ name, host, covered: m !== null, via: m?.via ?? null, matchedName, problem: null });
     if (seen.has(host)) continue;
     seen.add(host);

@@ -42,18 +42,18 @@
  * @module hostname
  */
 import { HostnameError } from './errors.js';
-import { asciiLower, canonicalDNSName, quoteName } from './internal/dns-name.js';
+import { canonicalDNSName, quoteName } from './internal/dns-name.js';
 import {
   describeNames,
   findMatch,
   invalidError,
+  matchedNameOf,
   mismatchMessage,
   NAME_ADVICE,
   readCertificateNames,
   readOptions,
   readReference,
 } from './internal/name-check.js';
-import { formatIPAddress, parseIPAddress } from './ip-address.js';
 
 /**
  * The names of a certificate, as the certificate parser's view has them (or any object of that shape).
@@ -262,17 +262,10 @@ export function checkHostname(
   if (match === null && !opts.legacyCommonName && ref.type === 'dns' && names.dns.length === 0) {
     commonNameWouldMatch = findMatch(names, ref, { ...opts, legacyCommonName: true }) !== null;
   }
-  let matchedName: string | null = null;
-  if (match !== null) {
-    if (match.via === 'ip-san') {
-      const bytes = parseIPAddress(match.presented);
-      matchedName = bytes === undefined ? match.presented : formatIPAddress(bytes);
-    } else matchedName = asciiLower(match.presented);
-  }
   return {
     matched: match !== null,
     via: match === null ? null : match.via,
-    matchedName,
+    matchedName: match === null ? null : matchedNameOf(match),
     host: ref.type === 'dns' ? ref.name : ref.type === 'ip' ? ref.text : null,
     hostType: ref.type === 'invalid' ? null : ref.type,
     hostProblem: ref.type === 'invalid' ? ref.problem : null,

@@ -38,7 +38,6 @@ import type {
   IgnoredName,
 } from './hostname.js';
 import {
-  asciiLower,
   canonicalDNSName,
   classifyPresented,
   isWildcardOnPublicSuffix,
@@ -48,6 +47,8 @@ import {
   describeNames,
   findMatch,
   invalidError,
+  legacyCommonName,
+  matchedNameOf,
   NAME_ADVICE,
   type Names,
   type Options,
@@ -56,7 +57,6 @@ import {
   readOptions,
   readReference,
 } from './internal/name-check.js';
-import { formatIPAddress, parseIPAddress } from './ip-address.js';
 
 /**
  * A match strategy (`hostname`, `nexthop`, `dot-nexthop`) or a literal pattern (`example.com`,
@@ -199,8 +199,9 @@ function subdomainMatch(
     const hit = test(entry);
     if (hit !== null) return { name: hit, via: 'dns-san' };
   }
-  if (opts.legacyCommonName && names.dns.length === 0 && !names.sanUnreadable && names.cn !== undefined) {
-    const hit = test(names.cn);
+  const cn = legacyCommonName(names, opts);
+  if (cn !== undefined) {
+    const hit = test(cn);
     if (hit !== null) return { name: hit, via: 'common-name' };
   }
   return null;
@@ -233,14 +234,8 @@ function run(
         matched: m !== null,
         problem: null,
       });
-      if (m !== null && winner === null) {
-        const bytes = m.via === 'ip-san' ? parseIPAddress(m.presented) : undefined;
-        winner = {
-          strategy: plan.strategy,
-          name: bytes === undefined ? asciiLower(m.presented) : formatIPAddress(bytes),
-          via: m.via,
-        };
-      }
+      if (m !== null && winner === null)
+        winner = { strategy: plan.strategy, name: matchedNameOf(m), via: m.via };
     } else {
       if (plan.domain === null) {
         references.push({

@@ -14,6 +14,7 @@ import type {
 } from '../hostname.js';
 import { formatIPAddress, parseIPAddress } from '../ip-address.js';
 import {
+  asciiLower,
   canonicalDNSName,
   classifyPresented,
   equalsIgnoreAsciiCase,
@@ -192,10 +193,25 @@ export function findMatch(names: Names, ref: Reference, options: Options): Match
   for (const entry of names.dns) {
     if (matchesPresented(entry, host, dot, options)) return { via: 'dns-san', presented: entry };
   }
-  if (options.legacyCommonName && names.dns.length === 0 && !names.sanUnreadable && names.cn !== undefined) {
-    if (matchesPresented(names.cn, host, dot, options)) return { via: 'common-name', presented: names.cn };
-  }
+  const cn = legacyCommonName(names, options);
+  if (cn !== undefined && matchesPresented(cn, host, dot, options))
+    return { via: 'common-name', presented: cn };
   return null;
+}
+
+/**
+ * The Common Name when it stands in for DNS names: only with `legacyCommonName`, only when the certificate
+ * has no dNSName entry and no unreadable subjectAltName extension.
+ */
+export function legacyCommonName(names: Names, options: Options): string | undefined {
+  return options.legacyCommonName && names.dns.length === 0 && !names.sanUnreadable ? names.cn : undefined;
+}
+
+/** The canonical text of the certificate name that matched: lower case, or RFC 5952 for an IP address. */
+export function matchedNameOf(match: Match): string {
+  if (match.via !== 'ip-san') return asciiLower(match.presented);
+  const bytes = parseIPAddress(match.presented);
+  return bytes === undefined ? match.presented : formatIPAddress(bytes);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
