@@ -99,7 +99,8 @@ function checkMs(value: number | undefined, name: string, fallback: number): num
  * @param path - the lock file (its directory must exist).
  * @param options - `timeoutMs` (default 10 s), `staleMs` (default 5 min), `retryMs` (default 20 ms).
  * @throws StoreError `ERR_STORE_LOCKED` after `timeoutMs`, naming the owner pid and since when;
- *   `ERR_STORE_IO` when the lock file cannot be created (permissions, missing directory).
+ *   `ERR_STORE_IO` when the lock file cannot be created (permissions, missing directory) or a held one
+ *   cannot be read (a directory in its place).
  * @example
  * ```ts
  * const lock = await acquireLock('/srv/tls/locks/example.com.lock');
@@ -138,10 +139,11 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       };
     } catch (e) {
       if (!isCode(e, 'EEXIST'))
-        throw new StoreError(
-          'ERR_STORE_IO',
-          `Cannot create the lock file ${path} (${(e as { code?: string }).code ?? String(e)}): check that the store directory exists and is writable.`,
-          { cause: e, details: { path } },
+        throw lockError(
+          e,
+          path,
+          'create the lock file',
+          'check that the store directory exists and is writable',
         );
     }
     // Held: see whether it is stale.
@@ -152,7 +154,12 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       mtimeMs = (await stat(path)).mtimeMs;
     } catch (e) {
       if (isCode(e, 'ENOENT')) continue; // released meanwhile
-      throw e;
+      throw lockError(
+        e,
+        path,
+        'read the lock file',
+        'it must be a file; remove it if no mailtls process is running',
+      );
     }
     const held = parseOwner(text);
     if (held !== undefined) lastOwner = held;
@@ -179,6 +186,15 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   }
 }
 
+/** A lock file that cannot be created, read or moved, as ERR_STORE_IO. */
+function lockError(e: unknown, path: string, what: string, advice: string): StoreError {
+  return new StoreError(
+    'ERR_STORE_IO',
+    `Cannot ${what} ${path} (${(e as { code?: string }).code ?? String(e)}): ${advice}.`,
+    { cause: e, details: { path } },
+  );
+}
+
 /** Moves a stale lock away, making sure it is the one judged stale (not a fresh lock taken meanwhile). */
 async function breakStale(path: string, staleText: string): Promise<void> {
   const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -186,7 +202,7 @@ async function breakStale(path: string, staleText: string): Promise<void> {
     await rename(path, aside);
   } catch (e) {
     if (isCode(e, 'ENOENT')) return; // someone else broke it
-    throw e;
+    throw lockError(e, path, 'move away the stale lock file', 'check that the store directory is writable');
   }
   let moved = '';
   try {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -189,5 +189,33 @@ describe('acquireLock', () => {
     assert.equal(existsSync(path), false);
     await assert.rejects(acquireLock(join(dir.path, 'no', 'such', 'dir.lock')), { code: 'ERR_STORE_IO' });
     await assert.rejects(acquireLock(path, { timeoutMs: -1 }), RangeError);
+  });
+
+  it('a lock path that cannot be created or read is ERR_STORE_IO naming the path, not a raw fs error', async () => {
+    const rows = [
+      {
+        name: 'missing directory',
+        input: () => join(dir.path, 'nowhere', 'x.lock'),
+        wantCode: 'ERR_STORE_IO',
+      },
+      {
+        name: 'a directory in its place',
+        input: () => {
+          const p = join(dir.path, 'is-a-dir.lock');
+          mkdirSync(p);
+          return p;
+        },
+        wantCode: 'ERR_STORE_IO',
+      },
+    ];
+    for (const row of rows) {
+      const path = row.input();
+      await assert.rejects(acquireLock(path, { timeoutMs: 100 }), (e: unknown) => {
+        assert.ok(e instanceof StoreError, row.name);
+        assert.equal(e.code, row.wantCode, row.name);
+        assert.equal(e.details.path, path, row.name);
+        return true;
+      });
+    }
   });
 });
