@@ -100,7 +100,9 @@ export async function parsePrivateKey(
       'ERR_PEM_NO_BLOCK',
       'No PEM block found: expected "-----BEGIN PRIVATE KEY-----" or similar.',
     );
-  const block = blocks.find((b) => KEY_LABELS.includes(b.label) || b.label in UNSUPPORTED_LABELS);
+  const block = blocks.find(
+    (b) => KEY_LABELS.includes(b.label) || Object.hasOwn(UNSUPPORTED_LABELS, b.label),
+  );
   if (block === undefined) {
     const found = blocks.map((b) => b.label);
     const hint = found.includes('CERTIFICATE')
@@ -114,7 +116,7 @@ export async function parsePrivateKey(
       { details: { expected: KEY_LABELS, found } },
     );
   }
-  const advice = UNSUPPORTED_LABELS[block.label];
+  const advice = Object.hasOwn(UNSUPPORTED_LABELS, block.label) ? UNSUPPORTED_LABELS[block.label] : undefined;
   if (advice !== undefined)
     throw new KeyError('ERR_KEY_UNSUPPORTED', advice, { details: { label: block.label } });
   let der = block.bytes;

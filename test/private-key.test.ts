@@ -430,6 +430,16 @@ describe('garbage is ERR_KEY_INVALID (or a PEM error) saying what broke', () => 
       want: /certificates only/,
     },
     {
+      name: "a block labelled with an Object property name ('constructor')",
+      input: () => '-----BEGIN constructor-----\nAAAA\n-----END constructor-----\n',
+      wantCode: 'ERR_PEM_UNEXPECTED_LABEL',
+    },
+    {
+      name: "a block labelled with an Object property name ('__proto__')",
+      input: () => '-----BEGIN __proto__-----\nAAAA\n-----END __proto__-----\n',
+      wantCode: 'ERR_PEM_UNEXPECTED_LABEL',
+    },
+    {
       name: 'a public key instead of a private key',
       input: () => dir.openssl(['pkey', '-in', 'ec256.key', '-pubout']).toString(),
       wantCode: 'ERR_PEM_UNEXPECTED_LABEL',
