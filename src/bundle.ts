@@ -7,7 +7,7 @@
  */
 import { type Certificate, certificateFromDER, type ParseCertificateOptions } from './certificate.js';
 import { CertificateError, DERError } from './errors.js';
-import { type DerNode, decodeOID, rawOf, Tag } from './internal/der.js';
+import { type DerNode, decodeOID, derErrorParts, derFail, rawOf, Tag } from './internal/der.js';
 import { ContentTypeOID } from './internal/oids.js';
 import { decodePEMAll, type PEMBlock, parsePEM } from './pem.js';
 
@@ -54,8 +54,7 @@ function tooMany(max: number): never {
 }
 
 function invalidBundle(e: DERError, what: string): CertificateError {
-  const offset = typeof e.details.offset === 'number' ? e.details.offset : undefined;
-  const detail = e.message.replace(/^malformed DER at byte \d+: /, '');
+  const { offset, detail } = derErrorParts(e);
   return new CertificateError(
     'ERR_CERT_INVALID',
     `The ${what} is malformed${offset === undefined ? '' : ` at byte ${offset}`}: ${detail}. ` +
@@ -84,11 +83,8 @@ interface BerNode extends DerNode {
 
 const MAX_BER_DEPTH = 32;
 
-function berFail(message: string, offset: number): never {
-  throw new DERError('ERR_DER_INVALID', `malformed DER at byte ${offset}: ${message}`, {
-    details: { offset },
-  });
-}
+/** BER envelope errors read like the strict reader's (`malformed DER at byte N: ...`). */
+const berFail: (message: string, offset: number) => never = derFail;
 
 function berNode(bytes: Uint8Array, offset: number, limit: number, depth = 0): BerNode {
   if (depth > MAX_BER_DEPTH)

@@ -30,6 +30,8 @@ import {
   decodeBitString,
   decodeSmallInt,
   decodeTime,
+  derErrorParts,
+  derFail,
   rawOf,
   readNode,
   Tag,
@@ -571,12 +573,6 @@ function sameAlgorithm(a: SignatureAlgorithm, b: SignatureAlgorithm): boolean {
   return true;
 }
 
-function derFail(message: string, offset: number): never {
-  throw new DERError('ERR_DER_INVALID', `malformed DER at byte ${offset}: ${message}`, {
-    details: { offset },
-  });
-}
-
 /**
  * Turns a DER failure at `path` into `ERR_CERT_INVALID` (for parsers that embed certificates).
  *
@@ -588,8 +584,7 @@ function derFail(message: string, offset: number): never {
  * ```
  */
 export function invalidCertificate(e: DERError, path: string, what = 'certificate'): CertificateError {
-  const offset = typeof e.details.offset === 'number' ? e.details.offset : undefined;
-  const detail = e.message.replace(/^malformed DER at byte \d+: /, '');
+  const { offset, detail } = derErrorParts(e);
   return new CertificateError(
     'ERR_CERT_INVALID',
     `The ${what} is malformed at ${path}${offset === undefined ? '' : ` (byte ${offset})`}: ${detail}. ` +

@@ -14,6 +14,8 @@ import {
   decodeOID,
   decodeSmallInt,
   decodeString,
+  derErrorParts,
+  derFail,
   rawOf,
   readNode,
   Tag,
@@ -221,12 +223,6 @@ class CSRView extends ExtensionView implements CertificateSigningRequest {
   }
 }
 
-function derFail(message: string, offset: number): never {
-  throw new DERError('ERR_DER_INVALID', `malformed DER at byte ${offset}: ${message}`, {
-    details: { offset },
-  });
-}
-
 function readCSR(der: Uint8Array, at: { path: string }): ParsedCSR {
   const problems: string[] = [];
   at.path = 'CertificationRequest';
@@ -350,8 +346,7 @@ export function parseCSR(
     return new CSRView(readCSR(copyBytes(der), at));
   } catch (e) {
     if (e instanceof DERError) {
-      const offset = typeof e.details.offset === 'number' ? e.details.offset : undefined;
-      const detail = e.message.replace(/^malformed DER at byte \d+: /, '');
+      const { offset, detail } = derErrorParts(e);
       throw new CSRError(
         'ERR_CSR_INVALID',
         `The CSR is malformed at ${at.path}${offset === undefined ? '' : ` (byte ${offset})`}: ${detail}. ` +

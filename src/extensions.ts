@@ -8,7 +8,7 @@
  *
  * @module extensions
  */
-import { DERError, MailTlsError } from './errors.js';
+import { MailTlsError } from './errors.js';
 import { toHex } from './internal/bytes.js';
 import {
   type DerNode,
@@ -20,6 +20,7 @@ import {
   decodeSmallInt,
   decodeString,
   decodeTime,
+  derFail,
   encodeTLV,
   parseDer,
   rawOf,
@@ -113,12 +114,6 @@ export interface OpaqueGeneralName {
 
 /** The type names of {@link GeneralName}. */
 export type GeneralNameType = GeneralName['type'];
-
-function derFail(message: string, offset: number): never {
-  throw new DERError('ERR_DER_INVALID', `malformed DER at byte ${offset}: ${message}`, {
-    details: { offset },
-  });
-}
 
 function ia5(node: DerNode, what: string): string {
   const v = valueBytes(node);
@@ -216,13 +211,10 @@ export function readGeneralName(node: DerNode, constraint = false): GeneralName 
  */
 export function readGeneralNames(node: DerNode, what = 'GeneralNames'): GeneralName[] {
   if (node.tag !== Tag.SEQUENCE) derFail(`${what} must be a SEQUENCE`, node.start);
-  const r = DerReader.of(node, what);
-  const out: GeneralName[] = [];
-  while (!r.atEnd) out.push(readGeneralName(r.next()));
-  if (out.length === 0) derFail(`${what} must not be empty`, node.start);
-  return out;
+  return readImplicitGeneralNames(node, what);
 }
 
+/** The names of a GeneralNames whose tag was already checked (or is an IMPLICIT context tag). */
 function readImplicitGeneralNames(node: DerNode, what: string): GeneralName[] {
   const r = DerReader.of(node, what);
   const out: GeneralName[] = [];
@@ -774,37 +766,43 @@ function decodeNull(value: Uint8Array, what: string): true {
   return true;
 }
 
-const DECODERS: Readonly<Record<string, (value: Uint8Array) => unknown>> = {
-  [ExtensionOID.basicConstraints]: decodeBasicConstraints,
-  [ExtensionOID.keyUsage]: decodeKeyUsage,
-  [ExtensionOID.extendedKeyUsage]: decodeEKU,
-  [ExtensionOID.subjectKeyIdentifier]: (v) => decodeOctetStringHex(v, 'subjectKeyIdentifier'),
-  [ExtensionOID.authorityKeyIdentifier]: decodeAKI,
-  [ExtensionOID.subjectAltName]: (v) => readGeneralNames(parseDer(v), 'subjectAltName'),
-  [ExtensionOID.issuerAltName]: (v) => readGeneralNames(parseDer(v), 'issuerAltName'),
-  [ExtensionOID.authorityInfoAccess]: (v) => decodeAccess(v, 'authorityInfoAccess'),
-  [ExtensionOID.subjectInfoAccess]: (v) => decodeAccess(v, 'subjectInfoAccess'),
-  [ExtensionOID.crlDistributionPoints]: decodeCRLDP,
-  [ExtensionOID.freshestCRL]: decodeCRLDP,
-  [ExtensionOID.certificatePolicies]: decodePolicies,
-  [ExtensionOID.nameConstraints]: decodeNameConstraints,
-  [ExtensionOID.policyConstraints]: decodePolicyConstraints,
-  [ExtensionOID.policyMappings]: decodePolicyMappings,
-  [ExtensionOID.privateKeyUsagePeriod]: decodePrivateKeyUsagePeriod,
-  [ExtensionOID.inhibitAnyPolicy]: (v) => decodeSmallInt(parseDer(v), 0x7fffffff),
-  [ExtensionOID.tlsFeature]: decodeTLSFeature,
-  [ExtensionOID.ctPrecertificateSCTs]: decodeSCTs,
-  [ExtensionOID.ctPrecertificatePoison]: (v) => decodeNull(v, 'ct_precert_poison'),
-  [ExtensionOID.ocspNoCheck]: (v) => decodeNull(v, 'noCheck'),
-  [ExtensionOID.netscapeComment]: (v) => decodeIA5Value(v, 'nsComment'),
-  [ExtensionOID.netscapeCertType]: (v) =>
-    decodeBitFlags(parseDer(v)).map((b) => NETSCAPE_CERT_TYPES[b] ?? `bit${b}`),
-  [ExtensionOID.msCertificateTemplate]: decodeMSTemplate,
-  [ExtensionOID.msCertificateTemplateName]: (v) => decodeString(parseDer(v)),
-};
+// A Map, not an object literal: an OID string such as 'constructor' must not find Object.prototype members.
+const DECODERS: ReadonlyMap<string, (value: Uint8Array) => unknown> = new Map<
+  string,
+  (value: Uint8Array) => unknown
+>([
+  [ExtensionOID.basicConstraints, decodeBasicConstraints],
+  [ExtensionOID.keyUsage, decodeKeyUsage],
+  [ExtensionOID.extendedKeyUsage, decodeEKU],
+  [ExtensionOID.subjectKeyIdentifier, (v) => decodeOctetStringHex(v, 'subjectKeyIdentifier')],
+  [ExtensionOID.authorityKeyIdentifier, decodeAKI],
+  [ExtensionOID.subjectAltName, (v) => readGeneralNames(parseDer(v), 'subjectAltName')],
+  [ExtensionOID.issuerAltName, (v) => readGeneralNames(parseDer(v), 'issuerAltName')],
+  [ExtensionOID.authorityInfoAccess, (v) => decodeAccess(v, 'authorityInfoAccess')],
+  [ExtensionOID.subjectInfoAccess, (v) => decodeAccess(v, 'subjectInfoAccess')],
+  [ExtensionOID.crlDistributionPoints, decodeCRLDP],
+  [ExtensionOID.freshestCRL, decodeCRLDP],
+  [ExtensionOID.certificatePolicies, decodePolicies],
+  [ExtensionOID.nameConstraints, decodeNameConstraints],
+  [ExtensionOID.policyConstraints, decodePolicyConstraints],
+  [ExtensionOID.policyMappings, decodePolicyMappings],
+  [ExtensionOID.privateKeyUsagePeriod, decodePrivateKeyUsagePeriod],
+  [ExtensionOID.inhibitAnyPolicy, (v) => decodeSmallInt(parseDer(v), 0x7fffffff)],
+  [ExtensionOID.tlsFeature, decodeTLSFeature],
+  [ExtensionOID.ctPrecertificateSCTs, decodeSCTs],
+  [ExtensionOID.ctPrecertificatePoison, (v) => decodeNull(v, 'ct_precert_poison')],
+  [ExtensionOID.ocspNoCheck, (v) => decodeNull(v, 'noCheck')],
+  [ExtensionOID.netscapeComment, (v) => decodeIA5Value(v, 'nsComment')],
+  [
+    ExtensionOID.netscapeCertType,
+    (v) => decodeBitFlags(parseDer(v)).map((b) => NETSCAPE_CERT_TYPES[b] ?? `bit${b}`),
+  ],
+  [ExtensionOID.msCertificateTemplate, decodeMSTemplate],
+  [ExtensionOID.msCertificateTemplateName, (v) => decodeString(parseDer(v))],
+]);
 
 /** Dotted OIDs of the extensions this module decodes. */
-export const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set(Object.keys(DECODERS));
+export const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set(DECODERS.keys());
 
 /**
  * Decodes one extension value by OID.
@@ -820,7 +818,7 @@ export const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set(Object.keys(DECODER
 export function decodeExtensionValue(oid: string, value: Uint8Array): DecodedExtensionValue {
   if (!(value instanceof Uint8Array))
     throw new TypeError('decodeExtensionValue expects the value as a Uint8Array');
-  const decoder = DECODERS[oid];
+  const decoder = DECODERS.get(oid);
   if (decoder === undefined) return {};
   try {
     return { parsed: decoder(value) };
@@ -884,7 +882,7 @@ class ExtensionView implements Extension {
 }
 
 function oid2decoder(oid: string): boolean {
-  return DECODERS[oid] !== undefined;
+  return DECODERS.has(oid);
 }
 
 /**

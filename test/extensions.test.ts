@@ -295,6 +295,21 @@ describe('decodeExtensionValue', () => {
   it('TypeError for a non-Uint8Array value', () => {
     assert.throws(() => decodeExtensionValue('2.5.29.19', 'x' as unknown as Uint8Array), TypeError);
   });
+
+  // Names of Object.prototype members are unknown OIDs like any other, not decoders.
+  const unknown: { name: string; oid: string; input: Uint8Array; want: unknown }[] = [
+    'toString',
+    'constructor',
+    '__proto__',
+    'hasOwnProperty',
+    'valueOf',
+  ].map((oid) => ({ name: oid, oid, input: seq(), want: {} }));
+  for (const row of unknown) {
+    it(`the OID string '${row.name}' is unknown: {}`, () => {
+      assert.deepEqual(decodeExtensionValue(row.oid, row.input), row.want);
+      assert.equal(KNOWN_EXTENSIONS.has(row.oid), false);
+    });
+  }
 });
 
 describe('embedded SCTs agree with openssl', () => {

@@ -59,6 +59,20 @@ function fail(message: string, offset: number): never {
   });
 }
 
+/** Throws ERR_DER_INVALID `malformed DER at byte <offset>: <message>`, for readers built on this module. */
+export { fail as derFail };
+
+/**
+ * The byte offset and the bare reason of a DER (or PKCS#12 BER) error, for parsers that re-throw it as their
+ * own error code with the field path.
+ */
+export function derErrorParts(e: DERError): { offset: number | undefined; detail: string } {
+  return {
+    offset: typeof e.details.offset === 'number' ? e.details.offset : undefined,
+    detail: e.message.replace(/^malformed (DER|BER) at byte \d+: /, ''),
+  };
+}
+
 /** Reads one element header at `offset`, bounded by `limit` (exclusive). */
 export function readNode(bytes: Uint8Array, offset: number, limit: number = bytes.length): DerNode {
   if (offset >= limit) fail('unexpected end of data', offset);
