@@ -157,7 +157,12 @@ export function canonicalDNSName(input: string): Canonical {
   const n = input.length;
   if (n === 0) return fail({ problem: 'empty' });
   if (n > MAX_INPUT_LENGTH) return fail({ problem: 'too-long' });
-  if (parseIPAddress(input) !== undefined) return fail({ problem: 'ip-address' });
+  // Fast path for what is nearly always given: a name that is canonical already (lower-case LDH labels,
+  // no trailing dot). Such a name is no IP address (its last label is not all digits, it has no colon).
+  if (n <= MAX_NAME_LENGTH && ldhFault(input) === undefined) {
+    const aFault = aLabelFault(input);
+    return aFault === undefined ? { ok: true, name: input } : fail(aFault);
+  }
   let nonAscii = false;
   for (let i = 0; i < n; i++) {
     const c = input.charCodeAt(i);
@@ -165,6 +170,10 @@ export function canonicalDNSName(input: string): Canonical {
     if (c < 0x80) {
       if (c === 32) return fail({ problem: 'whitespace', position: i });
       if (!(c === 45 || c === 46 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) {
+        // An IPv6 literal's first character outside LDH is a colon or a bracket; an IPv4 literal is
+        // all digits and dots, and is caught below as an all-digit last label.
+        if ((c === 58 || c === 91) && parseIPAddress(input) !== undefined)
+          return fail({ problem: 'ip-address' });
         return fail({ problem: 'invalid-character', position: i });
       }
     } else {
@@ -268,7 +277,9 @@ export function classifyPresented(raw: string): Presented {
   return { kind: 'exact', name };
 }
 
-const suffixCache = new Map<string, boolean>();
+/** Verdicts of {@link isWildcardOnPublicSuffix}, one map per `includePrivate` (no key built per call). */
+const icannSuffixCache = new Map<string, boolean>();
+const anySuffixCache = new Map<string, boolean>();
 
 /**
  * Whether `*.parent` would be a wildcard directly under a public suffix (RFC 9525 §7.2, CA/Browser Forum
@@ -276,8 +287,8 @@ const suffixCache = new Map<string, boolean>();
  * only when `includePrivate` is set. `parent` is a valid lower-case LDH name with at least two labels.
  */
 export function isWildcardOnPublicSuffix(parent: string, includePrivate: boolean): boolean {
-  const key = includePrivate ? `p:${parent}` : `i:${parent}`;
-  const cached = suffixCache.get(key);
+  const cache = includePrivate ? anySuffixCache : icannSuffixCache;
+  const cached = cache.get(parent);
   if (cached !== undefined) return cached;
   const suffix = getPublicSuffix(parent, {
     allowIcannDomains: true,
@@ -288,8 +299,8 @@ export function isWildcardOnPublicSuffix(parent: string, includePrivate: boolean
     mixedInputs: false,
   });
   const result = suffix === parent;
-  if (suffixCache.size >= 1024) suffixCache.clear();
-  suffixCache.set(key, result);
+  if (cache.size >= 512) cache.clear();
+  cache.set(parent, result);
   return result;
 }
 

@@ -143,27 +143,24 @@ export function readReference(host: string): Reference {
   };
 }
 
-/** Matches one presented DNS name (dNSName or Common Name) against a canonical DNS host; fast path. */
-export function matchesPresented(
-  presented: string,
-  host: string,
-  hostDot: number,
-  options: Options,
-): boolean {
+/**
+ * Matches one presented DNS name (dNSName or Common Name) against a canonical DNS host; fast path.
+ * `parent` is the host without its first label (`''` for a one-label host).
+ */
+export function matchesPresented(presented: string, host: string, parent: string, options: Options): boolean {
   if (typeof presented !== 'string') throw new TypeError('dnsNames entries must be strings');
   // An exact match with a valid canonical host makes the presented name valid too: same LDH characters.
   if (equalsIgnoreAsciiCase(presented, 0, host)) return true;
   if (
     options.wildcards &&
-    hostDot > 0 &&
-    presented.length === host.length - hostDot + 1 &&
+    parent.length > 0 &&
+    presented.length === parent.length + 2 &&
     presented.charCodeAt(0) === 42 &&
     presented.charCodeAt(1) === 46 &&
-    equalsIgnoreAsciiCase(presented, 2, host.slice(hostDot + 1))
+    equalsIgnoreAsciiCase(presented, 2, parent)
   ) {
     // "*." + the host's parent. The parent is valid (it is part of the host); it needs two labels and
     // must not be a public suffix.
-    const parent = host.slice(hostDot + 1);
     if (parent.indexOf('.') < 0) return false;
     return !isWildcardOnPublicSuffix(parent, !options.privateSuffixWildcards);
   }
@@ -190,12 +187,14 @@ export function findMatch(names: Names, ref: Reference, options: Options): Match
   }
   const host = ref.name;
   const dot = host.indexOf('.');
+  const parent = dot > 0 ? host.slice(dot + 1) : '';
   for (const entry of names.dns) {
-    if (matchesPresented(entry, host, dot, options)) return { via: 'dns-san', presented: entry };
+    if (matchesPresented(entry, host, parent, options)) return { via: 'dns-san', presented: entry };
   }
   const cn = legacyCommonName(names, options);
-  if (cn !== undefined && matchesPresented(cn, host, dot, options))
+  if (cn !== undefined && matchesPresented(cn, host, parent, options)) {
     return { via: 'common-name', presented: cn };
+  }
   return null;
 }
 
