@@ -42,11 +42,16 @@ function checkName(name: string, what: string): string {
   return name;
 }
 
+/** Whether an fs error means the path does not exist (a missing file, or a file where a directory should be). */
+function isMissing(e: unknown): boolean {
+  return isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR');
+}
+
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
   } catch (e) {
-    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return false;
+    if (isMissing(e)) return false;
     throw e;
   }
 }
@@ -153,7 +158,7 @@ export class CertbotSource implements CredentialSource {
           ]);
           return { certText, keyText, version: await this.version(name), files };
         } catch (e) {
-          if (isCode(e, 'ENOENT') && !(await isFile(files.cert)) && !(await isFile(files.key)))
+          if (isMissing(e) && !(await isFile(files.cert)) && !(await isFile(files.key)))
             throw notFound('certbot', name, this.#live(name));
           throw e;
         }
@@ -293,8 +298,7 @@ export class KubernetesSecretSource implements CredentialSource {
             files,
           };
         } catch (e) {
-          if (isCode(e, 'ENOENT') && data === undefined)
-            throw notFound('The Kubernetes secret mount', name, dir);
+          if (isMissing(e) && data === undefined) throw notFound('The Kubernetes secret mount', name, dir);
           throw e;
         }
       },
@@ -351,7 +355,7 @@ async function readDataLink(dir: string): Promise<string | undefined> {
     if (target === '' || target === '.' || target === '..' || /[/\\\0]/.test(target)) return undefined;
     return target;
   } catch (e) {
-    if (isCode(e, 'ENOENT') || isCode(e, 'EINVAL')) return undefined;
+    if (isMissing(e) || isCode(e, 'EINVAL')) return undefined;
     throw e;
   }
 }

@@ -295,4 +295,26 @@ describe('CredentialSource: one surface for the store and both adapters', () => 
       assert.ok(existsSync(f.cert) && existsSync(f.key), s.kind);
     }
   });
+
+  it('a file where the directory should be: version() answers, load() is ERR_STORE_NOT_FOUND', async () => {
+    const file = join(dir.path, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const rows: { name: string; input: CredentialSource; wantCode: string }[] = [
+      { name: 'store', input: new CertificateStore(file, { at: AT }), wantCode: 'ERR_STORE_NOT_FOUND' },
+      { name: 'certbot', input: new CertbotSource(file), wantCode: 'ERR_STORE_NOT_FOUND' },
+      {
+        name: 'kubernetes',
+        input: new KubernetesSecretSource(file, { name: 'example.com' }),
+        wantCode: 'ERR_STORE_NOT_FOUND',
+      },
+    ];
+    for (const row of rows) {
+      assert.equal(typeof (await row.input.version('example.com')), 'string', row.name);
+      await assert.rejects(row.input.load('example.com'), (e: unknown) => {
+        assert.ok(e instanceof StoreError, `${row.name}: ${String(e)}`);
+        assert.equal(e.code, row.wantCode, row.name);
+        return true;
+      });
+    }
+  });
 });
