@@ -19,7 +19,7 @@ import { parseCertificateBundle } from '../bundle.js';
 import type { Certificate } from '../certificate.js';
 import { assembleChain } from '../chain.js';
 import { coverage, type MailHostnameOptions, suggestMailHostnames } from '../coverage.js';
-import { MailTlsError } from '../errors.js';
+import { MailTlsError, StoreError } from '../errors.js';
 import { tryCanonicalizeHostname } from '../hostname.js';
 import { renewalWindow } from '../renewal.js';
 import { createTrustStore, type TrustStore } from '../verify-chain.js';
@@ -253,7 +253,7 @@ class Auditor {
     try {
       chain = parseCertificateBundle(await readFile(files.cert, 'utf8')).certificates;
     } catch (e) {
-      if (!(e instanceof MailTlsError) && !isCode(e, 'EACCES')) throw e;
+      if (!(e instanceof MailTlsError) && !isSystemError(e)) throw e;
       this.add({
         domain,
         code: 'UNREADABLE',
@@ -406,12 +406,21 @@ class Auditor {
   }
 }
 
+/** An error from the file system (it carries an errno `code` such as `EACCES` or `EISDIR`). */
+function isSystemError(e: unknown): boolean {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
+}
+
 async function listDir(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (e) {
     if (isCode(e, 'ENOENT')) return [];
-    throw e;
+    throw new StoreError(
+      'ERR_STORE_IO',
+      `Cannot read the store directory ${dir} (${(e as { code?: string }).code ?? String(e)}): check that it is a directory this process may read.`,
+      { cause: e, details: { path: dir } },
+    );
   }
 }
 

@@ -16,6 +16,7 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseCertificate } from '../../src/certificate.js';
+import { StoreError } from '../../src/errors.js';
 import { type AuditFinding, auditStore } from '../../src/node/audit.js';
 import { KubernetesSecretSource } from '../../src/node/layouts.js';
 import { CertificateStore } from '../../src/node/store.js';
@@ -260,5 +261,47 @@ describe('auditStore over the Kubernetes adapter', () => {
       [['KEY_FILE_TOO_OPEN', 'error']],
     );
     assert.match(report.findings[0]!.fix!, /defaultMode: 0400/);
+  });
+});
+
+describe('auditStore over a damaged store', () => {
+  it('reports what it cannot read, and a store directory that is a file is ERR_STORE_IO (never a raw fs error)', async () => {
+    const rows: {
+      name: string;
+      input: (root: string) => Promise<void>;
+      want?: Record<string, string[]>;
+      wantCode?: string;
+    }[] = [
+      {
+        name: 'a directory where certs/<name>.crt should be',
+        input: async (root) => {
+          const l = await issueLeaf(['example.com']);
+          mkdirSync(join(root, 'certs', 'example.com.crt'), { recursive: true });
+          mkdirSync(join(root, 'private'), { mode: 0o700 });
+          writeFileSync(join(root, 'private', 'example.com.key'), l.keyPEM, { mode: 0o600 });
+        },
+        want: { 'example.com': ['UNREADABLE'] },
+      },
+      {
+        name: 'a file where private/ should be',
+        input: async (root) => {
+          mkdirSync(root);
+          writeFileSync(join(root, 'private'), 'not a directory');
+        },
+        wantCode: 'ERR_STORE_IO',
+      },
+    ];
+    for (const [i, row] of rows.entries()) {
+      const root = join(dir.path, `damaged-${i}`);
+      await row.input(root);
+      const audit = new CertificateStore(root, { at: AT }).audit({ hostnames: () => [] });
+      if (row.wantCode === undefined) assert.deepEqual(byDomain((await audit).findings), row.want, row.name);
+      else
+        await assert.rejects(audit, (e: unknown) => {
+          assert.ok(e instanceof StoreError, `${row.name}: ${String(e)}`);
+          assert.equal(e.code, row.wantCode, row.name);
+          return true;
+        });
+    }
   });
 });
