@@ -3,6 +3,7 @@
  * error helpers that give every failure a PKCS#12 code, the place where it broke and advice. Internal.
  */
 import { DERError, PKCS12Error } from '../errors.js';
+import { derErrorParts } from './der.js';
 import { pkcs12PasswordBytes } from './pkcs12-kdf.js';
 
 /**
@@ -46,8 +47,8 @@ export function withPath<T>(path: string, fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof DERError) {
-      const offset = typeof e.details.offset === 'number' ? e.details.offset : undefined;
-      return invalid(path, e.message.replace(/^malformed (DER|BER) at byte \d+: /, ''), e, offset);
+      const { offset, detail } = derErrorParts(e);
+      return invalid(path, detail, e, offset);
     }
     throw e;
   }
@@ -121,7 +122,8 @@ export class KDFBudget {
       throw new PKCS12Error(
         'ERR_PKCS12_UNSUPPORTED',
         `The file needs more than ${this.maxTotal.toLocaleString('en-US')} key-derivation iterations in total ` +
-          `(the ${what} went over), four times the per-derivation limit; it has too many encrypted parts for its ` +
+          `(the ${what} went over), ${this.maxTotal / this.maxIterations} times the per-derivation limit; it has ` +
+          'too many encrypted parts for its ' +
           `iteration counts. If you trust it, raise { maxIterations }.`,
         { details: { spent: this.#spent, maxTotal: this.maxTotal, what } },
       );

@@ -11,6 +11,7 @@
 import { blake2b } from '@noble/hashes/blake2b';
 import { sha1 } from '@noble/hashes/legacy';
 import { sha224, sha256, sha384, sha512, sha512_224, sha512_256 } from '@noble/hashes/sha2';
+import type { CHash } from '@noble/hashes/utils';
 import { iterateSHA1, iterateSHA256 } from './pkcs12-iterated-hash.js';
 
 /** Hash functions the PKCS#12 KDF runs with. */
@@ -41,20 +42,23 @@ export interface HashFn {
   outputLen: number;
 }
 
-const HASHES: Record<PKCS12Hash, HashFn> = {
-  'SHA-1': sha1 as HashFn,
-  'SHA-224': sha224 as HashFn,
-  'SHA-256': sha256 as HashFn,
-  'SHA-384': sha384 as HashFn,
-  'SHA-512': sha512 as HashFn,
-  'SHA-512/224': sha512_224 as HashFn,
-  'SHA-512/256': sha512_256 as HashFn,
-  'BLAKE2b-512': blake2b as HashFn,
+const HASHES: Record<PKCS12Hash, CHash> = {
+  'SHA-1': sha1,
+  'SHA-224': sha224,
+  'SHA-256': sha256,
+  'SHA-384': sha384,
+  'SHA-512': sha512,
+  'SHA-512/224': sha512_224,
+  'SHA-512/256': sha512_256,
+  'BLAKE2b-512': blake2b,
 };
 
-/** @internal The hash function behind a {@link PKCS12Hash} name (for the PKCS#12 MAC's HMAC). */
-export function pkcs12HashFunction(hash: PKCS12Hash): HashFn {
-  const H = HASHES[hash];
+/**
+ * @internal The hash function behind a {@link PKCS12Hash} name: the KDF's, and the PKCS#12 MAC's HMAC.
+ * @throws RangeError for an unknown name
+ */
+export function pkcs12HashFunction(hash: PKCS12Hash): CHash {
+  const H = Object.hasOwn(HASHES, hash) ? HASHES[hash] : undefined;
   if (H === undefined) throw new RangeError(`unsupported PKCS#12 KDF hash ${String(hash)}`);
   return H;
 }
@@ -146,8 +150,7 @@ function* deriveSteps(
   length: number,
   slice: number,
 ): Generator<void, Uint8Array> {
-  const H = HASHES[hash];
-  if (H === undefined) throw new RangeError(`unsupported PKCS#12 KDF hash ${String(hash)}`);
+  const H: HashFn = pkcs12HashFunction(hash);
   if (!Number.isInteger(iterations) || iterations < 1)
     throw new RangeError('iterations must be a positive integer');
   if (!Number.isInteger(id) || id < 1 || id > 255) throw new RangeError('id must be 1, 2 or 3');

@@ -10,11 +10,7 @@
  *
  * Internal.
  */
-import { blake2b } from '@noble/hashes/blake2b';
 import { hmac } from '@noble/hashes/hmac';
-import { sha1 } from '@noble/hashes/legacy';
-import { sha224, sha256, sha384, sha512, sha512_224, sha512_256 } from '@noble/hashes/sha2';
-import type { CHash } from '@noble/hashes/utils';
 import type { CryptoOptions } from '../keys.js';
 import { subtleOf } from '../keys.js';
 import { toArrayBuffer } from './bytes.js';
@@ -31,7 +27,7 @@ import {
   valueBytes,
 } from './der.js';
 import { invalid, type KDFBudget, type Passwords, unsupported, withPath } from './pkcs12-context.js';
-import { type PKCS12Hash, pkcs12KDFAsync } from './pkcs12-kdf.js';
+import { type PKCS12Hash, pkcs12HashFunction, pkcs12KDFAsync } from './pkcs12-kdf.js';
 import {
   HMAC_ALGORITHMS,
   MAC_DIGEST_OID,
@@ -40,17 +36,6 @@ import {
   UNSUPPORTED_MAC_DIGESTS,
 } from './pkcs12-oids.js';
 import { readCount } from './pkcs12-pbe.js';
-
-const HMAC_HASHES: Record<PKCS12Hash, CHash> = {
-  'SHA-1': sha1,
-  'SHA-224': sha224,
-  'SHA-256': sha256,
-  'SHA-384': sha384,
-  'SHA-512': sha512,
-  'SHA-512/224': sha512_224,
-  'SHA-512/256': sha512_256,
-  'BLAKE2b-512': blake2b,
-};
 
 /** Smallest PBMAC1 key length accepted (bytes): shorter keys can be brute-forced. */
 export const PBMAC1_MIN_KEY_LENGTH = 20;
@@ -138,7 +123,7 @@ function readPBMAC1(params: DerNode | undefined, digest: Uint8Array, path: strin
     );
   if (keyLength > PBMAC1_MAX_KEY_LENGTH)
     invalid(path, `the PBMAC1 key length ${keyLength} is larger than ${PBMAC1_MAX_KEY_LENGTH} bytes`);
-  const outLen = HMAC_HASHES[mac.hash].outputLen;
+  const outLen = pkcs12HashFunction(mac.hash).outputLen;
   if (digest.length !== outLen)
     invalid(path, `the MAC has ${digest.length} bytes, ${mac.name} gives ${outLen}`);
   return {
@@ -177,7 +162,7 @@ export function parseMacData(node: DerNode, path: string): MacSpec {
     }
     if (alg.params !== undefined && alg.params.tag !== Tag.NULL)
       invalid(path, 'the MAC digest parameters must be NULL or absent');
-    const outLen = HMAC_HASHES[d.hash].outputLen;
+    const outLen = pkcs12HashFunction(d.hash).outputLen;
     if (digest.length !== outLen)
       invalid(path, `the MAC has ${digest.length} bytes, ${d.name} gives ${outLen}`);
     if (salt.length > 1024) invalid(path, 'the MAC salt is longer than 1024 bytes');
@@ -199,7 +184,7 @@ async function classicMac(
   iterations: number,
   content: Uint8Array,
 ): Promise<Uint8Array> {
-  const H = HMAC_HASHES[hash];
+  const H = pkcs12HashFunction(hash);
   const key = await pkcs12KDFAsync(hash, password, salt, iterations, 3, H.outputLen);
   try {
     return hmac(H, key, content);
@@ -223,7 +208,7 @@ export async function verifyMac(
   if (spec.kind === 'pbmac1') {
     budget.charge(
       spec.iterations,
-      spec.iterations * Math.ceil(spec.keyLength / HMAC_HASHES[spec.prf].outputLen),
+      spec.iterations * Math.ceil(spec.keyLength / pkcs12HashFunction(spec.prf).outputLen),
       'integrity check (PBMAC1)',
     );
     const subtle = subtleOf(options);
@@ -238,7 +223,7 @@ export async function verifyMac(
       ),
     );
     try {
-      return sameBytes(hmac(HMAC_HASHES[spec.mac], key, content), spec.digest) ? 0 : -1;
+      return sameBytes(hmac(pkcs12HashFunction(spec.mac), key, content), spec.digest) ? 0 : -1;
     } finally {
       key.fill(0);
     }

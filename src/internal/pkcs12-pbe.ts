@@ -28,7 +28,7 @@ import {
 } from './der.js';
 import { desCBCDecrypt, desCBCEncrypt } from './des.js';
 import { invalid, type KDFBudget, type Passwords, unsupported, withPath } from './pkcs12-context.js';
-import { pkcs12KDFAsync } from './pkcs12-kdf.js';
+import { pkcs12HashFunction, pkcs12KDFAsync } from './pkcs12-kdf.js';
 import { HMAC_ALGORITHMS, PBES1_NAMES, PBES2_CIPHER_NAMES, PKCS12_PBE } from './pkcs12-oids.js';
 
 /** A parsed bag-encryption algorithm. */
@@ -214,7 +214,7 @@ export async function decryptBag(
     }
   }
   const s = c.scheme;
-  const hashLen = s.hash === 'SHA-1' ? 20 : s.hash === 'SHA-256' ? 32 : s.hash === 'SHA-384' ? 48 : 64;
+  const hashLen = pkcs12HashFunction(s.hash).outputLen;
   budget.charge(s.iterations, s.iterations * Math.ceil(s.keyLength / hashLen), `${what} encryption`);
   try {
     return await decryptPBE(s, ciphertext, passwords.utf8, options, what);
@@ -240,7 +240,9 @@ export async function encryptBag(
   options: CryptoOptions,
 ): Promise<{ algorithm: Uint8Array; ciphertext: Uint8Array }> {
   if (encryption === 'aes-256-cbc')
-    return encryptPBES2(plaintext, passwords.utf8.slice(), { ...options, iterations });
+    // encryptPBES2 neither keeps nor changes the pass phrase bytes (wipePasswords clears them later); a copy
+    // here would be left unwiped.
+    return encryptPBES2(plaintext, passwords.utf8, { ...options, iterations });
   const rng = options.crypto ?? globalThis.crypto;
   const salt = rng.getRandomValues(new Uint8Array(8));
   const pw = passwords.pkcs12[0]!;
