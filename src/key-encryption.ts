@@ -485,7 +485,9 @@ export function evpBytesToKey(passphrase: Uint8Array, salt: Uint8Array, length: 
   const out = new Uint8Array(length);
   let prev: Uint8Array = new Uint8Array(0);
   for (let o = 0; o < length; ) {
-    const d = md5(concatBytes(prev, passphrase, salt));
+    const input = concatBytes(prev, passphrase, salt);
+    const d = md5(input);
+    input.fill(0); // it holds the pass phrase
     out.set(d.subarray(0, Math.min(d.length, length - o)), o);
     o += d.length;
     prev.fill(0);

@@ -337,12 +337,7 @@ export class PrivateKey {
    * @example `key.signingAlgorithm() // { name: 'ECDSA', hash: 'SHA-256', oid: '1.2.840.10045.4.3.2' }`
    */
   signingAlgorithm(): SigningAlgorithm {
-    if (this.type === 'rsa')
-      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', oid: SignatureOID.sha256WithRSAEncryption };
-    if (this.type === 'ed25519') return { name: 'Ed25519', oid: SignatureOID.ed25519 };
-    if (this.curve === 'P-384') return { name: 'ECDSA', hash: 'SHA-384', oid: SignatureOID.ecdsaWithSHA384 };
-    if (this.curve === 'P-521') return { name: 'ECDSA', hash: 'SHA-512', oid: SignatureOID.ecdsaWithSHA512 };
-    return { name: 'ECDSA', hash: 'SHA-256', oid: SignatureOID.ecdsaWithSHA256 };
+    return signingAlgorithmOf(this);
   }
 
   /** `'RSA 2048'`, `'EC P-256'` or `'Ed25519'`. @example `key.describe()` */
@@ -373,6 +368,16 @@ export class PrivateKey {
 
 /** @internal The secret that lets the key modules construct a PrivateKey. */
 export const PRIVATE_KEY_TOKEN: symbol = TOKEN;
+
+/** The signature algorithm of {@link PrivateKey.signingAlgorithm}, by key type and curve. */
+function signingAlgorithmOf(k: { type: KeyType; curve?: NamedCurve }): SigningAlgorithm {
+  if (k.type === 'rsa')
+    return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', oid: SignatureOID.sha256WithRSAEncryption };
+  if (k.type === 'ed25519') return { name: 'Ed25519', oid: SignatureOID.ed25519 };
+  if (k.curve === 'P-384') return { name: 'ECDSA', hash: 'SHA-384', oid: SignatureOID.ecdsaWithSHA384 };
+  if (k.curve === 'P-521') return { name: 'ECDSA', hash: 'SHA-512', oid: SignatureOID.ecdsaWithSHA512 };
+  return { name: 'ECDSA', hash: 'SHA-256', oid: SignatureOID.ecdsaWithSHA256 };
+}
 
 function importAlgorithm(k: {
   type: KeyType;
@@ -451,15 +456,9 @@ async function checkPairwise(
   info: PrivateKeyInfo,
   spki: Uint8Array,
 ): Promise<void> {
-  const alg =
-    info.type === 'rsa'
-      ? { name: 'RSASSA-PKCS1-v1_5' }
-      : info.type === 'ec'
-        ? {
-            name: 'ECDSA',
-            hash: info.curve === 'P-384' ? 'SHA-384' : info.curve === 'P-521' ? 'SHA-512' : 'SHA-256',
-          }
-        : { name: 'Ed25519' };
+  // The key's own signing algorithm; only ECDSA takes the hash per signature (RSA's is fixed at import).
+  const { name, hash } = signingAlgorithmOf(info);
+  const alg = info.type === 'ec' ? { name, hash } : { name };
   const message = new TextEncoder().encode('mailtls pairwise consistency test');
   let ok = false;
   let cause: unknown;

@@ -763,7 +763,8 @@ function certificatesOf(list: readonly (Certificate | Uint8Array | string)[]): C
   const out: Certificate[] = [];
   for (const [i, c] of list.entries()) {
     if (isCertificate(c)) out.push(c);
-    else if (c instanceof Uint8Array) out.push(certificateFromDER(new Uint8Array(c)));
+    else if (c instanceof Uint8Array)
+      out.push(certificateFromDER(c)); // it keeps its own copy
     else if (typeof c === 'string')
       for (const b of decodePEMAll(c, 'CERTIFICATE')) out.push(certificateFromDER(b.bytes));
     else throw new TypeError(`certificates[${i}] must be a Certificate, DER bytes or PEM text`);
