@@ -34,7 +34,7 @@ import { type SignatureCheck, verifySignature } from './internal/signature.js';
 import type { CryptoOptions } from './keys.js';
 import { nameKey } from './name.js';
 import { decodePEM, encodePEM } from './pem.js';
-import { createTrustStore, type TrustStore } from './verify-chain.js';
+import { type TrustStore, trustAnchorIndex } from './verify-chain.js';
 
 /** Certificate inputs: PEM text, DER bytes or a parsed view; a source is one or a list of them. */
 export type { CertificateInput, CertificateSource } from './internal/chain-index.js';
@@ -241,12 +241,7 @@ function problem(
 }
 
 function readRoots(roots: AssembleChainOptions['roots']): CertificateIndex | undefined {
-  if (roots === undefined) return undefined;
-  const store =
-    typeof roots === 'object' && roots !== null && 'has' in roots && 'certificates' in roots
-      ? (roots as TrustStore)
-      : createTrustStore(roots as CertificateSource);
-  return new CertificateIndex(store.certificates);
+  return roots === undefined ? undefined : trustAnchorIndex(roots);
 }
 
 /**

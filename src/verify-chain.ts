@@ -192,7 +192,22 @@ function toStore(roots: unknown): IndexedTrustStore {
     throw new TypeError(
       'verifyChain needs options.roots (the trust anchors); use nodeTrustStore() from mailtls/node for the roots Node trusts',
     );
-  return new IndexedTrustStore(readCertificates(roots as CertificateSource, 'roots'));
+  // Any other object of the TrustStore shape: its certificates are the anchors.
+  const source =
+    typeof roots === 'object' && 'has' in roots && 'certificates' in roots
+      ? (roots as TrustStore).certificates
+      : roots;
+  return new IndexedTrustStore(readCertificates(source as CertificateSource, 'roots'));
+}
+
+/**
+ * The index of trust anchors given as a {@link TrustStore} (reused when it came from
+ * {@link createTrustStore}) or as certificates. Internal to mailtls (chain assembly); not re-exported.
+ *
+ * @internal
+ */
+export function trustAnchorIndex(roots: TrustStore | CertificateSource): CertificateIndex {
+  return toStore(roots).index;
 }
 
 /** Options of {@link verifyChain}. */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import fc from 'fast-check';
+import type { Certificate } from '../src/certificate.js';
 import { ChainError, HostnameError, MailTlsError } from '../src/errors.js';
 import { readCRLs } from '../src/internal/chain-crl.js';
 import { profileFailure } from '../src/internal/chain-profile.js';
@@ -454,6 +455,14 @@ describe('verifyChain: the profile, row by row', () => {
     assert.equal(cross.signatureChecks, 2);
     assert.equal(store.certificates.length, 2);
     assert.equal(store.has(root.cert), true);
+  });
+
+  it('accepts any object of the TrustStore shape as roots, not only createTrustStore', async () => {
+    const own = createTrustStore([root.cert]);
+    const custom = { certificates: own.certificates, has: (c: Certificate) => own.has(c) };
+    const chain = await verifyChain(leaf.pem, { ...base, roots: custom });
+    assert.equal(chain.trustAnchor.der.length, own.certificates[0]!.der.length);
+    assert.equal(chain.certificates.length, 4);
   });
 
   it('refuses an invalid host name and bad options', async () => {
