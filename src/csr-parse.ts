@@ -256,7 +256,7 @@ function readCSR(der: Uint8Array, at: { path: string }): ParsedCSR {
     problems.push('the attributes field is missing (RFC 2986 requires it, even empty)');
   r.done('certificationRequestInfo');
   const attributes: CSRAttribute[] = [];
-  const extensions: Extension[] = [];
+  let extensions: Extension[] = [];
   let hasChallengePassword = false;
   let unstructuredName: string | undefined;
   let sawExtReq = false;
@@ -277,7 +277,7 @@ function readCSR(der: Uint8Array, at: { path: string }): ParsedCSR {
       if (oid === CSRAttributeOID.extensionRequest || oid === CSRAttributeOID.msExtensionRequest) {
         if (values.length !== 1) derFail('extensionRequest must have exactly one value', 0);
         if (sawExtReq) problems.push('more than one extensionRequest attribute; only the first is used');
-        else extensions.push(...readExtensions(values[0]!));
+        else extensions = readExtensions(values[0]!); // no push(...list): a long list overflows the stack
         sawExtReq = true;
       } else if (
         oid === CSRAttributeOID.unstructuredName &&

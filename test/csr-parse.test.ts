@@ -8,6 +8,16 @@ import { parseCSR, verifyCSRSignature } from '../src/csr-parse.js';
 import { describeCSR } from '../src/describe.js';
 import { MailTlsError } from '../src/errors.js';
 import { toHex } from '../src/internal/bytes.js';
+import {
+  encodeBitString,
+  encodeInteger,
+  encodeNull,
+  encodeOID,
+  encodeSequence,
+  encodeSet,
+  encodeTLV,
+  Tag,
+} from '../src/internal/der.js';
 import { canonicalizeIPAddress } from '../src/ip-address.js';
 import {
   certFixtures,
@@ -225,6 +235,30 @@ describe('parseCSR errors', () => {
   }
   it('TypeError for other input types', () => {
     assert.throws(() => parseCSR(null as unknown as string), TypeError);
+  });
+
+  it('an extensionRequest of 200,000 extensions (maxBytes raised) parses, without a stack overflow', () => {
+    const count = 200_000;
+    const one = Uint8Array.of(0x30, 0x06, 0x06, 0x02, 0x2a, 0x03, 0x04, 0x00); // { 1.2.3, OCTET STRING '' }
+    const list = new Uint8Array(one.length * count);
+    for (let i = 0; i < count; i++) list.set(one, i * one.length);
+    const info = encodeSequence(
+      encodeInteger(0),
+      encodeSequence(),
+      parseCSR(der).spki,
+      encodeTLV(
+        0xa0, // attributes [0] IMPLICIT SET OF Attribute
+        encodeSequence(encodeOID('1.2.840.113549.1.9.14'), encodeSet(encodeTLV(Tag.SEQUENCE, list))),
+      ),
+    );
+    const csrDER = encodeSequence(
+      info,
+      encodeSequence(encodeOID('1.2.840.113549.1.1.11'), encodeNull()),
+      encodeBitString(new Uint8Array(256)),
+    );
+    const csr = parseCSR(csrDER, { maxBytes: 4 * 1024 * 1024 });
+    assert.equal(csr.extensions.length, count);
+    assert.equal(csr.extensions[0]!.oid, '1.2.3');
   });
 });
 
