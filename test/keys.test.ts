@@ -115,10 +115,10 @@ describe('RSA-4096 generation does not block the event loop', () => {
   it('event-loop delay stays well under 50 ms while a 4096-bit key is generated', async (t) => {
     // Other processes on a busy machine can deschedule this one for tens of milliseconds, which the probe
     // also reports as delay. A blocking generator would show one delay of the whole generation time (about
-    // a second or more) on every attempt; so up to three attempts are made and the best one must pass.
+    // a second or more) on every attempt; so up to five attempts are made and the best one must pass.
     const attempts: string[] = [];
     let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 3 && best >= 50; i++) {
+    for (let i = 0; i < 5 && best >= 50; i++) {
       let bits: number | undefined;
       const r = await delayDuring(async () => {
         bits = (await generateKeyPair({ bits: 4096 })).bits;
