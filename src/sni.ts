@@ -9,6 +9,7 @@
  */
 import { HostnameError } from './errors.js';
 import { canonicalizeHostname, tryCanonicalizeHostname } from './hostname.js';
+import { quoteName } from './internal/dns-name.js';
 
 /** How a lookup was satisfied. */
 export type SNIMatch = 'exact' | 'wildcard' | 'default';
@@ -48,7 +49,7 @@ export function canonicalizeSNIPattern(pattern: string): string {
     if (!base.includes('.')) {
       throw new HostnameError(
         'ERR_HOSTNAME_INVALID',
-        `wildcard "${pattern}" covers a whole top-level domain: register "*.name.tld" or the exact names`,
+        `wildcard ${quoteName(pattern)} covers a whole top-level domain: register "*.name.tld" or the exact names`,
         { details: { name: pattern } },
       );
     }
@@ -61,7 +62,7 @@ export function canonicalizeSNIPattern(pattern: string): string {
 function invalidPattern(pattern: string): HostnameError {
   return new HostnameError(
     'ERR_HOSTNAME_INVALID',
-    `"${pattern}" is not a host name or a "*.domain" wildcard (a "*" may only be the whole leftmost label; ` +
+    `${quoteName(pattern)} is not a host name or a "*.domain" wildcard (a "*" may only be the whole leftmost label; ` +
       'IP addresses are never sent in SNI)',
     { details: { name: pattern } },
   );

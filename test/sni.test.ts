@@ -33,6 +33,18 @@ describe('canonicalizeSNIPattern', () => {
         (e: unknown) => e instanceof HostnameError && e.code === row.wantCode,
       ));
   }
+  const quoted: { name: string; input: string; want: RegExp }[] = [
+    { name: 'a line break', input: 'a*\nb.example.org', want: /"a\*\\nb\.example\.org"/ },
+    { name: 'a bidirectional control', input: '*\u202e.example.org', want: /"\*\\u202e\.example\.org"/ },
+  ];
+  for (const row of quoted) {
+    it(`quotes a refused pattern with ${row.name} in the message`, () =>
+      assert.throws(
+        () => canonicalizeSNIPattern(row.input),
+        (e: unknown) =>
+          e instanceof HostnameError && row.want.test(e.message) && !/[\n\u202e]/.test(e.message),
+      ));
+  }
   it('is idempotent', () => {
     fc.assert(
       fc.property(fc.domain(), fc.boolean(), (d, wild) => {
