@@ -23,6 +23,8 @@ export interface SaveFileAtomicOptions {
 }
 
 const TEMP_PREFIX = '.tmp-';
+/** `.tmp-<pid>-<random hex>-<target>`. */
+const TEMP_RE = /^\.tmp-(\d+)-[0-9a-f]+-(.*)$/s;
 
 /**
  * A temporary name in the directory of `path`: `.tmp-<pid>-<random>-<name>`.
@@ -52,8 +54,17 @@ export interface TemporaryName {
  * ```
  */
 export function isTemporaryName(name: string): TemporaryName | undefined {
-  const m = /^\.tmp-(\d+)-[0-9a-f]+-/.exec(name);
+  const m = TEMP_RE.exec(name);
   return m === null ? undefined : { pid: Number(m[1]) };
+}
+
+/**
+ * The base name a temporary name stands in for (`cert.pem` for `.tmp-4242-a1b2c3d4e5f6-cert.pem`), or
+ * undefined when `name` is not a temporary name.
+ * @internal
+ */
+export function temporaryTarget(name: string): string | undefined {
+  return TEMP_RE.exec(name)?.[2];
 }
 
 /**

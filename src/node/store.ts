@@ -38,7 +38,14 @@ import { parsePEM } from '../pem.js';
 import { encodePrivateKeyPEM, parsePrivateKey } from '../private-key.js';
 import type { CSRWarning } from '../subject.js';
 import { createTrustStore, type TrustStore } from '../verify-chain.js';
-import { isCode, isTemporaryName, saveFileAtomic, saveSymlinkAtomic, syncDirectory } from './atomic-write.js';
+import {
+  isCode,
+  isTemporaryName,
+  saveFileAtomic,
+  saveSymlinkAtomic,
+  syncDirectory,
+  temporaryTarget,
+} from './atomic-write.js';
 import type { AuditOptions, AuditReport } from './audit.js';
 import {
   type Credential,
@@ -299,6 +306,11 @@ async function writeNew(path: string, data: string | Uint8Array, mode: number): 
   }
 }
 
+/** Whether `file` is `<fileName>.<ext>` (`example.com.crt` is, `mail.example.com.crt` is not). */
+function isFileOf(file: string | undefined, fileName: string): boolean {
+  return file !== undefined && file.slice(0, file.lastIndexOf('.')) === fileName;
+}
+
 function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
@@ -470,11 +482,15 @@ export class CertificateStore implements CredentialSource {
             'key and CSR (the certificate of the old CSR will then not install).',
           { details: { domain: name.domain, csr: paths.csr, key: paths.pendingKey } },
         );
-      try {
-        await saveFileAtomic(paths.pendingKey, csr.keyPEM, { mode: 0o600 });
-        await saveFileAtomic(paths.csr, csr.csrPEM, { mode: 0o644 });
-      } catch (e) {
-        throw ioError(e, 'write', paths.csr);
+      for (const [path, data, mode] of [
+        [paths.pendingKey, csr.keyPEM, 0o600],
+        [paths.csr, csr.csrPEM, 0o644],
+      ] as const) {
+        try {
+          await saveFileAtomic(path, data, { mode });
+        } catch (e) {
+          throw ioError(e, 'write', path);
+        }
       }
     });
     return {
@@ -1033,7 +1049,8 @@ export class CertificateStore implements CredentialSource {
       for (const entry of entries) {
         const t = isTemporaryName(entry);
         if (t === undefined || t.pid === process.pid || isAlive(t.pid)) continue;
-        if (dir !== paths.history && !entry.includes(name.fileName)) continue;
+        // Outside the domain's own history, only files that stand for `<name>.<ext>`: the lock covers no more.
+        if (dir !== paths.history && !isFileOf(temporaryTarget(entry), name.fileName)) continue;
         await rm(join(dir, entry), { recursive: true, force: true });
       }
     }

@@ -91,6 +91,28 @@ describe('CertificateStore: CSR, install, load', () => {
     assert.notEqual(again.key.publicKey.fingerprint().sha256Hex, r.key.publicKey.fingerprint().sha256Hex);
   });
 
+  it('createCSR names the file it could not write', async () => {
+    const rows = [
+      { name: 'pending key', input: (p: ReturnType<CertificateStore['paths']>) => p.pendingKey },
+      { name: 'CSR', input: (p: ReturnType<CertificateStore['paths']>) => p.csr },
+    ];
+    for (const row of rows) {
+      const store = newStore();
+      const blocked = row.input(store.paths(DOMAIN));
+      mkdirSync(join(blocked, 'in-the-way'), { recursive: true }); // a non-empty directory: rename fails
+      await assert.rejects(
+        store.createCSR({ subject: { commonName: DOMAIN }, replace: true }),
+        (e: unknown) => {
+          assert.ok(e instanceof StoreError, row.name);
+          assert.equal(e.code, 'ERR_STORE_IO', row.name);
+          assert.equal(e.details.path, blocked, row.name);
+          assert.ok(e.message.includes(blocked), row.name);
+          return true;
+        },
+      );
+    }
+  });
+
   it('installs the certificate for the pending key: layout, modes, served chain (root left out), openssl verify', async () => {
     const store = newStore({ trust: [ca.rootPEM] });
     const csr = await store.createCSR({ subject: { commonName: DOMAIN }, hostnames: NAMES.slice(1) });
@@ -791,6 +813,27 @@ describe('CertificateStore: locking and concurrent installs', () => {
     assert.equal(treeHash(join(store.root, 'history')), before);
     await lock.release();
     await store.install({ cert: b.chainPEM, key: b.keyPEM });
+  });
+
+  it("an install removes dead writers' temporary files of its own domain only", async () => {
+    const store = newStore();
+    const a = await issueLeaf(NAMES);
+    await store.install({ cert: a.chainPEM, key: a.keyPEM });
+    const dead = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString());
+    const tmp = (pid: number, name: string) => `.tmp-${pid}-a1b2c3d4e5f6-${name}`;
+    const rows = [
+      { name: 'own certificate', input: ['certs', tmp(dead, 'example.com.crt')], want: false },
+      { name: 'own CA file', input: ['certs', tmp(dead, 'example.com.ca-bundle')], want: false },
+      { name: 'own key', input: ['private', tmp(dead, 'example.com.key')], want: false },
+      { name: 'own CSR', input: ['csr', tmp(dead, 'example.com.csr')], want: false },
+      { name: 'a subdomain', input: ['certs', tmp(dead, 'mail.example.com.crt')], want: true },
+      { name: 'a longer domain', input: ['private', tmp(dead, 'example.com.au.key')], want: true },
+      { name: 'a live writer', input: ['certs', tmp(process.pid, 'example.com.crt')], want: true },
+    ];
+    for (const { input } of rows) writeFileSync(join(store.root, ...input), 'partial');
+    const b = await issueLeaf(NAMES);
+    await store.install({ cert: b.chainPEM, key: b.keyPEM });
+    for (const row of rows) assert.equal(existsSync(join(store.root, ...row.input)), row.want, row.name);
   });
 
   it('breaks a lock left by a killed process', async () => {
