@@ -96,6 +96,28 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
+ * Creates a file that must not exist yet with its content and its exact mode, `fsync`ed unless `sync` is
+ * false. It is created with no access for anyone but the owner and widened by `chmod` once written: a key
+ * is never readable by others, not even for a moment.
+ * @internal
+ */
+export async function writeNewFile(
+  path: string,
+  data: string | Uint8Array,
+  mode: number,
+  sync = true,
+): Promise<void> {
+  const handle = await open(path, 'wx', mode & 0o700);
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode);
+    if (sync) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Replaces a file atomically: the content goes to a temporary file in the same directory, which is synced,
  * given its mode and renamed over `path`; then the directory is synced. Readers see the old or the new file,
  * whole. On failure the temporary file is removed and `path` is untouched.
@@ -120,18 +142,9 @@ export async function saveFileAtomic(
   const mode = options.mode ?? 0o644;
   const sync = options.fsync ?? true;
   const tmp = temporaryPath(path);
-  // Created with no access for anyone but the owner, widened by chmod once written: a key is never readable
-  // by others, not even for a moment.
-  const handle = await open(tmp, 'wx', mode & 0o700);
   let done = false;
   try {
-    try {
-      await handle.writeFile(data);
-      await handle.chmod(mode);
-      if (sync) await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeNewFile(tmp, data, mode, sync);
     await rename(tmp, path);
     done = true;
     if (sync) await syncDirectory(dirname(path));

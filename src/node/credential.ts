@@ -225,23 +225,49 @@ export async function loadConsistentPair(
     }
     const f = options.labels ?? { key: raw.files.key, cert: raw.files.cert };
     mismatches++;
-    lastError = new KeyError(
-      'ERR_KEY_MISMATCH',
-      `The key in ${f.key} does not belong to ${f.cert}: the certificate's public key is ` +
-        `${leaf.publicKeyInfo.algorithm} ${leaf.spkiFingerprint().sha256Hex.slice(0, 16)}..., the key's is ` +
-        `${privateKey.describe()} ${privateKey.publicKey.fingerprint().sha256Hex.slice(0, 16)}.... ` +
-        'Install the certificate together with the key its CSR was made from.',
-      {
-        details: {
-          keyFile: f.key,
-          certFile: f.cert,
-          certificateSPKISha256: leaf.spkiFingerprint().sha256Hex,
-          keySPKISha256: privateKey.publicKey.fingerprint().sha256Hex,
-        },
-      },
-    );
+    lastError = keyMismatchError(privateKey, leaf, f.key, f.cert);
   }
   throw systemError(lastError, name);
+}
+
+/**
+ * `ERR_KEY_MISMATCH` naming both files (as the administrator should see them) and both public keys by
+ * their SPKI SHA-256; never any key material.
+ * @internal
+ */
+export function keyMismatchError(
+  key: PrivateKey,
+  cert: Certificate,
+  keyFile: string,
+  certFile: string,
+): KeyError {
+  const certSPKI = cert.spkiFingerprint().sha256Hex;
+  const keySPKI = key.publicKey.fingerprint().sha256Hex;
+  return new KeyError(
+    'ERR_KEY_MISMATCH',
+    `The key in ${keyFile} does not belong to ${certFile}: the certificate (${cert.subject.toString()}) ` +
+      `holds a ${cert.publicKeyInfo.algorithm} key with SPKI SHA-256 ${certSPKI.slice(0, 16)}..., ` +
+      `the key is ${key.describe()} with ${keySPKI.slice(0, 16)}.... ` +
+      'Install the certificate with the key its CSR was made from.',
+    { details: { keyFile, certFile, certificateSPKISha256: certSPKI, keySPKISha256: keySPKI } },
+  );
+}
+
+/**
+ * The options of {@link loadConsistentPair} for a source's `load`: its crypto provider, the caller's pass
+ * phrase and how to name the files in a mismatch.
+ * @internal
+ */
+export function pairOptions(
+  crypto: CryptoOptions,
+  options: LoadCredentialOptions,
+  labels: { key: string; cert: string },
+): ConsistentPairOptions {
+  return {
+    ...crypto,
+    ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+    labels,
+  };
 }
 
 /** A file-system error as a StoreError (MailTlsErrors pass through). */

@@ -29,6 +29,7 @@ import {
   fileSignature,
   type LoadCredentialOptions,
   loadConsistentPair,
+  pairOptions,
 } from './credential.js';
 
 function checkName(name: string, what: string): string {
@@ -62,18 +63,6 @@ function notFound(kind: string, name: string, where: string): StoreError {
     `${kind} has no certificate and key named ${JSON.stringify(name)} (looked in ${where}).`,
     { details: { name, where } },
   );
-}
-
-function loadOptions(
-  crypto: CryptoOptions,
-  options: LoadCredentialOptions,
-  labels: { key: string; cert: string },
-) {
-  return {
-    ...crypto,
-    ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
-    labels,
-  };
 }
 
 /** Options of {@link CertbotSource}. */
@@ -163,7 +152,7 @@ export class CertbotSource implements CredentialSource {
           throw e;
         }
       },
-      loadOptions(this.#crypto, options, { key: files.key, cert: files.cert }),
+      pairOptions(this.#crypto, options, { key: files.key, cert: files.cert }),
     );
   }
 
@@ -302,7 +291,7 @@ export class KubernetesSecretSource implements CredentialSource {
           throw e;
         }
       },
-      loadOptions(this.#crypto, options, { key: files.key, cert: files.cert }),
+      pairOptions(this.#crypto, options, { key: files.key, cert: files.cert }),
     );
   }
 

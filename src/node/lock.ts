@@ -49,7 +49,12 @@ export interface LockOwner {
   readonly token: string;
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether a process with this id exists on this host (one that exists but belongs to another user counts).
+ * @internal
+ */
+export function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;
@@ -78,7 +83,7 @@ function parseOwner(text: string): LockOwner | undefined {
 function staleReason(owner: LockOwner | undefined, mtimeMs: number, staleMs: number): string | undefined {
   const now = Date.now();
   if (owner === undefined) return now - mtimeMs > 1000 ? 'unreadable lock file' : undefined;
-  if (owner.host === hostname() && owner.pid !== process.pid && !isAlive(owner.pid))
+  if (owner.host === hostname() && owner.pid !== process.pid && !isProcessAlive(owner.pid))
     return `process ${owner.pid} no longer exists`;
   if (now - owner.created > staleMs) return `older than ${staleMs} ms`;
   return undefined;

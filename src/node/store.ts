@@ -24,7 +24,7 @@
  * @module node/store
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, unlink } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { parseCertificateBundle } from '../bundle.js';
 import { type Certificate, parseCertificate } from '../certificate.js';
@@ -44,7 +44,9 @@ import {
   saveFileAtomic,
   saveSymlinkAtomic,
   syncDirectory,
+  temporaryPath,
   temporaryTarget,
+  writeNewFile,
 } from './atomic-write.js';
 import type { AuditOptions, AuditReport } from './audit.js';
 import {
@@ -52,11 +54,13 @@ import {
   type CredentialFiles,
   type CredentialSource,
   fileSignature,
+  keyMismatchError,
   type LoadCredentialOptions,
   loadConsistentPair,
+  pairOptions,
   type RawPair,
 } from './credential.js';
-import { type LockOptions, withLock } from './lock.js';
+import { isProcessAlive, type LockOptions, withLock } from './lock.js';
 import { nodeRootCertificates } from './roots.js';
 import {
   CURRENT_LINK,
@@ -248,6 +252,26 @@ interface Plan {
   warnings: InstallWarning[];
 }
 
+/** The `meta.json` of a new version of `leaf`, given the version id once it is chosen. */
+function metaOf(
+  name: StoreName,
+  leaf: Certificate,
+  chainComplete: boolean,
+  keySource: Meta['keySource'],
+): (version: string) => Meta {
+  return (version) => ({
+    domain: name.domain,
+    version,
+    installedAt: new Date().toISOString(),
+    fingerprint: leaf.fingerprint('sha256'),
+    spkiSha256: leaf.spkiFingerprint().sha256Hex,
+    notBefore: leaf.notBefore.toISOString(),
+    notAfter: leaf.notAfter.toISOString(),
+    chainComplete,
+    keySource,
+  });
+}
+
 const VERSION_RE = /^v(\d{6,})-\d{8}T\d{6}Z$/;
 
 function versionSeq(id: string): number {
@@ -294,31 +318,9 @@ async function readLinkIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-/** Writes a new file (in a directory nobody reads yet) with its mode, synced. */
-async function writeNew(path: string, data: string | Uint8Array, mode: number): Promise<void> {
-  const h = await open(path, 'wx', mode & 0o700);
-  try {
-    await h.writeFile(data);
-    await h.chmod(mode);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 /** Whether `file` is `<fileName>.<ext>` (`example.com.crt` is, `mail.example.com.crt` is not). */
 function isFileOf(file: string | undefined, fileName: string): boolean {
   return file !== undefined && file.slice(0, file.lastIndexOf('.')) === fileName;
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return !isCode(e, 'ESRCH');
-  }
 }
 
 function ioError(e: unknown, what: string, path: string): StoreError {
@@ -842,23 +844,7 @@ export class CertificateStore implements CredentialSource {
   }
 
   #mismatch(key: PrivateKey, cert: Certificate, keyPath: string, certPath: string): KeyError {
-    const keyFile = this.#rel(keyPath);
-    const certFile = this.#rel(certPath);
-    return new KeyError(
-      'ERR_KEY_MISMATCH',
-      `The key in ${keyFile} does not belong to ${certFile}: the certificate (${cert.subject.toString()}) ` +
-        `holds a ${cert.publicKeyInfo.algorithm} key with SPKI SHA-256 ${cert.spkiFingerprint().sha256Hex.slice(0, 16)}..., ` +
-        `the key is ${key.describe()} with ${key.publicKey.fingerprint().sha256Hex.slice(0, 16)}.... ` +
-        'Install the certificate with the key its CSR was made from.',
-      {
-        details: {
-          keyFile,
-          certFile,
-          certificateSPKISha256: cert.spkiFingerprint().sha256Hex,
-          keySPKISha256: key.publicKey.fingerprint().sha256Hex,
-        },
-      },
-    );
+    return keyMismatchError(key, cert, this.#rel(keyPath), this.#rel(certPath));
   }
 
   /** Keys already in the store for a domain: pending CSR key, key in service, hand-placed key file. */
@@ -942,17 +928,7 @@ export class CertificateStore implements CredentialSource {
       certPEM: plan.certPEM,
       keyText: plan.keyText,
       caBundle: plan.caBundle,
-      meta: (version) => ({
-        domain: name.domain,
-        version,
-        installedAt: new Date().toISOString(),
-        fingerprint: plan.leaf.fingerprint('sha256'),
-        spkiSha256: plan.leaf.spkiFingerprint().sha256Hex,
-        notBefore: plan.leaf.notBefore.toISOString(),
-        notAfter: plan.leaf.notAfter.toISOString(),
-        chainComplete: plan.chainComplete,
-        keySource: plan.keySource,
-      }),
+      meta: metaOf(name, plan.leaf, plan.chainComplete, plan.keySource),
     });
     await this.#ensureLinks(name, paths);
     await saveSymlinkAtomic(paths.current, id);
@@ -978,14 +954,18 @@ export class CertificateStore implements CredentialSource {
     const versions = await this.#versionIds(paths);
     const seq = versions.reduce((m, v) => Math.max(m, versionSeq(v)), 0) + 1;
     const id = `v${String(seq).padStart(6, '0')}-${compactTime(new Date())}`;
-    const tmp = join(paths.history, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}-${id}`);
+    const tmp = temporaryPath(join(paths.history, id));
     try {
       await mkdir(tmp, { mode: 0o700 });
-      await writeNew(join(tmp, VERSION_FILES.key), content.keyText, 0o600);
-      await writeNew(join(tmp, VERSION_FILES.cert), content.certPEM, 0o644);
+      await writeNewFile(join(tmp, VERSION_FILES.key), content.keyText, 0o600);
+      await writeNewFile(join(tmp, VERSION_FILES.cert), content.certPEM, 0o644);
       if (content.caBundle !== undefined)
-        await writeNew(join(tmp, VERSION_FILES.caBundle), content.caBundle, 0o644);
-      await writeNew(join(tmp, VERSION_FILES.meta), `${JSON.stringify(content.meta(id), null, 2)}\n`, 0o644);
+        await writeNewFile(join(tmp, VERSION_FILES.caBundle), content.caBundle, 0o644);
+      await writeNewFile(
+        join(tmp, VERSION_FILES.meta),
+        `${JSON.stringify(content.meta(id), null, 2)}\n`,
+        0o644,
+      );
       await syncDirectory(tmp);
       await rename(tmp, join(paths.history, id));
       await syncDirectory(paths.history);
@@ -1048,7 +1028,7 @@ export class CertificateStore implements CredentialSource {
       }
       for (const entry of entries) {
         const t = isTemporaryName(entry);
-        if (t === undefined || t.pid === process.pid || isAlive(t.pid)) continue;
+        if (t === undefined || t.pid === process.pid || isProcessAlive(t.pid)) continue;
         // Outside the domain's own history, only files that stand for `<name>.<ext>`: the lock covers no more.
         if (dir !== paths.history && !isFileOf(temporaryTarget(entry), name.fileName)) continue;
         await rm(join(dir, entry), { recursive: true, force: true });
@@ -1087,17 +1067,7 @@ export class CertificateStore implements CredentialSource {
             certPEM: certText,
             keyText,
             caBundle: caText === undefined ? undefined : toBytes(caText),
-            meta: (version) => ({
-              domain: name.domain,
-              version,
-              installedAt: new Date().toISOString(),
-              fingerprint: leaf.fingerprint('sha256'),
-              spkiSha256: leaf.spkiFingerprint().sha256Hex,
-              notBefore: leaf.notBefore.toISOString(),
-              notAfter: leaf.notAfter.toISOString(),
-              chainComplete: false,
-              keySource: 'adopted',
-            }),
+            meta: metaOf(name, leaf, false, 'adopted'),
           });
           await saveSymlinkAtomic(paths.current, id);
           adopted = true;
@@ -1114,7 +1084,7 @@ export class CertificateStore implements CredentialSource {
       await mkdir(dir, { mode: 0o700 });
       for (const p of regular) {
         const data = await readFile(p);
-        await writeNew(join(dir, basename(p)), data, p === paths.key ? 0o600 : 0o644);
+        await writeNewFile(join(dir, basename(p)), data, p === paths.key ? 0o600 : 0o644);
       }
       await syncDirectory(dir);
       await syncDirectory(paths.history);
@@ -1197,11 +1167,12 @@ export class CertificateStore implements CredentialSource {
   async load(domain: string, options: LoadCredentialOptions = {}): Promise<Credential> {
     const name = storeName(domain);
     const paths = this.paths(name.domain);
-    return loadConsistentPair(name.domain, this.kind, () => this.#readRaw(name, paths), {
-      ...this.#crypto(),
-      ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
-      labels: { key: this.#rel(paths.key), cert: this.#rel(paths.cert) },
-    });
+    return loadConsistentPair(
+      name.domain,
+      this.kind,
+      () => this.#readRaw(name, paths),
+      pairOptions(this.#crypto(), options, { key: this.#rel(paths.key), cert: this.#rel(paths.cert) }),
+    );
   }
 
   /**
