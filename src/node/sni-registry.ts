@@ -385,6 +385,8 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   #store(pattern: string, entry: Entry, generation: number, credential: ServerCredential): Built {
+    // resolveSync built the name while this (async) build was pending: keep that context, held once.
+    if (entry.built !== undefined) return entry.built;
     let built = this.#shared.get(credential)?.built;
     if (built === undefined) {
       try {

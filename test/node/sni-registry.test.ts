@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { type ErrorCode, HostnameError, isMailTlsError, type MailTlsError } from '../../src/errors.js';
-import { createSNIRegistry } from '../../src/node/sni-registry.js';
+import { type CredentialSource, createSNIRegistry } from '../../src/node/sni-registry.js';
 import { MODERN_PROFILE } from '../../src/profile.js';
 import { testPKI } from './helpers/openssl-pki.js';
 
@@ -177,6 +177,29 @@ describe('lookups build lazily and cache', () => {
     assert.equal(r.stats().builds, 1);
     assert.equal(r.resolveSync('x.example.test').context, x, 'rebuilt from the shared context, evicting y');
     assert.deepEqual([r.stats().builds, r.stats().contexts, r.stats().evictions], [1, 2, 2]);
+  });
+
+  it('resolveSync while resolve is pending: the name keeps one context, held once, freed on delete', async () => {
+    const rows: { name: string; source: () => CredentialSource }[] = [
+      { name: 'PEM', source: () => mail.credential },
+      { name: 'sync loader answering a new object per call', source: () => () => ({ ...mail.credential }) },
+    ];
+    for (const row of rows) {
+      const r = createSNIRegistry(def.credential);
+      r.add('a.example.test', row.source());
+      const pending = r.resolve('a.example.test');
+      const now = r.resolveSync('a.example.test');
+      const later = await pending;
+      assert.equal(later.context, now.context, `${row.name}: the context built first is the one kept`);
+      assert.equal(r.resolveSync('a.example.test').context, now.context, row.name);
+      assert.deepEqual([r.stats().contexts, r.stats().built], [2, 1], row.name);
+      r.delete('a.example.test');
+      assert.deepEqual(
+        [r.stats().contexts, r.stats().built],
+        [1, 0],
+        `${row.name}: only the default is held`,
+      );
+    }
   });
 
   it('an async loader is called once for concurrent lookups', async () => {
