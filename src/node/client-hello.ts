@@ -60,6 +60,8 @@ const RECORD_HANDSHAKE = 22;
 const HANDSHAKE_CLIENT_HELLO = 1;
 const MAX_RECORD = 16384 + 2048;
 const DEFAULT_MAX_BYTES = 32 * 1024;
+/** One decoder for every handshake (decode() without `stream` keeps no state between calls). */
+const LATIN1 = new TextDecoder('latin1');
 
 function malformed(reason: string, details: Record<string, unknown> = {}): TLSError {
   return new TLSError(
@@ -152,7 +154,7 @@ function parseBody(body: Uint8Array): ClientHelloInfo {
         while (list.left > 0) {
           const proto = list.vec8();
           if (proto.bytes.length === 0) throw malformed('empty ALPN protocol name');
-          alpnProtocols.push(new TextDecoder('latin1').decode(proto.bytes));
+          alpnProtocols.push(LATIN1.decode(proto.bytes));
         }
       } else if (type === 43) {
         const list = data.vec8();
@@ -379,5 +381,8 @@ export function peekClientHello(
   // A 'data' listener switches a paused socket to flowing mode; bytes already buffered come first.
   socket.on('data', onData);
   socket.resume();
+  // A socket that closed before this call emits neither 'end' nor 'close' again (asynchronously, as the
+  // events would be: the caller may not hold the stop function yet).
+  if (socket.destroyed || socket.readableEnded) process.nextTick(onEnd);
   return (error: Error) => finish(error);
 }

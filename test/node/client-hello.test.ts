@@ -417,6 +417,46 @@ describe('readClientHello on sockets', () => {
     });
   }
 
+  const closedBefore: { name: string; close: (socket: net.Socket, client: net.Socket) => Promise<void> }[] = [
+    {
+      name: 'destroyed by the server',
+      close: async (socket) => {
+        socket.destroy();
+        await new Promise((res) => socket.once('close', res));
+      },
+    },
+    {
+      name: 'ended by the client and read to the end',
+      close: async (socket, client) => {
+        client.end();
+        socket.resume();
+        await new Promise((res) => socket.once('close', res));
+      },
+    },
+  ];
+  for (const row of closedBefore) {
+    it(`a socket already closed (${row.name}) is refused at once, not at the time-out`, async () => {
+      const server = net.createServer();
+      const port = await listen(server);
+      const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+      const client = net.connect(port, '127.0.0.1');
+      client.on('error', () => {});
+      const socket = await accepted;
+      await row.close(socket, client);
+      const t0 = performance.now();
+      await assert.rejects(readClientHello(socket, { timeoutMs: 1500 }), (e: unknown) =>
+        isMailTlsError(e, 'ERR_TLS_CLIENT_HELLO'),
+      );
+      const registry = createSNIRegistry(leaf.credential);
+      await assert.rejects(acceptTLS(socket, registry, { timeoutMs: 1500 }), (e: unknown) =>
+        isMailTlsError(e, 'ERR_TLS_CLIENT_HELLO'),
+      );
+      assert.ok(performance.now() - t0 < 1000, `took ${(performance.now() - t0).toFixed(0)} ms`);
+      client.destroy();
+      await close(server);
+    });
+  }
+
   it('acceptTLS refuses plaintext and reports a timeout as a TLSError, destroying the socket', async () => {
     const registry = createSNIRegistry(leaf.credential);
     const errors: unknown[] = [];
