@@ -78,8 +78,8 @@ export function matchServedCertificate(registry: SNIRegistry, socket: tls.TLSSoc
   // One key type served so far: every certificate is of the default's type (the check of every handshake).
   if (registry.servedKeyTypes.size === 1) return true;
   const servername = typeof socket.servername === 'string' ? socket.servername : undefined;
-  if (registry.lookup(servername).pattern === undefined) return true;
-  // Built by the SNICallback of this very handshake (kept even if the LRU dropped the context since).
+  // Built by the SNICallback of this very handshake (kept even if the LRU dropped the context since); the
+  // default's summary for a name served by the default.
   const summary = registry.summaryOf(servername);
   if (summary === undefined || summary.keyType === registry.defaultSummary.keyType) return true;
   return socket.getX509Certificate()?.fingerprint256 === summary.fingerprint256;
@@ -210,7 +210,8 @@ export type AcceptedTLSSocket = tls.TLSSocket & {
  * @throws {TLSError} (rejects, socket destroyed) `ERR_TLS_CLIENT_HELLO` when the peer does not start TLS;
  *   `ERR_TLS_TIMEOUT` when the ClientHello or handshake takes longer than `timeoutMs`; `ERR_TLS_CONTEXT` when
  *   the name's credential cannot be loaded; `ERR_TLS_HANDSHAKE` when the handshake fails (`cause` has node's
- *   error).
+ *   error). TypeError when `socket` is not a `net.Socket`; RangeError for a `timeoutMs` or
+ *   `maxClientHelloBytes` out of range; node's TypeError or RangeError (rejects) for `ALPNProtocols` it refuses.
  * @example
  * ```ts
  * import net from 'node:net';
@@ -227,12 +228,21 @@ export function acceptTLS(
   options: AcceptTLSOptions = {},
 ): Promise<AcceptedTLSSocket> {
   if (!(socket instanceof net.Socket)) throw new TypeError('socket must be a net.Socket');
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
-    throw new RangeError('timeoutMs must be a positive number');
+  const timeoutMs = checkAcceptOptions(options);
   return new Promise((resolve, reject) =>
     secureSocket(socket, registry, options, timeoutMs, resolve, reject),
   );
+}
+
+/** Checks the numbers of {@link AcceptTLSOptions} once, not per connection; answers `timeoutMs`. */
+function checkAcceptOptions(options: Pick<AcceptTLSOptions, 'timeoutMs' | 'maxClientHelloBytes'>): number {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+    throw new RangeError('timeoutMs must be a positive number');
+  const max = options.maxClientHelloBytes;
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 64))
+    throw new RangeError('maxClientHelloBytes must be an integer >= 64');
+  return timeoutMs;
 }
 
 /**
@@ -308,7 +318,14 @@ function secureSocket(
     if (options.requestCert !== undefined) tlsOptions.requestCert = options.requestCert;
     if (options.rejectUnauthorized !== undefined) tlsOptions.rejectUnauthorized = options.rejectUnauthorized;
     if (options.ALPNProtocols !== undefined) tlsOptions.ALPNProtocols = options.ALPNProtocols;
-    const s = new tls.TLSSocket(socket, tlsOptions);
+    let s: tls.TLSSocket;
+    try {
+      s = new tls.TLSSocket(socket, tlsOptions);
+    } catch (e) {
+      // Options node refuses (an ALPN name over 255 bytes...): fail now, not at the time-out.
+      fail(e as Error);
+      return;
+    }
     secure = s;
     socket.removeListener('error', ignore);
     (s as { mailtls?: AcceptedTLSInfo }).mailtls = { lookup: resolved.lookup, clientHello: clientHello! };
@@ -353,7 +370,8 @@ export type PeekingTLSServerOptions = Omit<AcceptTLSOptions, 'server'> & net.Ser
  * A `net.Server` that secures every connection with {@link acceptTLS} and emits `secureConnection` (socket)
  * and `tlsClientError` (error, socket) like a `tls.Server`.
  *
- * @throws RangeError when `timeoutMs` is not a positive finite number.
+ * @throws RangeError when `timeoutMs` is not a positive finite number or `maxClientHelloBytes` not an
+ *   integer of at least 64.
  *
  * @example
  * ```ts
@@ -371,9 +389,7 @@ export function createPeekingTLSServer(
   const { timeoutMs, maxClientHelloBytes, requestCert, rejectUnauthorized, ALPNProtocols, ...serverOpts } =
     options;
   const acceptOptions: AcceptTLSOptions = {};
-  const timeout = timeoutMs ?? 30_000;
-  if (!(timeout > 0) || !Number.isFinite(timeout))
-    throw new RangeError('timeoutMs must be a positive number');
+  const timeout = checkAcceptOptions(options);
   if (maxClientHelloBytes !== undefined) acceptOptions.maxClientHelloBytes = maxClientHelloBytes;
   if (requestCert !== undefined) acceptOptions.requestCert = requestCert;
   if (rejectUnauthorized !== undefined) acceptOptions.rejectUnauthorized = rejectUnauthorized;

@@ -381,6 +381,50 @@ describe('lookups through real handshakes', () => {
   });
 });
 
+describe('acceptTLS option mistakes', () => {
+  it('maxClientHelloBytes is checked when acceptTLS or createPeekingTLSServer is called', () => {
+    const registry = createSNIRegistry(named.ec.credential);
+    for (const maxClientHelloBytes of [0, 63, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(
+        () => createPeekingTLSServer(registry, { maxClientHelloBytes }),
+        RangeError,
+        String(maxClientHelloBytes),
+      );
+      assert.throws(
+        () => acceptTLS(new net.Socket(), registry, { maxClientHelloBytes }),
+        RangeError,
+        String(maxClientHelloBytes),
+      );
+    }
+  });
+
+  const later = 'later.example.test';
+  for (const servername of [NAME, later]) {
+    it(`ALPNProtocols that node refuses fail the connection at once (${servername === NAME ? 'PEM' : 'async loader'})`, async () => {
+      const registry = createSNIRegistry(named.ec.credential);
+      registry.add(NAME, named.rsa.credential);
+      registry.add(later, async () => named.rsa.credential);
+      const errors: unknown[] = [];
+      const server = net.createServer((raw) => {
+        acceptTLS(raw, registry, { timeoutMs: 5000, ALPNProtocols: ['x'.repeat(300)] }).then(
+          (s) => s.destroy(),
+          (e: unknown) => errors.push(e),
+        );
+      });
+      await withServer(server, async (port) => {
+        const t0 = performance.now();
+        const client = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false });
+        client.on('error', () => {});
+        await new Promise((resolve) => client.once('close', resolve));
+        for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+        assert.ok(performance.now() - t0 < 2000, `took ${(performance.now() - t0).toFixed(0)} ms`);
+      });
+      assert.equal(errors.length, 1);
+      assert.ok(errors[0] instanceof RangeError, String(errors[0]));
+    });
+  }
+});
+
 describe('acceptTLS after the handshake', () => {
   it('a TLS error on the connection is an ordinary error event and closes the socket', async () => {
     const registry = createSNIRegistry(named.ec.credential);
