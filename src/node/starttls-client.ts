@@ -616,7 +616,8 @@ export function waitConnected(
  *   {@link negotiateStartTLS}, `ERR_TLS_TIMEOUT` when the handshake does not finish in time,
  *   `ERR_TLS_HANDSHAKE` when it fails (node's error as `cause`, its code such as
  *   `UNABLE_TO_VERIFY_LEAF_SIGNATURE` in `details.reason`). A MailTlsError from a `checkServerIdentity`
- *   (e.g. `ERR_HOSTNAME_MISMATCH` from `clientTLSOptions`) is passed through.
+ *   (e.g. `ERR_HOSTNAME_MISMATCH` from `clientTLSOptions`) is passed through. Node's TypeError or
+ *   RangeError for `tls` options it refuses (the connection is closed).
  * @example
  * ```ts
  * import { clientTLSOptions, connectStartTLS } from 'mailtls/node';
@@ -647,7 +648,14 @@ export async function connectStartTLS(options: ConnectStartTLSOptions): Promise<
     socket.destroy();
     throw e;
   }
-  const secure = tls.connect({ ...(options.tls ?? {}), socket });
+  let secure: tls.TLSSocket;
+  try {
+    secure = tls.connect({ ...(options.tls ?? {}), socket });
+  } catch (e) {
+    // TLS options node refuses (an unknown minVersion, a bad ca...): the plain connection must not stay open.
+    socket.destroy();
+    throw e;
+  }
   return new Promise<StartTLSClientSocket>((resolve, reject) => {
     const finish = (e?: unknown): void => {
       clearTimeout(timer);

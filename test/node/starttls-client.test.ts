@@ -440,6 +440,33 @@ describe('connectStartTLS with clientTLSOptions against the test responder', () 
     assert.equal(e.details.reason, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
   });
 
+  it('tls options that tls.connect refuses reject, and the plain connection is closed too', async () => {
+    const rows: { name: string; tls: NonNullable<Parameters<typeof connectStartTLS>[0]['tls']> }[] = [
+      { name: 'unknown minVersion', tls: { minVersion: 'TLSv9' as never } },
+      { name: 'ALPN name over 255 bytes', tls: { ALPNProtocols: ['x'.repeat(300)] } },
+    ];
+    for (const row of rows) {
+      const s = createScriptedServer({
+        greeting: '220 mx.example.test ESMTP\r\n',
+        reply: (l) =>
+          l.startsWith('EHLO')
+            ? smtpEHLO()
+            : l === 'STARTTLS'
+              ? { reply: '220 2.0.0 Ready to start TLS\r\n', after: 'silence' }
+              : undefined,
+      });
+      await withServer(s.server, async (port) => {
+        await assert.rejects(
+          connectStartTLS({ host: '127.0.0.1', port, protocol: 'smtp', tls: row.tls }),
+          (e: unknown) => e instanceof TypeError || e instanceof RangeError,
+          row.name,
+        );
+        await waitFor(() => s.closed === 1, 2000);
+        assert.equal(s.closed, 1, `${row.name}: the client hung up`);
+      });
+    }
+  });
+
   it('a refused connection is ERR_TLS_CONNECT', async () => {
     const s = net.createServer();
     const port = await listen(s);
