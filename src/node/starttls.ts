@@ -105,8 +105,10 @@ export async function upgradeToTLS(
   socket.removeAllListeners('readable');
   socket.pause();
   let discarded = options.pipelined?.length ?? 0;
-  for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
-    discarded += chunk.length;
+  // With setEncoding the buffered chunks come out as strings: count their bytes, not their characters.
+  const encoding = socket.readableEncoding ?? undefined;
+  for (let chunk = socket.read() as Buffer | string | null; chunk !== null; chunk = socket.read()) {
+    discarded += typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
   }
   // A line-based server often calls socket.setEncoding('utf8'); the TLS bytes that follow must stay bytes
   // (a decoded ClientHello is lost). Node has no public way to undo setEncoding, so reset the decoder

@@ -421,4 +421,49 @@ describe('STARTTLS command injection (CVE-2011-0411 class): pipelined plaintext 
       await close(server);
     }
   });
+
+  it('on a socket with setEncoding, discarded plaintext is counted in bytes, not characters', async () => {
+    const rows: { encoding: BufferEncoding; pipelined: string; want: number }[] = [
+      { encoding: 'utf8', pipelined: 'N\u00d6OP \u20ac\r\n', want: 11 },
+      { encoding: 'latin1', pipelined: 'N\u00d6OP\r\n', want: 6 },
+    ];
+    for (const row of rows) {
+      const registry = registryWith(mail.credential);
+      let info: { discardedPlaintextBytes: number } | undefined;
+      const server = net.createServer((raw) => {
+        raw.setEncoding(row.encoding);
+        raw.write('220 ready\r\n');
+        let text = '';
+        const onReadable = (): void => {
+          for (let c = raw.read() as string | null; c !== null; c = raw.read() as string | null) text += c;
+          const nl = text.indexOf('\n');
+          if (!text.endsWith('\n') || nl === text.length - 1) return;
+          raw.off('readable', onReadable);
+          raw.unshift(text.slice(nl + 1), row.encoding); // leave the pipelined line in the stream
+          upgradeToTLS(raw, registry, { reply: formatStartTLSReply('smtp') }).then(
+            (s) => {
+              info = s.mailtls;
+              s.end('250 first reply inside TLS\r\n');
+            },
+            () => {},
+          );
+        };
+        raw.on('readable', onReadable);
+      });
+      const port = await listen(server);
+      try {
+        const raw = net.connect(port, '127.0.0.1');
+        await readUntil(raw, /\r\n/);
+        raw.write(Buffer.from(`STARTTLS\r\n${row.pipelined}`, row.encoding));
+        await readUntil(raw, /^220 2\.0\.0/m);
+        const secure = tls.connect({ socket: raw, servername: H, ca: pki.rootCert });
+        const text = await readUntil(secure, /\r\n/);
+        assert.equal(text, '250 first reply inside TLS\r\n');
+        assert.equal(info?.discardedPlaintextBytes, row.want, row.encoding);
+        secure.destroy();
+      } finally {
+        await close(server);
+      }
+    }
+  });
 });
