@@ -110,20 +110,15 @@ function decrypt(
   const tag = record.fragment.subarray(record.fragment.length - 16);
   let plain: Buffer;
   try {
-    if (suite.cipher === 'aes-128-ccm') {
-      const d = createDecipheriv(suite.cipher, key, nonce, { authTagLength: 16 });
-      d.setAuthTag(tag);
-      d.setAAD(record.header, { plaintextLength: body.length });
-      plain = Buffer.concat([d.update(body), d.final()]);
-    } else {
-      const d =
-        suite.cipher === 'chacha20-poly1305'
+    const d =
+      suite.cipher === 'aes-128-ccm'
+        ? createDecipheriv(suite.cipher, key, nonce, { authTagLength: 16 })
+        : suite.cipher === 'chacha20-poly1305'
           ? createDecipheriv(suite.cipher, key, nonce, { authTagLength: 16 })
           : createDecipheriv(suite.cipher, key, nonce);
-      d.setAuthTag(tag);
-      d.setAAD(record.header, { plaintextLength: body.length });
-      plain = Buffer.concat([d.update(body), d.final()]);
-    }
+    d.setAuthTag(tag);
+    d.setAAD(record.header, { plaintextLength: body.length });
+    plain = Buffer.concat([d.update(body), d.final()]);
   } catch {
     return undefined;
   }
@@ -231,7 +226,8 @@ export function parseHandshakeCertificates(capture: HandshakeCapture): Uint8Arra
     }
     if (record.type !== 23 || !tls13) return undefined;
     if (key === undefined) {
-      suite = TLS13_SUITES[capture.cipherSuite ?? ''];
+      const name = capture.cipherSuite ?? '';
+      suite = Object.hasOwn(TLS13_SUITES, name) ? TLS13_SUITES[name] : undefined;
       secret = serverHandshakeSecret(capture.keylog ?? []);
       if (suite === undefined || secret === undefined) return undefined;
       key = expandLabel(secret, 'key', suite.keyLength, suite.hash);

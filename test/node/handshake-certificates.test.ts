@@ -165,7 +165,9 @@ describe('parseHandshakeCertificates on real handshakes', () => {
     const c = await capture({ key: ecLeaf.key, cert: ecLeaf.cert, minVersion: 'TLSv1.3' });
     assert.ok(parseHandshakeCertificates(c));
     assert.equal(parseHandshakeCertificates({ ...c, keylog: [] }), undefined);
-    assert.equal(parseHandshakeCertificates({ ...c, cipherSuite: 'TLS_AES_128_CCM_8_SHA256' }), undefined);
+    for (const cipherSuite of ['TLS_AES_128_CCM_8_SHA256', '__proto__', 'constructor', 'toString']) {
+      assert.equal(parseHandshakeCertificates({ ...c, cipherSuite }), undefined, cipherSuite);
+    }
     const wrong = c.keylog!.map((l) =>
       l.startsWith('SERVER_HANDSHAKE') ? l.trim().replace(/.$/, (d) => (d === '0' ? '1' : '0')) : l,
     );
