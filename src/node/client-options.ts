@@ -129,11 +129,28 @@ function readProfile(profile: ClientTLSInput['profile']): TLSProfile {
   return profile;
 }
 
+/** The `trust` option as a store: a TrustStore as is, anything else read with `createTrustStore`. */
+function trustStoreOf(trust: TrustStore | CertificateSource): TrustStore {
+  return typeof trust === 'object' && trust !== null && 'has' in trust && 'certificates' in trust
+    ? (trust as TrustStore)
+    : createTrustStore(trust as CertificateSource);
+}
+
+/** The match strategies: as given, else Postfix `verify` (`hostname`), or `secure` when a next hop is given. */
+function matchOf(
+  match: readonly MailPeerMatch[] | undefined,
+  nextHop: string | undefined,
+): readonly MailPeerMatch[] {
+  return match ?? (nextHop === undefined ? POSTFIX_VERIFY_MATCH : POSTFIX_SECURE_MATCH);
+}
+
+/** The host without the brackets of an IP literal (`[2001:db8::1]` → `2001:db8::1`). */
+function unbracketed(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
 function trustPEMs(trust: TrustStore | CertificateSource): string[] {
-  const store =
-    typeof trust === 'object' && trust !== null && 'has' in trust && 'certificates' in trust
-      ? (trust as TrustStore)
-      : createTrustStore(trust as CertificateSource);
+  const store = trustStoreOf(trust);
   if (store.certificates.length === 0) throw new TypeError('options.trust holds no certificate');
   return store.certificates.map((c: Certificate) => encodePEM('CERTIFICATE', c.der));
 }
@@ -200,12 +217,11 @@ export function clientTLSOptions(options: ClientTLSInput): ClientTLSOptions {
     throw new TypeError('options.nextHop must be a non-empty string');
   if (options.match !== undefined && (!Array.isArray(options.match) || options.match.length === 0))
     throw new TypeError('options.match must be a non-empty array');
-  const match =
-    options.match ?? (options.nextHop === undefined ? POSTFIX_VERIFY_MATCH : POSTFIX_SECURE_MATCH);
+  const match = matchOf(options.match, options.nextHop);
   const profile = readProfile(options.profile);
   const { honorCipherOrder: _server, ...versions } = profileContextOptions(profile);
 
-  const bareHost = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const bareHost = unbracketed(host);
   let servername: string | undefined;
   if (options.servername === false) servername = undefined;
   else if (options.servername !== undefined) {
@@ -283,17 +299,8 @@ export async function verifyTLSPeer(
     throw new TypeError(
       "options.verify must be 'chain' or 'hostname' (there is nothing to verify with 'none')",
     );
-  const match =
-    options.match ?? (options.nextHop === undefined ? POSTFIX_VERIFY_MATCH : POSTFIX_SECURE_MATCH);
-  const roots =
-    options.trust === undefined
-      ? nodeTrustStore()
-      : typeof options.trust === 'object' &&
-          options.trust !== null &&
-          'has' in options.trust &&
-          'certificates' in options.trust
-        ? (options.trust as TrustStore)
-        : createTrustStore(options.trust as CertificateSource);
+  const match = matchOf(options.match, options.nextHop);
+  const roots = options.trust === undefined ? nodeTrustStore() : trustStoreOf(options.trust);
   try {
     const ders: Uint8Array[] = [];
     const seen = new Set<string>();
@@ -311,10 +318,8 @@ export async function verifyTLSPeer(
       throw new TypeError('the socket has no peer certificate (not connected, or not TLS)');
     const [leaf, ...rest] = ders.map((d) => parseCertificate(d));
     const chain = await verifyChain(leaf!, { roots, intermediates: rest, at: options.at });
-    if (verify === 'hostname') {
-      const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-      verifyMailPeer(leaf!, { mxHost: bare, nextHop: options.nextHop, match });
-    }
+    if (verify === 'hostname')
+      verifyMailPeer(leaf!, { mxHost: unbracketed(host), nextHop: options.nextHop, match });
     return chain;
   } catch (e) {
     socket.destroy();
