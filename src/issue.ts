@@ -36,6 +36,7 @@ import {
   parseDer,
   Tag,
 } from './internal/der.js';
+import { quoteName } from './internal/dns-name.js';
 import { withHiddenKeyPEM } from './internal/secret.js';
 import { signatureAlgorithmOf, signStructure } from './internal/sign.js';
 import type { CryptoOptions, KeyType, PrivateKey } from './keys.js';
@@ -781,7 +782,7 @@ async function readCSR(input: string | Uint8Array, crypto: CryptoOptions): Promi
     if (name.type !== 'dns' && name.type !== 'ip')
       throw new CSRError(
         'ERR_CSR_SUBJECT',
-        `the CSR asks for a subjectAltName of type ${name.type} (${name.value}); a mail server certificate ` +
+        `the CSR asks for a subjectAltName of type ${name.type} (${quoteName(name.value)}); a mail server certificate ` +
           'takes DNS names and IP addresses only: create the CSR again without it',
         { details: { type: name.type } },
       );

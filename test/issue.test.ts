@@ -402,6 +402,19 @@ describe('issue: requests made by other tools', () => {
     await expectCode(issueCertificate(pem, ca.issuer, validity), CSRError, 'ERR_CSR_SUBJECT');
   });
 
+  it('quotes what an e-mail SAN of the CSR says: no raw control characters reach the message', async () => {
+    const { pem } = opensslCSR(['-algorithm', 'ED25519'], '/CN=example.net', [
+      '-addext',
+      'subjectAltName=email:post\u001b[2Jmaster@example.net',
+    ]);
+    await assert.rejects(issueCertificate(pem, ca.issuer, validity), (e: unknown) => {
+      assert.ok(e instanceof CSRError && e.code === 'ERR_CSR_SUBJECT', inspect(e));
+      assert.ok(!e.message.includes('\u001b'), e.message);
+      assert.match(e.message, /"post\\u001b\[2Jmaster@example\.net"/);
+      return true;
+    });
+  });
+
   it('rejects an openssl CSR whose CN is not a host name', async () => {
     const { pem } = opensslCSR(['-algorithm', 'ED25519'], '/CN=My Mail Server');
     await expectCode(issueCertificate(pem, ca.issuer, validity), CSRError, 'ERR_CSR_DNS_NAME');
