@@ -82,8 +82,6 @@ interface Entry {
   summary?: CredentialSummary;
   pending?: Promise<Built>;
   failure?: MailTlsError;
-  /** Bumped on every re-registration so a stale async build is not stored. */
-  generation: number;
 }
 
 /** Events: `change` (pattern), `default` (), `contextError` (error, pattern). */
@@ -199,7 +197,8 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     if (typeof source !== 'function') assertCredential(source);
     const old = this.#entries.get(key);
     if (old) this.#drop(key, old);
-    this.#entries.set(key, { source, generation: (old?.generation ?? 0) + 1 });
+    // A new entry object: a build of the old one still running sees it is no longer registered.
+    this.#entries.set(key, { source });
     this.emit('change', key);
   }
 
@@ -282,7 +281,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     const ready = this.#ready(lookup.pattern, entry);
     if (ready) return this.#answer(lookup, ready);
     if (typeof entry.source === 'function' || entry.pending) return undefined;
-    return this.#answer(lookup, this.#store(lookup.pattern, entry, entry.generation, entry.source));
+    return this.#answer(lookup, this.#store(lookup.pattern, entry, entry.source));
   }
 
   /**
@@ -307,7 +306,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
       credential.catch(() => {});
       throw new TypeError(`the loader for "${lookup.pattern}" is asynchronous: use resolve()`);
     }
-    return this.#answer(lookup, this.#store(lookup.pattern, entry, entry.generation, credential));
+    return this.#answer(lookup, this.#store(lookup.pattern, entry, credential));
   }
 
   /**
@@ -370,7 +369,6 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   async #buildEntry(pattern: string, entry: Entry): Promise<Built> {
-    const generation = entry.generation;
     try {
       let credential: ServerCredential;
       try {
@@ -378,13 +376,13 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
       } catch (e) {
         throw this.#fail(pattern, entry, e);
       }
-      return this.#store(pattern, entry, generation, credential);
+      return this.#store(pattern, entry, credential);
     } finally {
       delete entry.pending;
     }
   }
 
-  #store(pattern: string, entry: Entry, generation: number, credential: ServerCredential): Built {
+  #store(pattern: string, entry: Entry, credential: ServerCredential): Built {
     // resolveSync built the name while this (async) build was pending: keep that context, held once.
     if (entry.built !== undefined) return entry.built;
     let built = this.#shared.get(credential)?.built;
@@ -392,13 +390,12 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
       try {
         built = this.#build(credential);
       } catch (e) {
-        if (entry.generation !== generation) throw e;
         throw this.#fail(pattern, entry, e);
       }
       // A re-registration while the loader ran wins: serve this build once, but do not cache it.
-      if (entry.generation !== generation || this.#entries.get(pattern) !== entry) return built;
+      if (this.#entries.get(pattern) !== entry) return built;
       this.#builds++;
-    } else if (entry.generation !== generation || this.#entries.get(pattern) !== entry) {
+    } else if (this.#entries.get(pattern) !== entry) {
       return built;
     }
     entry.built = this.#hold(built);
