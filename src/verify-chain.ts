@@ -190,7 +190,7 @@ function toStore(roots: unknown): IndexedTrustStore {
   if (roots instanceof IndexedTrustStore) return roots;
   if (roots === undefined || roots === null)
     throw new TypeError(
-      'verifyChain needs options.roots (the trust anchors); use nodeTrustStore() from mailtls/node for the roots Node trusts',
+      'options.roots is needed (the trust anchors); use nodeTrustStore() from mailtls/node for the roots Node trusts',
     );
   // Any other object of the TrustStore shape: its certificates are the anchors.
   const source =
