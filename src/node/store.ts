@@ -153,7 +153,10 @@ export interface InstallOptions {
 
 /** A remark about an install that did not stop it. */
 export interface InstallWarning {
-  /** `EXPIRED`, `NOT_YET_VALID`, `CHAIN_INCOMPLETE`, `CHAIN_PROBLEM`, `KEY_ENCRYPTED`, `SKIPPED_ITEM`. */
+  /**
+   * `EXPIRED`, `NOT_YET_VALID` (the leaf, with `allowExpired`), `CHAIN_EXPIRED`, `CHAIN_NOT_YET_VALID` (an
+   * intermediate, with `allowExpired`), `CHAIN_INCOMPLETE`, `CHAIN_UNTRUSTED_ROOT`, `KEY_ENCRYPTED`, `SKIPPED_ITEM`.
+   */
   readonly code: string;
   /** What happened and what to do, for an administrator. */
   readonly message: string;
@@ -174,7 +177,7 @@ export interface InstallResult {
   readonly leaf: Certificate;
   /** The served chain: leaf, then intermediates (root left out). */
   readonly chain: readonly Certificate[];
-  /** Whether the chain reaches a root (from the bundle or the store's `trust`). */
+  /** Whether the chain reaches a root (from the bundle, the store's `trust` or Node's roots). */
   readonly chainComplete: boolean;
   /**
    * Everything chain assembly noticed (see `assembleChain`): missing intermediates, an untrusted root, the
@@ -305,7 +308,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (e) {
     if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return undefined;
-    throw e;
+    throw ioError(e, 'read', path); // EISDIR, EACCES: a read error names no path by itself
   }
 }
 
@@ -323,11 +326,23 @@ function isFileOf(file: string | undefined, fileName: string): boolean {
   return file !== undefined && file.slice(0, file.lastIndexOf('.')) === fileName;
 }
 
+/** A file-system error (one with an errno `code`) as {@link ioError} naming its own path; others as they are. */
+function systemError(e: unknown, fallbackPath: string): unknown {
+  if (e instanceof MailTlsError || !(e instanceof Error)) return e;
+  const { code, path } = e as { code?: unknown; path?: unknown };
+  if (typeof code !== 'string') return e;
+  return ioError(e, 'update', typeof path === 'string' ? path : fallbackPath);
+}
+
 function ioError(e: unknown, what: string, path: string): StoreError {
   const code = (e as { code?: string }).code ?? 'error';
   return new StoreError(
     code === 'EACCES' || code === 'EPERM' ? 'ERR_STORE_PERMISSIONS' : 'ERR_STORE_IO',
-    `Cannot ${what} ${path} (${code}): check that the store directory exists and that this process may write it.`,
+    `Cannot ${what} ${path} (${code}): check that ${
+      what === 'read'
+        ? 'it is a file or directory this process may read'
+        : 'the store directory exists and that this process may write it'
+    }.`,
     { cause: e, details: { path, code } },
   );
 }
@@ -441,9 +456,16 @@ export class CertificateStore implements CredentialSource {
     }
   }
 
+  /** Runs a writer under the domain's lock; a file-system error on the way is `ERR_STORE_IO` naming its path. */
   async #locked<T>(paths: StorePaths, fn: () => Promise<T>): Promise<T> {
     await this.#ensureDirectories();
-    return withLock(paths.lock, this.#options.lock ?? {}, fn);
+    return withLock(paths.lock, this.#options.lock ?? {}, async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw systemError(e, paths.history);
+      }
+    });
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -454,7 +476,8 @@ export class CertificateStore implements CredentialSource {
    * `private/pending/<domain>.key` (0600) until {@link CertificateStore.install} puts the certificate with it.
    *
    * @throws StoreError `ERR_STORE_EXISTS` when a CSR is still waiting for its certificate (pass
-   *   `replace: true` to make a new one), `ERR_STORE_INVALID_DOMAIN`, `ERR_STORE_LOCKED`, `ERR_STORE_IO`;
+   *   `replace: true` to make a new one), `ERR_STORE_INVALID_DOMAIN`, `ERR_STORE_LOCKED`, `ERR_STORE_IO`
+   *   (`ERR_STORE_PERMISSIONS` for EACCES/EPERM);
    *   CSRError and KeyError codes of `createCSR`.
    * @example
    * ```ts
@@ -522,8 +545,9 @@ export class CertificateStore implements CredentialSource {
    *
    * @throws KeyError `ERR_KEY_MISMATCH`, `ERR_KEY_ENCRYPTED`, `ERR_KEY_PASSPHRASE`, `ERR_KEY_INVALID`;
    *   HostnameError `ERR_HOSTNAME_MISMATCH`; ChainError `ERR_CHAIN_EXPIRED`, `ERR_CHAIN_NOT_YET_VALID`,
-   *   `ERR_CHAIN_UNKNOWN_ISSUER` (with `requireCompleteChain`); StoreError `ERR_STORE_INSTALL` (no key, no
-   *   certificate), `ERR_STORE_INVALID_DOMAIN`, `ERR_STORE_LOCKED`, `ERR_STORE_IO`; PKCS12Error codes;
+   *   `ERR_CHAIN_UNKNOWN_ISSUER`, `ERR_CHAIN_UNTRUSTED_ROOT` (with `requireCompleteChain`); StoreError
+   *   `ERR_STORE_INSTALL` (no key, no certificate), `ERR_STORE_INVALID_DOMAIN`, `ERR_STORE_LOCKED`,
+   *   `ERR_STORE_IO` (`ERR_STORE_PERMISSIONS` for EACCES/EPERM), naming the file; PKCS12Error codes;
    *   CertificateError and PEMError codes for unreadable input.
    * @example
    * ```ts
@@ -1322,7 +1346,8 @@ export class CertificateStore implements CredentialSource {
    * rolled back from stays in `history/`.
    *
    * @throws StoreError `ERR_STORE_NOT_FOUND` when there is no earlier version (or no version `to`);
-   *   KeyError `ERR_KEY_MISMATCH` when that version's pair is damaged; `ERR_STORE_LOCKED`, `ERR_STORE_IO`.
+   *   KeyError `ERR_KEY_MISMATCH` when that version's pair is damaged; `ERR_STORE_LOCKED`, `ERR_STORE_IO`
+   *   (`ERR_STORE_PERMISSIONS` for EACCES/EPERM).
    * @example
    * ```ts
    * const r = await store.rollback('example.com');
@@ -1371,7 +1396,7 @@ export class CertificateStore implements CredentialSource {
    * step on), its history, its CSR and pending key.
    *
    * @throws StoreError `ERR_STORE_NOT_FOUND` when the store has nothing for the domain; `ERR_STORE_LOCKED`,
-   *   `ERR_STORE_IO`.
+   *   `ERR_STORE_IO` (`ERR_STORE_PERMISSIONS` for EACCES/EPERM).
    * @example `await store.remove('old.example.com')`
    */
   async remove(domain: string): Promise<void> {

@@ -860,6 +860,46 @@ describe('CertificateStore: locking and concurrent installs', () => {
 });
 
 describe('CertificateStore: errors name files and carry no key material', () => {
+  it('a directory where a file of the store should be: ERR_STORE_IO naming it, never a raw fs error', async () => {
+    const rows = [
+      {
+        name: 'install, certs/<name>.crt',
+        input: { installFirst: false, blocked: 'cert', op: 'install' },
+        wantCode: 'ERR_STORE_IO',
+      },
+      {
+        name: 'renewal, certs/<name>.ca-bundle',
+        input: { installFirst: true, blocked: 'caBundle', op: 'install' },
+        wantCode: 'ERR_STORE_IO',
+      },
+      {
+        name: 'remove, certs/<name>.ca-bundle',
+        input: { installFirst: true, blocked: 'caBundle', op: 'remove' },
+        wantCode: 'ERR_STORE_IO',
+      },
+    ] as const;
+    for (const row of rows) {
+      const store = newStore();
+      if (row.input.installFirst) {
+        const a = await issueLeaf(NAMES);
+        await store.install({ cert: a.chainPEM, key: a.keyPEM });
+      }
+      const blocked = store.paths(DOMAIN)[row.input.blocked];
+      mkdirSync(join(blocked, 'in-the-way'), { recursive: true });
+      const b = await issueLeaf(NAMES);
+      const op =
+        row.input.op === 'install'
+          ? store.install({ cert: b.chainPEM, key: b.keyPEM })
+          : store.remove(DOMAIN);
+      await assert.rejects(op, (e: unknown) => {
+        assert.ok(e instanceof StoreError, `${row.name}: ${String(e)}`);
+        assert.equal(e.code, row.wantCode, row.name);
+        assert.equal(e.details.path, blocked, row.name);
+        return true;
+      });
+    }
+  });
+
   it('load of a hand-placed mismatched pair: ERR_KEY_MISMATCH naming both files', async () => {
     const store = newStore();
     const a = await issueLeaf(NAMES);
