@@ -29,6 +29,7 @@ import {
   utf8Value,
 } from './helpers/chain-pki.js';
 import { fuzzRuns, opensslStatus, TempDir } from './helpers/key-fixtures.js';
+import { cpuStopwatch } from './helpers/timing.js';
 
 const AIA = 'http://ca.example.test/i2.crt';
 const root = await makeRoot('Test Root');
@@ -573,12 +574,12 @@ describe('verifyChain: Common Names under name constraints, and mutated input', 
         async (at, x) => {
           const der = leaf.der.slice();
           der[at]! ^= x;
-          const t0 = performance.now();
+          const elapsed = cpuStopwatch();
           await verifyChain(der, base).then(
             () => assert.fail(`byte ${at} ^ ${x} still validates`),
             (e: unknown) => assert.ok(e instanceof MailTlsError, String(e)),
           );
-          assert.ok(performance.now() - t0 < 1000);
+          assert.ok(elapsed() < 1000, `${elapsed().toFixed(1)} ms of CPU`);
         },
       ),
       { numRuns: fuzzRuns(60) },
@@ -595,13 +596,13 @@ describe('verifyChain: Common Names under name constraints, and mutated input', 
       fc.property(fc.nat({ max: crlRevoked.der.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
         const der = crlRevoked.der.slice();
         der[at]! ^= x;
-        const t0 = performance.now();
+        const elapsed = cpuStopwatch();
         try {
           readCRLs(der);
         } catch (e) {
           assert.ok(e instanceof ChainError && e.code === 'ERR_CHAIN_CRL', String(e));
         }
-        assert.ok(performance.now() - t0 < 100);
+        assert.ok(elapsed() < 100, `${elapsed().toFixed(1)} ms of CPU`);
       }),
       { numRuns: fuzzRuns(300) },
     );
