@@ -11,7 +11,8 @@
  *    moment later when a swap is in progress, as during certbot's link re-pointing);
  * 2. every certificate of the chain is valid now (or at `at`), unless `allowExpired`;
  * 3. the leaf covers at least one DNS name, and for the mailtls store the domain it is filed under;
- * 4. node:tls builds a `SecureContext` from it under the registry's profile.
+ * 4. the registry builds its `SecureContext` (`registry.prepare`: its profile and context options), which its
+ *    names then serve without a second build when the registry has no `maxContexts` bound.
  *
  * Only then are the registry entries replaced, in one synchronous step (names of the new certificate added or
  * replaced, names it no longer covers removed), and the default credential replaced when the domain is
@@ -28,7 +29,6 @@ import { dirname } from 'node:path';
 import { TLSError } from '../errors.js';
 import { canonicalizeSNIPattern } from '../sni.js';
 import { type Credential, type CredentialSource, fileSignature } from './credential.js';
-import { buildServerContext } from './secure-context.js';
 import { SNIRegistry } from './sni-registry.js';
 import { WatchSet } from './watch.js';
 
@@ -667,7 +667,8 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
         credential,
       );
     try {
-      buildServerContext(credential, this.registry.profile);
+      // Built now, as the registry will serve it (its profile and context options), and kept for its names.
+      this.registry.prepare(credential);
     } catch (e) {
       return this.#refuse(state, stamp, e, codeOf(e), credential);
     }

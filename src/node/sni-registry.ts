@@ -59,7 +59,7 @@ export interface SNIRegistryStats {
   readonly built: number;
   /** Distinct contexts currently built: names registered with one credential object share one (the default counted). */
   readonly contexts: number;
-  /** Contexts built since creation (the default not counted). */
+  /** Contexts built since creation, by a first handshake or by `prepare` (the first default not counted). */
   readonly builds: number;
   /** Contexts dropped by the LRU bound. */
   readonly evictions: number;
@@ -121,6 +121,8 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   #default!: Built;
   /** Built contexts by credential object, with the number of holders (names with the context, and the default). */
   readonly #shared = new Map<ServerCredential, { built: Built; holders: number }>();
+  /** Contexts built by `prepare` that no name holds yet (kept while their credential object lives). */
+  readonly #prepared = new WeakMap<ServerCredential, Built>();
   readonly #keyTypes = new Set<CredentialSummary['keyType']>();
   #builds = 0;
   #evictions = 0;
@@ -135,7 +137,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     if (!(max >= 1)) throw new RangeError('maxContexts must be at least 1');
     this.#maxContexts = max;
     this.#contextOptions = options.contextOptions ?? {};
-    this.#default = this.#hold(this.#shared.get(defaultCredential)?.built ?? this.#build(defaultCredential));
+    this.#default = this.#hold(this.#existing(defaultCredential) ?? this.#build(defaultCredential));
   }
 
   /** The default credential (served without SNI or for unknown names). */
@@ -178,10 +180,36 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
    * @throws {TLSError} `ERR_TLS_CONTEXT` when the credential cannot be loaded.
    */
   setDefault(credential: ServerCredential): void {
-    const built = this.#hold(this.#shared.get(credential)?.built ?? this.#build(credential));
+    const built = this.#hold(this.#existing(credential) ?? this.#build(credential));
     this.#release(this.#default);
     this.#default = built;
     this.emit('default');
+  }
+
+  /**
+   * Builds a credential's context now, with this registry's profile and context options, so that a bad
+   * credential fails here rather than at a client's handshake: a reloader's check before it swaps certificates.
+   * Without a `maxContexts` bound the context is kept for the names then registered with this same credential
+   * object (or `setDefault` with it), which serve it without building it again; with a bound nothing is kept, so
+   * the bound still counts every context held.
+   *
+   * @returns the key type, fingerprint and validity of the leaf.
+   * @throws {TLSError} `ERR_TLS_CONTEXT` when the key or certificate cannot be loaded or do not belong together.
+   *   TypeError for a credential that is not PEM strings.
+   * @example
+   * ```ts
+   * const summary = registry.prepare(credential); // throws for a broken pair: keep serving the old one
+   * for (const name of ['mail.example.org', 'smtp.example.org']) registry.add(name, credential); // no second build
+   * ```
+   */
+  prepare(credential: ServerCredential): CredentialSummary {
+    assertCredential(credential);
+    const existing = this.#existing(credential);
+    if (existing) return existing.summary;
+    const built = this.#build(credential);
+    this.#builds++;
+    if (this.#maxContexts === Number.POSITIVE_INFINITY) this.#prepared.set(credential, built);
+    return built.summary;
   }
 
   /**
@@ -385,7 +413,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   #store(pattern: string, entry: Entry, credential: ServerCredential): Built {
     // resolveSync built the name while this (async) build was pending: keep that context, held once.
     if (entry.built !== undefined) return entry.built;
-    let built = this.#shared.get(credential)?.built;
+    let built = this.#existing(credential);
     if (built === undefined) {
       try {
         built = this.#build(credential);
@@ -409,11 +437,19 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     return built;
   }
 
+  /** The context already built for a credential object: held by a name or the default, or prepared. */
+  #existing(credential: ServerCredential): Built | undefined {
+    return this.#shared.get(credential)?.built ?? this.#prepared.get(credential);
+  }
+
   /** Counts one more holder of a built context (shared by every name registered with its credential object). */
   #hold(built: Built): Built {
     const shared = this.#shared.get(built.credential);
     if (shared) shared.holders++;
-    else this.#shared.set(built.credential, { built, holders: 1 });
+    else {
+      this.#shared.set(built.credential, { built, holders: 1 });
+      this.#prepared.delete(built.credential);
+    }
     return built;
   }
 

@@ -413,6 +413,47 @@ describe('watchCredentials: the store', () => {
     }
   });
 
+  it('each loaded certificate is built once: the context checked at load is the one its names serve', async () => {
+    const store = await newStore();
+    const [wide, narrow, renewed] = await Promise.all([
+      issueLeaf(['example.test', 'www.example.test']),
+      issueLeaf(['mail.example.test']),
+      issueLeaf(['mail.example.test']),
+    ]);
+    await install(store, wide, 'example.test');
+    await install(store, narrow, 'mail.example.test');
+    const registry = newRegistry();
+    const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 0 });
+    await watcher.ready;
+    const { ports, stop } = await startServers(registry);
+    try {
+      assert.equal(registry.stats().builds, 2, 'built while loading, to check them');
+      for (const name of ['example.test', 'www.example.test', 'mail.example.test'])
+        assert.equal(
+          await served(ports[0]!, name),
+          fp(name === 'mail.example.test' ? narrow.certPEM : wide.certPEM),
+        );
+      assert.deepEqual(
+        [registry.stats().builds, registry.stats().contexts],
+        [2, 3],
+        'serving built nothing more',
+      );
+      const reloaded = next<CredentialReloadEvent>(watcher, 'reload');
+      await install(store, renewed, 'mail.example.test');
+      await reloaded;
+      assert.equal(await served(ports[0]!, 'mail.example.test'), fp(renewed.certPEM));
+      assert.deepEqual(
+        [registry.stats().builds, registry.stats().contexts],
+        [3, 3],
+        'the renewal built once',
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      watcher.close();
+      await stop();
+    }
+  });
+
   it('a name covered by two certificates is handed over when its owner leaves', async () => {
     const store = await newStore();
     const [wide, narrow] = await Promise.all([

@@ -166,6 +166,59 @@ describe('lookups build lazily and cache', () => {
     }
   });
 
+  it('prepare builds a credential now; its names and setDefault then serve that context without building again', () => {
+    const r = createSNIRegistry(def.credential);
+    const ctx = (name: string) => r.resolveSync(name).context;
+    let first: unknown;
+    const rows: [step: () => unknown, want: { builds: number; contexts: number; built: number }][] = [
+      [
+        () => assert.equal(r.prepare(mail.credential).fingerprint256, mail.fingerprint256),
+        { builds: 1, contexts: 1, built: 0 },
+      ],
+      [() => r.add('a.example.test', mail.credential), { builds: 1, contexts: 1, built: 0 }],
+      [() => r.add('b.example.test', mail.credential), { builds: 1, contexts: 1, built: 0 }],
+      [() => (first = ctx('a.example.test')), { builds: 1, contexts: 2, built: 1 }],
+      [() => assert.equal(ctx('b.example.test'), first), { builds: 1, contexts: 2, built: 2 }],
+      [() => assert.equal(r.prepare(mail.credential).keyType, 'rsa'), { builds: 1, contexts: 2, built: 2 }], // held: nothing built
+      [() => r.prepare(other.credential), { builds: 2, contexts: 2, built: 2 }],
+      [() => r.setDefault(other.credential), { builds: 2, contexts: 2, built: 2 }], // old default dropped
+      [
+        () => assert.equal(ctx('unknown.example.test'), r.defaultContext),
+        { builds: 2, contexts: 2, built: 2 },
+      ],
+    ];
+    for (const [i, [step, want]] of rows.entries()) {
+      step();
+      const { builds, contexts, built } = r.stats();
+      assert.deepEqual({ builds, contexts, built }, want, `step ${i}`);
+    }
+    assert.equal(r.summaryOf('a.example.test')?.fingerprint256, mail.fingerprint256);
+    assert.equal(r.defaultSummary.fingerprint256, other.fingerprint256);
+  });
+
+  it('prepare refuses a broken credential and keeps nothing; with an LRU bound it checks without keeping', () => {
+    const r = createSNIRegistry(def.credential);
+    const rows: { name: string; credential: unknown; want: (e: unknown) => boolean }[] = [
+      {
+        name: 'key of another leaf',
+        credential: { key: def.key, cert: mail.cert },
+        want: (e) => isMailTlsError(e, 'ERR_TLS_CONTEXT'),
+      },
+      { name: 'not PEM', credential: { key: 1, cert: mail.cert }, want: (e) => e instanceof TypeError },
+      { name: 'nothing', credential: undefined, want: (e) => e instanceof TypeError },
+    ];
+    for (const row of rows) {
+      assert.throws(() => r.prepare(row.credential as never), row.want, row.name);
+      assert.deepEqual([r.stats().builds, r.stats().contexts], [0, 1], row.name);
+    }
+    const bounded = createSNIRegistry(def.credential, { maxContexts: 10 });
+    bounded.prepare(mail.credential);
+    bounded.add('a.example.test', mail.credential);
+    assert.equal(bounded.stats().contexts, 1, 'nothing kept outside the bound');
+    bounded.resolveSync('a.example.test');
+    assert.deepEqual([bounded.stats().builds, bounded.stats().contexts], [2, 2], 'built again when served');
+  });
+
   it('an LRU bound counts names: evicting one name keeps the context another name shares', () => {
     const r = createSNIRegistry(def.credential, { maxContexts: 1 });
     r.add('x.example.test', mail.credential);
