@@ -448,7 +448,12 @@ export class CertificateStore implements CredentialSource {
       } catch (e) {
         if (isCode(e, 'EEXIST')) continue;
         if (isCode(e, 'ENOENT') && dir === this.root) {
-          await mkdir(dir, { recursive: true, mode });
+          // The umask narrows the mode of a new directory: set it, as for the others.
+          await mkdir(dir, { recursive: true, mode })
+            .then(() => chmod(dir, mode))
+            .catch((e2: unknown) => {
+              throw ioError(e2, 'create the directory', dir);
+            });
           continue;
         }
         throw ioError(e, 'create the directory', dir);

@@ -695,6 +695,26 @@ describe('CertificateStore: versions, rollback, renewal, remove', () => {
     assert.equal((await store.load(DOMAIN)).leaf.notBefore.toISOString(), '2027-05-01T00:00:00.000Z');
   });
 
+  it('creates a missing store root with its parents at 0755 whatever the umask (certificates stay readable)', async () => {
+    const d = scratch();
+    dirs.push(d);
+    const store = new CertificateStore(join(d.path, 'etc', 'mail', 'tls'), { at: AT });
+    const old = process.umask(0o077);
+    try {
+      await store.createCSR({ subject: { commonName: DOMAIN }, hostnames: ['mail.example.com'] });
+    } finally {
+      process.umask(old);
+    }
+    for (const [dir, want] of [
+      ['', 0o755],
+      ['csr', 0o755],
+      ['certs', 0o755],
+      ['private', 0o700],
+      ['history', 0o700],
+    ] as const)
+      assert.equal(modeOf(join(store.root, dir)), want, dir || 'the root');
+  });
+
   it('brings hand-placed files (the manual workflow) under management without a mixed pair', async () => {
     const store = newStore();
     const a = await issueLeaf(NAMES);
