@@ -4,13 +4,7 @@
  * Internal: the public shapes are the `Certificate` and `CertificateSigningRequest` interfaces.
  */
 import { sha256 } from '@noble/hashes/sha2';
-import type {
-  BasicConstraintsJSON,
-  CertificateBasicConstraints,
-  GeneralNameJSON,
-  PublicKeyJSON,
-  SignatureAlgorithmJSON,
-} from '../certificate.js';
+import type { CertificateBasicConstraints, CertificateJSON } from '../certificate.js';
 import { KeyError } from '../errors.js';
 import type { Extension, GeneralName, KeyUsage } from '../extensions.js';
 import { type KeyFingerprint, PublicKey } from '../keys.js';
@@ -18,6 +12,17 @@ import { toBase64, toHex } from './bytes.js';
 import { ExtensionOID, oidOf } from './oids.js';
 import type { SignatureAlgorithm } from './signature.js';
 import type { PublicKeyInfo } from './spki-info.js';
+
+/** The JSON fields a certificate and a CSR share (as `CertificateJSON` declares them). */
+type KeyAndExtensionsJSON = Pick<
+  CertificateJSON,
+  | 'publicKey'
+  | 'signatureAlgorithm'
+  | 'subjectAltNames'
+  | 'basicConstraints'
+  | 'keyUsage'
+  | 'extendedKeyUsage'
+>;
 
 const EMPTY: readonly string[] = Object.freeze([]);
 
@@ -137,14 +142,7 @@ export abstract class ExtensionView {
   }
 
   /** The JSON fields both views share, in the order both print them. */
-  protected keyAndExtensionsJSON(signatureAlgorithm: SignatureAlgorithm): {
-    publicKey: PublicKeyJSON;
-    signatureAlgorithm: SignatureAlgorithmJSON;
-    subjectAltNames: GeneralNameJSON[];
-    basicConstraints?: BasicConstraintsJSON;
-    keyUsage?: string[];
-    extendedKeyUsage?: string[];
-  } {
+  protected keyAndExtensionsJSON(signatureAlgorithm: SignatureAlgorithm): KeyAndExtensionsJSON {
     const info = this.publicKeyInfo;
     const bc = this.basicConstraints;
     const ku = this.keyUsage;

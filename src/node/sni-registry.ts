@@ -413,19 +413,16 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   #store(pattern: string, entry: Entry, credential: ServerCredential): Built {
     // resolveSync built the name while this (async) build was pending: keep that context, held once.
     if (entry.built !== undefined) return entry.built;
-    let built = this.#existing(credential);
-    if (built === undefined) {
-      try {
-        built = this.#build(credential);
-      } catch (e) {
-        throw this.#fail(pattern, entry, e);
-      }
-      // A re-registration while the loader ran wins: serve this build once, but do not cache it.
-      if (this.#entries.get(pattern) !== entry) return built;
-      this.#builds++;
-    } else if (this.#entries.get(pattern) !== entry) {
-      return built;
+    const existing = this.#existing(credential);
+    let built: Built;
+    try {
+      built = existing ?? this.#build(credential);
+    } catch (e) {
+      throw this.#fail(pattern, entry, e);
     }
+    // A re-registration while the loader ran wins: serve this build once, but do not cache it.
+    if (this.#entries.get(pattern) !== entry) return built;
+    if (existing === undefined) this.#builds++;
     entry.built = this.#hold(built);
     entry.summary = built.summary;
     this.#lru.set(pattern, entry);

@@ -180,6 +180,24 @@ function watchWithErrors(
   return { watcher, errors };
 }
 
+/** A new store with `pairs` installed under their domains, watched into a new registry that two servers serve. */
+async function watchedStore(pairs: [pair: TestLeafCert, domain: string][]): Promise<{
+  store: CertificateStore;
+  registry: SNIRegistry;
+  watcher: CredentialWatcher;
+  errors: TLSError[];
+  ports: number[];
+  stop(): Promise<void>;
+}> {
+  const store = await newStore();
+  for (const [pair, domain] of pairs) await install(store, pair, domain);
+  const registry = newRegistry();
+  const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 0 });
+  await watcher.ready;
+  const { ports, stop } = await startServers(registry);
+  return { store, registry, watcher, errors, ports, stop };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 describe('watchCredentials: the store', () => {
@@ -414,18 +432,15 @@ describe('watchCredentials: the store', () => {
   });
 
   it('each loaded certificate is built once: the context checked at load is the one its names serve', async () => {
-    const store = await newStore();
     const [wide, narrow, renewed] = await Promise.all([
       issueLeaf(['example.test', 'www.example.test']),
       issueLeaf(['mail.example.test']),
       issueLeaf(['mail.example.test']),
     ]);
-    await install(store, wide, 'example.test');
-    await install(store, narrow, 'mail.example.test');
-    const registry = newRegistry();
-    const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 0 });
-    await watcher.ready;
-    const { ports, stop } = await startServers(registry);
+    const { store, registry, watcher, errors, ports, stop } = await watchedStore([
+      [wide, 'example.test'],
+      [narrow, 'mail.example.test'],
+    ]);
     try {
       assert.equal(registry.stats().builds, 2, 'built while loading, to check them');
       for (const name of ['example.test', 'www.example.test', 'mail.example.test'])
@@ -455,17 +470,14 @@ describe('watchCredentials: the store', () => {
   });
 
   it('a name covered by two certificates is handed over when its owner leaves', async () => {
-    const store = await newStore();
     const [wide, narrow] = await Promise.all([
       issueLeaf(['example.test', 'mail.example.test']),
       issueLeaf(['mail.example.test']),
     ]);
-    await install(store, wide, 'example.test');
-    await install(store, narrow, 'mail.example.test');
-    const registry = newRegistry();
-    const { watcher, errors } = watchWithErrors(store, registry, { pollIntervalMs: 0 });
-    await watcher.ready;
-    const { ports, stop } = await startServers(registry);
+    const { store, watcher, errors, ports, stop } = await watchedStore([
+      [wide, 'example.test'],
+      [narrow, 'mail.example.test'],
+    ]);
     try {
       assert.equal(await served(ports[1]!, 'mail.example.test'), fp(narrow.certPEM));
       const removed = next(watcher, 'remove');
