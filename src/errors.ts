@@ -92,7 +92,9 @@ export type StoreErrorCode =
   | 'ERR_STORE_LOCKED'
   | 'ERR_STORE_INVALID_DOMAIN'
   | 'ERR_STORE_INSTALL'
-  | 'ERR_STORE_EXISTS';
+  | 'ERR_STORE_EXISTS'
+  | 'ERR_STORE_LAYOUT'
+  | 'ERR_STORE_INVALID_GROUP';
 
 /** Codes of TLS serving, STARTTLS, reload and probing. */
 export type TLSErrorCode =

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { examples, parseAt, runCommand } from './common.js';
-import { openStore } from './install.js';
+import { GROUP_HELP, openStore } from './install.js';
 import { CLIError, type Colour, EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEM, type Output } from './output.js';
 
 interface CheckOptions {
@@ -18,6 +18,8 @@ interface CheckOptions {
   mtaSts?: boolean;
   autoconfig?: boolean;
   errorsOnly?: boolean;
+  fix?: boolean;
+  group?: string;
   json?: boolean;
 }
 
@@ -34,7 +36,12 @@ async function check(opts: CheckOptions, out: Output): Promise<number> {
     throw new CLIError('ERR_CLI_READ', `The store ${opts.store} does not exist or is not a directory.`, {
       store: opts.store,
     });
-  const store = openStore(opts.store, opts.trust, opts.at);
+  if (opts.group !== undefined && opts.fix !== true)
+    throw new CLIError('ERR_CLI_USAGE', '--group goes with --fix (it sets the group of the keys).');
+  const store = openStore(opts.store, opts.trust, opts.at, opts.group);
+  // --fix first applies the store's modes, owners and key group, then audits the result.
+  const fixed =
+    opts.fix === true ? await out.progress('fixing modes and owners', () => store.fixPermissions()) : [];
   const report = await out.progress('auditing the store', () =>
     store.audit({
       ...(opts.at === undefined ? {} : { at: opts.at }),
@@ -54,6 +61,7 @@ async function check(opts: CheckOptions, out: Output): Promise<number> {
     store: opts.store,
     domains: report.domains,
     counts,
+    ...(opts.fix === true ? { fixed: fixed.map((f) => ({ path: f.path, change: f.change })) } : {}),
     findings: report.findings.map((f) => ({
       domain: f.domain,
       severity: f.severity,
@@ -63,6 +71,7 @@ async function check(opts: CheckOptions, out: Output): Promise<number> {
       ...(f.path === undefined ? {} : { path: f.path }),
     })),
   });
+  for (const f of fixed) out.line(`${out.paint('cyan', 'fixed')} ${f.path}: ${f.change}`);
   const names = [...new Set([...report.domains, ...report.findings.map((f) => f.domain)])];
   for (const domain of names) {
     const found = report.findings.filter((f) => f.domain === domain);
@@ -97,7 +106,11 @@ export function registerCheck(program: Command): void {
         'belong together, encrypted keys (the server cannot start unattended), incomplete or untrusted ' +
         'chains, expired, not yet valid or soon expiring certificates, intermediates expiring first, ' +
         'Common-Name-only certificates, mail host names not covered (the domain, mail., smtp., imap.; more ' +
-        'with --pop3, --mta-sts, --autoconfig) and CSRs waiting for their certificate. Exit 1 when there is an ' +
+        'with --pop3, --mta-sts, --autoconfig) and CSRs waiting for their certificate. It reads exactly the ' +
+        'files servers are configured with (certs/<domain>.crt and private/<domain>.key, through their links). ' +
+        'Keys, private/, history/ or the store owned by another user than root, or writable by others, are ' +
+        "errors. --fix first gives everything the store's modes (certificates and history 0644/0755, keys " +
+        '0600, or 0640 with --group) and, as root, takes back what other users own. Exit 1 when there is an ' +
         'error or a warning (with --errors-only: an error); info findings do not count.',
     )
     .requiredOption('--store <dir>', 'the certificate store directory')
@@ -107,12 +120,15 @@ export function registerCheck(program: Command): void {
     .option('--mta-sts', 'the domain publishes MTA-STS on mta-sts.<domain>')
     .option('--autoconfig', 'the domain serves autoconfig./autodiscover.<domain>')
     .option('--errors-only', 'exit 1 only for errors, not for warnings')
+    .option('--fix', "apply the store's modes, owners and key group, then audit")
+    .option('--group <group>', `with --fix: ${GROUP_HELP}`)
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
       examples(
         'mailtls check --store /etc/mail/tls',
         'mailtls check --store /etc/mail/tls --at 2027-01-01 --json',
+        'mailtls check --store /etc/mail/tls --fix --group ssl-cert',
       ) + EXIT_CODES_HELP,
     )
     .action(async (opts: CheckOptions) => await runCommand(opts.json, (out) => check(opts, out)));

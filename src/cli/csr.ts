@@ -19,6 +19,7 @@ import {
 import { CertificateStore } from '../node/index.js';
 import { collect, examples, KEY_PASSWORD_HINTS, runCommand } from './common.js';
 import { checkWritable, readText, writeOutput } from './files.js';
+import { GROUP_HELP } from './install.js';
 import { keySummary, keyTypeOptions, newKey } from './key.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 import { promptSubject, terminalAsk } from './prompt.js';
@@ -40,6 +41,7 @@ interface CSRCommandOptions {
   outDir?: string;
   store?: string;
   domain?: string;
+  group?: string;
   force?: boolean;
   json?: boolean;
 }
@@ -154,7 +156,7 @@ async function toDirectory(opts: CSRCommandOptions, out: Output): Promise<number
 async function toStore(opts: CSRCommandOptions, out: Output): Promise<number> {
   checkOptions(opts);
   const { subject, names } = await subjectOf(opts, out);
-  const store = new CertificateStore(opts.store!);
+  const store = new CertificateStore(opts.store!, opts.group === undefined ? {} : { group: opts.group });
   const type = opts.type as KeyType | undefined;
   const result = await out.progress('making the key and the CSR', () =>
     store.createCSR({
@@ -214,6 +216,7 @@ export function registerCSR(program: Command): void {
     .option('--out-dir <dir>', 'directory for req.pem and req.key')
     .option('--store <dir>', "write into the certificate store's CSR and private-key directories instead")
     .option('--domain <name>', 'with --store: file it under this domain (default: the Common Name)')
+    .option('--group <group>', `with --store: ${GROUP_HELP}`)
     .option(
       '--force',
       'replace existing req.pem / req.key (with --store: a CSR still waiting for its certificate)',

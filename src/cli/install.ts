@@ -5,18 +5,35 @@
  * @module cli/install
  */
 import type { Command } from 'commander';
-import { type Certificate, parseCertificateBundle } from '../index.js';
+import { type Certificate, isMailTlsError, KeyError, parseCertificateBundle } from '../index.js';
 import { CertificateStore, type InstallResult } from '../node/index.js';
 import { examples, KEY_PASSWORD_HINTS, parseAt, passwordHints, passwordOf, runCommand } from './common.js';
 import { readInput, readText } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
-/** A store over DIR that trusts Node's bundled roots and --trust, and validates at --at. */
-export function openStore(dir: string, trust: string | undefined, at: Date | undefined): CertificateStore {
+/**
+ * A store over DIR that trusts Node's bundled roots and --trust, validates at --at, and gives the keys to
+ * --group (the group a mail server that drops privileges runs in).
+ */
+export function openStore(
+  dir: string,
+  trust: string | undefined,
+  at: Date | undefined,
+  group?: string,
+): CertificateStore {
   const roots: readonly Certificate[] =
     trust === undefined ? [] : parseCertificateBundle(readInput(trust, 'trust file')).certificates;
-  return new CertificateStore(dir, { trust: roots, ...(at === undefined ? {} : { at }) });
+  return new CertificateStore(dir, {
+    trust: roots,
+    ...(at === undefined ? {} : { at }),
+    ...(group === undefined ? {} : { group }),
+  });
 }
+
+/** The help text of `--group`, shared by the commands that write the store. */
+export const GROUP_HELP =
+  'the group that may read the keys (private/ 0750, keys 0640 owned by it), e.g. ssl-cert or mail, for a ' +
+  'mail server that drops privileges to a member of it; default: the group private/ already has, if any';
 
 /** Prints what an install did (text and JSON). */
 export function reportInstall(r: InstallResult, out: Output): void {
@@ -47,6 +64,23 @@ export function reportInstall(r: InstallResult, out: Output): void {
   if (r.files.ca !== undefined) out.line(`  CA bundle:        ${r.files.ca}`);
 }
 
+/** A key mismatch that names the files the user gave (--key, --cert), not the store's argument names. */
+function namedMismatch(e: unknown, opts: InstallCommandOptions): unknown {
+  if (!isMailTlsError(e, 'ERR_KEY_MISMATCH')) return e;
+  const d = e.details as { keyFile?: unknown; certFile?: unknown };
+  let message = e.message;
+  const details: Record<string, unknown> = { ...e.details };
+  if (opts.key !== undefined && d.keyFile === 'the key given (key)') {
+    message = message.replace(/^The key given \(key\)/, `The key in ${opts.key}`);
+    details.keyFile = opts.key;
+  }
+  if (opts.cert !== undefined && d.certFile === 'the certificate given (cert)') {
+    message = message.replace('the certificate given (cert)', opts.cert);
+    details.certFile = opts.cert;
+  }
+  return new KeyError('ERR_KEY_MISMATCH', message, { cause: e, details });
+}
+
 interface InstallCommandOptions {
   store: string;
   cert?: string;
@@ -61,6 +95,7 @@ interface InstallCommandOptions {
   at?: Date;
   allowExpired?: boolean;
   requireCompleteChain?: boolean;
+  group?: string;
   json?: boolean;
 }
 
@@ -74,21 +109,25 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
       'ERR_CLI_USAGE',
       '--password is the password of --pfx; for an encrypted --key use --key-password.',
     );
-  const store = openStore(opts.store, opts.trust, opts.at);
+  const store = openStore(opts.store, opts.trust, opts.at, opts.group);
   const password = passwordOf(opts);
   const result = await out.progress('checking and installing', () =>
-    store.install({
-      ...(opts.domain === undefined ? {} : { domain: opts.domain }),
-      ...(opts.cert === undefined ? {} : { cert: readInput(opts.cert, 'certificate file') }),
-      ...(opts.chain === undefined ? {} : { caBundle: readInput(opts.chain, 'chain file') }),
-      ...(opts.key === undefined ? {} : { key: readText(opts.key, 'key file') }),
-      ...(opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword }),
-      ...(opts.pfx === undefined ? {} : { pkcs12: readInput(opts.pfx, '.pfx file') }),
-      ...(password === undefined ? {} : { password }),
-      ...(opts.allowExpired === true ? { allowExpired: true } : {}),
-      ...(opts.requireCompleteChain === true ? { requireCompleteChain: true } : {}),
-      ...(opts.at === undefined ? {} : { at: opts.at }),
-    }),
+    store
+      .install({
+        ...(opts.domain === undefined ? {} : { domain: opts.domain }),
+        ...(opts.cert === undefined ? {} : { cert: readInput(opts.cert, 'certificate file') }),
+        ...(opts.chain === undefined ? {} : { caBundle: readInput(opts.chain, 'chain file') }),
+        ...(opts.key === undefined ? {} : { key: readText(opts.key, 'key file') }),
+        ...(opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword }),
+        ...(opts.pfx === undefined ? {} : { pkcs12: readInput(opts.pfx, '.pfx file') }),
+        ...(password === undefined ? {} : { password }),
+        ...(opts.allowExpired === true ? { allowExpired: true } : {}),
+        ...(opts.requireCompleteChain === true ? { requireCompleteChain: true } : {}),
+        ...(opts.at === undefined ? {} : { at: opts.at }),
+      })
+      .catch((e: unknown) => {
+        throw namedMismatch(e, opts);
+      }),
   );
   reportInstall(result, out);
   return 0;
@@ -120,6 +159,7 @@ export function registerInstall(program: Command): void {
     .option('--at <iso-8601>', 'validate at this time instead of now', parseAt)
     .option('--allow-expired', 'install an expired or not yet valid certificate (with a warning)')
     .option('--require-complete-chain', 'refuse a chain that does not reach a trusted root (default: warn)')
+    .option('--group <group>', GROUP_HELP)
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -127,6 +167,7 @@ export function registerInstall(program: Command): void {
         'mailtls install --store /etc/mail/tls --cert example_com.crt --chain example_com.ca-bundle',
         'mailtls install --store /etc/mail/tls --cert mail.crt --key mail.key --domain example.com',
         'mailtls install --store /etc/mail/tls --pfx mail.pfx --password-file pass.txt',
+        'mailtls install --store /etc/mail/tls --cert example_com.crt --group ssl-cert   # server runs in ssl-cert',
       ) + EXIT_CODES_HELP,
     )
     .action(

@@ -97,8 +97,8 @@ export async function syncDirectory(dir: string): Promise<void> {
 
 /**
  * Creates a file that must not exist yet with its content and its exact mode, `fsync`ed unless `sync` is
- * false. It is created with no access for anyone but the owner and widened by `chmod` once written: a key
- * is never readable by others, not even for a moment.
+ * false. It is created with no access for anyone but the owner and widened by `chmod` once written (after
+ * `chown` to `gid` when given): a key is never readable by others, not even for a moment.
  * @internal
  */
 export async function writeNewFile(
@@ -106,10 +106,13 @@ export async function writeNewFile(
   data: string | Uint8Array,
   mode: number,
   sync = true,
+  gid?: number,
 ): Promise<void> {
   const handle = await open(path, 'wx', mode & 0o700);
   try {
     await handle.writeFile(data);
+    // The group first, then the mode: a key is never readable by a group it was not meant for.
+    if (gid !== undefined) await handle.chown(-1, gid);
     await handle.chmod(mode);
     if (sync) await handle.sync();
   } finally {

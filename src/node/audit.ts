@@ -2,9 +2,15 @@
  * Audit of a certificate store (or any {@link CredentialSource}): per domain, what would stop the mail
  * server from starting or make clients refuse it, and what to do about it.
  *
- * Checks: key file or key directory readable by others (with the `chmod` that fixes it; group access is a
- * warning because Debian's `ssl-cert` group setup uses it), key without certificate, certificate without
- * key, key and certificate that do not belong together, an encrypted key (the server cannot start
+ * It judges exactly what servers are configured with: the certificate file and the key file of each name
+ * (`certs/<name>.crt` and `private/<name>.key` in the store), read through their links as a server reads
+ * them, never the store's own idea of the version in service.
+ *
+ * Checks: key file or key directory readable by others (with the `chmod` that fixes it; a key readable by
+ * the store's key group is fine, by another group a warning), a key, key directory, store root or
+ * `history/` owned by another user than root or the auditing user, or writable by others (they could
+ * replace the key: an error, with the `chown`/`chmod` that fixes it), key without certificate, certificate
+ * without key, key and certificate that do not belong together, an encrypted key (the server cannot start
  * unattended), an incomplete chain or one ending at an untrusted root, an expired or not yet valid
  * certificate, renewal due (a third of the lifetime left, see {@link renewalWindow}), an intermediate that
  * expires before the leaf, a certificate that names its host only in the Common Name, and the names the
@@ -13,6 +19,7 @@
  *
  * @module node/audit
  */
+import type { Stats } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseCertificateBundle } from '../bundle.js';
@@ -21,10 +28,12 @@ import { assembleChain } from '../chain.js';
 import { coverage, type MailHostnameOptions, suggestMailHostnames } from '../coverage.js';
 import { MailTlsError, StoreError } from '../errors.js';
 import { tryCanonicalizeHostname } from '../hostname.js';
+import { keyMatchesCertificate } from '../key-match.js';
+import { parsePrivateKey } from '../private-key.js';
 import { renewalWindow } from '../renewal.js';
 import { createTrustStore, type TrustStore } from '../verify-chain.js';
 import { isCode } from './atomic-write.js';
-import type { CredentialFiles, CredentialSource } from './credential.js';
+import { type CredentialFiles, type CredentialSource, keyMismatchError } from './credential.js';
 import { nodeRootCertificates } from './roots.js';
 import { CertificateStore } from './store.js';
 import { STORE_DIRECTORIES, storeName } from './store-layout.js';
@@ -36,6 +45,8 @@ export type AuditSeverity = 'error' | 'warning' | 'info';
 export type AuditCode =
   | 'KEY_FILE_TOO_OPEN'
   | 'KEY_DIR_TOO_OPEN'
+  | 'UNTRUSTED_OWNER'
+  | 'WRITABLE_BY_OTHERS'
   | 'KEY_WITHOUT_CERT'
   | 'CERT_WITHOUT_KEY'
   | 'KEY_MISMATCH'
@@ -87,6 +98,11 @@ export interface AuditOptions {
   trust?: readonly Certificate[] | undefined;
   /** Trust Node's bundled roots; default true. */
   nodeRoots?: boolean | undefined;
+  /**
+   * The group id that may read keys (0640 keys owned by it are fine). Default: for a
+   * {@link CertificateStore}, its key group (`keyGroup()`); otherwise none.
+   */
+  keyGroup?: number | undefined;
 }
 
 /** The outcome of {@link auditStore}. */
@@ -107,13 +123,31 @@ function shellQuote(p: string): string {
   return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
-async function modeOf(path: string): Promise<number | undefined> {
+async function statOf(path: string): Promise<Stats | undefined> {
   try {
-    return (await stat(path)).mode & 0o777;
+    return await stat(path);
   } catch (e) {
-    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return undefined;
-    throw e;
+    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR') || isCode(e, 'ELOOP')) return undefined;
+    throw new StoreError(
+      isCode(e, 'EACCES') || isCode(e, 'EPERM') ? 'ERR_STORE_PERMISSIONS' : 'ERR_STORE_IO',
+      `Cannot read ${path} (${(e as { code?: string }).code ?? String(e)}): audit the store as its owner (root).`,
+      { cause: e, details: { path } },
+    );
   }
+}
+
+async function modeOf(path: string): Promise<number | undefined> {
+  const s = await statOf(path);
+  return s === undefined ? undefined : s.mode & 0o777;
+}
+
+/** Owners whose files may hold keys: root, and the user running the audit (a store of one's own). */
+function trustedOwner(uid: number): boolean {
+  return uid === 0 || uid === process.geteuid?.();
+}
+
+function mode4(m: number): string {
+  return (m & 0o7777).toString(8).padStart(4, '0');
 }
 
 async function realOrSelf(path: string): Promise<string> {
@@ -127,6 +161,7 @@ async function realOrSelf(path: string): Promise<string> {
 class Auditor {
   readonly findings: AuditFinding[] = [];
   readonly at: Date;
+  keyGroup: number | undefined;
   #roots: TrustStore | undefined;
   #checkedDirs = new Set<string>();
 
@@ -135,6 +170,7 @@ class Auditor {
     readonly options: AuditOptions,
   ) {
     this.at = options.at ?? new Date();
+    this.keyGroup = options.keyGroup;
   }
 
   add(f: AuditFinding): void {
@@ -167,52 +203,119 @@ class Auditor {
     }
   }
 
-  /** File and directory modes of a key. */
-  async checkKeyModes(domain: string, keyPath: string, extraDirs: readonly string[]): Promise<void> {
+  /** Reports a file or directory owned by someone who could replace the key. */
+  checkOwner(domain: string, path: string, st: Stats, what: string): void {
+    if (this.source.kind === 'kubernetes' || trustedOwner(st.uid)) return;
+    this.add({
+      domain,
+      code: 'UNTRUSTED_OWNER',
+      severity: 'error',
+      message:
+        `${what} ${path} is owned by uid ${st.uid}, another user than root: that user can replace the key ` +
+        'the mail server loads.',
+      fix: `chown root ${shellQuote(path)}`,
+      path,
+    });
+  }
+
+  /**
+   * File and directory modes and owners of a key. `keyDirs` are the directories whose listing is private
+   * (the store's `private/`); `pathDirs` the others a server passes through to the key, which nobody but
+   * the owner may write.
+   */
+  async checkKeyModes(
+    domain: string,
+    keyPath: string,
+    keyDirs: readonly string[],
+    pathDirs: readonly string[] = [],
+  ): Promise<void> {
     const kubernetes = this.source.kind === 'kubernetes';
+    const store = this.source instanceof CertificateStore;
     const real = await realOrSelf(keyPath);
-    const mode = await modeOf(real);
-    if (mode !== undefined && (mode & 0o077) !== 0) {
+    const st = await statOf(real);
+    const group = this.keyGroup;
+    if (st !== undefined) {
+      const mode = st.mode & 0o777;
       const others = (mode & 0o007) !== 0;
-      this.add({
-        domain,
-        code: 'KEY_FILE_TOO_OPEN',
-        severity: others ? 'error' : 'warning',
-        message:
-          `The private key ${keyPath} has mode ${mode.toString(8).padStart(4, '0')}: ` +
-          (others
-            ? 'every local user can read it.'
-            : 'its group can read it (fine only for a dedicated group such as ssl-cert).'),
-        fix: kubernetes
-          ? 'Set defaultMode: 0400 (or items[].mode) on the secret volume; the mounted files are read-only.'
-          : `chmod 600 ${shellQuote(real)}`,
-        path: real,
-      });
+      // A key readable (not writable) by the store's key group is the configured rule, not a finding.
+      const groupRule = group !== undefined && st.gid === group && (mode & 0o030) === 0;
+      if (others || ((mode & 0o070) !== 0 && !groupRule))
+        this.add({
+          domain,
+          code: 'KEY_FILE_TOO_OPEN',
+          severity: others || (mode & 0o020) !== 0 ? 'error' : 'warning',
+          message:
+            `The private key ${keyPath} has mode ${mode4(mode)}: ` +
+            (others
+              ? 'every local user can read it.'
+              : (mode & 0o020) !== 0
+                ? `its group (gid ${st.gid}) can replace it.`
+                : `its group (gid ${st.gid}) can read it (fine only for a dedicated group such as ssl-cert: give it as the store's group).`),
+          fix: kubernetes
+            ? 'Set defaultMode: 0400 (or items[].mode) on the secret volume; the mounted files are read-only.'
+            : group !== undefined && store
+              ? `chgrp ${group} ${shellQuote(real)} && chmod 640 ${shellQuote(real)}`
+              : `chmod 600 ${shellQuote(real)}`,
+          path: real,
+        });
+      this.checkOwner(domain, real, st, 'The private key');
     }
-    const dirs = new Set([dirname(keyPath), dirname(real), ...extraDirs]);
-    for (const dir of dirs) {
+    const listed = store ? keyDirs : [...new Set([dirname(keyPath), dirname(real), ...keyDirs])];
+    const passed = store ? [...keyDirs, dirname(real), ...pathDirs] : listed;
+    for (const dir of new Set(passed)) {
+      if (this.#checkedDirs.has(`w:${dir}`) || kubernetes) continue;
+      this.#checkedDirs.add(`w:${dir}`);
+      const ds = await statOf(dir);
+      if (ds === undefined) continue;
+      this.checkOwner(domain, dir, ds, 'The directory');
+      const m = ds.mode & 0o777;
+      if ((m & 0o022) !== 0)
+        this.add({
+          domain,
+          code: 'WRITABLE_BY_OTHERS',
+          severity: 'error',
+          message:
+            `The directory ${dir}, on the way to the private key, has mode ${mode4(m)}: ` +
+            `${(m & 0o002) !== 0 ? 'other users' : `its group (gid ${ds.gid})`} can replace the key (or the link to it) ` +
+            'that the mail server loads.',
+          fix: `chmod go-w ${shellQuote(dir)}`,
+          path: dir,
+        });
+    }
+    for (const dir of new Set(listed)) {
       if (this.#checkedDirs.has(dir)) continue;
       this.#checkedDirs.add(dir);
-      const m = await modeOf(dir);
-      if (m === undefined || (m & 0o077) === 0) continue;
+      const ds = await statOf(dir);
+      if (ds === undefined) continue;
+      const m = ds.mode & 0o777;
+      if ((m & 0o055) === 0) continue;
       // Kubernetes mounts and certbot's live/ are managed by their tools: only report what the key file shows.
       if (kubernetes) continue;
       const others = (m & 0o005) !== 0;
+      // The store's key group may enter private/ (0750); that is the configured rule.
+      if (!others && group !== undefined && ds.gid === group) continue;
       this.add({
         domain,
         code: 'KEY_DIR_TOO_OPEN',
         severity: others ? 'warning' : 'info',
         message:
-          `The directory ${dir}, which holds private keys, has mode ${m.toString(8).padStart(4, '0')}: ` +
+          `The directory ${dir}, which holds private keys, has mode ${mode4(m)}: ` +
           (others ? 'other users can list it.' : 'its group can enter it.'),
-        fix: `chmod 700 ${shellQuote(dir)}`,
+        fix:
+          group !== undefined && store
+            ? `chgrp ${group} ${shellQuote(dir)} && chmod 750 ${shellQuote(dir)}`
+            : `chmod 700 ${shellQuote(dir)}`,
         path: dir,
       });
     }
   }
 
   /** Everything about one name of the source. */
-  async checkName(domain: string, extraKeyDirs: readonly string[]): Promise<void> {
+  async checkName(
+    domain: string,
+    extraKeyDirs: readonly string[],
+    pathDirs: (domain: string) => readonly string[] = () => [],
+  ): Promise<void> {
     let files: CredentialFiles;
     try {
       files = await this.source.files(domain);
@@ -225,7 +328,7 @@ class Auditor {
     }
     const keyExists = (await modeOf(files.key)) !== undefined;
     const certExists = (await modeOf(files.cert)) !== undefined;
-    if (keyExists) await this.checkKeyModes(domain, files.key, extraKeyDirs);
+    if (keyExists) await this.checkKeyModes(domain, files.key, extraKeyDirs, pathDirs(domain));
     if (!certExists && keyExists) {
       this.add({
         domain,
@@ -271,30 +374,58 @@ class Auditor {
     this.checkNames(domain, leaf);
   }
 
+  /**
+   * Judges the pair a server is configured with: the key file and the certificate file, read through their
+   * links as a server opens them (not the source's own idea of the version in service). A pair that
+   * disagrees is read once more, in case an install swapped it between the two reads.
+   */
   async checkPair(domain: string, files: CredentialFiles): Promise<void> {
-    try {
-      await this.source.load(domain);
-    } catch (e) {
-      if (!(e instanceof MailTlsError)) throw e;
-      if (e.code === 'ERR_KEY_ENCRYPTED' || e.code === 'ERR_KEY_PASSPHRASE')
+    for (let attempt = 0; ; attempt++) {
+      let certText: string;
+      let keyText: string;
+      try {
+        [certText, keyText] = await Promise.all([readFile(files.cert, 'utf8'), readFile(files.key, 'utf8')]);
+      } catch (e) {
+        if (!isSystemError(e)) throw e;
         this.add({
           domain,
-          code: 'KEY_ENCRYPTED',
+          code: 'UNREADABLE',
           severity: 'error',
-          message: `The private key ${files.key} is encrypted: the mail server cannot start unattended (it would wait for a pass phrase).`,
-          fix: `openssl pkey -in ${shellQuote(files.key)} -out key.new && chmod 600 key.new, then install key.new in its place`,
-          path: files.key,
+          message: `The pair ${files.cert} and ${files.key} cannot be read (${(e as { code?: string }).code}): a server configured with them cannot start.`,
+          path: (e as { path?: string }).path ?? files.key,
         });
-      else if (e.code === 'ERR_KEY_MISMATCH')
-        this.add({
-          domain,
-          code: 'KEY_MISMATCH',
-          severity: 'error',
-          message: e.message,
-          fix: 'Install the certificate with the key its CSR was made from (or roll back to the previous version).',
-          path: files.key,
-        });
-      else this.add({ domain, code: 'UNREADABLE', severity: 'error', message: e.message, path: files.key });
+        return;
+      }
+      let done = true;
+      try {
+        const leaf = parseCertificateBundle(certText).certificates[0];
+        if (leaf === undefined) return;
+        const key = await parsePrivateKey(keyText);
+        if (keyMatchesCertificate(key, leaf.der)) return;
+        done = attempt > 0;
+        if (done)
+          this.add({
+            domain,
+            code: 'KEY_MISMATCH',
+            severity: 'error',
+            message: keyMismatchError(key, leaf, files.key, files.cert).message,
+            fix: 'Install the certificate with the key its CSR was made from (or roll back to the previous version).',
+            path: files.key,
+          });
+      } catch (e) {
+        if (!(e instanceof MailTlsError)) throw e;
+        if (e.code === 'ERR_KEY_ENCRYPTED' || e.code === 'ERR_KEY_PASSPHRASE')
+          this.add({
+            domain,
+            code: 'KEY_ENCRYPTED',
+            severity: 'error',
+            message: `The private key ${files.key} is encrypted: the mail server cannot start unattended (it would wait for a pass phrase).`,
+            fix: `openssl pkey -in ${shellQuote(files.key)} -out key.new && chmod 600 key.new, then install key.new in its place`,
+            path: files.key,
+          });
+        else this.add({ domain, code: 'UNREADABLE', severity: 'error', message: e.message, path: files.key });
+      }
+      if (done) return;
     }
   }
 
@@ -386,7 +517,7 @@ class Auditor {
         message:
           `The certificate names its host only in the Common Name (${leaf.subject.commonName ?? 'none'}) and has no ` +
           'subjectAltName: current clients (RFC 9525, browsers, most mail clients) reject it.',
-        fix: 'Have it reissued from a CSR with the host names in subjectAltName (mailtls createCSR does that).',
+        fix: 'Have it reissued from a CSR with the host names in subjectAltName (mailtls csr --store, or store.createCSR(), does that).',
       });
       return;
     }
@@ -447,14 +578,19 @@ export async function auditStore(source: CredentialSource, options: AuditOptions
     throw new TypeError('source must be a CertificateStore or another CredentialSource');
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const auditor = new Auditor(source, options);
-  const domains = new Set(await source.list());
   const extraDirs: string[] = [];
+  let pathDirs: (domain: string) => readonly string[] = () => [];
   const pending: string[] = [];
   if (source instanceof CertificateStore) {
-    extraDirs.push(
-      join(source.root, STORE_DIRECTORIES.private),
-      join(source.root, STORE_DIRECTORIES.history),
-    );
+    // A store whose own directories are links is refused, as its writers refuse it.
+    await source.checkLayout();
+    if (options.keyGroup === undefined) auditor.keyGroup = await source.keyGroup();
+    const history = join(source.root, STORE_DIRECTORIES.history);
+    extraDirs.push(join(source.root, STORE_DIRECTORIES.private));
+    pathDirs = (domain) => [source.root, history, source.paths(domain).history];
+  }
+  const domains = new Set(await source.list());
+  if (source instanceof CertificateStore) {
     // keys and certificates placed by hand without their other half
     for (const [dir, ext] of [
       [STORE_DIRECTORIES.private, '.key'],
@@ -472,7 +608,7 @@ export async function auditStore(source: CredentialSource, options: AuditOptions
       if (entry.endsWith('.key') && !entry.startsWith('.')) pending.push(entry.slice(0, -4));
   }
   const list = [...domains].sort();
-  for (const domain of list) await auditor.checkName(domain, extraDirs);
+  for (const domain of list) await auditor.checkName(domain, extraDirs, pathDirs);
   for (const fileName of pending) {
     let domain: string;
     try {
@@ -483,7 +619,7 @@ export async function auditStore(source: CredentialSource, options: AuditOptions
     }
     const store = source as CertificateStore;
     const p = store.paths(domain);
-    await auditor.checkKeyModes(domain, p.pendingKey, extraDirs);
+    await auditor.checkKeyModes(domain, p.pendingKey, [...extraDirs, dirname(p.pendingKey)]);
     const since = await stat(p.pendingKey).then(
       (s) => s.mtime,
       () => undefined,

@@ -245,7 +245,9 @@ export function keyMismatchError(
   const keySPKI = key.publicKey.fingerprint().sha256Hex;
   return new KeyError(
     'ERR_KEY_MISMATCH',
-    `The key in ${keyFile} does not belong to ${certFile}: the certificate (${cert.subject.toString()}) ` +
+    // A label that is not a path ("the key given (key)") is said as it is.
+    `${keyFile.startsWith('the ') ? `T${keyFile.slice(1)}` : `The key in ${keyFile}`} does not belong to ${certFile}: ` +
+      `the certificate (${cert.subject.toString()}) ` +
       `holds a ${cert.publicKeyInfo.algorithm} key with SPKI SHA-256 ${certSPKI.slice(0, 16)}..., ` +
       `the key is ${key.describe()} with ${keySPKI.slice(0, 16)}.... ` +
       'Install the certificate with the key its CSR was made from.',

@@ -145,6 +145,7 @@ export {
   type InstallResult,
   type InstallWarning,
   type KeySource,
+  type PermissionFix,
   type RollbackResult,
   type StoreCSROptions,
   type StoreCSRResult,

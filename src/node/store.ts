@@ -7,12 +7,12 @@
  *   csr/example.com.csr                 the CSR to send to the CA                      0644
  *   certs/example.com.crt          ->   ../history/example.com/current/cert.crt        (served chain)
  *   certs/example.com.ca-bundle    ->   ../history/example.com/current/ca-bundle       (CA file as given)
- *   private/                                                                            0700
+ *   private/                                                            0700 (0750 root:<group>)
  *   private/example.com.key        ->   ../history/example.com/current/private.key
  *   private/pending/example.com.key     the key of a CSR awaiting its certificate      0600
- *   history/                                                                            0700
+ *   history/                                                                            0755
  *   history/example.com/current    ->   v000002-20270601T120000Z   (swapped atomically)
- *   history/example.com/v000002-.../{cert.crt 0644, private.key 0600, ca-bundle, meta.json}
+ *   history/example.com/v000002-.../{cert.crt 0644, private.key 0600 (0640 root:<group>), ca-bundle, meta.json}
  *   history/example.com/v000001-.../   the previous version, for rollback()
  *   locks/example.com.lock              held by a writer                                0700 dir
  * ```
@@ -24,7 +24,19 @@
  * @module node/store
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, unlink } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { parseCertificateBundle } from '../bundle.js';
 import { type Certificate, parseCertificate } from '../certificate.js';
@@ -65,7 +77,9 @@ import { nodeRootCertificates } from './roots.js';
 import {
   CURRENT_LINK,
   linkTarget,
+  resolveGroup,
   STORE_DIRECTORIES,
+  STORE_MODES,
   type StoreName,
   type StorePaths,
   storeName,
@@ -88,6 +102,22 @@ export interface CertificateStoreOptions extends CryptoOptions {
   keepVersions?: number | undefined;
   /** Lock timing for writers; see {@link LockOptions}. */
   lock?: LockOptions | undefined;
+  /**
+   * The group that may read the private keys (name or id), for a mail server that drops privileges to a
+   * member of it (Debian's `ssl-cert`, or `mail`): writers make `private/` 0750 and every key 0640, owned by
+   * that group. Without it a store keeps the group its `private/` already has when that directory lets its
+   * group in (so a later install without the option does not lock the server out); otherwise keys are 0600
+   * in a 0700 `private/`. Setting the group needs root (or membership of the group).
+   */
+  group?: string | number | undefined;
+}
+
+/** What {@link CertificateStore.fixPermissions} changed. */
+export interface PermissionFix {
+  /** The file or directory. */
+  readonly path: string;
+  /** What was done, e.g. `chmod 0755 (was 0700)`. */
+  readonly change: string;
 }
 
 /** Options of {@link CertificateStore.createCSR}: those of `createCSR` (the key is always generated). */
@@ -299,7 +329,7 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch (e) {
     if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return false;
-    throw e;
+    throw ioError(e, 'read', path);
   }
 }
 
@@ -317,8 +347,40 @@ async function readLinkIfExists(path: string): Promise<string | undefined> {
     return await readlink(path);
   } catch (e) {
     if (isCode(e, 'ENOENT') || isCode(e, 'EINVAL') || isCode(e, 'ENOTDIR')) return undefined;
-    throw e;
+    throw ioError(e, 'read', path);
   }
+}
+
+/**
+ * Runs a parser over one argument of an install and makes its error name that argument: "caBundle: ...".
+ * The error keeps its class, code and details.
+ */
+function about<T>(argument: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (!(e instanceof MailTlsError)) throw e;
+    const Class = e.constructor as new (
+      code: MailTlsError['code'],
+      message: string,
+      options: { cause: unknown; details: Readonly<Record<string, unknown>> },
+    ) => MailTlsError;
+    throw new Class(e.code, `${argument}: ${e.message}`, {
+      cause: e,
+      details: { ...e.details, argument },
+    });
+  }
+}
+
+/** Whether a CA bundle holds nothing but white space (a root-only CA's chain is empty: no intermediates). */
+function isBlank(input: string | Uint8Array): boolean {
+  const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
+  return text.trim() === '';
+}
+
+/** The octal form of a mode, `0755`. */
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
 /** Whether `file` is `<fileName>.<ext>` (`example.com.crt` is, `mail.example.com.crt` is not). */
@@ -373,6 +435,9 @@ export class CertificateStore implements CredentialSource {
   readonly kind = 'mailtls';
   /** The store's root directory. */
   readonly root: string;
+  /** The `group` option as given: the group that may read the keys. */
+  readonly group: string | number | undefined;
+  #gid: number | undefined;
   readonly #options: CertificateStoreOptions;
   readonly #trust: readonly Certificate[];
   #trustStore: TrustStore | undefined;
@@ -388,6 +453,14 @@ export class CertificateStore implements CredentialSource {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const keep = options.keepVersions ?? 3;
     if (!Number.isInteger(keep) || keep < 2) throw new RangeError('keepVersions must be an integer >= 2');
+    const group = options.group;
+    if (
+      group !== undefined &&
+      !(typeof group === 'string' && group !== '') &&
+      !(typeof group === 'number' && Number.isInteger(group) && group >= 0)
+    )
+      throw new TypeError('group must be a group name or a group id');
+    this.group = group;
     this.root = root;
     this.#options = options;
     this.#keep = keep;
@@ -429,24 +502,91 @@ export class CertificateStore implements CredentialSource {
     return storePaths(this.root, domain);
   }
 
-  /** Creates the store's directories (with their modes) when missing; existing ones are left as they are. */
-  async #ensureDirectories(): Promise<void> {
+  /**
+   * The group that may read the keys: the `group` option, else the group of `private/` when that directory
+   * lets its group in (and the group is not root's); undefined when keys are for the owner only.
+   * @throws StoreError `ERR_STORE_INVALID_GROUP`.
+   */
+  async keyGroup(): Promise<number | undefined> {
+    if (this.group !== undefined) {
+      this.#gid ??= await resolveGroup(this.group);
+      return this.#gid;
+    }
+    try {
+      const s = await stat(join(this.root, STORE_DIRECTORIES.private));
+      return s.isDirectory() && (s.mode & 0o010) !== 0 && s.gid !== 0 ? s.gid : undefined;
+    } catch (e) {
+      if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return undefined;
+      throw ioError(e, 'read', join(this.root, STORE_DIRECTORIES.private));
+    }
+  }
+
+  /**
+   * Refuses a store whose own directories (`csr/`, `certs/`, `private/`, `private/pending/`, `history/`,
+   * `locks/`) are symbolic links or not directories: the links the store writes (`../history/...`) would
+   * resolve from the link's target, where there is nothing, so a server could not open its key; and a
+   * redirected `private/` or `history/` puts keys where the store does not control who may write. Writers
+   * and the audit call it first; missing directories are fine.
+   * @throws StoreError `ERR_STORE_LAYOUT` naming the directory and what to do; `ERR_STORE_IO`.
+   * @example `await store.checkLayout()`
+   */
+  async checkLayout(): Promise<void> {
+    await this.#checkLayout();
+  }
+
+  async #checkLayout(extra: readonly string[] = []): Promise<void> {
     const d = STORE_DIRECTORIES;
-    const dirs: [string, number][] = [
-      [this.root, 0o755],
-      [join(this.root, d.csr), 0o755],
-      [join(this.root, d.certs), 0o755],
-      [join(this.root, d.private), 0o700],
-      [join(this.root, d.private, 'pending'), 0o700],
-      [join(this.root, d.history), 0o700],
-      [join(this.root, d.locks), 0o700],
-    ];
-    for (const [dir, mode] of dirs) {
+    const dirs = [d.csr, d.certs, d.private, join(d.private, 'pending'), d.history, d.locks, ...extra];
+    for (const rel of dirs) {
+      const path = join(this.root, rel);
+      let s: Awaited<ReturnType<typeof lstat>>;
       try {
-        await mkdir(dir, { mode });
-        await chmod(dir, mode);
+        s = await lstat(path);
       } catch (e) {
-        if (isCode(e, 'EEXIST')) continue;
+        if (isCode(e, 'ENOENT')) continue;
+        throw ioError(e, 'read', path);
+      }
+      if (s.isDirectory()) continue;
+      const what = s.isSymbolicLink()
+        ? `a symbolic link (to ${await readlink(path).catch(() => '?')})`
+        : 'not a directory';
+      throw new StoreError(
+        'ERR_STORE_LAYOUT',
+        `${path} is ${what}; the store refuses it: the links it writes there point into ../history/ and would ` +
+          'not resolve, and keys would live where the store does not control who may write. Make it a real ' +
+          `directory (move what it points to into ${path}, or give the store a root on the other file system), ` +
+          'then run the command again.',
+        { details: { path, kind: s.isSymbolicLink() ? 'symlink' : 'not-directory' } },
+      );
+    }
+  }
+
+  /**
+   * Creates the store's directories when missing and gives them their modes (see `STORE_MODES`): a store
+   * made before certificates were readable by everyone (`history/` 0700) is opened up, and `private/` gets
+   * the key group. The root keeps its mode once it exists.
+   */
+  async #ensureDirectories(fixes?: PermissionFix[]): Promise<void> {
+    await this.#checkLayout();
+    const gid = await this.keyGroup();
+    const d = STORE_DIRECTORIES;
+    const m = STORE_MODES;
+    const dirs: [string, number, number | undefined][] = [
+      [this.root, m.publicDir, undefined],
+      [join(this.root, d.csr), m.publicDir, undefined],
+      [join(this.root, d.certs), m.publicDir, undefined],
+      [join(this.root, d.private), gid === undefined ? m.keyDir : m.keyDirGroup, gid],
+      [join(this.root, d.private, 'pending'), m.ownerDir, undefined],
+      [join(this.root, d.history), m.publicDir, undefined],
+      [join(this.root, d.locks), m.ownerDir, undefined],
+    ];
+    for (const [dir, mode, group] of dirs) {
+      try {
+        await mkdir(dir, { mode: mode & 0o700 });
+        if (group !== undefined) await chown(dir, -1, group);
+        await chmod(dir, mode);
+        continue;
+      } catch (e) {
         if (isCode(e, 'ENOENT') && dir === this.root) {
           // The umask narrows the mode of a new directory: set it, as for the others.
           await mkdir(dir, { recursive: true, mode })
@@ -456,9 +596,115 @@ export class CertificateStore implements CredentialSource {
             });
           continue;
         }
-        throw ioError(e, 'create the directory', dir);
+        if (!isCode(e, 'EEXIST')) throw ioError(e, 'create the directory', dir);
       }
+      // An existing root keeps its mode (it may be a shared directory); the audit reports it when others
+      // may write into it.
+      if (dir !== this.root) await this.#fixMode(dir, mode, group, fixes);
     }
+  }
+
+  /**
+   * Gives an existing file or directory its mode and group, and records what changed. With `fixes` (a
+   * repair, not an install) root also takes back what another user owns.
+   */
+  async #fixMode(
+    path: string,
+    mode: number,
+    gid: number | undefined,
+    fixes?: PermissionFix[],
+  ): Promise<void> {
+    try {
+      const s = await lstat(path);
+      if (s.isSymbolicLink()) return;
+      if (gid !== undefined && s.gid !== gid) {
+        await chown(path, -1, gid);
+        fixes?.push({ path, change: `chgrp ${gid} (was ${s.gid})` });
+      }
+      const euid = process.geteuid?.();
+      if (fixes !== undefined && euid === 0 && s.uid !== 0) {
+        // Owned by another user, who could replace what servers load: root takes it back.
+        await chown(path, 0, -1);
+        fixes?.push({ path, change: `chown root (was uid ${s.uid})` });
+      }
+      const want = mode;
+      if ((s.mode & 0o7777) !== want) {
+        await chmod(path, want);
+        fixes?.push({ path, change: `chmod ${octal(want)} (was ${octal(s.mode)})` });
+      }
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return;
+      throw ioError(e, 'set the mode of', path);
+    }
+  }
+
+  /**
+   * Gives one domain's history its modes: `history/<name>/` and every version directory 0755 (servers
+   * follow `certs/<name>.crt` through them), certificates 0644, each version's key 0600, or 0640 owned by
+   * the key group.
+   */
+  async #fixDomainModes(paths: StorePaths, fixes?: PermissionFix[]): Promise<void> {
+    const gid = await this.keyGroup();
+    const m = STORE_MODES;
+    await this.#fixMode(paths.history, m.publicDir, undefined, fixes);
+    for (const id of await this.#versionIds(paths)) {
+      const dir = join(paths.history, id);
+      await this.#fixMode(dir, m.publicDir, undefined, fixes);
+      await this.#fixMode(join(dir, VERSION_FILES.key), gid === undefined ? m.key : m.keyGroup, gid, fixes);
+      for (const f of [VERSION_FILES.cert, VERSION_FILES.caBundle, VERSION_FILES.meta])
+        await this.#fixMode(join(dir, f), m.publicFile, undefined, fixes);
+    }
+  }
+
+  /**
+   * Applies the store's modes and key group to everything in it (what `mailtls check --fix` does): the
+   * directories, every domain's history and versions, keys placed by hand in `private/` (0600, or 0640 with
+   * the group), pending CSR keys (0600), CSRs and hand-placed certificates (0644); run as root, it also
+   * gives back to root what another user owns there. Installs apply the modes (not the owners) for the
+   * domain they write, so an existing store made with older modes (`history/` 0700) is opened up by the
+   * next install too. The root directory keeps its mode (the audit reports it when others may write it).
+   *
+   * @returns what was changed, in order.
+   * @throws StoreError `ERR_STORE_LAYOUT` (a store directory is a symbolic link), `ERR_STORE_INVALID_GROUP`,
+   *   `ERR_STORE_PERMISSIONS` (setting a group needs root or membership of it), `ERR_STORE_IO`.
+   * @example
+   * ```ts
+   * const store = new CertificateStore('/etc/mail/tls', { group: 'ssl-cert' });
+   * for (const f of await store.fixPermissions()) console.log(`${f.path}: ${f.change}`);
+   * ```
+   */
+  async fixPermissions(): Promise<PermissionFix[]> {
+    const fixes: PermissionFix[] = [];
+    await this.#ensureDirectories(fixes);
+    const gid = await this.keyGroup();
+    const m = STORE_MODES;
+    for (const entry of await this.#readdir(join(this.root, STORE_DIRECTORIES.history))) {
+      if (isTemporaryName(entry) !== undefined) continue;
+      let name: StoreName;
+      try {
+        name = storeName(entry);
+      } catch (e) {
+        if (e instanceof StoreError) continue;
+        throw e;
+      }
+      const paths = this.paths(name.domain);
+      if ((await lstat(paths.history).catch(() => undefined))?.isDirectory() !== true) continue;
+      await this.#fixDomainModes(paths, fixes);
+    }
+    const files: [string, string, number, number | undefined][] = [
+      [STORE_DIRECTORIES.private, '.key', gid === undefined ? m.key : m.keyGroup, gid],
+      [join(STORE_DIRECTORIES.private, 'pending'), '.key', m.key, undefined],
+      [STORE_DIRECTORIES.certs, '', m.publicFile, undefined],
+      [STORE_DIRECTORIES.csr, '.csr', m.publicFile, undefined],
+    ];
+    for (const [dir, ext, mode, group] of files)
+      for (const entry of await this.#readdir(join(this.root, dir))) {
+        if (!entry.endsWith(ext) || isTemporaryName(entry) !== undefined) continue;
+        const path = join(this.root, dir, entry);
+        if ((await lstat(path).catch(() => undefined))?.isFile() === true)
+          await this.#fixMode(path, mode, group, fixes);
+      }
+    return fixes;
   }
 
   /** Runs a writer under the domain's lock; a file-system error on the way is `ERR_STORE_IO` naming its path. */
@@ -613,7 +859,8 @@ export class CertificateStore implements CredentialSource {
     if (options.cert !== undefined) {
       if (typeof options.cert !== 'string' && !(options.cert instanceof Uint8Array))
         throw new TypeError('cert must be PEM text or bytes');
-      const bundle = parseCertificateBundle(options.cert);
+      const cert = options.cert;
+      const bundle = about('cert (the certificate)', () => parseCertificateBundle(cert));
       certs = [...bundle.certificates, ...certs];
       for (const s of bundle.skipped) {
         if (/PRIVATE KEY$/.test(s.label) && options.key === undefined && key === undefined) {
@@ -665,7 +912,20 @@ export class CertificateStore implements CredentialSource {
       const shown = leaf ?? leafCandidates[0]!;
       name = this.#nameFor(options.domain, shown);
       paths = this.paths(name.domain);
-      if (leaf === undefined) throw this.#mismatch(k, shown, paths.key, paths.cert);
+      // Name what was given: neither file of the store is involved yet.
+      if (leaf === undefined)
+        throw keyMismatchError(
+          k,
+          shown,
+          keySource === 'pkcs12'
+            ? 'the PKCS#12 file given (pkcs12)'
+            : keySource === 'cert-file'
+              ? 'the certificate file given (cert)'
+              : 'the key given (key)',
+          keySource === 'pkcs12' && options.cert === undefined
+            ? 'the certificate in the PKCS#12 file given (pkcs12)'
+            : 'the certificate given (cert)',
+        );
     } else {
       name = this.#nameFor(options.domain, leafCandidates[0]!);
       paths = this.paths(name.domain);
@@ -697,7 +957,12 @@ export class CertificateStore implements CredentialSource {
               `nor a key in service (${this.#rel(paths.key)}). Pass the key that the CSR was made with (key, or a .pfx as pkcs12).`,
             { details: { domain: name.domain } },
           );
-        throw this.#mismatch(first.key, leafCandidates[0]!, first.path, paths.cert);
+        throw keyMismatchError(
+          first.key,
+          leafCandidates[0]!,
+          this.#rel(first.path),
+          'the certificate given (cert)',
+        );
       }
       leaf = found.leaf;
       key = found.stored.key;
@@ -715,8 +980,13 @@ export class CertificateStore implements CredentialSource {
     const at = this.#now(options.at);
     this.#checkDates(leaf, name, at, options.allowExpired === true, warnings);
 
+    // An empty bundle (a CA without intermediates, e.g. a root-only CA's chainPEM '') means none.
+    const caBundle =
+      options.caBundle === undefined || isBlank(options.caBundle) ? undefined : options.caBundle;
     const bundleCerts =
-      options.caBundle === undefined ? [] : [...parseCertificateBundle(options.caBundle).certificates];
+      caBundle === undefined
+        ? []
+        : [...about('caBundle (the CA bundle)', () => parseCertificateBundle(caBundle)).certificates];
     const pool = [...certs.filter((c) => c !== leaf), ...bundleCerts];
     const assembled = await assembleChain(leaf, pool, {
       at,
@@ -733,7 +1003,7 @@ export class CertificateStore implements CredentialSource {
       chainProblems: assembled.problems,
       certPEM: assembled.pem,
       keyText,
-      caBundle: options.caBundle === undefined ? undefined : toBytes(options.caBundle).slice(),
+      caBundle: caBundle === undefined ? undefined : toBytes(caBundle).slice(),
       keySource,
       consumedKey,
       warnings,
@@ -872,10 +1142,6 @@ export class CertificateStore implements CredentialSource {
     );
   }
 
-  #mismatch(key: PrivateKey, cert: Certificate, keyPath: string, certPath: string): KeyError {
-    return keyMismatchError(key, cert, this.#rel(keyPath), this.#rel(certPath));
-  }
-
   /** Keys already in the store for a domain: pending CSR key, key in service, hand-placed key file. */
   async #storedKeys(
     name: StoreName,
@@ -945,13 +1211,16 @@ export class CertificateStore implements CredentialSource {
   /** The writes of an install, under the domain's lock. */
   async #commit(plan: Plan): Promise<{ previous: string | undefined; version: string }> {
     const { paths, name } = plan;
+    await this.#checkLayout([this.#rel(paths.history)]);
     try {
-      await mkdir(paths.history, { mode: 0o700 });
+      await mkdir(paths.history, { mode: STORE_MODES.publicDir });
+      await chmod(paths.history, STORE_MODES.publicDir);
     } catch (e) {
       if (!isCode(e, 'EEXIST')) throw ioError(e, 'create', paths.history);
     }
     await this.#cleanTemporary(name, paths);
     await this.#adoptUnmanaged(name, paths);
+    await this.#fixDomainModes(paths);
     const previous = await readLinkIfExists(paths.current);
     const id = await this.#newVersion(paths, {
       certPEM: plan.certPEM,
@@ -984,9 +1253,17 @@ export class CertificateStore implements CredentialSource {
     const seq = versions.reduce((m, v) => Math.max(m, versionSeq(v)), 0) + 1;
     const id = `v${String(seq).padStart(6, '0')}-${compactTime(new Date())}`;
     const tmp = temporaryPath(join(paths.history, id));
+    const gid = await this.keyGroup();
     try {
+      // Written under a name no link points to, opened to readers (0755) only when complete.
       await mkdir(tmp, { mode: 0o700 });
-      await writeNewFile(join(tmp, VERSION_FILES.key), content.keyText, 0o600);
+      await writeNewFile(
+        join(tmp, VERSION_FILES.key),
+        content.keyText,
+        gid === undefined ? STORE_MODES.key : STORE_MODES.keyGroup,
+        true,
+        gid,
+      );
       await writeNewFile(join(tmp, VERSION_FILES.cert), content.certPEM, 0o644);
       if (content.caBundle !== undefined)
         await writeNewFile(join(tmp, VERSION_FILES.caBundle), content.caBundle, 0o644);
@@ -995,6 +1272,7 @@ export class CertificateStore implements CredentialSource {
         `${JSON.stringify(content.meta(id), null, 2)}\n`,
         0o644,
       );
+      await chmod(tmp, STORE_MODES.publicDir);
       await syncDirectory(tmp);
       await rename(tmp, join(paths.history, id));
       await syncDirectory(paths.history);
@@ -1010,8 +1288,8 @@ export class CertificateStore implements CredentialSource {
     try {
       names = await readdir(paths.history);
     } catch (e) {
-      if (isCode(e, 'ENOENT')) return [];
-      throw e;
+      if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return [];
+      throw ioError(e, 'read', paths.history);
     }
     return names.filter((n) => VERSION_RE.test(n)).sort((a, b) => versionSeq(a) - versionSeq(b));
   }
@@ -1174,7 +1452,8 @@ export class CertificateStore implements CredentialSource {
           : `a certificate but no key for ${name.domain} (${this.#rel(paths.key)} is missing)`;
     return new StoreError(
       'ERR_STORE_NOT_FOUND',
-      `The store at ${this.root} has ${what}. Install it with install() (mailtls store install).`,
+      `The store at ${this.root} has ${what}. Install it with store.install() or ` +
+        `mailtls install --store ${this.root} --cert <certificate> --chain <CA bundle>.`,
       { details: { domain: name.domain } },
     );
   }

@@ -1,7 +1,8 @@
 // `mailtls check`: audits of stores filled by `mailtls install` with openssl-made certificates; findings,
 // fixes and exit codes.
 import assert from 'node:assert/strict';
-import { chmodSync, realpathSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { mailtls, mailtlsJSON, makeOpenSSLInputs, type OpenSSLInputs, openssl, scratch } from './helpers.js';
@@ -112,6 +113,46 @@ describe('mailtls check', () => {
     // The advice works.
     chmodSync(key, 0o600);
     assert.equal(mailtls(['check', '--store', store, '--trust', inputs.rootCert]).status, 0);
+  });
+
+  it('check --fix opens an old store (history/ 0700) to readers, closes an open key and gives keys to --group', () => {
+    const store = goodStore(inputs);
+    const key = realpathSync(join(store, 'private', 'example.com.key'));
+    chmodSync(join(store, 'history'), 0o700);
+    chmodSync(key, 0o644);
+    const before = mailtlsJSON(['check', '--store', store, '--trust', inputs.rootCert]);
+    assert.equal(before.status, 1);
+    const fixed = mailtlsJSON(['check', '--store', store, '--trust', inputs.rootCert, '--fix']);
+    assert.equal(fixed.status, 0, JSON.stringify(fixed.json));
+    assert.deepEqual(
+      (fixed.json.fixed as { path: string; change: string }[]).map((f) => [f.path, f.change]),
+      [
+        [join(store, 'history'), 'chmod 0755 (was 0700)'],
+        [key, 'chmod 0600 (was 0644)'],
+      ],
+    );
+    const group = process.geteuid?.() === 0 ? 'nogroup' : spawnSync('id', ['-gn']).stdout.toString().trim();
+    const gid = Number(spawnSync('getent', ['group', group]).stdout.toString().split(':')[2]);
+    const withGroup = mailtls([
+      'check',
+      '--store',
+      store,
+      '--trust',
+      inputs.rootCert,
+      '--fix',
+      '--group',
+      group,
+    ]);
+    assert.equal(withGroup.status, 0, withGroup.stdout + withGroup.stderr);
+    assert.match(withGroup.stdout, /^fixed .*private: chgrp/m);
+    assert.deepEqual([statSync(key).mode & 0o777, statSync(key).gid], [0o640, gid]);
+    assert.deepEqual(
+      [statSync(join(store, 'private')).mode & 0o777, statSync(join(store, 'private')).gid],
+      [0o750, gid],
+    );
+    // the audit knows the rule: the group's 0640 key is no finding, also without --group
+    assert.equal(mailtls(['check', '--store', store, '--trust', inputs.rootCert]).status, 0);
+    assert.equal(mailtls(['check', '--store', store, '--group', group]).status, 2, '--group goes with --fix');
   });
 
   it('reports mail names the certificate does not cover (--pop3 adds pop.<domain>); --errors-only exits 0', () => {

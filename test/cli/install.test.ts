@@ -1,6 +1,7 @@
 // `mailtls csr --store` + `mailtls install` + `mailtls pfx import --store`: the manual's flow with a CA
 // played by openssl, validated atomic installs, and nothing written when anything is wrong.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -228,5 +229,63 @@ describe('mailtls install', () => {
     assert.match(r.stderr, /^error \[ERR_KEY_MISMATCH\]: /);
     assert.deepEqual(tree(store), before);
     assert.equal(readFileSync(join(store, 'certs', 'mail.example.com.crt'), 'utf8'), servedBefore);
+  });
+
+  it('a --key that does not belong to --cert is named by the files given, not by private/<domain>.key', () => {
+    const store = join(scratch(), 'tls');
+    const r = mailtlsJSON(['install', '--store', store, '--cert', inputs.leafCert, '--key', inputs.pkcs1Key]);
+    assert.equal(r.status, 1);
+    const e = r.json.error as {
+      code: string;
+      message: string;
+      details: { keyFile: string; certFile: string };
+    };
+    assert.equal(e.code, 'ERR_KEY_MISMATCH');
+    assert.ok(
+      e.message.startsWith(`The key in ${inputs.pkcs1Key} does not belong to ${inputs.leafCert}:`),
+      e.message,
+    );
+    assert.doesNotMatch(e.message, /private\//);
+    assert.deepEqual([e.details.keyFile, e.details.certFile], [inputs.pkcs1Key, inputs.leafCert]);
+  });
+
+  it('--group G: private/ 0750 and the key 0640 owned by G; csr --store --group makes private/ for G', () => {
+    // as root use nogroup (root's own group 0 is never taken for a key group), otherwise one's own group
+    const group = process.geteuid?.() === 0 ? 'nogroup' : spawnSync('id', ['-gn']).stdout.toString().trim();
+    const gid = Number(spawnSync('getent', ['group', group]).stdout.toString().split(':')[2]);
+    const store = join(scratch(), 'tls');
+    const r = mailtls([
+      'install',
+      '--store',
+      store,
+      '--cert',
+      inputs.leafCert,
+      '--key',
+      inputs.leafKey,
+      '--group',
+      group,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const priv = statSync(join(store, 'private'));
+    assert.deepEqual([priv.mode & 0o777, priv.gid], [0o750, gid]);
+    const key = statSync(join(store, 'private', 'mail.example.com.key'));
+    assert.deepEqual([key.mode & 0o777, key.gid], [0o640, gid]);
+    const other = join(scratch(), 'tls');
+    const csr = mailtls(['csr', '--store', other, '--cn', 'example.com', '--type', 'ec', '--group', group]);
+    assert.equal(csr.status, 0, csr.stderr);
+    const p2 = statSync(join(other, 'private'));
+    assert.deepEqual([p2.mode & 0o777, p2.gid], [0o750, gid]);
+    const bad = mailtlsJSON([
+      'install',
+      '--store',
+      join(scratch(), 'tls'),
+      '--cert',
+      inputs.leafCert,
+      '--key',
+      inputs.leafKey,
+      '--group',
+      'no-such-group-mailtls',
+    ]);
+    assert.equal((bad.json.error as { code: string }).code, 'ERR_STORE_INVALID_GROUP');
   });
 });

@@ -64,7 +64,7 @@ after(() => {
 });
 
 describe('CertificateStore: CSR, install, load', () => {
-  it('createCSR stores the CSR (0644) and the key (0600 in a 0700 directory); openssl verifies the CSR', async () => {
+  it('createCSR stores the CSR (0644) and the key (0600 in a 0700 directory; history/ 0755); openssl verifies the CSR', async () => {
     const store = newStore();
     const r = await store.createCSR({ subject: { commonName: 'Example.COM' }, hostnames: NAMES.slice(1) });
     assert.equal(r.domain, DOMAIN);
@@ -74,7 +74,7 @@ describe('CertificateStore: CSR, install, load', () => {
     assert.equal(modeOf(p.pendingKey), 0o600);
     assert.equal(modeOf(join(store.root, 'private')), 0o700);
     assert.equal(modeOf(join(store.root, 'private', 'pending')), 0o700);
-    assert.equal(modeOf(join(store.root, 'history')), 0o700);
+    assert.equal(modeOf(join(store.root, 'history')), 0o755);
     const v = openssl(['req', '-in', p.csr, '-noout', '-verify', '-text']);
     assert.ok(v.ok, v.err);
     assert.match(
@@ -133,7 +133,8 @@ describe('CertificateStore: CSR, install, load', () => {
     assert.equal(modeOf(p.key), 0o600, 'key file 0600 (stat through the link)');
     assert.equal(modeOf(p.cert), 0o644);
     assert.equal(modeOf(join(store.root, 'private')), 0o700);
-    assert.equal(modeOf(p.history), 0o700);
+    assert.equal(modeOf(p.history), 0o755, 'history readable by everyone: servers follow certs/ through it');
+    assert.equal(modeOf(join(p.history, r.version)), 0o755);
     assert.equal(existsSync(p.pendingKey), false, 'the pending key moved into the version');
     // the CA file as given, byte for byte
     assert.equal(sha256(readFileSync(p.caBundle)), sha256(ca.bundlePEM));
@@ -260,7 +261,8 @@ describe('CertificateStore: refused installs write nothing', () => {
       input: async () => ({ cert: (await issueLeaf(NAMES)).chainPEM, key: (await issueLeaf(NAMES)).keyPEM }),
       wantCode: 'ERR_KEY_MISMATCH',
       wantClass: KeyError,
-      wantMessage: /The key in private\/example\.com\.key does not belong to certs\/example\.com\.crt/,
+      // neither store file exists yet: the message names what was given
+      wantMessage: /^The key given \(key\) does not belong to the certificate given \(cert\)/,
     },
     {
       name: 'expired certificate',
@@ -710,7 +712,7 @@ describe('CertificateStore: versions, rollback, renewal, remove', () => {
       ['csr', 0o755],
       ['certs', 0o755],
       ['private', 0o700],
-      ['history', 0o700],
+      ['history', 0o755],
     ] as const)
       assert.equal(modeOf(join(store.root, dir)), want, dir || 'the root');
   });
