@@ -80,6 +80,8 @@ import {
 } from './internal/chain-index.js';
 import {
   aiaHint,
+  type ChainFailureReason,
+  type ChainPurpose,
   describe,
   ekuFailure,
   type Failure,
@@ -108,54 +110,7 @@ import {
 
 export type { CertificateInput, CertificateSource } from './internal/chain-index.js';
 
-/** What the leaf must be good for: a TLS server (default), a TLS client, or anything. */
-export type ChainPurpose = 'serverAuth' | 'clientAuth' | 'any';
-
-/** Why a validation failed: `details.reason` of a {@link ChainError}. */
-export type ChainFailureReason =
-  /** No certificate with the issuer's name (and key identifier) was given. */
-  | 'unknown-issuer'
-  /** The path ends at a self-signed certificate that is not a trust anchor. */
-  | 'untrusted-root'
-  | 'expired'
-  | 'not-yet-valid'
-  /** A signature does not verify with the issuer's key. */
-  | 'bad-signature'
-  /** A signature uses an algorithm or key mailtls cannot verify. */
-  | 'unsupported-signature'
-  /** A signature uses MD5 or SHA-1. */
-  | 'weak-signature'
-  /** An issuer is not a CA certificate. */
-  | 'not-ca'
-  | 'path-length'
-  | 'key-usage'
-  | 'extended-key-usage'
-  | 'name-constraints'
-  | 'critical-extension'
-  | 'hostname-mismatch'
-  | 'ip-mismatch'
-  | 'email-mismatch'
-  /** The leaf's Common Name is not one of its subjectAltName entries. */
-  | 'common-name'
-  | 'revoked'
-  | 'crl-invalid'
-  /** Every path needs more intermediates than `maxDepth`. */
-  | 'too-deep'
-  /** More signature checks than `maxSignatureChecks`, or more path steps than the step budget. */
-  | 'budget'
-  | 'version'
-  | 'malformed-certificate'
-  | 'malformed-extension'
-  | 'extension-criticality'
-  | 'unsupported-key'
-  | 'weak-key'
-  | 'signature-algorithm-mismatch'
-  | 'basic-constraints'
-  | 'name-constraints-in-leaf'
-  | 'subject-alt-name'
-  | 'serial-number'
-  | 'empty-name'
-  | 'key-identifier';
+export type { ChainFailureReason, ChainPurpose } from './internal/chain-profile.js';
 
 /** A set of trust anchors, indexed once and reusable across validations ({@link createTrustStore}). */
 export interface TrustStore {
