@@ -10,6 +10,10 @@
  * period at `at`, then to the shorter one. The result never hides a gap: `complete` is false when an issuer
  * is missing, and the problem names it and says where to download it (AIA CA-issuers URL).
  *
+ * Assembly and `verifyChain` run the same path builder (src/internal/path-builder.ts: candidate order,
+ * loop check, signature cache, budgets and their defaults), each with its own policy: here a best-effort
+ * one that follows every path to its end and scores it, there the strict RFC 5280 one.
+ *
  * This is assembly, not validation: name constraints, path lengths, key usages and host names are
  * `verifyChain`'s job (run it on the result). Without `roots` a chain is complete only when it reaches
  * a self-signed root in the pool; pass `roots` (e.g. `nodeTrustStore()` from `mailtls/node`) to recognise a
@@ -30,7 +34,12 @@ import {
 } from './internal/chain-index.js';
 import { aiaHint, describe } from './internal/chain-profile.js';
 import { quoteName } from './internal/dns-name.js';
-import { type SignatureCheck, verifySignature } from './internal/signature.js';
+import {
+  PATH_BUILDER_DEFAULTS,
+  PathBudgetExceeded,
+  PathBuilder,
+  type PathPolicy,
+} from './internal/path-builder.js';
 import type { CryptoOptions } from './keys.js';
 import { nameKey } from './name.js';
 import { decodePEM, encodePEM } from './pem.js';
@@ -78,7 +87,10 @@ export interface AssembleChainOptions extends CryptoOptions {
   at?: Date | undefined;
   /** Keep the root at the end of `certificates` (default false: servers should not send it). */
   includeRoot?: boolean | undefined;
-  /** Most signature verifications (default 10,000; above it ERR_CHAIN_BUDGET). */
+  /**
+   * Most signature verifications before giving up with ERR_CHAIN_BUDGET; default 100, the same as
+   * `verifyChain` (one path builder serves both; an honest bundle needs a handful).
+   */
   maxSignatureChecks?: number | undefined;
 }
 
@@ -106,59 +118,31 @@ interface Terminal {
   path: Certificate[];
   /** 3: ends at one of `roots`; 2: self-signed root, no roots given; 1: untrusted self-signed root; 0: gap. */
   level: number;
+  /** Certificates above the leaf (the root included) outside their validity period. */
   invalid: number;
   root: Certificate | undefined;
 }
 
-class BudgetExceeded extends Error {}
-
-class Assembler {
-  readonly pool: CertificateIndex;
+/**
+ * The best-effort policy of assembly over the shared path builder: every path is followed to its end
+ * (a trust anchor, a self-signed root or a gap) whether or not its certificates are valid, and each end
+ * is scored: a trusted end first, then fewer certificates outside their validity period, then fewer
+ * certificates. The search stops early only when no later path could score better. An issuer must be a CA
+ * (basicConstraints CA:TRUE) whose key verifies the signature; nothing else is checked (that is
+ * `verifyChain`'s strict policy).
+ */
+class AssemblyPolicy implements PathPolicy<Certificate> {
+  readonly builder: PathBuilder<Certificate>;
   readonly roots: CertificateIndex | undefined;
-  readonly atMs: number;
-  readonly crypto: CryptoOptions;
-  readonly maxChecks: number;
-  checks = 0;
   best: Terminal | undefined;
-  readonly #sig = new Map<Certificate, Map<Certificate, Promise<SignatureCheck>>>();
 
-  constructor(
-    pool: CertificateIndex,
-    roots: CertificateIndex | undefined,
-    atMs: number,
-    crypto: CryptoOptions,
-    maxChecks: number,
-  ) {
-    this.pool = pool;
+  constructor(builder: PathBuilder<Certificate>, roots: CertificateIndex | undefined) {
+    this.builder = builder;
     this.roots = roots;
-    this.atMs = atMs;
-    this.crypto = crypto;
-    this.maxChecks = maxChecks;
   }
 
-  valid(c: Certificate): boolean {
-    return this.atMs >= c.notBefore.getTime() && this.atMs <= c.notAfter.getTime();
-  }
-
-  signed(child: Certificate, issuer: Certificate): Promise<boolean> {
-    let m = this.#sig.get(child);
-    if (m === undefined) {
-      m = new Map();
-      this.#sig.set(child, m);
-    }
-    let p = m.get(issuer);
-    if (p === undefined) {
-      if (++this.checks > this.maxChecks) throw new BudgetExceeded();
-      p = verifySignature(
-        issuer.spki,
-        child.signatureAlgorithm,
-        child.tbs,
-        child.signatureValue,
-        this.crypto,
-      );
-      m.set(issuer, p);
-    }
-    return p.then((r) => r.valid);
+  async signed(child: Certificate, issuer: Certificate): Promise<boolean> {
+    return (await this.builder.signature(child, issuer)).valid;
   }
 
   async selfSigned(c: Certificate): Promise<boolean> {
@@ -169,7 +153,21 @@ class Assembler {
     return this.signed(c, c);
   }
 
-  offer(t: Terminal): void {
+  invalid(path: readonly Certificate[]): number {
+    let n = 0;
+    for (let i = 1; i < path.length; i++) if (!this.builder.valid(path[i]!)) n++;
+    return n;
+  }
+
+  offer(path: readonly Certificate[], level: number, root: Certificate | undefined): void {
+    const t: Terminal = {
+      path: [...path],
+      level,
+      invalid:
+        this.invalid(path) +
+        (root !== undefined && !path.includes(root) && !this.builder.valid(root) ? 1 : 0),
+      root,
+    };
     const b = this.best;
     if (
       b === undefined ||
@@ -181,45 +179,34 @@ class Assembler {
   }
 
   /** Whether the best terminal so far cannot be beaten. */
-  get perfect(): boolean {
+  done(): boolean {
     const b = this.best;
     return b !== undefined && b.invalid === 0 && b.level === (this.roots === undefined ? 2 : 3);
   }
 
-  async walk(path: Certificate[], invalid: number): Promise<void> {
-    if (this.perfect) return;
+  async arrive(path: readonly Certificate[]): Promise<boolean> {
     const cur = path[path.length - 1]!;
-    const first = path.length === 1;
+    const root = path.length === 1 ? undefined : cur;
     if (this.roots?.has(cur) === true) {
-      this.offer({ path, level: 3, invalid, root: first ? undefined : cur });
-      return;
+      this.offer(path, 3, root);
+      return true;
     }
     if (await this.selfSigned(cur)) {
-      this.offer({ path, level: this.roots === undefined ? 2 : 1, invalid, root: first ? undefined : cur });
-      return;
+      this.offer(path, this.roots === undefined ? 2 : 1, root);
+      return true;
     }
-    if (path.length >= 16) {
-      this.offer({ path, level: 0, invalid, root: undefined });
-      return;
-    }
-    const seen = (c: Certificate) => path.some((p) => sameEntity(p, c));
-    for (const r of this.roots?.issuersOf(cur) ?? []) {
-      if (seen(r) || !(await this.signed(cur, r))) continue;
-      this.offer({ path, level: 3, invalid: invalid + (this.valid(r) ? 0 : 1), root: r });
-      if (this.perfect) return;
-    }
-    const candidates = this.pool
-      .issuersOf(cur)
-      .filter((c) => !seen(c) && c.basicConstraints?.ca === true)
-      .sort((a, b) => Number(this.valid(b)) - Number(this.valid(a)));
-    let extended = false;
-    for (const c of candidates) {
-      if (!(await this.signed(cur, c))) continue;
-      extended = true;
-      await this.walk([...path, c], invalid + (this.valid(c) ? 0 : 1));
-      if (this.perfect) return;
-    }
-    if (!extended) this.offer({ path, level: 0, invalid, root: undefined });
+    return false;
+  }
+
+  async link(path: readonly Certificate[], candidate: Certificate, anchor: boolean): Promise<boolean> {
+    if (!anchor && candidate.basicConstraints?.ca !== true) return false;
+    if (!(await this.signed(path[path.length - 1]!, candidate))) return false;
+    if (anchor) this.offer(path, 3, candidate);
+    return true;
+  }
+
+  deadEnd(path: readonly Certificate[]): void {
+    this.offer(path, 0, undefined);
   }
 }
 
@@ -254,7 +241,8 @@ function readRoots(roots: AssembleChainOptions['roots']): CertificateIndex | und
  *   certificates allowed), DER, PKCS#7, parsed certificates, or a list of those.
  * @param options - `roots`, `at`, `includeRoot`, `maxSignatureChecks`, `crypto`.
  * @returns The chain, `complete`/`trusted` flags, the dropped certificates and the problems.
- * @throws ChainError `ERR_CHAIN_BUDGET` when the pool needs more than `maxSignatureChecks` signature checks.
+ * @throws ChainError `ERR_CHAIN_BUDGET` when the pool needs more than `maxSignatureChecks` signature checks
+ *   (default 100) or more than 20,000 path steps.
  * @throws CertificateError / PEMError when the leaf or the pool cannot be read.
  * @throws TypeError / RangeError for arguments of the wrong type or range.
  * @example
@@ -277,7 +265,7 @@ export async function assembleChain(
   const atMs = Math.floor(at.getTime() / 1000) * 1000;
   if (options.includeRoot !== undefined && typeof options.includeRoot !== 'boolean')
     throw new TypeError('options.includeRoot must be a boolean');
-  const maxChecks = options.maxSignatureChecks ?? 10_000;
+  const maxChecks = options.maxSignatureChecks ?? PATH_BUILDER_DEFAULTS.maxSignatureChecks;
   if (!Number.isSafeInteger(maxChecks) || maxChecks < 1)
     throw new RangeError('maxSignatureChecks must be a positive integer');
 
@@ -292,16 +280,30 @@ export async function assembleChain(
     else position.set(c, i);
   });
   const roots = readRoots(options.roots);
-  const crypto: CryptoOptions = options.crypto === undefined ? {} : { crypto: options.crypto };
-  const a = new Assembler(index, roots, atMs, crypto, maxChecks);
+  const builder = new PathBuilder<Certificate>({
+    anchors: roots,
+    pool: index,
+    sameEntity,
+    atMs,
+    maxSignatureChecks: maxChecks,
+    crypto: options.crypto === undefined ? {} : { crypto: options.crypto },
+  });
+  const a = new AssemblyPolicy(builder, roots);
   try {
-    await a.walk([leafCert], 0);
+    await builder.build(leafCert, a);
   } catch (e) {
-    if (e instanceof BudgetExceeded)
+    if (e instanceof PathBudgetExceeded)
       throw new ChainError(
         'ERR_CHAIN_BUDGET',
-        `Chain assembly stopped after ${maxChecks} signature checks (maxSignatureChecks): the pool is pathological (many certificates with the same names). Give only the CA certificates of this chain.`,
-        { details: { reason: 'budget', signatureChecks: maxChecks } },
+        e.what === 'signatures'
+          ? `Chain assembly stopped after ${maxChecks} signature checks (maxSignatureChecks): the pool is pathological (many certificates with the same names). Give only the CA certificates of this chain.`
+          : `Chain assembly stopped after ${builder.maxSteps} steps: the pool is pathological (many certificates with the same names or keys). Give only the CA certificates of this chain.`,
+        {
+          details:
+            e.what === 'signatures'
+              ? { reason: 'budget', signatureChecks: maxChecks }
+              : { reason: 'budget', limit: 'steps', steps: builder.maxSteps },
+        },
       );
     throw e;
   }

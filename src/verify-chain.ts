@@ -15,8 +15,10 @@
  * before intermediates and certificates valid at `at` before expired ones; when a candidate fails, the next
  * is tried (backtracking), so cross-signed roots, expired alternates and decoys are handled. A certificate
  * with the same subject and key as one already on the path is never added again (loops). Signatures are
- * checked once per (issuer, subject) pair and counted: above `maxSignatureChecks` the validation stops with
- * `ERR_CHAIN_BUDGET`.
+ * checked once per (issuer, subject) pair and counted: above `maxSignatureChecks` (default 100) or 20,000
+ * path steps the validation stops with `ERR_CHAIN_BUDGET`. Paths are at most 32 certificates long. This
+ * search is the one path builder of mailtls (src/internal/path-builder.ts), which `assembleChain` runs too,
+ * with the same defaults; validation gives it the strict policy of the checks below.
  *
  * ## Checks (the profile)
  *
@@ -78,6 +80,8 @@ import {
 } from './internal/chain-index.js';
 import {
   aiaHint,
+  type ChainFailureReason,
+  type ChainPurpose,
   describe,
   ekuFailure,
   type Failure,
@@ -87,7 +91,14 @@ import {
   validityFailure,
 } from './internal/chain-profile.js';
 import { asciiLower, quoteName } from './internal/dns-name.js';
-import { type SignatureCheck, verifySignature } from './internal/signature.js';
+import {
+  type DeadEnd,
+  PATH_BUILDER_DEFAULTS,
+  PathBudgetExceeded,
+  PathBuilder,
+  type PathPolicy,
+} from './internal/path-builder.js';
+import type { SignatureCheck } from './internal/signature.js';
 import { formatIPAddress, parseIPAddress } from './ip-address.js';
 import type { CryptoOptions } from './keys.js';
 import { nameKey } from './name.js';
@@ -99,54 +110,7 @@ import {
 
 export type { CertificateInput, CertificateSource } from './internal/chain-index.js';
 
-/** What the leaf must be good for: a TLS server (default), a TLS client, or anything. */
-export type ChainPurpose = 'serverAuth' | 'clientAuth' | 'any';
-
-/** Why a validation failed: `details.reason` of a {@link ChainError}. */
-export type ChainFailureReason =
-  /** No certificate with the issuer's name (and key identifier) was given. */
-  | 'unknown-issuer'
-  /** The path ends at a self-signed certificate that is not a trust anchor. */
-  | 'untrusted-root'
-  | 'expired'
-  | 'not-yet-valid'
-  /** A signature does not verify with the issuer's key. */
-  | 'bad-signature'
-  /** A signature uses an algorithm or key mailtls cannot verify. */
-  | 'unsupported-signature'
-  /** A signature uses MD5 or SHA-1. */
-  | 'weak-signature'
-  /** An issuer is not a CA certificate. */
-  | 'not-ca'
-  | 'path-length'
-  | 'key-usage'
-  | 'extended-key-usage'
-  | 'name-constraints'
-  | 'critical-extension'
-  | 'hostname-mismatch'
-  | 'ip-mismatch'
-  | 'email-mismatch'
-  /** The leaf's Common Name is not one of its subjectAltName entries. */
-  | 'common-name'
-  | 'revoked'
-  | 'crl-invalid'
-  /** Every path needs more intermediates than `maxDepth`. */
-  | 'too-deep'
-  /** More signature checks than `maxSignatureChecks`, or more path steps than the step budget. */
-  | 'budget'
-  | 'version'
-  | 'malformed-certificate'
-  | 'malformed-extension'
-  | 'extension-criticality'
-  | 'unsupported-key'
-  | 'weak-key'
-  | 'signature-algorithm-mismatch'
-  | 'basic-constraints'
-  | 'name-constraints-in-leaf'
-  | 'subject-alt-name'
-  | 'serial-number'
-  | 'empty-name'
-  | 'key-identifier';
+export type { ChainFailureReason, ChainPurpose } from './internal/chain-profile.js';
 
 /** A set of trust anchors, indexed once and reusable across validations ({@link createTrustStore}). */
 export interface TrustStore {
@@ -228,7 +192,10 @@ export interface VerifyChainOptions extends CryptoOptions {
   purpose?: ChainPurpose | undefined;
   /** Most intermediate CAs on the path (self-issued ones not counted); default 8. */
   maxDepth?: number | undefined;
-  /** Most signature verifications before giving up with ERR_CHAIN_BUDGET; default 100. */
+  /**
+   * Most signature verifications (CRL signatures included) before giving up with ERR_CHAIN_BUDGET;
+   * default 100, the same as `assembleChain` (one path builder serves both).
+   */
   maxSignatureChecks?: number | undefined;
   /** CRLs (PEM `X509 CRL` blocks or DER) to check revocation against; none by default. */
   crls?: string | Uint8Array | readonly (string | Uint8Array)[] | undefined;
@@ -256,19 +223,7 @@ export interface VerifiedChain {
   readonly signatureChecks: number;
 }
 
-/** The most path steps (edge evaluations, cached or not) before ERR_CHAIN_BUDGET. */
-const MAX_STEPS = 20_000;
-/** Longest path considered, self-issued certificates included. */
-const MAX_PATH_LENGTH = 32;
-
-class BudgetExceeded extends Error {
-  constructor(
-    readonly what: 'signatures' | 'steps' | 'names',
-    message = '',
-  ) {
-    super(message);
-  }
-}
+class NameBudgetExceeded extends Error {}
 
 interface Best {
   failure: Failure;
@@ -286,157 +241,93 @@ function readPositiveInt(value: unknown, name: string, fallback: number): number
   return value;
 }
 
-class Validation {
+/**
+ * The strict policy of validation over the shared path builder (RFC 5280 §6): a candidate is accepted
+ * only when every check of the module notes passes for it, and the search stops at the first path that
+ * reaches a trust anchor. Each refusal is recorded with how far its path got; when no path passes, the
+ * failure of the path that got furthest is the one reported.
+ */
+class StrictPolicy implements PathPolicy<Certificate> {
+  readonly builder: PathBuilder<Certificate>;
   readonly store: IndexedTrustStore;
   readonly pool: CertificateIndex;
   readonly crls: readonly CRL[];
   readonly atMs: number;
   readonly purpose: ChainPurpose;
   readonly maxDepth: number;
-  readonly maxSignatureChecks: number;
-  readonly crypto: CryptoOptions;
   /** Whether the leaf's Common Name may be matched as a host name (legacyCommonName): then it is constrained too. */
-  commonNameIsName = false;
-  signatureChecks = 0;
-  steps = 0;
+  readonly commonNameIsName: boolean;
   best: Best | undefined;
+  /** The path found, leaf to trust anchor. */
+  found: Certificate[] | undefined;
   readonly ncBudget: ComparisonBudget = { remaining: DEFAULT_MAX_NAME_COMPARISONS };
-  readonly #sigCache = new WeakMap<Certificate, Map<Certificate, Promise<SignatureCheck>>>();
-  readonly #crlCache = new Map<CRL, Map<Certificate, Promise<boolean>>>();
 
   constructor(
+    builder: PathBuilder<Certificate>,
     store: IndexedTrustStore,
     pool: CertificateIndex,
     crls: readonly CRL[],
-    atMs: number,
     purpose: ChainPurpose,
     maxDepth: number,
-    maxSignatureChecks: number,
-    crypto: CryptoOptions,
+    commonNameIsName: boolean,
   ) {
+    this.builder = builder;
     this.store = store;
     this.pool = pool;
     this.crls = crls;
-    this.atMs = atMs;
+    this.atMs = builder.atMs;
     this.purpose = purpose;
     this.maxDepth = maxDepth;
-    this.maxSignatureChecks = maxSignatureChecks;
-    this.crypto = crypto;
+    this.commonNameIsName = commonNameIsName;
   }
 
   record(failure: Failure, depth: number): void {
     if (this.best === undefined || depth > this.best.depth) this.best = { failure, depth };
   }
 
-  #spend(): void {
-    this.signatureChecks++;
-    if (this.signatureChecks > this.maxSignatureChecks) throw new BudgetExceeded('signatures');
+  done(): boolean {
+    return this.found !== undefined;
   }
 
-  signature(subject: Certificate, issuer: Certificate): Promise<SignatureCheck> {
-    let m = this.#sigCache.get(subject);
-    if (m === undefined) {
-      m = new Map();
-      this.#sigCache.set(subject, m);
-    }
-    let p = m.get(issuer);
-    if (p === undefined) {
-      this.#spend();
-      p = verifySignature(
-        issuer.spki,
-        subject.signatureAlgorithm,
-        subject.tbs,
-        subject.signatureValue,
-        this.crypto,
-      );
-      m.set(issuer, p);
-    }
-    return p;
+  arrive(): boolean {
+    return false;
   }
 
-  crlSignature(crl: CRL, issuer: Certificate): Promise<boolean> {
-    let m = this.#crlCache.get(crl);
-    if (m === undefined) {
-      m = new Map();
-      this.#crlCache.set(crl, m);
-    }
-    let p = m.get(issuer);
-    if (p === undefined) {
-      this.#spend();
-      p = verifySignature(issuer.spki, crl.signatureAlgorithm, crl.tbs, crl.signatureValue, this.crypto).then(
-        (r) => r.valid,
-      );
-      m.set(issuer, p);
-    }
-    return p;
-  }
-
-  /** Extends `path` to a trust anchor, or returns undefined (failures recorded in `best`). */
-  async extend(path: Certificate[], intermediates: number): Promise<Certificate[] | undefined> {
+  deadEnd(path: readonly Certificate[], why: DeadEnd): void {
     const cur = path[path.length - 1]!;
-    const anchors = this.store.index.issuersOf(cur);
-    const inters = this.pool.issuersOf(cur).filter((c) => !this.store.index.has(c));
-    const order = (list: Certificate[]) => {
-      const valid: Certificate[] = [];
-      const other: Certificate[] = [];
-      for (const c of list) {
-        if (path.some((p) => sameEntity(p, c))) continue;
-        (this.atMs >= c.notBefore.getTime() && this.atMs <= c.notAfter.getTime() ? valid : other).push(c);
-      }
-      return [...valid, ...other];
-    };
-    const candidates: [Certificate, boolean][] = [
-      ...order(anchors).map((c): [Certificate, boolean] => [c, true]),
-      ...order(inters).map((c): [Certificate, boolean] => [c, false]),
-    ];
-    if (candidates.length === 0) {
-      this.record(this.noIssuer(cur, path.length), path.length);
-      return undefined;
-    }
-    if (path.length >= MAX_PATH_LENGTH) {
-      this.record(this.tooDeep(cur), path.length);
-      return undefined;
-    }
-    for (const [cand, anchor] of candidates) {
-      const found = await this.step(path, intermediates, cand, anchor);
-      if (found !== undefined) return found;
-    }
-    return undefined;
+    if (why === 'no-issuer') this.record(this.noIssuer(cur, path.length), path.length);
+    else if (why === 'too-long') this.record(this.tooDeep(cur), path.length);
   }
 
-  async step(
-    path: Certificate[],
-    intermediates: number,
-    cand: Certificate,
-    anchor: boolean,
-  ): Promise<Certificate[] | undefined> {
+  async link(path: readonly Certificate[], cand: Certificate, anchor: boolean): Promise<boolean> {
     const cur = path[path.length - 1]!;
     const depth = path.length;
-    if (++this.steps > MAX_STEPS) throw new BudgetExceeded('steps');
     const role: Role = anchor ? 'anchor' : 'intermediate';
+    let intermediates = 0;
+    for (let i = 1; i < path.length; i++) if (!path[i]!.selfIssued) intermediates++;
     const count = anchor ? intermediates : intermediates + (cand.selfIssued ? 0 : 1);
     if (count > this.maxDepth) {
       this.record(this.tooDeep(cur), depth);
-      return undefined;
+      return false;
     }
-    const sig = await this.signature(cur, cand);
+    const sig = await this.builder.signature(cur, cand);
     if (!sig.valid) {
       this.record(this.badSignature(cur, cand, sig, path.length === 1 ? 'leaf' : 'intermediate'), depth);
-      return undefined;
+      return false;
     }
     const fail = (f: Failure | undefined): boolean => {
       if (f === undefined) return false;
       this.record(f, depth + 1);
       return true;
     };
-    if (fail(profileFailure(cand, role))) return undefined;
-    if (fail(validityFailure(cand, this.atMs, role))) return undefined;
-    if (fail(ekuFailure(cand, this.purpose, role))) return undefined;
+    if (fail(profileFailure(cand, role))) return false;
+    if (fail(validityFailure(cand, this.atMs, role))) return false;
+    if (fail(ekuFailure(cand, this.purpose, role))) return false;
     const pathLength = cand.basicConstraints?.pathLength;
     if (pathLength !== undefined) {
       let below = 0;
       for (let i = 1; i < path.length; i++) if (!path[i]!.selfIssued) below++;
-      if (below > pathLength && fail(this.pathLength(cand, role, pathLength, below))) return undefined;
+      if (below > pathLength && fail(this.pathLength(cand, role, pathLength, below))) return false;
     }
     const nc = cand.nameConstraints;
     if (nc !== undefined) {
@@ -445,7 +336,7 @@ class Validation {
         if (i > 0 && p.selfIssued) continue;
         const v = findNameConstraintViolation(p, nc, this.ncBudget, i === 0 && this.commonNameIsName);
         if (v === undefined) continue;
-        if (v.reason === 'too-complex') throw new BudgetExceeded('names', v.message);
+        if (v.reason === 'too-complex') throw new NameBudgetExceeded(v.message);
         fail({
           code: 'ERR_CHAIN_NAME_CONSTRAINTS',
           reason: 'name-constraints',
@@ -459,17 +350,21 @@ class Validation {
             ...(v.constraint === undefined ? {} : { constraint: v.constraint }),
           },
         });
-        return undefined;
+        return false;
       }
     }
     if (this.crls.length > 0) {
-      const f = await crlFailure(cur, cand, this.crls, this.atMs, (crl, issuer) =>
-        this.crlSignature(crl, issuer),
+      const f = await crlFailure(
+        cur,
+        cand,
+        this.crls,
+        this.atMs,
+        async (crl, issuer) => (await this.builder.signature(crl, issuer)).valid,
       );
-      if (fail(f)) return undefined;
+      if (fail(f)) return false;
     }
-    if (anchor) return [...path, cand];
-    return this.extend([...path, cand], count);
+    if (anchor) this.found = [...path, cand];
+    return true;
   }
 
   noIssuer(cur: Certificate, depth: number): Failure {
@@ -720,14 +615,17 @@ export async function verifyChain(
     throw new TypeError('options.at must be a valid Date');
   const atMs = Math.floor(at.getTime() / 1000) * 1000;
   const maxDepth = readPositiveInt(options.maxDepth, 'maxDepth', 8);
-  const maxSignatureChecks = readPositiveInt(options.maxSignatureChecks, 'maxSignatureChecks', 100);
+  const maxSignatureChecks = readPositiveInt(
+    options.maxSignatureChecks,
+    'maxSignatureChecks',
+    PATH_BUILDER_DEFAULTS.maxSignatureChecks,
+  );
   const store = toStore(options.roots);
   const { leaf: leafCert, rest } = readLeaf(leaf, 'leaf');
   const pool = new CertificateIndex(rest);
   if (options.intermediates !== undefined)
     for (const c of readCertificates(options.intermediates, 'intermediates')) pool.add(c);
   const crls = options.crls === undefined ? [] : readCRLs(options.crls);
-  const crypto: CryptoOptions = options.crypto === undefined ? {} : { crypto: options.crypto };
 
   const leafChecks = [
     profileFailure(leafCert, 'leaf'),
@@ -743,8 +641,6 @@ export async function verifyChain(
     if (f !== undefined) throw toError(f);
   }
 
-  const v = new Validation(store, pool, crls, atMs, purpose, maxDepth, maxSignatureChecks, crypto);
-  v.commonNameIsName = options.hostname?.legacyCommonName === true;
   if (store.index.has(leafCert))
     return Object.freeze({
       certificates: Object.freeze([leafCert]),
@@ -753,29 +649,55 @@ export async function verifyChain(
       trustAnchor: leafCert,
       signatureChecks: 0,
     });
-  let path: Certificate[] | undefined;
+  const builder = new PathBuilder<Certificate>({
+    anchors: store.index,
+    pool,
+    sameEntity,
+    atMs,
+    maxSignatureChecks,
+    crypto: options.crypto === undefined ? {} : { crypto: options.crypto },
+  });
+  const v = new StrictPolicy(
+    builder,
+    store,
+    pool,
+    crls,
+    purpose,
+    maxDepth,
+    options.hostname?.legacyCommonName === true,
+  );
   try {
-    path = await v.extend([leafCert], 0);
+    await builder.build(leafCert, v);
   } catch (e) {
-    if (e instanceof BudgetExceeded)
+    if (e instanceof PathBudgetExceeded || e instanceof NameBudgetExceeded) {
+      const what = e instanceof PathBudgetExceeded ? e.what : 'names';
       throw new ChainError(
         'ERR_CHAIN_BUDGET',
-        e.what === 'names'
+        what === 'names'
           ? `Validation stopped: ${e.message}.`
-          : `Path building stopped after ${e.what === 'signatures' ? `${maxSignatureChecks} signature checks (maxSignatureChecks)` : `${MAX_STEPS} steps`}: the intermediates given form a pathological set (many certificates with the same names or keys). Send only the certificates of the chain itself.`,
-        { details: { reason: 'budget', limit: e.what, signatureChecks: v.signatureChecks, steps: v.steps } },
+          : `Path building stopped after ${what === 'signatures' ? `${maxSignatureChecks} signature checks (maxSignatureChecks)` : `${builder.maxSteps} steps`}: the intermediates given form a pathological set (many certificates with the same names or keys). Send only the certificates of the chain itself.`,
+        {
+          details: {
+            reason: 'budget',
+            limit: what,
+            signatureChecks: builder.signatureChecks,
+            steps: builder.steps,
+          },
+        },
       );
+    }
     throw e;
   }
+  const path = v.found;
   if (path === undefined) {
     const f = v.best?.failure ?? v.noIssuer(leafCert, 1);
-    throw toError(f, { signatureChecks: v.signatureChecks });
+    throw toError(f, { signatureChecks: builder.signatureChecks });
   }
   return Object.freeze({
     certificates: Object.freeze(path),
     leaf: leafCert,
     intermediates: Object.freeze(path.slice(1, -1)),
     trustAnchor: path[path.length - 1]!,
-    signatureChecks: v.signatureChecks,
+    signatureChecks: builder.signatureChecks,
   });
 }

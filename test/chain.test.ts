@@ -19,6 +19,7 @@ import {
   makeIntermediate,
   makeLeaf,
   makeRoot,
+  newKey,
 } from './helpers/chain-pki.js';
 import { assertNoKeyBytes, fuzzRuns, opensslStatus, TempDir } from './helpers/key-fixtures.js';
 import { getTestPKI, TEST_TIME } from './helpers/pki.js';
@@ -274,6 +275,63 @@ describe('assembleChain: reseller bundles', () => {
         },
       ),
       { numRuns: fuzzRuns(15) },
+    );
+  });
+});
+
+describe('assembleChain and verifyChain share one path builder', () => {
+  it('both stop at the same default signature budget (100)', async () => {
+    // 101 CA certificates with i2's name and key identifier but another key, listed before i2: the leaf's
+    // issuer is the 102nd candidate, so finding it takes 102 signature checks. Assembly used to allow
+    // 10,000 by default.
+    const key = await newKey();
+    const ski = Buffer.from(i2.cert.subjectKeyIdentifier!, 'hex');
+    const decoys = await Promise.all(
+      Array.from({ length: 101 }, () =>
+        makeCert({ subject: i2.cert.subject.toString(), issuer: i1, key, ca: true, ski }),
+      ),
+    );
+    const end = await makeLeaf('mail.example.com', i2);
+    const pool = pems(...decoys, i2, i1);
+    const budget = (e: unknown) =>
+      e instanceof ChainError && e.code === 'ERR_CHAIN_BUDGET' && e.details.reason === 'budget';
+    await assert.rejects(assembleChain(end.pem, pool, { at: AT, roots: root.pem }), budget);
+    await assert.rejects(verifyChain(end.pem, { at: AT, roots: root.pem, intermediates: pool }), budget);
+    // Raised, both find the chain.
+    const chain = await assembleChain(end.pem, pool, { at: AT, roots: root.pem, maxSignatureChecks: 200 });
+    assert.equal(chain.complete, true);
+    assert.deepEqual(
+      chain.certificates.map((c) => c.der),
+      [end.der, i2.der, i1.der],
+    );
+    const path = await verifyChain(end.pem, {
+      at: AT,
+      roots: root.pem,
+      intermediates: pool,
+      maxSignatureChecks: 200,
+    });
+    assert.equal(path.signatureChecks, 104);
+  });
+
+  it('both follow a path of up to 32 certificates (assembly used to stop at 16)', async () => {
+    const top = await makeRoot('Long Root');
+    const cas: Made[] = [];
+    let issuer = top;
+    for (let i = 0; i < 20; i++) {
+      issuer = await makeIntermediate(`Long CA ${i}`, issuer);
+      cas.push(issuer);
+    }
+    const end = await makeLeaf('mail.example.com', issuer);
+    const pool = pems(...[...cas].reverse());
+    const chain = await assembleChain(end.pem, pool, { at: AT, roots: top.pem });
+    assert.equal(chain.complete, true);
+    assert.equal(chain.trusted, true);
+    assert.equal(chain.certificates.length, 21);
+    assert.deepEqual(codes(chain), []);
+    const path = await verifyChain(end.pem, { at: AT, roots: top.pem, intermediates: pool, maxDepth: 20 });
+    assert.deepEqual(
+      path.certificates.map((c) => c.der),
+      [...chain.certificates.map((c) => c.der), top.der],
     );
   });
 });

@@ -2,18 +2,67 @@
  * The certificate profile a path validator enforces on each certificate, by its role in the path (leaf,
  * intermediate, trust anchor): structure, extensions, keys, CA flags, validity and extended key usage. The
  * checks that need two certificates (signatures, path length, name constraints) live in verify-chain.ts.
- * Internal; the policy is documented on src/verify-chain.ts.
+ * Internal; the policy is documented on src/verify-chain.ts, which re-exports the vocabulary defined here
+ * ({@link ChainPurpose}, {@link ChainFailureReason}) so that this layer imports nothing from it.
  *
  * @module internal/chain-profile
  */
 import type { Certificate } from '../certificate.js';
 import type { ChainErrorCode } from '../errors.js';
 import { nameEquals } from '../name.js';
-import type { ChainFailureReason, ChainPurpose } from '../verify-chain.js';
 import { equalBytes } from './bytes.js';
 import { DerReader, parseDer, rawOf, Tag, valueBytes } from './der.js';
 import { quoteName } from './dns-name.js';
 import { ExtensionOID } from './oids.js';
+
+/** What the leaf must be good for: a TLS server (default), a TLS client, or anything. */
+export type ChainPurpose = 'serverAuth' | 'clientAuth' | 'any';
+
+/** Why a validation failed: `details.reason` of a `ChainError` from `verifyChain`. */
+export type ChainFailureReason =
+  /** No certificate with the issuer's name (and key identifier) was given. */
+  | 'unknown-issuer'
+  /** The path ends at a self-signed certificate that is not a trust anchor. */
+  | 'untrusted-root'
+  | 'expired'
+  | 'not-yet-valid'
+  /** A signature does not verify with the issuer's key. */
+  | 'bad-signature'
+  /** A signature uses an algorithm or key mailtls cannot verify. */
+  | 'unsupported-signature'
+  /** A signature uses MD5 or SHA-1. */
+  | 'weak-signature'
+  /** An issuer is not a CA certificate. */
+  | 'not-ca'
+  | 'path-length'
+  | 'key-usage'
+  | 'extended-key-usage'
+  | 'name-constraints'
+  | 'critical-extension'
+  | 'hostname-mismatch'
+  | 'ip-mismatch'
+  | 'email-mismatch'
+  /** The leaf's Common Name is not one of its subjectAltName entries. */
+  | 'common-name'
+  | 'revoked'
+  | 'crl-invalid'
+  /** Every path needs more intermediates than `maxDepth`. */
+  | 'too-deep'
+  /** More signature checks than `maxSignatureChecks`, or more path steps than the step budget. */
+  | 'budget'
+  | 'version'
+  | 'malformed-certificate'
+  | 'malformed-extension'
+  | 'extension-criticality'
+  | 'unsupported-key'
+  | 'weak-key'
+  | 'signature-algorithm-mismatch'
+  | 'basic-constraints'
+  | 'name-constraints-in-leaf'
+  | 'subject-alt-name'
+  | 'serial-number'
+  | 'empty-name'
+  | 'key-identifier';
 
 /** A reason why a path (or one step of it) is not valid. */
 export interface Failure {
