@@ -38,11 +38,13 @@
  *   (exit 0, its key and certificate open and match) or refused with a typed error that is neither ERR_STORE_IO
  *   nor ERR_CLI_INTERNAL and does not mention ENAMETOOLONG; and the library's `store.remove()` of such a name
  *   throws a MailTlsError other than ERR_STORE_IO.
- * - kill-9-install: while the mail server serves the store, `install` is killed with SIGKILL at random points
- *   (within the time an install takes); after each, every link in `certs/`, `private/` and
- *   `history/<d>/` resolves, the key and certificate files parse in full and belong together, the pair is the
- *   old or the new one, and the server comes to serve exactly that certificate (STARTTLS on SMTP, IMAPS); a
- *   last install must succeed (no lock left behind) and `check` must then pass.
+ * - kill-9-install: while the mail server serves the store, 10 installs are killed with SIGKILL at random
+ *   points: 5 anywhere in the time a whole install takes, 5 within the span the writer holds the store's lock
+ *   (timed from the moment the lock file appears); both spans are measured first. After each, every link in
+ *   `certs/`, `private/` and `history/<name>/` resolves, the key and certificate files parse in full and belong
+ *   together, the pair is the old or the new one, and the server comes to serve exactly that certificate
+ *   (STARTTLS on SMTP, IMAPS) within 15 s; a last install must succeed (no lock left behind) and `check` must
+ *   then pass.
  * - concurrent-installs: 10 installs at once: each exits 0 or with ERR_STORE_LOCKED; the store is then
  *   consistent as above, its pair one of those installed, served by the server, and `check` passes.
  * - handshakes: TLS handshakes (SMTP STARTTLS and IMAPS, chain and host name verified) run all through the
