@@ -49,6 +49,9 @@ function run(cmd: string, args: string[], input = ''): Promise<{ code: number; o
     const child = execFile(cmd, args, { timeout: 30_000, cwd: repoRoot }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, out: stdout + stderr });
     });
+    // A program that exits before reading its input (curl on a refused connection) must not turn the
+    // write into an uncaught EPIPE.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input);
   });
 }
