@@ -14,6 +14,7 @@ import { HostnameError } from '../src/errors.js';
 import { generateKeyPair } from '../src/keys.js';
 import { encodePublicKeyPEM } from '../src/public-key.js';
 import { type TLSAOptions, tlsaRecord, tlsaRecords } from '../src/tlsa.js';
+import { skipWithout } from './helpers/peers.js';
 
 let dir: string;
 const certs = new Map<string, Certificate>();
@@ -63,7 +64,8 @@ describe('tlsaRecord', () => {
       assert.equal(tlsaRecord(cert).data, cert.spkiFingerprint().sha256Hex);
     });
 
-    it(`${name}: records equal danetool --tlsa-rr (GnuTLS)`, () => {
+    it(`${name}: records equal danetool --tlsa-rr (GnuTLS)`, (t) => {
+      if (skipWithout(t, 'danetool')) return;
       const rows: { flags: string; input: TLSAOptions }[] = [
         { flags: '--port 25', input: {} },
         { flags: '--port 25 --hash sha512', input: { matchingType: 2 } },
@@ -127,7 +129,8 @@ describe('tlsaRecord', () => {
 });
 
 describe('tlsaRecords (key rollover)', () => {
-  it('current certificate + next key: two records; the next key equals danetool --load-pubkey', async () => {
+  it('current certificate + next key: two records; the next key equals danetool --load-pubkey', async (t) => {
+    if (skipWithout(t, 'danetool')) return;
     const next = await generateKeyPair({ type: 'ec' });
     writeFileSync(join(dir, 'next.pub'), encodePublicKeyPEM(next.publicKey));
     const rs = tlsaRecords(certs.get('rsa')!, next, { mxHost: 'mx.example.com' });

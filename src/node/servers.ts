@@ -155,7 +155,7 @@ export function createTLSServer(
 export function createHTTPSServer(
   registry: SNIRegistry,
   options: https.ServerOptions = {},
-  requestListener?: Parameters<typeof https.createServer>[1],
+  requestListener?: http.RequestListener,
 ): https.Server {
   const server = https.createServer({ ...options, ...tlsServerOptions(registry) }, requestListener);
   guardSecureConnections(server, registry);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { skipWithout } from '../helpers/peers.js';
 import {
   mailtls,
   mailtlsJSON,
@@ -215,7 +216,8 @@ describe('mailtls csr', () => {
     openssl(['req', '-in', join(dir, 'req.pem'), '-noout', '-verify']);
   });
 
-  it('asks for each field on a terminal, like openssl req, re-asking an invalid country', () => {
+  it('asks for each field on a terminal, like openssl req, re-asking an invalid country', (t) => {
+    if (skipWithout(t, 'script')) return;
     const dir = scratch();
     const answers = [
       'USA',
@@ -247,7 +249,8 @@ describe('mailtls csr', () => {
     assert.equal(statSync(join(dir, 'req.key')).mode & 0o777, 0o600);
   });
 
-  it('gives up with exit 2 when the terminal input ends before the Common Name', () => {
+  it('gives up with exit 2 when the terminal input ends before the Common Name', (t) => {
+    if (skipWithout(t, 'script')) return;
     const dir = scratch();
     const r = mailtlsOnTTY(['csr', '--type', 'ec', '--out-dir', dir], 'US\n');
     assert.equal(r.status, 2, r.output);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { skipWithout } from '../helpers/peers.js';
 import { mailtls, mailtlsJSON, mailtlsOnTTY, openssl, opensslSPKISha256, scratch } from './helpers.js';
 
 describe('mailtls key', () => {
@@ -99,7 +100,8 @@ describe('mailtls key', () => {
     assert.match(r.stderr, /^error \[ERR_CLI_WRITE\]: Cannot write .*k\.pem: no such file\.\n$/);
   });
 
-  it('shows a spinner on a terminal while an RSA key is generated, and wipes it', () => {
+  it('shows a spinner on a terminal while an RSA key is generated, and wipes it', (t) => {
+    if (skipWithout(t, 'script')) return;
     const file = join(scratch(), 'rsa.key');
     // The spinner appears after MAILTLS_PROGRESS_DELAY_MS (default 300 ms); 0 shows it for any RSA-2048 run.
     const r = mailtlsOnTTY(['key', '--type', 'rsa', '--bits', '2048', '--out', file], '', {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { skipWithout } from '../helpers/peers.js';
 import {
   mailtls,
   mailtlsJSON,
@@ -312,7 +313,8 @@ describe('mailtls show', () => {
     );
   });
 
-  it('uses colour on a terminal only', () => {
+  it('uses colour on a terminal only', (t) => {
+    if (skipWithout(t, 'script')) return;
     const tty = mailtlsOnTTY(['show', inputs.csr]);
     assert.equal(tty.status, 0);
     assert.match(tty.output, /\x1b\[1m# PEM block 1: CERTIFICATE REQUEST\x1b\[0m/);

@@ -19,6 +19,7 @@ import {
   MODERN_PROFILE,
   type TLSProfile,
 } from '../../src/profile.js';
+import { skipWithout } from '../helpers/peers.js';
 import { runGnuTLS, runOpenSSL } from './helpers/clients.js';
 import { withServer } from './helpers/listen.js';
 import { testPKI } from './helpers/openssl-pki.js';
@@ -135,8 +136,9 @@ describe('createServerContext in real handshakes', () => {
     // s_client renegotiates on a line "R"; a refused renegotiation ends the session before "after" is echoed.
     const input = (ms: number) => ['hello\n', 'R\n', 'after\n'].map((line, i) => ({ line, at: i * ms }));
     const drive = (port: number) =>
-      new Promise<string>((resolve) => {
+      new Promise<string>((resolve, reject) => {
         const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_2']);
+        child.on('error', reject);
         let out = '';
         child.stdout.on('data', (d: Buffer) => {
           out += d;
@@ -227,7 +229,8 @@ describe('createServerContext in real handshakes', () => {
     });
   }
 
-  it('gnutls-cli agrees: intermediate refuses TLS 1.1 and accepts TLS 1.2 with an EC key', async () => {
+  it('gnutls-cli agrees: intermediate refuses TLS 1.1 and accepts TLS 1.2 with an EC key', async (t) => {
+    if (skipWithout(t, 'gnutls-cli')) return;
     await withServer(contextServer(createServerContext(ec.credential)), async (port) => {
       const old = await runGnuTLS({
         port,
@@ -380,12 +383,14 @@ describe('scanners agree (sslscan, testssl.sh)', () => {
     },
   ];
   for (const row of rows) {
-    it(`sslscan: ${row.name}: exactly the profile's protocols and suites, server order`, async () => {
+    it(`sslscan: ${row.name}: exactly the profile's protocols and suites, server order`, async (t) => {
+      if (skipWithout(t, 'sslscan')) return;
       const out = await withServer(
         contextServer(createServerContext(row.leaf.credential, row.profile)),
         (port) =>
-          new Promise<string>((resolve) => {
+          new Promise<string>((resolve, reject) => {
             const child = spawn('sslscan', ['--no-colour', '--no-check-certificate', `127.0.0.1:${port}`]);
+            child.on('error', reject);
             let text = '';
             child.stdout.on('data', (d: Buffer) => {
               text += d;
@@ -404,9 +409,10 @@ describe('scanners agree (sslscan, testssl.sh)', () => {
     });
   }
 
-  it('testssl.sh: server cipher order and no client-initiated renegotiation; node defaults flagged', async () => {
+  it('testssl.sh: server cipher order and no client-initiated renegotiation; node defaults flagged', async (t) => {
+    if (skipWithout(t, 'testssl')) return;
     const testssl = (port: number) =>
-      new Promise<string>((resolve) => {
+      new Promise<string>((resolve, reject) => {
         const child = spawn('testssl', [
           '--quiet',
           '--color',
@@ -417,6 +423,7 @@ describe('scanners agree (sslscan, testssl.sh)', () => {
           '-R',
           `127.0.0.1:${port}`,
         ]);
+        child.on('error', reject);
         let text = '';
         child.stdout.on('data', (d: Buffer) => {
           text += d;

@@ -10,6 +10,7 @@ import nodemailer from 'nodemailer';
 import { isMailTlsError } from '../../src/errors.js';
 import { createSNIRegistry, type SNIRegistry } from '../../src/node/sni-registry.js';
 import { formatStartTLSReply, upgradeToTLS } from '../../src/node/starttls.js';
+import { skipWithout } from '../helpers/peers.js';
 import { runCurl, runGnuTLS, runOpenSSL, runPython } from './helpers/clients.js';
 import { createLineResponder, type LineResponder, type ResponderProtocol } from './helpers/line-responder.js';
 import { close, listen } from './helpers/listen.js';
@@ -79,7 +80,8 @@ describe('real clients complete STARTTLS and implicit TLS, verifying chain and h
   for (const protocol of ['smtp', 'pop3', 'imap'] as const) {
     for (const implicit of [false, true]) {
       const mode = implicit ? IMPLICIT_SCHEME[protocol] : `${protocol} STARTTLS`;
-      it(`${mode}: openssl, curl, gnutls-cli, Python`, async () => {
+      it(`${mode}: openssl, curl, gnutls-cli, Python`, async (t) => {
+        if (skipWithout(t, 'curl', 'gnutls-cli', 'python3')) return;
         await withResponder(protocol, implicit, registryWith(mail.credential), async (port, responder) => {
           const o = { port, host: H, caFile: pki.rootPath, input: QUIT[protocol] };
           const ossl = await runOpenSSL(implicit ? o : { ...o, starttls: protocol });
@@ -209,7 +211,8 @@ describe('negative cases fail for the right reason', () => {
     },
   ];
   for (const c of cases) {
-    it(`${c.name}: openssl, curl (60), gnutls-cli, Python all refuse`, async () => {
+    it(`${c.name}: openssl, curl (60), gnutls-cli, Python all refuse`, async (t) => {
+      if (skipWithout(t, 'curl', 'gnutls-cli', 'python3')) return;
       const registry = createSNIRegistry(fallback.credential);
       registry.add(H, c.credential);
       await withResponder('smtp', false, registry, async (port) => {

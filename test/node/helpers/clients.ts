@@ -43,7 +43,11 @@ export interface ClientOptions {
   args?: string[];
 }
 
-/** Runs a program with a time limit; never rejects. */
+/**
+ * Runs a program with a time limit (then SIGKILL, and the result has `code: null`). Rejects at once when the
+ * program cannot be started (for example not installed: ENOENT): a missing client must fail its test, never
+ * look like a refused handshake or leave a promise that never settles.
+ */
 export function run(
   cmd: string,
   args: readonly string[],
@@ -51,7 +55,7 @@ export function run(
   timeoutMs = 20_000,
   env?: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
     let stdout = '';
     let stderr = '';
@@ -63,7 +67,8 @@ export function run(
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (e) => {
-      stderr += String(e);
+      clearTimeout(timer);
+      reject(new Error(`${cmd} could not be started: ${e.message}`, { cause: e }));
     });
     child.on('close', (code) => {
       clearTimeout(timer);
