@@ -33,7 +33,7 @@ export function passwordHints(option: string): Record<string, string> {
   return {
     ERR_KEY_ENCRYPTED: `The key is encrypted: ${how}`,
     ERR_KEY_PASSPHRASE: `Check the pass phrase given with ${option} / ${option}-file.`,
-    ERR_PKCS12_PASSWORD: `The password of the .pfx: ${how}`,
+    ERR_PKCS12_PASSWORD: `Check the .pfx password given with ${option} / ${option}-file (passwords are case-sensitive).`,
   };
 }
 
