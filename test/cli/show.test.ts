@@ -246,7 +246,7 @@ describe('mailtls show', () => {
     assert.match(locked.stderr, /^error \[ERR_PKCS12_PASSWORD\]: /);
     assert.match(
       locked.stderr,
-      /\nhint: The password of the \.pfx: give it with --password P or --password-file FILE\.\n$/,
+      /\nhint: Check the \.pfx password given with --password \/ --password-file \(passwords are case-sensitive\)\.\n$/,
     );
     const dir = scratch();
     const pass = join(dir, 'pass.txt');
