@@ -341,7 +341,7 @@ function itemJSON(item: Item): Record<string, unknown> {
         description: item.key.describe(),
         ...(item.key.bits === undefined ? {} : { bits: item.key.bits }),
         ...(item.key.curve === undefined ? {} : { curve: item.key.curve }),
-        publicKeySha256: fp.sha256Hex,
+        spkiSha256: fp.sha256Hex,
       };
     }
     case 'skipped':

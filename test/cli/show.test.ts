@@ -154,7 +154,7 @@ describe('mailtls show', () => {
       const item = items(r.json)[0]!;
       if (row.want === 'public') {
         assert.equal(r.json.format, 'der-public-key');
-        assert.equal(item.publicKeySha256, opensslSPKISha256(inputs.leafKey, 'key'));
+        assert.equal(item.spkiSha256, opensslSPKISha256(inputs.leafKey, 'key'));
       } else {
         assert.equal(r.json.format, 'der-private-key');
         assert.equal(item.format, row.want);
@@ -228,10 +228,7 @@ describe('mailtls show', () => {
     assert.equal(p12.kind, 'pkcs12');
     assert.equal(p12.keyDescription, 'EC P-256');
     assert.equal(p12.friendlyName, 'mail.example.com');
-    assert.equal(
-      (p12.key as { publicKeySha256: string }).publicKeySha256,
-      opensslSPKISha256(inputs.leafKey, 'key'),
-    );
+    assert.equal((p12.key as { spkiSha256: string }).spkiSha256, opensslSPKISha256(inputs.leafKey, 'key'));
     assert.equal(
       (leaf.certificate as { fingerprints: { sha256: string } }).fingerprints.sha256,
       opensslFingerprint(inputs.leafCert),
