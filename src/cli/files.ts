@@ -7,7 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  accessSync,
   closeSync,
+  constants,
   fstatSync,
   fsyncSync,
   linkSync,
@@ -16,6 +18,7 @@ import {
   readSync,
   renameSync,
   type Stats,
+  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -185,6 +188,37 @@ export function looksLikeText(bytes: Uint8Array): boolean {
     i++;
   if (i === bytes.length) return true;
   return bytes[i] !== 0x30;
+}
+
+/**
+ * Refuses early (before any question or slow work) when the output directory does not exist, is not a
+ * directory, or cannot be written; the error names the directory.
+ * @throws CLIError ERR_CLI_WRITE
+ */
+export function checkOutputDirectory(dir: string, option = '--out-dir'): void {
+  let st: Stats;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    throw new CLIError(
+      'ERR_CLI_WRITE',
+      `The output directory ${dir} ${(e as { code?: unknown }).code === 'ENOENT' ? 'does not exist' : `cannot be used: ${reason(e)}`}: create it (mkdir -p ${dir}) or give another ${option}.`,
+      { file: dir, ...errnoOf(e) },
+    );
+  }
+  if (!st.isDirectory())
+    throw new CLIError('ERR_CLI_WRITE', `${dir} is not a directory: give a directory with ${option}.`, {
+      file: dir,
+    });
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new CLIError(
+      'ERR_CLI_WRITE',
+      `The output directory ${dir} is not writable (${reason(e)}): give another ${option}, or run as a user who may write there.`,
+      { file: dir, ...errnoOf(e) },
+    );
+  }
 }
 
 /** Options of {@link writeOutput}. */
