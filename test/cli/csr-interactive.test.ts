@@ -56,7 +56,7 @@ describe('mailtls csr on a terminal', () => {
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         screen += chunk;
         const next = steps[0];
-        if (next !== undefined && next[0].test(screen)) {
+        if (next?.[0].test(screen)) {
           steps.shift();
           child.stdin.write(next[1]);
         }
