@@ -219,12 +219,24 @@ function extensionLines(ext: Extension, indent: number): string[] {
   }
 }
 
+/**
+ * A line with its control characters (C0 including CR and LF, DEL, C1) written as `\XX`, as distinguished
+ * names are: a hostile value (a subjectAltName with an escape sequence or a line break) can neither drive a
+ * terminal nor forge a line of the description. A deviation from `openssl -text`, which prints them raw.
+ */
+function printable(line: string): string {
+  return line.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+}
+
 function extensionBlock(extensions: readonly Extension[], indent: number): string[] {
   const out: string[] = [];
   const pad = ' '.repeat(indent);
   for (const e of extensions) {
     out.push(`${pad}${oidLongName(e.oid)}: ${e.critical ? 'critical' : ''}`.trimEnd());
-    out.push(...extensionLines(e, indent + 4));
+    for (const line of extensionLines(e, indent + 4)) out.push(printable(line));
   }
   return out;
 }
@@ -335,7 +347,7 @@ function csrText(csr: CertificateSigningRequest, verbose: boolean): string {
     if (a.name === 'challengePassword')
       lines.push('            challengePassword        :<present, not shown>');
     else if (a.name === 'unstructuredName' && csr.unstructuredName !== undefined)
-      lines.push(`            unstructuredName         :${csr.unstructuredName}`);
+      lines.push(printable(`            unstructuredName         :${csr.unstructuredName}`));
     else lines.push(`            ${a.name.padEnd(25)}:<${a.values.length} value(s)>`);
   }
   if (csr.attributes.some((a) => a.name === 'extReq' || a.name === 'msExtReq')) {

@@ -93,8 +93,8 @@ export interface PublicKeyJSONView {
   bits?: number;
   /** EC curve. */
   curve?: NamedCurve;
-  /** SHA-256 of the SubjectPublicKeyInfo, lower-case hex. */
-  sha256: string;
+  /** SHA-256 of the SubjectPublicKeyInfo, lower-case hex (the name certificates and CSRs use too). */
+  spkiSha256: string;
 }
 
 /** What `JSON.stringify` writes for a {@link PrivateKey}: never key material. */
@@ -105,8 +105,8 @@ export interface PrivateKeyJSONView {
   bits?: number;
   /** EC curve. */
   curve?: NamedCurve;
-  /** SHA-256 of the public key's SubjectPublicKeyInfo, lower-case hex. */
-  publicKeySha256: string;
+  /** SHA-256 of the public key's SubjectPublicKeyInfo, lower-case hex (the name certificates and CSRs use too). */
+  spkiSha256: string;
 }
 
 /**
@@ -241,7 +241,7 @@ export class PublicKey {
       type: this.type,
       ...(this.bits === undefined ? {} : { bits: this.bits }),
       ...(this.curve === undefined ? {} : { curve: this.curve }),
-      sha256: this.fingerprint().sha256Hex,
+      spkiSha256: this.fingerprint().sha256Hex,
     };
   }
 
@@ -356,7 +356,7 @@ export class PrivateKey {
       type: this.type,
       ...(this.bits === undefined ? {} : { bits: this.bits }),
       ...(this.curve === undefined ? {} : { curve: this.curve }),
-      publicKeySha256: this.publicKey.fingerprint().sha256Hex,
+      spkiSha256: this.publicKey.fingerprint().sha256Hex,
     };
   }
 

@@ -276,12 +276,12 @@ describe('PublicKey and PrivateKey objects', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(key.publicKey)), {
       type: 'ec',
       curve: 'P-384',
-      sha256: fp.sha256Hex,
+      spkiSha256: fp.sha256Hex,
     });
     assert.deepEqual(JSON.parse(JSON.stringify(key)), {
       type: 'ec',
       curve: 'P-384',
-      publicKeySha256: fp.sha256Hex,
+      spkiSha256: fp.sha256Hex,
     });
   });
 });

@@ -2,7 +2,7 @@
 // projects, import it by name, and run publint and arethetypeswrong over it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -35,6 +35,50 @@ describe('package', () => {
     tarball = join(work, name);
   });
   after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('package.json: metadata, engines that match require(esm), prepack instead of prepare', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    > & {
+      scripts: Record<string, string>;
+      repository: { url: string };
+      bugs: { url: string };
+      keywords: string[];
+      engines: { node: string };
+    };
+    assert.match(pkg.repository.url, /^git\+https:\/\/github\.com\/[\w-]+\/mailtls\.git$/);
+    assert.match(String(pkg.homepage), /^https:\/\//);
+    assert.match(pkg.bugs.url, /^https:\/\/.*\/issues$/);
+    assert.ok(pkg.keywords.includes('tls') && pkg.keywords.includes('smtp'));
+    // require('mailtls') (an ES module) works from Node 20.19 on.
+    assert.equal(pkg.engines.node, '>=20.19');
+    // npm 11 warns about "prepare" on every install; "prepack" builds before packing without that.
+    assert.equal(pkg.scripts.prepare, undefined);
+    assert.equal(pkg.scripts.prepack, 'npm run build');
+  });
+
+  it('every pure module of the README module map is a subpath export, and every README link is shipped', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
+    const map = readme.slice(readme.indexOf('## Module map'), readme.indexOf('Node adapters ('));
+    const modules = [...map.matchAll(/^\| ([^|]+) \|/gm)].flatMap((m) =>
+      [...m[1]!.matchAll(/`([a-z0-9-]+)`/g)].map((x) => x[1]!),
+    );
+    assert.ok(modules.length > 20, modules.join(' '));
+    for (const m of modules) assert.ok(pkg.exports[`./${m}`] !== undefined, `mailtls/${m} is not exported`);
+    const listed = sh('tar', ['-tzf', tarball], work);
+    assert.equal(listed.status, 0, listed.out);
+    const files = new Set(listed.out.split('\n').map((f) => f.replace(/^package\//, '').replace(/\/$/, '')));
+    const links = [...readme.matchAll(/\]\((?!https?:|#)([^)]+)\)/g)].map((m) => m[1]!);
+    assert.ok(links.length > 0);
+    for (const link of links)
+      assert.ok(files.has(link), `README links to ${link}, which the tarball does not ship`);
+    for (const example of ['examples/mail-server.ts', 'examples/reseller-install.ts', 'docs/store.md'])
+      assert.ok(files.has(example), `${example} is not shipped`);
+  });
 
   it('publint reports no problems', () => {
     const r = sh(

@@ -662,7 +662,7 @@ describe('key bytes never show', () => {
       ];
       for (const v of views) assertNoKeyBytes(v, secret, 'view');
       assert.match(String(key), /^PrivateKey\((RSA 2048|EC P-521|Ed25519), SHA256:[A-Za-z0-9+/]{43}=\)$/);
-      assert.equal(JSON.parse(JSON.stringify(key)).publicKeySha256, key.publicKey.fingerprint().sha256Hex);
+      assert.equal(JSON.parse(JSON.stringify(key)).spkiSha256, key.publicKey.fingerprint().sha256Hex);
       assert.equal(inspect(key), String(key));
     });
 

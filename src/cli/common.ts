@@ -5,7 +5,7 @@
  * @module cli/common
  */
 import { InvalidArgumentError } from 'commander';
-import { readText } from './files.js';
+import { readFirstLine } from './files.js';
 import { CLIError, EXIT_OK, Output } from './output.js';
 
 /**
@@ -33,7 +33,7 @@ export function passwordHints(option: string): Record<string, string> {
   return {
     ERR_KEY_ENCRYPTED: `The key is encrypted: ${how}`,
     ERR_KEY_PASSPHRASE: `Check the pass phrase given with ${option} / ${option}-file.`,
-    ERR_PKCS12_PASSWORD: `The password of the .pfx: ${how}`,
+    ERR_PKCS12_PASSWORD: `Check the .pfx password given with ${option} / ${option}-file (passwords are case-sensitive).`,
   };
 }
 
@@ -64,15 +64,33 @@ export function parsePort(value: string): number {
   return n;
 }
 
+/** The most certificates a bundle may hold unless `--max-certificates` raises it (the library's default). */
+export const DEFAULT_MAX_CERTIFICATES = 1000;
+
+/** The help text of `--max-certificates`. */
+export const MAX_CERTIFICATES_HELP = `the most certificates a file may hold (default ${DEFAULT_MAX_CERTIFICATES})`;
+
+/** The hint for a file with too many certificates. */
+export const MAX_CERTIFICATES_HINTS: Readonly<Record<string, string>> = {
+  ERR_CERT_TOO_MANY: 'Give --max-certificates N to accept a larger file.',
+};
+
+/** A commander option parser for `--max-certificates`: a positive whole number. */
+export function parseMaxCertificates(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('expected a positive whole number of certificates, such as 5000.');
+  return n;
+}
+
 /**
- * The password of `--password P` or `--password-file FILE` (its first line), or undefined.
+ * The password of `--password P` or `--password-file FILE` (its first line, read only that far), or undefined.
  * @throws CLIError ERR_CLI_USAGE when both are given; ERR_CLI_READ when the file cannot be read
  */
 export function passwordOf(opts: { password?: string; passwordFile?: string }): string | undefined {
   if (opts.password !== undefined && opts.passwordFile !== undefined)
     throw new CLIError('ERR_CLI_USAGE', 'Give either --password or --password-file, not both.');
-  if (opts.passwordFile !== undefined)
-    return readText(opts.passwordFile, 'password file').split(/\r?\n/)[0] ?? '';
+  if (opts.passwordFile !== undefined) return readFirstLine(opts.passwordFile, 'password file');
   return opts.password;
 }
 

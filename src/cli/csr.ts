@@ -18,7 +18,7 @@ import {
 } from '../index.js';
 import { CertificateStore } from '../node/index.js';
 import { collect, examples, KEY_PASSWORD_HINTS, runCommand } from './common.js';
-import { checkWritable, readText, writeOutput } from './files.js';
+import { checkOutputDirectory, checkWritable, readText, writeOutput } from './files.js';
 import { GROUP_HELP } from './install.js';
 import { keySummary, keyTypeOptions, newKey } from './key.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
@@ -118,6 +118,7 @@ async function toDirectory(opts: CSRCommandOptions, out: Output): Promise<number
   const outDir = opts.outDir!;
   const csrFile = join(outDir, 'req.pem');
   const keyFile = join(outDir, 'req.key');
+  checkOutputDirectory(outDir);
   checkWritable(csrFile, opts.force);
   if (opts.key === undefined) checkWritable(keyFile, opts.force);
   const key =

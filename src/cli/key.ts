@@ -56,8 +56,8 @@ export function keySummary(key: PrivateKey): Record<string, unknown> {
     ...(key.bits === undefined ? {} : { bits: key.bits }),
     ...(key.curve === undefined ? {} : { curve: key.curve }),
     description: key.describe(),
-    publicKeySha256: fp.sha256Hex,
-    publicKeySha256Base64: fp.sha256Base64,
+    spkiSha256: fp.sha256Hex,
+    spkiSha256Base64: fp.sha256Base64,
   };
 }
 
@@ -94,7 +94,7 @@ export function registerKey(program: Command): void {
           const summary = keySummary(key);
           out.result({ file: opts.out, mode: '0600', key: summary });
           out.line(`wrote ${opts.out} (${key.describe()}, mode 0600)`);
-          out.line(`public key SHA-256: ${summary.publicKeySha256 as string}`);
+          out.line(`public key SHA-256: ${summary.spkiSha256 as string}`);
           return 0;
         }),
     );

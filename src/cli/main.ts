@@ -50,12 +50,14 @@ function createProgram(argv: readonly string[]): Command {
     .version(packageVersion(), '-V, --version')
     .showSuggestionAfterError(true)
     .configureOutput({
+      // Commander's own usage errors (an unknown command or option, a missing value) in the format of every
+      // other error: "error [ERR_CLI_USAGE]: ..." (JSON with --json); exit 2.
       outputError: (str, write) => {
+        const message = str.replace(/^error: /, '').trim();
         if (!json) {
-          write(str);
+          write(`error [ERR_CLI_USAGE]: ${message}\n`);
           return;
         }
-        const message = str.replace(/^error: /, '').trim();
         write(`${JSON.stringify({ error: { code: 'ERR_CLI_USAGE', message, details: {} } }, null, 2)}\n`);
       },
     })

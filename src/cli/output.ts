@@ -189,7 +189,8 @@ export class Output {
    * second line (JSON: `error.hint`).
    */
   error(e: unknown, hints: Readonly<Record<string, string>> = {}): number {
-    const { code, message, details, exitCode } = describeError(e);
+    const { code, message: apiMessage, details, exitCode } = describeError(e);
+    const message = inCLIWords(code, apiMessage);
     const hint = hints[code];
     if (this.json) {
       const error = { code, message, details, ...(hint === undefined ? {} : { hint }) };
@@ -201,6 +202,30 @@ export class Output {
     }
     return exitCode;
   }
+}
+
+/**
+ * Library messages that name an API option, in the words of the command line: every command that opens a
+ * .pfx takes its password as `--password P` or `--password-file FILE`.
+ */
+const CLI_WORDS: readonly { code: string; api: string; cli: string }[] = [
+  {
+    code: 'ERR_PKCS12_PASSWORD',
+    api: 'pass { password }',
+    cli: 'give it with --password P or --password-file FILE',
+  },
+  {
+    code: 'ERR_PKCS12_PASSWORD',
+    api: 'pass the password it was exported with',
+    cli: 'give the password it was exported with (--password P or --password-file FILE)',
+  },
+];
+
+/** A library message with the API's option names replaced by the command's flags. */
+export function inCLIWords(code: string, message: string): string {
+  let out = message;
+  for (const w of CLI_WORDS) if (w.code === code) out = out.replace(w.api, w.cli);
+  return out;
 }
 
 /** Code, message, JSON-safe details and exit status of any thrown value. */

@@ -19,7 +19,7 @@ import {
 } from '../index.js';
 import { examples, KEY_PASSWORD_HINTS, parseAt, passwordHints, passwordOf, runCommand } from './common.js';
 import { checkWritable, readInput, readText, writeOutput } from './files.js';
-import { openStore, reportInstall } from './install.js';
+import { GROUP_HELP, openStore, reportInstall } from './install.js';
 import { keySummary } from './key.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
@@ -111,6 +111,7 @@ interface ImportOptions {
   store?: string;
   domain?: string;
   trust?: string;
+  group?: string;
   at?: Date;
   force?: boolean;
   json?: boolean;
@@ -118,7 +119,7 @@ interface ImportOptions {
 
 async function importToStore(opts: ImportOptions & { store: string }, out: Output): Promise<number> {
   const password = passwordOf(opts);
-  const store = openStore(opts.store, opts.trust, opts.at);
+  const store = openStore(opts.store, opts.trust, opts.at, opts.group);
   const result = await out.progress('checking and installing', async () =>
     store.install({
       pkcs12: readInput(opts.pfx, '.pfx file'),
@@ -246,12 +247,13 @@ export function registerPfx(program: Command): void {
       "with --store: file it under this domain (default: the certificate's Common Name)",
     )
     .option('--trust <file>', "with --store: more trusted roots (Node's bundled roots are trusted too)")
+    .option('--group <group>', `with --store: ${GROUP_HELP}`)
     .option('--at <iso-8601>', 'with --store: validate at this time instead of now', parseAt)
     .option('--force', 'replace existing files (--out-dir)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
-      examples('mailtls pfx import --pfx mail.pfx --password secret --out-dir /etc/ssl/mail') +
+      examples('mailtls pfx import --pfx mail.pfx --password-file pass.txt --out-dir /etc/ssl/mail') +
         EXIT_CODES_HELP,
     )
     .action(

@@ -5,9 +5,17 @@
  * @module cli/probe
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseCertificateBundle } from '../index.js';
+import { canonicalizeHostname, parseCertificateBundle } from '../index.js';
 import { probe } from '../node/index.js';
-import { examples, parseAt, runCommand } from './common.js';
+import {
+  DEFAULT_MAX_CERTIFICATES,
+  examples,
+  MAX_CERTIFICATES_HELP,
+  MAX_CERTIFICATES_HINTS,
+  parseAt,
+  parseMaxCertificates,
+  runCommand,
+} from './common.js';
 import { readInput } from './files.js';
 import { CLIError, EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEM, type Output } from './output.js';
 
@@ -20,6 +28,7 @@ interface ProbeCommandOptions {
   nextHop?: string;
   timeout?: number;
   transcript?: boolean;
+  maxCertificates?: number;
   json?: boolean;
 }
 
@@ -37,10 +46,15 @@ function day(d: Date): string {
 async function run(url: string, opts: ProbeCommandOptions, out: Output): Promise<number> {
   if (opts.servername === '')
     throw new CLIError('ERR_CLI_USAGE', 'Give --servername NAME, or --no-servername.');
+  // SNI carries a DNS host name only: an IP address or a malformed name is bad usage, refused with the
+  // library's host-name error before anything connects.
+  if (typeof opts.servername === 'string') canonicalizeHostname(opts.servername);
   const trust =
     opts.trust === undefined
       ? undefined
-      : parseCertificateBundle(readInput(opts.trust, 'trust file')).certificates;
+      : parseCertificateBundle(readInput(opts.trust, 'trust file'), {
+          maxCertificates: opts.maxCertificates ?? DEFAULT_MAX_CERTIFICATES,
+        }).certificates;
   const r = await out.progress(`probing ${url}`, () =>
     probe(url, {
       ...(opts.servername === undefined ? {} : { servername: opts.servername }),
@@ -150,6 +164,7 @@ export function registerProbe(program: Command): void {
     )
     .option('--timeout <seconds>', 'the most time the whole probe may take (default 10)', seconds)
     .option('--transcript', 'also print the plaintext exchange before TLS')
+    .option('--max-certificates <n>', `${MAX_CERTIFICATES_HELP}, for --trust`, parseMaxCertificates)
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -162,6 +177,11 @@ export function registerProbe(program: Command): void {
     )
     .action(
       async (url: string, opts: ProbeCommandOptions) =>
-        await runCommand(opts.json, (out) => run(url, opts, out)),
+        await runCommand(opts.json, (out) => run(url, opts, out), {
+          ...MAX_CERTIFICATES_HINTS,
+          ERR_HOSTNAME_INVALID:
+            '--servername takes a DNS host name such as mail.example.com; SNI never carries an IP address ' +
+            '(leave --servername out, or give --no-servername, to send none).',
+        }),
     );
 }

@@ -8,6 +8,7 @@
  * @module cli/prompt
  */
 import { createInterface } from 'node:readline';
+import { getDomain } from 'tldts';
 import { isMailTlsError, normalizeSubject, type SubjectFields, suggestMailHostnames } from '../index.js';
 import { CLIError } from './output.js';
 
@@ -40,6 +41,22 @@ const FIELDS: readonly Field[] = [
   { field: 'emailAddress', question: 'Email Address (of the administrator)' },
 ];
 
+/** Left-most labels that name a host of the domain rather than the domain itself. */
+const HOST_LABEL = /^(mail|www|smtp|imap|pop|pop3|mx)\./i;
+
+/**
+ * The bare mail domain of a Common Name: `mail.example.co.uk` gives `example.co.uk`. A left-most host label
+ * (`mail.`, `www.`, `smtp.`, ...) is dropped only when what remains is at or under a registrable domain of
+ * the Public Suffix List (the library's `tldts`), so `mail.co.uk` stays as it is; anything else is kept.
+ */
+export function bareDomain(commonName: string): string {
+  const name = commonName.toLowerCase().replace(/\.$/, '');
+  if (!HOST_LABEL.test(name)) return name;
+  const rest = name.replace(/^[^.]+\./, '');
+  const registrable = getDomain(rest);
+  return registrable !== null && (rest === registrable || rest.endsWith(`.${registrable}`)) ? rest : name;
+}
+
 /**
  * Asks for every subject field and the host names, like `openssl req`.
  * @throws CLIError ERR_CLI_USAGE when the input ends before the Common Name was given
@@ -64,9 +81,9 @@ export async function promptSubject(ask: Ask, write: (s: string) => void): Promi
       try {
         const normal = normalizeSubject({ [f.field]: value });
         subject[f.field] = normal[f.field];
-        if (f.field === 'commonName' && /^(mail|www|smtp|imap|pop|pop3|mx)\./i.test(value))
+        if (f.field === 'commonName' && bareDomain(value) !== value.toLowerCase())
           write(
-            `Note: the manual advises the bare domain as Common Name (${value.replace(/^[^.]+\./, '')}); ` +
+            `Note: the manual advises the bare domain as Common Name (${bareDomain(value)}); ` +
               'the host names go into the next question.\n',
           );
         break;
@@ -79,7 +96,10 @@ export async function promptSubject(ask: Ask, write: (s: string) => void): Promi
   const cn = subject.commonName;
   let suggestion: string[] = [];
   try {
-    if (cn !== undefined) suggestion = suggestMailHostnames(cn).filter((n) => n !== cn.toLowerCase());
+    // Suggested from the bare domain: a Common Name mail.example.co.uk suggests smtp.example.co.uk, never
+    // mail.mail.example.co.uk.
+    if (cn !== undefined)
+      suggestion = suggestMailHostnames(bareDomain(cn)).filter((n) => n !== cn.toLowerCase());
   } catch {
     suggestion = [];
   }
@@ -111,6 +131,13 @@ export function terminalAsk(): { ask: Ask; close: () => void } {
       waiting = undefined;
       w.resolve(line);
     }
+  });
+  // Ctrl-C at a question (the terminal is in raw mode, so it arrives as a key, not a signal): stop at once
+  // with the status shells expect from an interrupt (128 + SIGINT = 130). Nothing has been written yet.
+  rl.on('SIGINT', () => {
+    process.stderr.write('^C\n');
+    rl.close();
+    process.exit(130);
   });
   rl.on('close', () => {
     closed = true;

@@ -33,7 +33,16 @@ import {
   parsePublicKeyDER,
   verifyCSRSignature,
 } from '../index.js';
-import { examples, passwordHints, passwordOf, runCommand } from './common.js';
+import {
+  DEFAULT_MAX_CERTIFICATES,
+  examples,
+  MAX_CERTIFICATES_HELP,
+  MAX_CERTIFICATES_HINTS,
+  parseMaxCertificates,
+  passwordHints,
+  passwordOf,
+  runCommand,
+} from './common.js';
 import { looksLikeText, readInput } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
@@ -111,7 +120,20 @@ async function pemKeyItem(source: string, block: PEMBlock, text: string, passwor
   };
 }
 
-async function fromPEM(text: string, password: string | undefined): Promise<Item[]> {
+/**
+ * Refuses a file with more than `max` certificates before any is parsed (the same limit as
+ * `parseCertificateBundle` and `mailtls install`).
+ */
+function tooManyCertificates(max: number): never {
+  throw new MailTlsError(
+    'ERR_CERT_TOO_MANY',
+    `The file holds more than ${max} certificates; this is not an ordinary chain or CA bundle. ` +
+      'Give --max-certificates N to show a larger one.',
+    { details: { maxCertificates: max } },
+  );
+}
+
+async function fromPEM(text: string, password: string | undefined, max: number): Promise<Item[]> {
   let blocks: PEMBlock[];
   try {
     blocks = parsePEM(text);
@@ -123,13 +145,20 @@ async function fromPEM(text: string, password: string | undefined): Promise<Item
       );
     throw e;
   }
+  if (blocks.filter((b) => CERT_LABELS.has(b.label)).length > max) tooManyCertificates(max);
   const items: Item[] = [];
+  let certificates = 0;
   for (const [i, b] of blocks.entries()) {
     const source = `PEM block ${i + 1}: ${b.label}`;
-    if (CERT_LABELS.has(b.label))
+    if (CERT_LABELS.has(b.label)) {
+      certificates++;
       items.push({ kind: 'certificate', source, cert: parseCertificate(b.bytes) });
-    else if (PKCS7_LABELS.has(b.label)) {
-      const bundle = parseCertificateBundle(text.slice(b.start, b.end));
+    } else if (PKCS7_LABELS.has(b.label)) {
+      const bundle = parseCertificateBundle(text.slice(b.start, b.end), {
+        maxCertificates: Math.max(1, max - certificates),
+      });
+      certificates += bundle.certificates.length;
+      if (certificates > max) tooManyCertificates(max);
       for (const [j, cert] of bundle.certificates.entries())
         items.push({ kind: 'certificate', source: `${source}, certificate ${j + 1}`, cert });
       for (const s of bundle.skipped)
@@ -172,10 +201,11 @@ function notThisFormat(e: unknown, codes: readonly string[]): boolean {
 async function fromDER(
   bytes: Uint8Array,
   password: string | undefined,
+  max: number,
 ): Promise<{ items: Item[]; format: string }> {
   const tried: string[] = [];
   try {
-    const bundle = parseCertificateBundle(bytes);
+    const bundle = parseCertificateBundle(bytes, { maxCertificates: max });
     const items: Item[] = bundle.certificates.map((cert, i) => ({
       kind: 'certificate',
       source: bundle.certificates.length === 1 ? 'DER' : `${bundle.format} certificate ${i + 1}`,
@@ -311,7 +341,7 @@ function itemJSON(item: Item): Record<string, unknown> {
         description: item.key.describe(),
         ...(item.key.bits === undefined ? {} : { bits: item.key.bits }),
         ...(item.key.curve === undefined ? {} : { curve: item.key.curve }),
-        publicKeySha256: fp.sha256Hex,
+        spkiSha256: fp.sha256Hex,
       };
     }
     case 'skipped':
@@ -410,6 +440,7 @@ export function registerShow(program: Command): void {
     .option('--password <p>', 'pass phrase of an encrypted key, or the password of a .pfx')
     .option('--password-file <file>', 'read the pass phrase from the first line of this file')
     .option('--verbose', 'also dump key numbers and signatures, as OpenSSL does')
+    .option('--max-certificates <n>', MAX_CERTIFICATES_HELP, parseMaxCertificates)
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -423,26 +454,33 @@ export function registerShow(program: Command): void {
     .action(
       async (
         file: string,
-        opts: { password?: string; passwordFile?: string; verbose?: boolean; json?: boolean },
+        opts: {
+          password?: string;
+          passwordFile?: string;
+          verbose?: boolean;
+          maxCertificates?: number;
+          json?: boolean;
+        },
       ) =>
         await runCommand(
           opts.json,
           async (out) => {
             const password = passwordOf(opts);
             const bytes = readInput(file);
+            const max = opts.maxCertificates ?? DEFAULT_MAX_CERTIFICATES;
             let items: Item[];
             let format: string;
             if (looksLikeText(bytes)) {
-              items = await fromPEM(new TextDecoder('utf-8').decode(bytes), password);
+              items = await fromPEM(new TextDecoder('utf-8').decode(bytes), password, max);
               format = 'pem';
-            } else ({ items, format } = await fromDER(bytes, password));
+            } else ({ items, format } = await fromDER(bytes, password, max));
             const notes = certificateNotes(items);
             out.result({ file, format, items: items.map(itemJSON), notes });
             out.line(items.map((i) => itemText(i, opts.verbose === true, out)).join('\n\n'));
             for (const n of notes) out.line(`\n${out.paint('yellow', 'Note:')} ${n}`);
             return 0;
           },
-          passwordHints('--password'),
+          { ...passwordHints('--password'), ...MAX_CERTIFICATES_HINTS },
         ),
     );
 }

@@ -17,7 +17,16 @@ import {
   verifyHostname,
 } from '../index.js';
 import { nodeTrustStore } from '../node/index.js';
-import { collect, examples, parseAt, runCommand } from './common.js';
+import {
+  collect,
+  DEFAULT_MAX_CERTIFICATES,
+  examples,
+  MAX_CERTIFICATES_HELP,
+  MAX_CERTIFICATES_HINTS,
+  parseAt,
+  parseMaxCertificates,
+  runCommand,
+} from './common.js';
 import { readInput } from './files.js';
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEM, type Output } from './output.js';
 
@@ -27,6 +36,7 @@ interface VerifyOptions {
   trust?: string;
   host?: string[];
   at?: Date;
+  maxCertificates?: number;
   json?: boolean;
 }
 
@@ -51,14 +61,17 @@ function day(d: Date): string {
 }
 
 /** The certificates of a file (PEM bundle, DER, PKCS#7). */
-function certificatesOf(file: string, what: string): readonly Certificate[] {
-  return parseCertificateBundle(readInput(file, what)).certificates;
+function certificatesOf(file: string, what: string, max: number): readonly Certificate[] {
+  return parseCertificateBundle(readInput(file, what), { maxCertificates: max }).certificates;
 }
 
 /** The trust anchors: `--trust FILE`, or Node's bundled roots. */
-export function trustOf(file: string | undefined): { store: TrustStore; source: string } {
+export function trustOf(
+  file: string | undefined,
+  max = DEFAULT_MAX_CERTIFICATES,
+): { store: TrustStore; source: string } {
   if (file === undefined) return { store: nodeTrustStore(), source: "Node's bundled roots" };
-  return { store: createTrustStore([...certificatesOf(file, 'trust file')]), source: file };
+  return { store: createTrustStore([...certificatesOf(file, 'trust file', max)]), source: file };
 }
 
 function certJSON(c: Certificate, role: string): Record<string, unknown> {
@@ -74,8 +87,9 @@ function certJSON(c: Certificate, role: string): Record<string, unknown> {
 
 async function verify(opts: VerifyOptions, out: Output): Promise<number> {
   const certBytes = readInput(opts.cert, 'certificate file');
-  const pool = opts.chain === undefined ? [] : [...certificatesOf(opts.chain, 'chain file')];
-  const trust = trustOf(opts.trust);
+  const max = opts.maxCertificates ?? DEFAULT_MAX_CERTIFICATES;
+  const pool = opts.chain === undefined ? [] : [...certificatesOf(opts.chain, 'chain file', max)];
+  const trust = trustOf(opts.trust, max);
   const at = opts.at ?? new Date();
   const problems: Problem[] = [];
 
@@ -171,6 +185,7 @@ export function registerVerify(program: Command): void {
     .option('--trust <file>', "trusted root certificates (default: Node's bundled roots)")
     .option('--host <name>', 'a host name or IP address the certificate must cover (repeatable)', collect)
     .option('--at <iso-8601>', 'validate at this time instead of now', parseAt)
+    .option('--max-certificates <n>', MAX_CERTIFICATES_HELP, parseMaxCertificates)
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -179,5 +194,8 @@ export function registerVerify(program: Command): void {
         'mailtls verify --cert fullchain.pem --trust private-ca.pem --at 2027-01-01T00:00:00Z --json',
       ) + EXIT_CODES_HELP,
     )
-    .action(async (opts: VerifyOptions) => await runCommand(opts.json, (out) => verify(opts, out)));
+    .action(
+      async (opts: VerifyOptions) =>
+        await runCommand(opts.json, (out) => verify(opts, out), MAX_CERTIFICATES_HINTS),
+    );
 }

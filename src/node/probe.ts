@@ -173,7 +173,10 @@ export function parseProbeURL(url: string | URL): ProbeTarget {
 export type ProbeProblemCode =
   /** The server does not send an intermediate its chain needs (`details.issuer`, `details.caIssuers`). */
   | 'missing-intermediate'
-  /** The chain ends at a self-signed root that is not among the trust anchors. */
+  /**
+   * The chain ends at a self-signed root that is not among the trust anchors, or the server sends its chain up
+   * to an intermediate CA whose issuer (presumably a private root) is not trusted: pass it as `trust`.
+   */
   | 'untrusted-root'
   /** A certificate of the chain expired before `at`. */
   | 'expired'
@@ -563,6 +566,15 @@ function chainProblems(served: readonly Certificate[], assembled: AssembledChain
     const d = { ...(p.details ?? {}) };
     switch (p.code) {
       case 'missing-intermediate': {
+        // The server sends its certificate and intermediate CA certificates, and only the issuer of the top
+        // CA certificate is unknown: that is how a complete chain from a root that is not trusted here looks
+        // (servers should not send the root). Say so, rather than advising to add the root to the chain.
+        if (served.length > 1 && p.certificate?.basicConstraints?.ca === true)
+          return problem(
+            'untrusted-root',
+            `The server sends its chain up to the CA ${describeCert(p.certificate)}, issued by "${String(d.issuer)}", which is not among the trusted roots. If that is your (private) root, the chain is complete: pass the root as trust (mailtls probe --trust ROOT.pem) to check against it; servers should not send the root. If it is another intermediate CA, the server must send it too.`,
+            d,
+          );
         const urls = Array.isArray(d.caIssuers) ? (d.caIssuers as string[]) : [];
         return problem(
           'missing-intermediate',
@@ -623,11 +635,11 @@ function chainProblems(served: readonly Certificate[], assembled: AssembledChain
   return out;
 }
 
-const CHAIN_REASONS_REPORTED: Readonly<Record<string, ProbeProblemCode>> = {
-  'unknown-issuer': 'missing-intermediate',
-  'untrusted-root': 'untrusted-root',
-  expired: 'expired',
-  'not-yet-valid': 'not-yet-valid',
+const CHAIN_REASONS_REPORTED: Readonly<Record<string, readonly ProbeProblemCode[]>> = {
+  'unknown-issuer': ['missing-intermediate', 'untrusted-root'],
+  'untrusted-root': ['untrusted-root'],
+  expired: ['expired'],
+  'not-yet-valid': ['not-yet-valid'],
 };
 
 function protocolProblems(version: string, cipher: tls.CipherNameAndProtocol): ProbeProblem[] {
@@ -730,7 +742,7 @@ async function analyze(ders: readonly Uint8Array[], o: Options): Promise<Analysi
     chainError = e;
     const reason = String(e.details.reason ?? '');
     const covered = CHAIN_REASONS_REPORTED[reason];
-    if (covered === undefined || !problems.some((p) => p.code === covered))
+    if (covered === undefined || !problems.some((p) => covered.includes(p.code)))
       problems.push(problem('chain-invalid', e.message, { code: e.code, reason }));
   }
   let namesMatch = false;

@@ -203,7 +203,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
    * ```
    */
   prepare(credential: ServerCredential): CredentialSummary {
-    assertCredential(credential);
+    checkCredential(credential);
     const existing = this.#existing(credential);
     if (existing) return existing.summary;
     const built = this.#build(credential);
@@ -219,10 +219,12 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
    * object and its memory. Treat a registered credential object as immutable: register a new object to change it.
    *
    * @throws {HostnameError} `ERR_HOSTNAME_INVALID` for a pattern that is not a host name or `*.domain`.
+   * @throws {TLSError} `ERR_TLS_CONTEXT` (`details.reason: 'no-key'`) for a copy of a credential that lost its
+   *   key (`{ ...credential }`: the key is not enumerable).
    */
   add(pattern: string, source: CredentialSource): void {
     const key = canonicalizeSNIPattern(pattern);
-    if (typeof source !== 'function') assertCredential(source);
+    if (typeof source !== 'function') checkCredential(source);
     const old = this.#entries.get(key);
     if (old) this.#drop(key, old);
     // A new entry object: a build of the old one still running sees it is no longer registered.
@@ -492,6 +494,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   #build(credential: ServerCredential): Built {
+    checkCredential(credential);
     const { context, summary } = buildServerContext(credential, this.profile, this.#contextOptions);
     this.#keyTypes.add(summary.keyType);
     return { context, summary, credential };
@@ -499,9 +502,39 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
 }
 
 /**
+ * Checks a credential before it is used: a loaded `Credential` (from the store or a source) is accepted as it
+ * is. Its `key` is deliberately not enumerable, so that logging it never prints the key; a copy made with
+ * `{ ...credential }`, `Object.assign` or JSON therefore has no key, which is refused here with a typed error
+ * that says so (instead of a bare TypeError).
+ *
+ * @throws {TLSError} `ERR_TLS_CONTEXT` (`details.reason: 'no-key'`) for a certificate without its key;
+ *   TypeError for any other value that is not `{ key, cert }` PEM strings.
+ */
+function checkCredential(credential: unknown): asserts credential is ServerCredential {
+  if (credential !== null && typeof credential === 'object') {
+    const c = credential as { key?: unknown; cert?: unknown };
+    if (c.key === undefined && typeof c.cert === 'string')
+      throw new TLSError(
+        'ERR_TLS_CONTEXT',
+        'The credential has a certificate but no key. A loaded Credential keeps its key in a property that ' +
+          'is not enumerable (so that it is never logged): a copy made with { ...credential }, ' +
+          'Object.assign() or JSON loses it. Pass the credential object itself, or build the copy by name: ' +
+          '{ key: credential.key, cert: credential.cert }.',
+        { details: { reason: 'no-key' } },
+      );
+  }
+  assertCredential(credential);
+}
+
+/**
  * Creates an SNI registry with its default credential (built at once, so a broken default fails at start-up).
  *
- * @throws {TLSError} `ERR_TLS_CONTEXT` when the default credential cannot be loaded; `ERR_TLS_PROFILE` for an
+ * A loaded `Credential` (e.g. from `store.load()`) is accepted as it is; a copy of one made with
+ * `{ ...credential }` has lost its key (it is not enumerable) and is refused with `ERR_TLS_CONTEXT`,
+ * `details.reason: 'no-key'`.
+ *
+ * @throws {TLSError} `ERR_TLS_CONTEXT` when the default credential cannot be loaded (`details.reason: 'no-key'`
+ *   for a copy that lost its key); `ERR_TLS_PROFILE` for an
  *   invalid profile. RangeError for `maxContexts < 1`.
  * @example
  * ```ts

@@ -116,7 +116,7 @@ describe('mailtls csr', () => {
     assert.deepEqual(r.json.files, { csr });
     const key = r.json.key as Record<string, unknown>;
     assert.equal(key.description, 'RSA 2048');
-    assert.equal(key.publicKeySha256, opensslSPKISha256(inputs.pkcs1Key, 'key'));
+    assert.equal(key.spkiSha256, opensslSPKISha256(inputs.pkcs1Key, 'key'));
     const json = r.json.csr as { subject: string; signatureAlgorithm: { name: string } };
     assert.equal(json.subject, 'CN=example.com');
     assert.equal(json.signatureAlgorithm.name, 'sha256WithRSAEncryption');

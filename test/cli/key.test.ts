@@ -40,7 +40,7 @@ describe('mailtls key', () => {
       assert.equal(key.type, row.want.type);
       if (row.want.curve !== undefined) assert.equal(key.curve, row.want.curve);
       if (row.want.bits !== undefined) assert.equal(key.bits, row.want.bits);
-      assert.equal(key.publicKeySha256, opensslSPKISha256(file, 'key'));
+      assert.equal(key.spkiSha256, opensslSPKISha256(file, 'key'));
       assert.equal(r.json.file, file);
       // Never any key material on stdout/stderr.
       const body = pem.split('\n')[1]!;

@@ -1,8 +1,9 @@
 // The `mailtls` program: --help with an example on every command, usage errors exit 2, --json errors.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { mailtls, mailtlsJSON, mainJs } from './helpers.js';
+import { mailtls, mailtlsJSON, mainJs, makeOpenSSLInputs, openssl, scratch } from './helpers.js';
 
 const COMMANDS = [
   ['key'],
@@ -53,6 +54,61 @@ describe('mailtls', () => {
       assert.notEqual(r.stderr, '');
     });
   }
+
+  const commanderErrors = [
+    { name: 'an unknown command', args: ['bogus'], want: "error [ERR_CLI_USAGE]: unknown command 'bogus'\n" },
+    {
+      name: 'an unknown sub-command',
+      args: ['pfx', 'bogus'],
+      want: "error [ERR_CLI_USAGE]: unknown command 'bogus'\n",
+    },
+    {
+      name: 'an unknown option',
+      args: ['show', 'x.pem', '--frob'],
+      want: "error [ERR_CLI_USAGE]: unknown option '--frob'\n",
+    },
+    {
+      name: 'a missing required option',
+      args: ['key', '--type', 'ec'],
+      want: "error [ERR_CLI_USAGE]: required option '--out <file>' not specified\n",
+    },
+  ];
+  for (const row of commanderErrors)
+    it(`reports ${row.name} as "error [ERR_CLI_USAGE]: ...", like every other error`, () => {
+      const r = mailtls(row.args);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, row.want);
+    });
+
+  it('words the .pfx password error with the flags of the command, not the API option', () => {
+    const dir = scratch();
+    const pfx = join(dir, 'p.pfx');
+    const inputs = makeOpenSSLInputs();
+    openssl([
+      'pkcs12',
+      '-export',
+      '-inkey',
+      inputs.leafKey,
+      '-in',
+      inputs.leafCert,
+      '-passout',
+      'pass:secret',
+      '-out',
+      pfx,
+    ]);
+    for (const args of [
+      ['show', pfx],
+      ['pfx', 'import', '--pfx', pfx, '--out-dir', dir],
+    ]) {
+      const r = mailtls(args);
+      assert.equal(r.status, 2);
+      assert.match(
+        r.stderr,
+        /^error \[ERR_PKCS12_PASSWORD\]: .*give it with --password P or --password-file FILE/,
+      );
+      assert.doesNotMatch(r.stderr, /\{ password \}/);
+    }
+  });
 
   it('reports usage errors as JSON with --json', () => {
     const r = mailtlsJSON(['key', '--type', 'ec']);

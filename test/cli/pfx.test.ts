@@ -1,5 +1,6 @@
 // `mailtls pfx export|import`: files openssl opens, an openssl-made .pfx taken apart, exit codes.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -163,5 +164,22 @@ describe('mailtls pfx', () => {
       opensslSPKISha256(join(outDir, 'privkey.pem'), 'key'),
       opensslSPKISha256(inputs.leafKey, 'key'),
     );
+  });
+  it('import --store --group G: the key lands 0640 owned by G in a 0750 private/', () => {
+    // as root use nogroup (root's own group 0 is never taken for a key group), otherwise one's own group
+    const group = process.geteuid?.() === 0 ? 'nogroup' : spawnSync('id', ['-gn']).stdout.toString().trim();
+    const gid = Number(spawnSync('getent', ['group', group]).stdout.toString().split(':')[2]);
+    const passFile = join(scratch(), 'pass.txt');
+    writeFileSync(passFile, 'secret\n');
+    const store = join(scratch(), 'tls');
+    const args = ['pfx', 'import', '--pfx', inputs.pfx, '--password-file', passFile, '--store', store];
+    const r = mailtls([...args, '--trust', inputs.rootCert, '--group', group]);
+    assert.equal(r.status, 0, r.stderr);
+    const priv = statSync(join(store, 'private'));
+    assert.deepEqual([priv.mode & 0o777, priv.gid], [0o750, gid]);
+    const keys = readdirSync(join(store, 'private')).filter((f) => f.endsWith('.key'));
+    assert.equal(keys.length, 1);
+    const key = statSync(join(store, 'private', keys[0] ?? ''));
+    assert.deepEqual([key.mode & 0o777, key.gid], [0o640, gid]);
   });
 });

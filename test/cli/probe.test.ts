@@ -75,6 +75,24 @@ describe('mailtls probe', () => {
     assert.deepEqual(j.problems, []);
   });
 
+  it('a complete chain from a private root without --trust: untrusted-root, pass --trust ROOT (exit 1)', async () => {
+    const r = await mailtlsAsync([
+      'probe',
+      `smtp://mail.example.com:${smtpPort}`,
+      '--connect',
+      '127.0.0.1',
+      '--json',
+    ]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    const problems = r.json!.problems as Problem[];
+    assert.deepEqual(
+      problems.map((p) => p.code),
+      ['untrusted-root'],
+    );
+    assert.match(problems[0]!.message, /pass the root as trust \(mailtls probe --trust ROOT\.pem\)/);
+    assert.doesNotMatch(problems[0]!.message, /add it to the certificate file/);
+  });
+
   it('prints the plaintext exchange with --transcript', async () => {
     const r = await probeLocal(`smtp://mail.example.com:${smtpPort}`, '--transcript');
     assert.equal(r.status, 0, r.stdout + r.stderr);

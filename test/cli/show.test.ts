@@ -155,7 +155,7 @@ describe('mailtls show', () => {
       const item = items(r.json)[0]!;
       if (row.want === 'public') {
         assert.equal(r.json.format, 'der-public-key');
-        assert.equal(item.publicKeySha256, opensslSPKISha256(inputs.leafKey, 'key'));
+        assert.equal(item.spkiSha256, opensslSPKISha256(inputs.leafKey, 'key'));
       } else {
         assert.equal(r.json.format, 'der-private-key');
         assert.equal(item.format, row.want);
@@ -229,10 +229,7 @@ describe('mailtls show', () => {
     assert.equal(p12.kind, 'pkcs12');
     assert.equal(p12.keyDescription, 'EC P-256');
     assert.equal(p12.friendlyName, 'mail.example.com');
-    assert.equal(
-      (p12.key as { publicKeySha256: string }).publicKeySha256,
-      opensslSPKISha256(inputs.leafKey, 'key'),
-    );
+    assert.equal((p12.key as { spkiSha256: string }).spkiSha256, opensslSPKISha256(inputs.leafKey, 'key'));
     assert.equal(
       (leaf.certificate as { fingerprints: { sha256: string } }).fingerprints.sha256,
       opensslFingerprint(inputs.leafCert),
@@ -247,7 +244,7 @@ describe('mailtls show', () => {
     assert.match(locked.stderr, /^error \[ERR_PKCS12_PASSWORD\]: /);
     assert.match(
       locked.stderr,
-      /\nhint: The password of the \.pfx: give it with --password P or --password-file FILE\.\n$/,
+      /\nhint: Check the \.pfx password given with --password \/ --password-file \(passwords are case-sensitive\)\.\n$/,
     );
     const dir = scratch();
     const pass = join(dir, 'pass.txt');

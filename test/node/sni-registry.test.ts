@@ -2,9 +2,13 @@
 // failures remembered until re-registration, replacement, and start-up time for 10,000 names.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ErrorCode, HostnameError, isMailTlsError, type MailTlsError } from '../../src/errors.js';
 import { type CredentialSource, createSNIRegistry } from '../../src/node/sni-registry.js';
+import { CertificateStore } from '../../src/node/store.js';
 import { MODERN_PROFILE } from '../../src/profile.js';
 import { testPKI } from './helpers/openssl-pki.js';
 
@@ -428,5 +432,45 @@ describe('scale', () => {
     const hit = performance.now() - second;
     assert.ok(hit < built, `hit ${hit.toFixed(3)} ms, build ${built.toFixed(3)} ms`);
     assert.equal(r.stats().builds, 1);
+  });
+});
+
+describe('SNI registry: credentials loaded from the store', () => {
+  it('accepts a loaded Credential as it is; a { ...credential } copy that lost its key is a typed, explained error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mailtls-sni-credential-'));
+    try {
+      const store = new CertificateStore(dir, { trust: [pki.rootCert] });
+      await store.install({ cert: def.cert, key: def.key });
+      const loaded = await store.load('default.example.test');
+      const r = createSNIRegistry(loaded);
+      assert.equal(r.defaultCredential, loaded);
+      r.add('mail.example.test', loaded);
+      assert.ok((await r.resolve('mail.example.test')).context);
+      const copy = { ...loaded };
+      const attempts: [string, () => unknown][] = [
+        ['createSNIRegistry', () => createSNIRegistry(copy)],
+        ['add', () => r.add('other.example.test', copy)],
+        ['prepare', () => r.prepare(copy)],
+        ['setDefault', () => r.setDefault(copy)],
+      ];
+      for (const [name, attempt] of attempts)
+        assert.throws(
+          attempt,
+          (e: unknown) =>
+            isMailTlsError(e, 'ERR_TLS_CONTEXT') &&
+            e.details.reason === 'no-key' &&
+            /no key/.test(e.message) &&
+            /\{ \.\.\.credential \}/.test(e.message),
+          name,
+        );
+      // A loader that returns such a copy fails the name with the same error.
+      r.add('late.example.test', async () => ({ ...loaded }));
+      await assert.rejects(
+        r.resolve('late.example.test'),
+        (e: unknown) => isMailTlsError(e, 'ERR_TLS_CONTEXT') && e.details.reason === 'no-key',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
