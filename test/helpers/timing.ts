@@ -30,3 +30,21 @@ export function cpuStopwatch(): () => number {
     return (d.user + d.system) / 1000;
   };
 }
+
+/**
+ * Waits until `condition()` holds, looking again every `everyMs`: for a state that no event announces (a
+ * counter, a registry entry). `safetyMs` only turns a hang into a failure naming `what`; it is far above any
+ * plausible wait, so a slow machine makes the test slower, never red.
+ */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  safetyMs = 120_000,
+  everyMs = 10,
+): Promise<void> {
+  const deadline = performance.now() + safetyMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`still waiting after ${safetyMs} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
