@@ -24,7 +24,7 @@
  * @module node/store
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { parseCertificateBundle } from '../bundle.js';
 import { type Certificate, parseCertificate } from '../certificate.js';
@@ -296,6 +296,17 @@ function toBytes(input: string | Uint8Array): Uint8Array {
 async function exists(path: string): Promise<boolean> {
   try {
     await lstat(path);
+    return true;
+  } catch (e) {
+    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return false;
+    throw e;
+  }
+}
+
+/** Whether a path leads to something, following symbolic links (a dangling link does not). */
+async function resolves(path: string): Promise<boolean> {
+  try {
+    await stat(path);
     return true;
   } catch (e) {
     if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return false;
@@ -1231,7 +1242,10 @@ export class CertificateStore implements CredentialSource {
       try {
         const name = storeName(entry.slice(0, -4));
         if (found.has(name.domain)) continue;
-        if (await exists(this.paths(name.domain).key)) found.add(name.domain);
+        // Both files must be there through their links: dangling links (a remove() half-way, after `current`
+        // went) are no pair, as load() says.
+        const paths = this.paths(name.domain);
+        if ((await resolves(paths.cert)) && (await resolves(paths.key))) found.add(name.domain);
       } catch (e) {
         if (!(e instanceof StoreError)) throw e;
       }

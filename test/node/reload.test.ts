@@ -437,6 +437,26 @@ describe('watchCredentials: the store', () => {
     }
   });
 
+  it("with domains 'all': a store.remove() caught half-way (current gone, links left) is a removal, not an error", async () => {
+    // remove() drops history/<name>/current first, then the links: a check between the two steps (a busy
+    // machine makes that window long) saw the dangling links listed and reported ERR_TLS_RELOAD.
+    const [base, mail] = await Promise.all([issueLeaf(['example.test']), issueLeaf(['mail.example.test'])]);
+    const { store, watcher, errors, stop } = await watchedStore([
+      [base, 'example.test'],
+      [mail, 'mail.example.test'],
+    ]);
+    try {
+      unlinkSync(join(store.root, 'history', 'mail.example.test', 'current'));
+      const r = await watcher.refresh();
+      assert.deepEqual(r.removed, ['mail.example.test'], r.failed[0]?.error.message);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(await store.list(), ['example.test']);
+    } finally {
+      watcher.close();
+      await stop();
+    }
+  });
+
   it('each loaded certificate is built once: the context checked at load is the one its names serve', async () => {
     const [wide, narrow, renewed] = await Promise.all([
       issueLeaf(['example.test', 'www.example.test']),
