@@ -46,7 +46,8 @@ function tsc(project: string): void {
 
 function run(cmd: string, args: string[], input = ''): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: 30_000, cwd: repoRoot }, (err, stdout, stderr) => {
+    // The timeout only turns a hung example into a failure: far above a run on a loaded machine (30 s was not).
+    const child = execFile(cmd, args, { timeout: 240_000, cwd: repoRoot }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, out: stdout + stderr });
     });
     // A program that exits before reading its input (curl on a refused connection) must not turn the

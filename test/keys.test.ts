@@ -3,7 +3,7 @@
  * the openssl CLI), the event loop during RSA-4096 generation, and an injected WebCrypto provider.
  */
 import assert from 'node:assert/strict';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { type GenerateKeyPairOptions, generateKeyPair, type PrivateKey, PublicKey } from '../src/keys.js';
 import { encodePrivateKeyPEM, parsePrivateKey } from '../src/private-key.js';
@@ -87,52 +87,40 @@ describe('generateKeyPair', () => {
 });
 
 describe('RSA-4096 generation does not block the event loop', () => {
-  const RESOLUTION_MS = 10;
+  // What is measured is the share of the time the event loop spends running rather than waiting
+  // (event-loop utilization): a generator that blocks keeps it near 1 for the whole generation, one that runs
+  // off the loop leaves it near 0. Unlike a delay in milliseconds, other processes on a busy machine do not
+  // move it across the limit: the loop waits for the generation however long that takes.
 
-  /** Runs `fn` while sampling event-loop delay; returns the largest delay beyond the sampling interval. */
-  async function delayDuring(
-    fn: () => Promise<unknown>,
-  ): Promise<{ maxMs: number; p99Ms: number; ms: number }> {
-    const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-    h.enable();
-    const start = performance.now();
+  /** Runs `fn`; answers the event loop's utilization (0..1) meanwhile, and the milliseconds it took. */
+  async function utilizationDuring(fn: () => Promise<unknown>): Promise<{ utilization: number; ms: number }> {
+    const start = performance.eventLoopUtilization();
+    const t0 = performance.now();
     await fn();
-    const ms = performance.now() - start;
-    h.disable();
-    return { maxMs: h.max / 1e6 - RESOLUTION_MS, p99Ms: h.percentile(99) / 1e6 - RESOLUTION_MS, ms };
+    const ms = performance.now() - t0;
+    return { utilization: performance.eventLoopUtilization(start).utilization, ms };
   }
 
   it('the probe sees a 200 ms synchronous block (control)', async () => {
-    const r = await delayDuring(async () => {
-      await new Promise((res) => setTimeout(res, 30));
+    const r = await utilizationDuring(async () => {
+      await new Promise((res) => setImmediate(res));
       const until = performance.now() + 200;
       while (performance.now() < until);
-      await new Promise((res) => setTimeout(res, 30));
+      await new Promise((res) => setImmediate(res));
     });
-    assert.ok(r.maxMs >= 150, `the probe missed a 200 ms block (max ${r.maxMs} ms)`);
+    assert.ok(r.utilization > 0.5, `the probe missed a 200 ms block (utilization ${r.utilization})`);
   });
 
-  it('event-loop delay stays well under 50 ms while a 4096-bit key is generated', async (t) => {
-    // Other processes on a busy machine can deschedule this one for tens of milliseconds, which the probe
-    // also reports as delay. A blocking generator would show one delay of the whole generation time (about
-    // a second or more) on every attempt; so up to five attempts are made and the best one must pass.
-    const attempts: string[] = [];
-    let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 5 && best >= 50; i++) {
-      let bits: number | undefined;
-      const r = await delayDuring(async () => {
-        bits = (await generateKeyPair({ bits: 4096 })).bits;
-      });
-      assert.equal(bits, 4096);
-      best = Math.min(best, r.maxMs);
-      attempts.push(
-        `generated in ${r.ms.toFixed(0)} ms, max delay ${r.maxMs.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`,
-      );
-      // even the worst attempt must be far below a blocking generation
-      assert.ok(r.maxMs < r.ms / 2 || r.maxMs < 50, `event loop blocked for ${r.maxMs} ms of ${r.ms} ms`);
-    }
-    t.diagnostic(`RSA-4096 attempts: ${attempts.join('; ')}`);
-    assert.ok(best < 50, `event-loop delay ${best} ms in every attempt`);
+  it('the event loop stays free (utilization under 50%) while a 4096-bit key is generated', async (t) => {
+    let bits: number | undefined;
+    const r = await utilizationDuring(async () => {
+      bits = (await generateKeyPair({ bits: 4096 })).bits;
+    });
+    assert.equal(bits, 4096);
+    t.diagnostic(
+      `RSA-4096 generated in ${r.ms.toFixed(0)} ms, event-loop utilization ${r.utilization.toFixed(3)}`,
+    );
+    assert.ok(r.utilization < 0.5, `event loop busy ${(r.utilization * 100).toFixed(0)}% of ${r.ms} ms`);
   });
 });
 

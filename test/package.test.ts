@@ -28,7 +28,8 @@ describe('package', () => {
       repoRoot,
     );
     assert.equal(build.status, 0, build.out);
-    const pack = sh('npm', ['pack', '--pack-destination', work, '--silent'], repoRoot);
+    // built just above: npm pack's own build (the prepare script) would compile it all a second time
+    const pack = sh('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--silent'], repoRoot);
     assert.equal(pack.status, 0, pack.out);
     const name = readdirSync(work).find((f) => f.endsWith('.tgz'));
     assert.ok(name, 'npm pack wrote no tarball');

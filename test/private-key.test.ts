@@ -586,10 +586,8 @@ describe('encodePrivateKeyPEM output is read by openssl', () => {
     assert.match(parsed, /:aes-256-cbc/);
     assert.match(parsed, /INTEGER\s+:0927C0/); // 600000
     assert.match(parsed, /prim: OCTET STRING\s+\[HEX DUMP\]:[0-9A-F]{32}\n/); // salt
-    const t = performance.now();
+    // openssl decrypts it (the iteration count is checked above; how long that takes depends on the machine)
     assert.deepEqual(opensslPKCS8('default-iter.pem'), opensslPKCS8('ec256.key'));
-    const ms = performance.now() - t;
-    assert.ok(ms < 3000, `openssl took ${ms} ms`);
   });
 
   it('two encryptions of the same key differ (random salt and IV)', async () => {

@@ -197,6 +197,8 @@ interface DomainState {
 const DEFAULT_DEBOUNCE_MS = 100;
 const DEFAULT_POLL_MS = 5000;
 const CONCURRENCY = 8;
+/** Reads of one check while the files keep changing under it; the last one is judged as it is. */
+const MAX_READS = 5;
 
 function selfPatternOf(domain: string): string | undefined {
   try {
@@ -574,31 +576,46 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     const domain = state.domain;
     if (this.#closed || state.removed) return { kind: 'unchanged', domain };
     this.#checks++;
-    let stamp: string;
-    try {
-      stamp = await this.#stamp(domain);
-    } catch (e) {
-      if (await this.#gone(state, e)) return { kind: 'removed', domain };
-      return this.#refuse(state, `error|${codeOf(e)}|${messageOf(e)}`, e, codeOf(e), undefined);
-    }
-    if (!force && stamp === state.stamp) {
-      if (state.rearm) await this.#watch(state);
-      return { kind: 'unchanged', domain };
-    }
-    if (!force && stamp === state.failedStamp && state.lastError)
-      return { kind: 'failed', domain, error: state.lastError };
-    let credential: Credential;
-    try {
-      credential = await this.source.load(domain);
-    } catch (e) {
-      if (await this.#gone(state, e)) return { kind: 'removed', domain };
-      const outcome = this.#refuse(state, stamp, e, codeOf(e), undefined);
+    for (let read = 1; ; read++) {
+      let stamp: string;
+      try {
+        stamp = await this.#stamp(domain);
+      } catch (e) {
+        if (await this.#gone(state, e)) return { kind: 'removed', domain };
+        return this.#refuse(state, `error|${codeOf(e)}|${messageOf(e)}`, e, codeOf(e), undefined);
+      }
+      if (this.#closed || state.removed) return { kind: 'unchanged', domain };
+      if (!force && stamp === state.stamp) {
+        if (state.rearm) await this.#watch(state);
+        return { kind: 'unchanged', domain };
+      }
+      if (!force && stamp === state.failedStamp && state.lastError)
+        return { kind: 'failed', domain, error: state.lastError };
+      let credential: Credential | undefined;
+      let failure: unknown;
+      try {
+        credential = await this.source.load(domain);
+      } catch (e) {
+        failure = e;
+      }
+      // The outcome is filed under the stamp, and a refusal is reported only when the stamp is new: so the
+      // stamp must describe the files that were read. When they changed while they were read (a write landing
+      // between the stamp and the read, however slow the machine), read them again; a refusal filed under
+      // the old stamp would be reported a second time at the next check of the same files.
+      if (read < MAX_READS && !this.#closed && !state.removed) {
+        const after = await this.#stamp(domain).catch(() => undefined);
+        if (after !== stamp) continue;
+      }
+      if (credential === undefined) {
+        if (await this.#gone(state, failure)) return { kind: 'removed', domain };
+        const outcome = this.#refuse(state, stamp, failure, codeOf(failure), undefined);
+        await this.#watch(state);
+        return outcome;
+      }
+      const outcome = this.#accept(state, stamp, credential);
       await this.#watch(state);
       return outcome;
     }
-    const outcome = this.#accept(state, stamp, credential);
-    await this.#watch(state);
-    return outcome;
   }
 
   /** Runs the checks that do not need the old pair, then swaps. */

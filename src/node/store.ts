@@ -333,6 +333,17 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Whether a path leads to something, following symbolic links (a dangling link does not). */
+async function resolves(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return false;
+    throw e;
+  }
+}
+
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
@@ -1510,7 +1521,10 @@ export class CertificateStore implements CredentialSource {
       try {
         const name = storeName(entry.slice(0, -4));
         if (found.has(name.domain)) continue;
-        if (await exists(this.paths(name.domain).key)) found.add(name.domain);
+        // Both files must be there through their links: dangling links (a remove() half-way, after `current`
+        // went) are no pair, as load() says.
+        const paths = this.paths(name.domain);
+        if ((await resolves(paths.cert)) && (await resolves(paths.key))) found.add(name.domain);
       } catch (e) {
         if (!(e instanceof StoreError)) throw e;
       }

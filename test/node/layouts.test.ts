@@ -220,19 +220,23 @@ describe('KubernetesSecretSource', () => {
     let stop = false;
     let swaps = 0;
     // kubelet removes the old snapshot right after the swap, so a reader that resolved ..data just before
-    // must read again. One swap every few milliseconds (real secrets change every few minutes).
+    // must read again. One swap per load, landing while the next load runs (real secrets change every few
+    // minutes): a writer on a clock outran the readers of a loaded machine, which give up after a few swaps.
+    let loads = 0;
     const writer = (async () => {
       while (!stop) {
         kubeletWrite(mount, secret(pairs[swaps % 3]!), new Date(Date.UTC(2026, 10, 29, 10, 30, swaps % 60)));
         swaps++;
-        await new Promise((r) => setTimeout(r, 3));
+        const seen = loads;
+        while (!stop && loads === seen) await new Promise((r) => setTimeout(r, 1));
       }
     })();
-    let loads = 0;
     const versions = new Set<string>();
     try {
+      // until the writer has swapped 20 times and the readers have seen 6 snapshots, however slow the machine
+      // (at least 1.5 s; the bound only turns a hang into a failure)
       const t0 = Date.now();
-      while (Date.now() - t0 < 1500) {
+      while ((Date.now() - t0 < 1500 || swaps <= 20 || versions.size <= 5) && Date.now() - t0 < 120_000) {
         const c = await k8s.load('busy');
         assert.ok(known.has(c.leaf.fingerprint('sha256')));
         assert.ok(keyMatchesCertificate(c.privateKey, c.leaf.der));

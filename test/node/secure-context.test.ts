@@ -133,22 +133,54 @@ describe('createServerContext in real handshakes', () => {
   });
 
   it('client-initiated renegotiation is refused ("no renegotiation"); plain createSecureContext accepts it', async () => {
-    // s_client renegotiates on a line "R"; a refused renegotiation ends the session before "after" is echoed.
-    const input = (ms: number) => ['hello\n', 'R\n', 'after\n'].map((line, i) => ({ line, at: i * ms }));
+    // s_client renegotiates on a line "R" (read on its own); a refused renegotiation ends the session before
+    // "after" is echoed. Each line is sent once s_client has shown what the previous step did, not on a clock.
     const drive = (port: number) =>
       new Promise<string>((resolve, reject) => {
         const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_2']);
         child.on('error', reject);
         let out = '';
-        child.stdout.on('data', (d: Buffer) => {
+        let closed = false;
+        const waiting: (() => boolean)[] = [];
+        const progress = (): void => {
+          for (const w of [...waiting]) if (w()) waiting.splice(waiting.indexOf(w), 1);
+        };
+        /** Resolves when the output matches, or when s_client has ended. */
+        const until = (test: (text: string) => boolean): Promise<void> =>
+          new Promise((done) => {
+            const w = (): boolean => {
+              if (!closed && !test(out)) return false;
+              done();
+              return true;
+            };
+            if (!w()) waiting.push(w);
+          });
+        const collect = (d: Buffer): void => {
           out += d;
+          progress();
+        };
+        child.stdout.on('data', collect);
+        child.stderr.on('data', collect);
+        child.stdin.on('error', () => {}); // s_client gone: the session ended
+        // only turns a hang into a failure (the assertions below then fail): far above any plausible run
+        const safety = setTimeout(() => child.kill('SIGKILL'), 120_000);
+        child.on('close', () => {
+          closed = true;
+          clearTimeout(safety);
+          progress();
+          resolve(out);
         });
-        child.stderr.on('data', (d: Buffer) => {
-          out += d;
-        });
-        for (const { line, at } of input(300)) setTimeout(() => child.stdin.write(line), 200 + at);
-        setTimeout(() => child.stdin.end(), 1200);
-        child.on('close', () => resolve(out));
+        void (async () => {
+          await until((t) => /SSL-Session:[\s\S]*\n---\n/.test(t));
+          child.stdin.write('hello\n');
+          await until((t) => t.includes('echo hello'));
+          child.stdin.write('R\n');
+          // renegotiated (the server's certificate verified a second time) or refused
+          await until((t) => t.split('depth=0').length > 2 || t.includes('no renegotiation'));
+          if (!closed) child.stdin.write('after\n');
+          await until((t) => t.includes('echo after'));
+          child.stdin.end();
+        })();
       });
     const ours = await withServer(contextServer(createServerContext(rsa.credential)), drive);
     const plain = await withServer(contextServer(tls.createSecureContext(rsa.credential)), drive);

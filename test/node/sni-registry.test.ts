@@ -10,6 +10,7 @@ import { type ErrorCode, HostnameError, isMailTlsError, type MailTlsError } from
 import { type CredentialSource, createSNIRegistry } from '../../src/node/sni-registry.js';
 import { CertificateStore } from '../../src/node/store.js';
 import { MODERN_PROFILE } from '../../src/profile.js';
+import { cpuStopwatch } from '../helpers/timing.js';
 import { testPKI } from './helpers/openssl-pki.js';
 
 const pki = testPKI();
@@ -415,22 +416,18 @@ describe('lookups build lazily and cache', () => {
 describe('scale', () => {
   it('registers 10,000 names in well under a second, building nothing', async () => {
     const r = createSNIRegistry(def.credential);
-    const t0 = performance.now();
+    const elapsed = cpuStopwatch(); // CPU time: a busy machine cannot make it fail
     for (let i = 0; i < 10_000; i++) {
       r.add(`d${i}.example.test`, mail.credential);
     }
-    const ms = performance.now() - t0;
+    const ms = elapsed();
     assert.equal(r.size, 10_000);
     assert.equal(r.stats().built, 0);
     assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
-    // The first lookup of a name builds its context; later ones are cache hits.
-    const first = performance.now();
-    await r.resolve('d9999.example.test');
-    const built = performance.now() - first;
-    const second = performance.now();
-    await r.resolve('d9999.example.test');
-    const hit = performance.now() - second;
-    assert.ok(hit < built, `hit ${hit.toFixed(3)} ms, build ${built.toFixed(3)} ms`);
+    // The first lookup of a name builds its context; later ones are cache hits (counted, not timed).
+    const { context } = await r.resolve('d9999.example.test');
+    assert.equal(r.stats().builds, 1);
+    assert.equal((await r.resolve('d9999.example.test')).context, context);
     assert.equal(r.stats().builds, 1);
   });
 });
