@@ -82,9 +82,12 @@ if (files.length === 0) {
 }
 console.log(`> ${files.length} test files (node --test)`);
 const skipLog = join(mkdtempSync(join(tmpdir(), 'mailtls-peers-')), 'skips.log');
+// The time-out is a safety bound that turns a hang into a failure, not a speed claim: a file of long tests
+// (store-crash, examples) takes a few minutes on a busy two-core machine. Spawned programs that fail to start
+// fail their test at once (test/helpers/peers.ts), so nothing legitimately waits for this bound.
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=4', '--test-timeout=300000', '--test-reporter=spec', ...files],
+  ['--test', '--test-concurrency=4', '--test-timeout=900000', '--test-reporter=spec', ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, MAILTLS_TEST: '1', [peers.LOG_VARIABLE]: skipLog } },
 );
 
