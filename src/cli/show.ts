@@ -364,8 +364,20 @@ function itemJSON(item: Item): Record<string, unknown> {
   }
 }
 
+/**
+ * A value taken from the file (a .pfx friendly name, a PEM label, a warning quoting either) with its control
+ * characters written as `\XX`, as the certificate descriptions do: it can neither drive a terminal nor forge a
+ * line of the output.
+ */
+function visible(value: string): string {
+  return value.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+}
+
 function itemText(item: Item, verbose: boolean, out: Output): string {
-  const head = (title: string) => `${out.paint('bold', `# ${item.source}`)}\n${title}:`;
+  const head = (title: string) => `${out.paint('bold', `# ${visible(item.source)}`)}\n${title}:`;
   switch (item.kind) {
     case 'certificate':
       return `${out.paint('bold', `# ${item.source}`)}\n${describeCertificate(item.cert, { verbose }).trimEnd()}`;
@@ -390,19 +402,19 @@ function itemText(item: Item, verbose: boolean, out: Output): string {
     case 'public-key':
       return [head('Public Key'), ...keyLines(item.key)].join('\n');
     case 'skipped':
-      return `${head('Skipped')}\n    ${item.label}: ${item.reason}`;
+      return `${head('Skipped')}\n    ${visible(item.label)}: ${visible(item.reason)}`;
     case 'pkcs12': {
       const c = item.contents;
       return [
         head('PKCS#12'),
         `    Integrity: ${c.macAlgorithm}${c.macIterations === undefined ? '' : `, Iteration ${c.macIterations}`}`,
         ...c.encryption.map((e) => `    Encryption: ${e}`),
-        ...(c.friendlyName === undefined ? [] : [`    Friendly Name: ${c.friendlyName}`]),
+        ...(c.friendlyName === undefined ? [] : [`    Friendly Name: ${visible(c.friendlyName)}`]),
         `    Certificates: ${c.certificates.length}${c.leaf === undefined ? '' : ' (one belongs to the key)'}`,
         ...(c.key === undefined
           ? ['    Private Key: none']
           : ['    Private Key:', ...keyLines(c.key).map((l) => `    ${l}`)]),
-        ...c.warnings.map((w) => `    Warning: ${w}`),
+        ...c.warnings.map((w) => `    Warning: ${visible(w)}`),
       ].join('\n');
     }
   }

@@ -308,6 +308,45 @@ describe('mailtls: one rule for every command', () => {
     assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(r.stdout), 'a control character in the output');
     assert.match(r.stdout, /DNS:a\.example\\1B\[2J\\0DFAKE: line/);
   });
+
+  it('show escapes control characters of a .pfx friendly name', () => {
+    const dir = scratch();
+    const key = join(dir, 'k.pem');
+    const cert = join(dir, 'c.pem');
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+      ].concat(['-subj', '/CN=pfx.example', '-out', cert]),
+    );
+    const pfx = join(dir, 'evil.pfx');
+    const name = 'mail\x1b[31m\r\nFAKE: line';
+    openssl([
+      'pkcs12',
+      '-export',
+      '-inkey',
+      key,
+      '-in',
+      cert,
+      '-name',
+      name,
+      '-passout',
+      'pass:',
+      '-out',
+      pfx,
+    ]);
+    const r = mailtls(['show', pfx, '--password', '']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(r.stdout), 'a control character in the output');
+    assert.match(r.stdout, /Friendly Name: mail\\1B\[31m\\0D\\0AFAKE: line/);
+  });
 });
 
 describe('mailtls probe --servername', () => {
