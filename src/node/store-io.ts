@@ -8,6 +8,7 @@
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { MailTlsError, StoreError } from '../errors.js';
 import { isCode } from './atomic-write.js';
+import { type StorePaths, versionSeq } from './store-layout.js';
 
 /** Whether a path exists (a dangling symbolic link does). */
 export async function exists(path: string): Promise<boolean> {
@@ -86,4 +87,16 @@ export function ioError(e: unknown, what: string, path: string): StoreError {
     }.`,
     { cause: e, details: { path, code } },
   );
+}
+
+/** The version directories of a domain, oldest first. */
+export async function versionIds(paths: StorePaths): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(paths.history);
+  } catch (e) {
+    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return [];
+    throw ioError(e, 'read', paths.history);
+  }
+  return names.filter((n) => versionSeq(n) >= 0).sort((a, b) => versionSeq(a) - versionSeq(b));
 }

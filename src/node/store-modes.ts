@@ -10,7 +10,7 @@ import { chmod, chown, lstat, mkdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import { isCode, isTemporaryName } from './atomic-write.js';
-import { ioError, octal, readdirOrEmpty } from './store-io.js';
+import { ioError, octal, readdirOrEmpty, versionIds } from './store-io.js';
 import {
   STORE_DIRECTORIES,
   STORE_MODES,
@@ -20,7 +20,6 @@ import {
   storePaths,
   VERSION_FILES,
 } from './store-layout.js';
-import { versionIds } from './store-versions.js';
 
 /** What {@link CertificateStore.fixPermissions} changed. */
 export interface PermissionFix {

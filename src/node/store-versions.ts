@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { parseCertificateBundle } from '../bundle.js';
 import type { Certificate } from '../certificate.js';
 import { MailTlsError, StoreError } from '../errors.js';
@@ -31,16 +31,20 @@ import {
 } from './atomic-write.js';
 import { loadConsistentPair } from './credential.js';
 import { isProcessAlive } from './lock.js';
-import { exists, ioError, readIfExists, readLinkIfExists } from './store-io.js';
+import { exists, ioError, readIfExists, readLinkIfExists, versionIds } from './store-io.js';
 import {
+  compactTime,
   linkTarget,
   STORE_DIRECTORIES,
   STORE_MODES,
   type StoreName,
   type StorePaths,
   VERSION_FILES,
+  versionId,
+  versionSeq,
 } from './store-layout.js';
-import { type KeySource, toBytes } from './store-plan.js';
+import { checkLayout, fixDomainModes } from './store-modes.js';
+import { type InstallPlan, type KeySource, toBytes } from './store-plan.js';
 
 /** One stored version of a domain. */
 export interface StoreVersion {
@@ -105,36 +109,9 @@ export interface VersionContent {
   readonly keySource: KeySource | 'adopted';
 }
 
-const VERSION_RE = /^v(\d{6,})-\d{8}T\d{6}Z$/;
-
-/** The sequence number of a version id, -1 for anything else. */
-export function versionSeq(id: string): number {
-  const m = VERSION_RE.exec(id);
-  return m === null ? -1 : Number(m[1]);
-}
-
-function compactTime(d: Date): string {
-  return d
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** Whether `file` is `<fileName>.<ext>` (`example.com.crt` is, `mail.example.com.crt` is not). */
 function isFileOf(file: string | undefined, fileName: string): boolean {
   return file !== undefined && file.slice(0, file.lastIndexOf('.')) === fileName;
-}
-
-/** The version ids of a domain, oldest first. */
-export async function versionIds(paths: StorePaths): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(paths.history);
-  } catch (e) {
-    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return [];
-    throw ioError(e, 'read', paths.history);
-  }
-  return names.filter((n) => VERSION_RE.test(n)).sort((a, b) => versionSeq(a) - versionSeq(b));
 }
 
 /** The stored versions of a domain with what their `meta.json` says, oldest first. */
@@ -168,7 +145,7 @@ export async function newVersion(
 ): Promise<string> {
   const versions = await versionIds(paths);
   const seq = versions.reduce((m, v) => Math.max(m, versionSeq(v)), 0) + 1;
-  const id = `v${String(seq).padStart(6, '0')}-${compactTime(new Date())}`;
+  const id = versionId(seq, new Date());
   const tmp = temporaryPath(join(paths.history, id));
   const gid = await ctx.keyGroup();
   const { leaf } = content;
@@ -206,6 +183,38 @@ export async function newVersion(
     throw ioError(e, 'write the new version in', paths.history);
   }
   return id;
+}
+
+/**
+ * The writes of an install, under the domain's lock: the domain's history directory, cleanup of dead
+ * writers' temporaries, adoption of hand-placed files, the new version, the swap, the removal of the
+ * pending key the install used, and pruning.
+ */
+export async function commitInstall(
+  ctx: VersionContext,
+  plan: InstallPlan,
+  keep: number,
+): Promise<{ previous: string | undefined; version: string }> {
+  const { paths, name } = plan;
+  await checkLayout(ctx.root, [relative(ctx.root, paths.history)]);
+  try {
+    await mkdir(paths.history, { mode: STORE_MODES.publicDir });
+    await chmod(paths.history, STORE_MODES.publicDir);
+  } catch (e) {
+    if (!isCode(e, 'EEXIST')) throw ioError(e, 'create', paths.history);
+  }
+  await cleanTemporary(ctx.root, name, paths);
+  await adoptUnmanaged(ctx, name, paths);
+  await fixDomainModes(ctx, paths);
+  const previous = await readLinkIfExists(paths.current);
+  const id = await newVersion(ctx, name, paths, plan);
+  await putInService(ctx, name, paths, id);
+  if (plan.consumedKey !== undefined) {
+    await unlink(plan.consumedKey).catch(() => undefined);
+    await syncDirectory(join(ctx.root, STORE_DIRECTORIES.private, 'pending')).catch(() => undefined);
+  }
+  await prune(paths, id, keep);
+  return { previous, version: id };
 }
 
 /** Puts version `id` in service: the stable links, then the atomic swap of `current`, then the CA link. */

@@ -23,7 +23,7 @@
  *
  * @module node/store
  */
-import { chmod, mkdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { type Certificate, parseCertificate } from '../certificate.js';
 import type { ChainProblem } from '../chain.js';
@@ -32,7 +32,7 @@ import { StoreError } from '../errors.js';
 import type { CryptoOptions, PrivateKey } from '../keys.js';
 import type { CSRWarning } from '../subject.js';
 import { createTrustStore, type TrustStore } from '../verify-chain.js';
-import { isCode, isTemporaryName, saveFileAtomic, syncDirectory } from './atomic-write.js';
+import { isCode, saveFileAtomic, syncDirectory } from './atomic-write.js';
 import type { AuditOptions, AuditReport } from './audit.js';
 import {
   type Credential,
@@ -42,53 +42,17 @@ import {
   type LoadCredentialOptions,
   loadConsistentPair,
   pairOptions,
-  type RawPair,
 } from './credential.js';
 import { type LockOptions, withLock } from './lock.js';
 import { nodeRootCertificates } from './roots.js';
+import { exists, ioError, readLinkIfExists, systemError } from './store-io.js';
+import { resolveGroup, STORE_DIRECTORIES, type StorePaths, storeName, storePaths } from './store-layout.js';
+import { checkLayout, ensureDirectories, fixPermissions, type PermissionFix } from './store-modes.js';
+import { type InstallOptions, type InstallWarning, type KeySource, planInstall } from './store-plan.js';
+import { listDomains, notFoundError, readPair, storedKeys } from './store-read.js';
 import {
-  exists,
-  ioError,
-  readdirOrEmpty,
-  readIfExists,
-  readLinkIfExists,
-  resolves,
-  systemError,
-} from './store-io.js';
-import {
-  CURRENT_LINK,
-  resolveGroup,
-  STORE_DIRECTORIES,
-  STORE_MODES,
-  type StoreName,
-  type StorePaths,
-  storeName,
-  storePaths,
-  VERSION_FILES,
-} from './store-layout.js';
-import {
-  checkLayout,
-  ensureDirectories,
-  fixDomainModes,
-  fixPermissions,
-  type PermissionFix,
-} from './store-modes.js';
-import {
-  type InstallOptions,
-  type InstallPlan,
-  type InstallWarning,
-  type KeySource,
-  planInstall,
-  type StoredKeyFile,
-  type StoredKeys,
-} from './store-plan.js';
-import {
-  adoptUnmanaged,
-  cleanTemporary,
+  commitInstall,
   listVersions,
-  newVersion,
-  prune,
-  putInService,
   type RollbackResult,
   rollbackVersion,
   type StoreVersion,
@@ -436,9 +400,11 @@ export class CertificateStore implements CredentialSource {
     const plan = await planInstall(
       options,
       { root: this.root, at: this.#now(options?.at), roots: this.#roots(), ...this.#crypto() },
-      this.#storedKeys(),
+      storedKeys(this.root),
     );
-    const { previous, version } = await this.#locked(plan.paths, () => this.#commit(plan));
+    const { previous, version } = await this.#locked(plan.paths, () =>
+      commitInstall(this.#context(), plan, this.#keep),
+    );
     return {
       domain: plan.name.domain,
       version,
@@ -457,117 +423,8 @@ export class CertificateStore implements CredentialSource {
     };
   }
 
-  /** The keys this store holds, read for the planner. */
-  #storedKeys(): StoredKeys {
-    return {
-      forName: async (name) => {
-        const paths = this.paths(name.domain);
-        const current = await readLinkIfExists(paths.current);
-        const places: [string, StoredKeyFile['source']][] = [[paths.pendingKey, 'pending']];
-        if (current !== undefined) places.push([join(paths.history, current, VERSION_FILES.key), 'current']);
-        else places.push([paths.key, 'unmanaged']);
-        const out: StoredKeyFile[] = [];
-        for (const [path, source] of places) {
-          const text = await readIfExists(path);
-          if (text !== undefined) out.push({ text, path, source });
-        }
-        return out;
-      },
-      otherPending: async (name) => {
-        const dir = join(this.root, STORE_DIRECTORIES.private, 'pending');
-        const out: (StoredKeyFile & { name: StoreName })[] = [];
-        for (const entry of await readdirOrEmpty(dir)) {
-          if (
-            !entry.endsWith('.key') ||
-            entry === `${name.fileName}.key` ||
-            isTemporaryName(entry) !== undefined
-          )
-            continue;
-          let other: StoreName;
-          try {
-            other = storeName(entry.slice(0, -4));
-          } catch (e) {
-            if (e instanceof StoreError) continue;
-            throw e;
-          }
-          const path = join(dir, entry);
-          const text = await readIfExists(path);
-          if (text !== undefined) out.push({ text, path, source: 'pending', name: other });
-        }
-        return out;
-      },
-    };
-  }
-
-  /** The writes of an install, under the domain's lock. */
-  async #commit(plan: InstallPlan): Promise<{ previous: string | undefined; version: string }> {
-    const { paths, name } = plan;
-    const ctx = this.#context();
-    await checkLayout(this.root, [this.#rel(paths.history)]);
-    try {
-      await mkdir(paths.history, { mode: STORE_MODES.publicDir });
-      await chmod(paths.history, STORE_MODES.publicDir);
-    } catch (e) {
-      if (!isCode(e, 'EEXIST')) throw ioError(e, 'create', paths.history);
-    }
-    await cleanTemporary(this.root, name, paths);
-    await adoptUnmanaged(ctx, name, paths);
-    await fixDomainModes(ctx, paths);
-    const previous = await readLinkIfExists(paths.current);
-    const id = await newVersion(ctx, name, paths, plan);
-    await putInService(ctx, name, paths, id);
-    if (plan.consumedKey !== undefined) {
-      await unlink(plan.consumedKey).catch(() => undefined);
-      await syncDirectory(join(this.root, STORE_DIRECTORIES.private, 'pending')).catch(() => undefined);
-    }
-    await prune(paths, id, this.#keep);
-    return { previous, version: id };
-  }
-
   // ------------------------------------------------------------------------------------------------------
   // reading
-
-  async #readRaw(name: StoreName, paths: StorePaths): Promise<RawPair> {
-    const current = await readLinkIfExists(paths.current);
-    if (current !== undefined) {
-      const dir = join(paths.history, current);
-      const [certText, keyText] = await Promise.all([
-        readFile(join(dir, VERSION_FILES.cert), 'utf8'),
-        readFile(join(dir, VERSION_FILES.key), 'utf8'),
-      ]);
-      const hasCa = await exists(join(dir, VERSION_FILES.caBundle));
-      return {
-        certText,
-        keyText,
-        version: current,
-        files: { cert: paths.cert, key: paths.key, ...(hasCa ? { ca: paths.caBundle } : {}) },
-      };
-    }
-    const certText = await readIfExists(paths.cert);
-    const keyText = await readIfExists(paths.key);
-    if (certText === undefined || keyText === undefined) throw this.#notFound(name, paths, certText, keyText);
-    return {
-      certText,
-      keyText,
-      version: await fileSignature([paths.cert, paths.key]),
-      files: { cert: paths.cert, key: paths.key },
-    };
-  }
-
-  #notFound(name: StoreName, paths: StorePaths, certText?: string, keyText?: string): StoreError {
-    const what =
-      certText === undefined && keyText === undefined
-        ? `no certificate and key for ${name.domain}`
-        : certText === undefined
-          ? `a key but no certificate for ${name.domain} (${this.#rel(paths.cert)} is missing)`
-          : `a certificate but no key for ${name.domain} (${this.#rel(paths.key)} is missing)`;
-    return new StoreError(
-      'ERR_STORE_NOT_FOUND',
-      `The store at ${this.root} has ${what}. Install it with store.install() or ` +
-        `mailtls install --store ${this.root} --cert <certificate> --chain <CA bundle>.`,
-      { details: { domain: name.domain } },
-    );
-  }
 
   /**
    * Loads the pair in service for a domain: `{ key, cert }` for the TLS layer, with the parsed leaf, chain
@@ -589,7 +446,7 @@ export class CertificateStore implements CredentialSource {
     return loadConsistentPair(
       name.domain,
       this.kind,
-      () => this.#readRaw(name, paths),
+      () => readPair(this.root, name, paths),
       pairOptions(this.#crypto(), options, { key: this.#rel(paths.key), cert: this.#rel(paths.cert) }),
     );
   }
@@ -602,34 +459,7 @@ export class CertificateStore implements CredentialSource {
    * @example `for (const d of await store.list()) console.log(d)`
    */
   async list(): Promise<string[]> {
-    const found = new Set<string>();
-    for (const entry of await readdirOrEmpty(join(this.root, STORE_DIRECTORIES.history))) {
-      if (isTemporaryName(entry) !== undefined) continue;
-      if (
-        (await readLinkIfExists(join(this.root, STORE_DIRECTORIES.history, entry, CURRENT_LINK))) ===
-        undefined
-      )
-        continue;
-      try {
-        found.add(storeName(entry).domain);
-      } catch (e) {
-        if (!(e instanceof StoreError)) throw e;
-      }
-    }
-    for (const entry of await readdirOrEmpty(join(this.root, STORE_DIRECTORIES.certs))) {
-      if (!entry.endsWith('.crt') || isTemporaryName(entry) !== undefined) continue;
-      try {
-        const name = storeName(entry.slice(0, -4));
-        if (found.has(name.domain)) continue;
-        // Both files must be there through their links: dangling links (a remove() half-way, after `current`
-        // went) are no pair, as load() says.
-        const paths = this.paths(name.domain);
-        if ((await resolves(paths.cert)) && (await resolves(paths.key))) found.add(name.domain);
-      } catch (e) {
-        if (!(e instanceof StoreError)) throw e;
-      }
-    }
-    return [...found].sort();
+    return listDomains(this.root);
   }
 
   /**
@@ -724,7 +554,7 @@ export class CertificateStore implements CredentialSource {
     const paths = this.paths(name.domain);
     return this.#locked(paths, async () => {
       const current = await readLinkIfExists(paths.current);
-      if (current === undefined) throw this.#notFound(name, paths);
+      if (current === undefined) throw notFoundError(this.root, name, paths);
       return rollbackVersion(this.#context(), name, paths, current, options.to);
     });
   }
@@ -751,7 +581,7 @@ export class CertificateStore implements CredentialSource {
     ];
     let any = false;
     for (const p of all) if (await exists(p)) any = true;
-    if (!any) throw this.#notFound(name, paths);
+    if (!any) throw notFoundError(this.root, name, paths);
     await this.#locked(paths, async () => {
       await rm(paths.current, { force: true });
       await syncDirectory(paths.history).catch(() => undefined);
