@@ -238,3 +238,31 @@ export async function resolveGroup(group: string | number): Promise<number> {
     );
   return gid;
 }
+
+const VERSION_RE = /^v(\d{6,})-\d{8}T\d{6}Z$/;
+
+/**
+ * The sequence number of a version directory's name (`v000002-20270601T120000Z` is 2); -1 for a name that
+ * is not a version (`current`, `unmanaged-...`, a temporary name).
+ * @example `versionSeq('v000002-20270601T120000Z') // 2`
+ */
+export function versionSeq(id: string): number {
+  const m = VERSION_RE.exec(id);
+  return m === null ? -1 : Number(m[1]);
+}
+
+/**
+ * The name of a new version directory: `v` and the sequence number in six digits or more, `-`, the UTC time.
+ * @example `versionId(2, new Date('2027-06-01T12:00:00Z')) // 'v000002-20270601T120000Z'`
+ */
+export function versionId(seq: number, at: Date): string {
+  return `v${String(seq).padStart(6, '0')}-${compactTime(at)}`;
+}
+
+/** A time as `20270601T120000Z`, for names of directories. */
+export function compactTime(d: Date): string {
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+}
