@@ -5,6 +5,7 @@
  *
  * @module internal/bundle
  */
+import { integerAtLeast } from './assert.js';
 import { type Certificate, certificateFromDER, type ParseCertificateOptions } from './certificate.js';
 import { type DerNode, decodeOID, derErrorParts, derFail, rawOf, Tag } from './der.js';
 import { CertificateError, DERError } from './errors.js';
@@ -243,9 +244,7 @@ export function parseCertificateBundle(
   input: string | Uint8Array,
   options: ParseBundleOptions = {},
 ): CertificateBundle {
-  const max = options.maxCertificates ?? DEFAULT_MAX;
-  if (!Number.isSafeInteger(max) || max < 1)
-    throw new RangeError('maxCertificates must be a positive integer');
+  const max = integerAtLeast(options.maxCertificates ?? DEFAULT_MAX, 'maxCertificates');
   const certOptions: ParseCertificateOptions =
     options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes };
   const skipped: SkippedItem[] = [];

@@ -10,6 +10,7 @@
 
 import { sha1 } from '@noble/hashes/legacy';
 import { sha256 } from '@noble/hashes/sha2';
+import { integerAtLeast } from './assert.js';
 import { copyBytes, toHex } from './bytes.js';
 import {
   DerReader,
@@ -567,8 +568,7 @@ export function invalidCertificate(e: DERError, path: string, what = 'certificat
  * ```
  */
 export function certificateFromDER(der: Uint8Array, options: ParseCertificateOptions = {}): Certificate {
-  const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (!Number.isSafeInteger(max) || max <= 0) throw new RangeError('maxBytes must be a positive integer');
+  const max = integerAtLeast(options.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes');
   if (der.length > max)
     throw new CertificateError(
       'ERR_CERT_INVALID',
