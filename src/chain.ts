@@ -21,8 +21,10 @@
  *
  * @module chain
  */
+
 import type { Certificate } from './certificate.js';
 import { ChainError, KeyError } from './errors.js';
+import { integerAtLeast, validDate } from './internal/assert.js';
 import {
   CertificateIndex,
   type CertificateInput,
@@ -259,15 +261,14 @@ export async function assembleChain(
   options: AssembleChainOptions = {},
 ): Promise<AssembledChain> {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  const at = options.at ?? new Date();
-  if (!(at instanceof Date) || Number.isNaN(at.getTime()))
-    throw new TypeError('options.at must be a valid Date');
+  const at = validDate(options.at ?? new Date(), 'options.at');
   const atMs = Math.floor(at.getTime() / 1000) * 1000;
   if (options.includeRoot !== undefined && typeof options.includeRoot !== 'boolean')
     throw new TypeError('options.includeRoot must be a boolean');
-  const maxChecks = options.maxSignatureChecks ?? PATH_BUILDER_DEFAULTS.maxSignatureChecks;
-  if (!Number.isSafeInteger(maxChecks) || maxChecks < 1)
-    throw new RangeError('maxSignatureChecks must be a positive integer');
+  const maxChecks = integerAtLeast(
+    options.maxSignatureChecks ?? PATH_BUILDER_DEFAULTS.maxSignatureChecks,
+    'maxSignatureChecks',
+  );
 
   const { leaf: leafCert, rest } = readLeaf(leaf, 'leaf');
   const given = [...rest, ...readCertificates(pool, 'pool')];

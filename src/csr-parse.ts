@@ -7,6 +7,7 @@ import type {
 } from './certificate.js';
 import { CSRError, DERError, MailTlsError } from './errors.js';
 import { type Extension, type GeneralName, type KeyUsage, readExtensions, toJSONSafe } from './extensions.js';
+import { integerAtLeast } from './internal/assert.js';
 import { copyBytes } from './internal/bytes.js';
 import {
   DerReader,
@@ -335,8 +336,7 @@ export function parseCSR(
   if (typeof input === 'string') der = decodePEM(input, CSR_LABELS).bytes;
   else if (input instanceof Uint8Array) der = input;
   else throw new TypeError('parseCSR expects PEM text or DER bytes (Uint8Array)');
-  const max = options.maxBytes ?? 256 * 1024;
-  if (!Number.isSafeInteger(max) || max <= 0) throw new RangeError('maxBytes must be a positive integer');
+  const max = integerAtLeast(options.maxBytes ?? 256 * 1024, 'maxBytes');
   if (der.length > max)
     throw new CSRError('ERR_CSR_INVALID', `The CSR is ${der.length} bytes, more than the limit of ${max}.`, {
       details: { size: der.length, maxBytes: max },

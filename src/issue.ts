@@ -16,10 +16,12 @@
  *
  * @module issue
  */
+
 import { sha1 } from '@noble/hashes/legacy';
 import { parseCertificate } from './certificate.js';
 import { parseCSR, verifyCSRSignature } from './csr-parse.js';
 import { CertificateError, CSRError, KeyError } from './errors.js';
+import { validDate } from './internal/assert.js';
 import { fromHex, toHex } from './internal/bytes.js';
 import {
   DerReader,
@@ -524,10 +526,8 @@ function newKey(options: NewKeyOptions, crypto: CryptoOptions): Promise<PrivateK
 }
 
 function checkDate(value: unknown, name: string): Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
-    throw new TypeError(`${name} must be a valid Date`);
   // X.509 times have whole seconds.
-  return new Date(Math.floor(value.getTime() / 1000) * 1000);
+  return new Date(Math.floor(validDate(value, name).getTime() / 1000) * 1000);
 }
 
 /** Turns validity options into two dates; never reads the clock. */

@@ -30,9 +30,11 @@
  *
  * @module name-constraints
  */
+
 import type { Certificate } from './certificate.js';
 import { ChainError } from './errors.js';
 import type { GeneralName, GeneralNameType, GeneralSubtree } from './extensions.js';
+import { integerAtLeast } from './internal/assert.js';
 import { DerReader, encodeSequence, parseDer, rawOf } from './internal/der.js';
 import { asciiLower, classifyPresented, quoteName } from './internal/dns-name.js';
 import { AttributeOID } from './internal/oids.js';
@@ -518,9 +520,7 @@ export function findNameConstraintViolation(
 }
 
 function readBudget(options: CheckNameConstraintsOptions | undefined): ComparisonBudget {
-  const max = options?.maxComparisons ?? DEFAULT_MAX_NAME_COMPARISONS;
-  if (!Number.isSafeInteger(max) || max < 0)
-    throw new RangeError('maxComparisons must be a non-negative integer');
+  const max = integerAtLeast(options?.maxComparisons ?? DEFAULT_MAX_NAME_COMPARISONS, 'maxComparisons', 0);
   return { remaining: max };
 }
 

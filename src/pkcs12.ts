@@ -23,9 +23,11 @@
  *
  * @module pkcs12
  */
+
 import { sha1 } from '@noble/hashes/legacy';
 import { type Certificate, certificateFromDER, isCertificate } from './certificate.js';
 import { CertificateError, DERError, KeyError, PKCS12Error } from './errors.js';
+import { optionalIntegerAtLeast } from './internal/assert.js';
 import { assertBytes, equalBytes } from './internal/bytes.js';
 import {
   type DerNode,
@@ -215,10 +217,7 @@ interface ReadState {
 }
 
 function checkLimit(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
-    throw new RangeError(`${name} must be a positive integer`);
-  return value;
+  return optionalIntegerAtLeast(value, name, 1, undefined);
 }
 
 function readAttributes(set: DerNode | undefined, path: string): Attributes {

@@ -17,6 +17,7 @@
  *
  * @module renewal
  */
+import { validDate } from './internal/assert.js';
 
 /** The validity dates of a certificate (a parsed `Certificate` view has them). */
 export interface CertificateValidity {
@@ -86,12 +87,6 @@ export interface RenewalWindow {
 
 const DAY = 86_400_000;
 
-function checkDate(value: unknown, name: string): Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
-    throw new TypeError(`${name} must be a valid Date`);
-  return value;
-}
-
 /**
  * Tells when to renew a certificate: when `remainingFraction` (default a third) of its lifetime is left.
  * Also reports intermediates that expire before the leaf; when one expires within the renewal margin,
@@ -113,9 +108,9 @@ function checkDate(value: unknown, name: string): Date {
 export function renewalWindow(cert: CertificateValidity, options: RenewalOptions = {}): RenewalWindow {
   if (cert === null || typeof cert !== 'object') throw new TypeError('cert must be a certificate');
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const notBefore = checkDate(cert.notBefore, 'cert.notBefore');
-  const notAfter = checkDate(cert.notAfter, 'cert.notAfter');
-  const at = options.at === undefined ? new Date() : checkDate(options.at, 'options.at');
+  const notBefore = validDate(cert.notBefore, 'cert.notBefore');
+  const notAfter = validDate(cert.notAfter, 'cert.notAfter');
+  const at = options.at === undefined ? new Date() : validDate(options.at, 'options.at');
   const fraction = options.remainingFraction ?? 1 / 3;
   if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1))
     throw new RangeError('remainingFraction must be a number between 0 and 1 (exclusive)');
@@ -129,7 +124,7 @@ export function renewalWindow(cert: CertificateValidity, options: RenewalOptions
   let chainExpires = notAfter.getTime();
   let chainDue = false;
   chain.forEach((c: CertificateValidity, index: number) => {
-    const end = checkDate(c?.notAfter, `options.chain[${index}].notAfter`);
+    const end = validDate(c?.notAfter, `options.chain[${index}].notAfter`);
     if (end.getTime() < chainExpires) chainExpires = end.getTime();
     if (end.getTime() < notAfter.getTime()) {
       const subject = c.subject === undefined ? undefined : String(c.subject);

@@ -66,9 +66,11 @@
  *
  * @module verify-chain
  */
+
 import type { Certificate } from './certificate.js';
 import { ChainError, HostnameError } from './errors.js';
 import { checkHostname, type HostnameMatchOptions } from './hostname.js';
+import { optionalIntegerAtLeast, validDate } from './internal/assert.js';
 import { type CRL, crlFailure, readCRLs } from './internal/chain-crl.js';
 import {
   CertificateIndex,
@@ -232,13 +234,6 @@ interface Best {
 
 function toError(f: Failure, extra: Record<string, unknown> = {}): ChainError {
   return new ChainError(f.code, f.message, { details: { reason: f.reason, ...f.details, ...extra } });
-}
-
-function readPositiveInt(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
-    throw new RangeError(`${name} must be a non-negative integer`);
-  return value;
 }
 
 /**
@@ -610,14 +605,13 @@ export async function verifyChain(
   const purpose = options.purpose ?? 'serverAuth';
   if (purpose !== 'serverAuth' && purpose !== 'clientAuth' && purpose !== 'any')
     throw new RangeError("options.purpose must be 'serverAuth', 'clientAuth' or 'any'");
-  const at = options.at ?? new Date();
-  if (!(at instanceof Date) || Number.isNaN(at.getTime()))
-    throw new TypeError('options.at must be a valid Date');
+  const at = validDate(options.at ?? new Date(), 'options.at');
   const atMs = Math.floor(at.getTime() / 1000) * 1000;
-  const maxDepth = readPositiveInt(options.maxDepth, 'maxDepth', 8);
-  const maxSignatureChecks = readPositiveInt(
+  const maxDepth = optionalIntegerAtLeast(options.maxDepth, 'maxDepth', 0, 8);
+  const maxSignatureChecks = optionalIntegerAtLeast(
     options.maxSignatureChecks,
     'maxSignatureChecks',
+    0,
     PATH_BUILDER_DEFAULTS.maxSignatureChecks,
   );
   const store = toStore(options.roots);

@@ -5,11 +5,7 @@
  *
  * @module internal/chain-crl
  */
-import type { Certificate } from '../certificate.js';
-import { ChainError, DERError, MailTlsError } from '../errors.js';
-import { type Extension, readExtensions, serialHex } from '../extensions.js';
-import { type DistinguishedName, nameEquals, readName } from '../name.js';
-import { decodePEMAll } from '../pem.js';
+import type { Certificate } from './certificate.js';
 import { describe, type Failure } from './chain-profile.js';
 import {
   DerReader,
@@ -22,6 +18,10 @@ import {
   Tag,
   valueBytes,
 } from './der.js';
+import { ChainError, DERError, MailTlsError } from './errors.js';
+import { type Extension, readExtensions, serialHex } from './extensions.js';
+import { type DistinguishedName, nameEquals, readName } from './name.js';
+import { decodePEMAll } from './pem.js';
 import { readSignatureAlgorithm, type SignatureAlgorithm } from './signature.js';
 
 /** A parsed certificate revocation list. */

@@ -5,10 +5,10 @@
  *
  * @module internal/chain-index
  */
-import { parseCertificateBundle } from '../bundle.js';
-import { type Certificate, isCertificate, parseCertificate } from '../certificate.js';
-import { nameKey } from '../name.js';
+import { parseCertificateBundle } from './bundle.js';
 import { equalBytes, toBase64 } from './bytes.js';
+import { type Certificate, isCertificate, parseCertificate } from './certificate.js';
+import { nameKey } from './name.js';
 
 /** One certificate as a caller may give it: PEM text, DER bytes or a parsed view. */
 export type CertificateInput = string | Uint8Array | Certificate;

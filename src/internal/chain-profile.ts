@@ -7,12 +7,13 @@
  *
  * @module internal/chain-profile
  */
-import type { Certificate } from '../certificate.js';
-import type { ChainErrorCode } from '../errors.js';
-import { nameEquals } from '../name.js';
+
 import { equalBytes } from './bytes.js';
+import type { Certificate } from './certificate.js';
 import { DerReader, parseDer, rawOf, Tag, valueBytes } from './der.js';
 import { quoteName } from './dns-name.js';
+import type { ChainErrorCode } from './errors.js';
+import { nameEquals } from './name.js';
 import { ExtensionOID } from './oids.js';
 
 /** What the leaf must be good for: a TLS server (default), a TLS client, or anything. */

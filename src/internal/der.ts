@@ -6,7 +6,7 @@
  * read is bounds-checked against the enclosing element, lengths must be definite and minimally encoded, and
  * errors are {@link DERError}s that say at which byte offset the input broke.
  */
-import { DERError } from '../errors.js';
+import { DERError } from './errors.js';
 
 /** Universal tags (identifier octets) used across the package. */
 export const Tag = {

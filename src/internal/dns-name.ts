@@ -6,8 +6,8 @@
  * @module internal/dns-name
  */
 import { getPublicSuffix } from 'tldts';
-import type { HostnameProblem } from '../hostname.js';
-import { parseIPAddress } from '../ip-address.js';
+import type { HostnameProblem } from './hostname-types.js';
+import { parseIPAddress } from './ip-address.js';
 
 /** Why a name is not a valid host name or a valid presented identifier (defined on hostname.ts). */
 export type NameProblem = HostnameProblem;

@@ -4,25 +4,75 @@
  * Internal: the public shapes are the `Certificate` and `CertificateSigningRequest` interfaces.
  */
 import { sha256 } from '@noble/hashes/sha2';
-import type { CertificateBasicConstraints, CertificateJSON } from '../certificate.js';
-import { KeyError } from '../errors.js';
-import type { Extension, GeneralName, KeyUsage } from '../extensions.js';
-import { type KeyFingerprint, PublicKey } from '../keys.js';
 import { toBase64, toHex } from './bytes.js';
+import { KeyError } from './errors.js';
+import type { Extension, GeneralName, KeyUsage } from './extensions.js';
+import { type KeyFingerprint, PublicKey } from './keys.js';
 import { ExtensionOID, oidOf } from './oids.js';
 import type { SignatureAlgorithm } from './signature.js';
 import type { PublicKeyInfo } from './spki-info.js';
 
-/** The JSON fields a certificate and a CSR share (as `CertificateJSON` declares them). */
-type KeyAndExtensionsJSON = Pick<
-  CertificateJSON,
-  | 'publicKey'
-  | 'signatureAlgorithm'
-  | 'subjectAltNames'
-  | 'basicConstraints'
-  | 'keyUsage'
-  | 'extendedKeyUsage'
->;
+/** Basic constraints (RFC 5280 §4.2.1.9) with their criticality. */
+export interface CertificateBasicConstraints {
+  /** Whether the subject is a CA. */
+  readonly ca: boolean;
+  /** Most intermediate CAs allowed below this one (absent: no limit). */
+  readonly pathLength?: number;
+  /** Whether the extension is marked critical. */
+  readonly critical: boolean;
+}
+
+/** A public key in the JSON views. */
+export interface PublicKeyJSON {
+  /** `rsa`, `ec`, `ed25519` or `other`. */
+  type: string;
+  /** OpenSSL name of the key algorithm (`rsaEncryption`, `id-ecPublicKey`, `ED25519`, ...). */
+  algorithm: string;
+  /** Key size in bits. */
+  bits?: number;
+  /** Curve of an EC key (`P-256`, ...). */
+  curve?: string;
+  /** SHA-256 of the SubjectPublicKeyInfo, lower-case hex (DANE TLSA `3 1 1`). */
+  spkiSha256: string;
+}
+
+/** A signature algorithm in the JSON views. */
+export interface SignatureAlgorithmJSON {
+  /** Dotted OID. */
+  oid: string;
+  /** OpenSSL name, e.g. `sha256WithRSAEncryption`. */
+  name: string;
+  /** WebCrypto hash name, e.g. `SHA-256`. */
+  hash?: string;
+}
+
+/** A general name in the JSON views. */
+export interface GeneralNameJSON {
+  /** `dns`, `ip`, `email`, `uri`, `directoryName`, `otherName`, `registeredID`, ... */
+  type: string;
+  /** The text form (see {@link GeneralName}). */
+  value: string;
+}
+
+/** Basic constraints in the JSON views. */
+export interface BasicConstraintsJSON {
+  /** Whether the subject is a CA. */
+  ca: boolean;
+  /** Path length limit, when set. */
+  pathLength?: number;
+  /** Whether the extension is critical. */
+  critical: boolean;
+}
+
+/** The JSON fields a certificate and a CSR share (`CertificateJSON` has the same fields). */
+interface KeyAndExtensionsJSON {
+  publicKey: PublicKeyJSON;
+  signatureAlgorithm: SignatureAlgorithmJSON;
+  subjectAltNames: GeneralNameJSON[];
+  basicConstraints?: BasicConstraintsJSON;
+  keyUsage?: string[];
+  extendedKeyUsage?: string[];
+}
 
 const EMPTY: readonly string[] = Object.freeze([]);
 

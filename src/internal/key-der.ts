@@ -6,9 +6,9 @@
  * Errors are {@link KeyError}s (`ERR_KEY_INVALID`, `ERR_KEY_UNSUPPORTED`); messages say which structure
  * broke and never contain key bytes.
  */
-import { DERError, KeyError } from '../errors.js';
-import type { KeyType, NamedCurve } from '../keys.js';
+
 import { equalBytes } from './bytes.js';
+import type { KeyType, NamedCurve } from './crypto.js';
 import {
   type DerNode,
   DerReader,
@@ -26,6 +26,7 @@ import {
   tagName,
   valueBytes,
 } from './der.js';
+import { DERError, KeyError } from './errors.js';
 import { CurveOID, KeyOID, UNSUPPORTED_CURVES, UNSUPPORTED_KEY_ALGORITHMS } from './key-oids.js';
 
 /** Largest RSA modulus accepted (bits); larger keys are refused as a denial-of-service guard. */

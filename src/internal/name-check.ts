@@ -4,15 +4,7 @@
  *
  * @module internal/name-check
  */
-import { HostnameError } from '../errors.js';
-import type {
-  CertificateNames,
-  HostnameCheck,
-  HostnameMatchOptions,
-  HostnameMatchVia,
-  IgnoredName,
-} from '../hostname.js';
-import { formatIPAddress, parseIPAddress } from '../ip-address.js';
+
 import {
   asciiLower,
   canonicalDNSName,
@@ -24,6 +16,15 @@ import {
   PROBLEM_TEXT,
   quoteName,
 } from './dns-name.js';
+import { HostnameError } from './errors.js';
+import type {
+  CertificateNames,
+  HostnameCheck,
+  HostnameMatchOptions,
+  HostnameMatchVia,
+  IgnoredName,
+} from './hostname-types.js';
+import { formatIPAddress, parseIPAddress } from './ip-address.js';
 
 export interface Names {
   readonly dns: readonly string[];

@@ -12,8 +12,9 @@
  * opens. Context-specific constructed elements stay constructed (an `[0] IMPLICIT OCTET STRING` in chunks
  * is reassembled by the caller, who knows its type). SET order is not changed. Internal.
  */
-import { DERError } from '../errors.js';
+
 import { encodeLength } from './der.js';
+import { DERError } from './errors.js';
 
 /** Nesting levels accepted (PKCS#12 files nest about 10 deep). */
 export const MAX_BER_DEPTH = 32;

@@ -2,8 +2,9 @@
  * Shared state of one PKCS#12 read: the password in its encodings, the key-derivation work budget and the
  * error helpers that give every failure a PKCS#12 code, the place where it broke and advice. Internal.
  */
-import { DERError, PKCS12Error } from '../errors.js';
+
 import { derErrorParts } from './der.js';
+import { DERError, PKCS12Error } from './errors.js';
 import { pkcs12PasswordBytes } from './pkcs12-kdf.js';
 
 /**

@@ -11,9 +11,8 @@
  * Internal.
  */
 import { hmac } from '@noble/hashes/hmac';
-import type { CryptoOptions } from '../keys.js';
-import { subtleOf } from '../keys.js';
 import { toArrayBuffer } from './bytes.js';
+import { type CryptoOptions, subtleOf } from './crypto.js';
 import {
   type DerNode,
   DerReader,

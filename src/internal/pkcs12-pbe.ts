@@ -10,9 +10,8 @@
  *
  * Descriptions follow `openssl pkcs12 -info` word for word, so that diagnostics can be compared. Internal.
  */
-import { KeyError, PKCS12Error } from '../errors.js';
-import { decryptPBE, encryptPBES2, type PBEScheme, parsePBEAlgorithm } from '../key-encryption.js';
-import type { CryptoOptions } from '../keys.js';
+
+import type { CryptoOptions } from './crypto.js';
 import {
   type DerNode,
   DerReader,
@@ -27,6 +26,8 @@ import {
   valueBytes,
 } from './der.js';
 import { desCBCDecrypt, desCBCEncrypt } from './des.js';
+import { KeyError, PKCS12Error } from './errors.js';
+import { decryptPBE, encryptPBES2, type PBEScheme, parsePBEAlgorithm } from './key-encryption.js';
 import { invalid, type KDFBudget, type Passwords, unsupported, withPath } from './pkcs12-context.js';
 import { pkcs12HashFunction, pkcs12KDFAsync } from './pkcs12-kdf.js';
 import { HMAC_ALGORITHMS, PBES1_NAMES, PBES2_CIPHER_NAMES, PKCS12_PBE } from './pkcs12-oids.js';

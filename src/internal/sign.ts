@@ -6,10 +6,11 @@
  * `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 3279), so the signature is converted here
  * (./signature.ts converts back for verification).
  */
-import type { CryptoOptions, PrivateKey } from '../keys.js';
-import { subtleOf } from '../keys.js';
+
 import { toArrayBuffer } from './bytes.js';
+import { type CryptoOptions, subtleOf } from './crypto.js';
 import { encodeBitString, encodeInteger, encodeNull, encodeOID, encodeSequence } from './der.js';
+import type { PrivateKey } from './keys.js';
 
 /** DER AlgorithmIdentifier of a signature OID: NULL parameters for RSA (as OpenSSL writes), none else. */
 export function encodeSignatureAlgorithm(oid: string): Uint8Array {

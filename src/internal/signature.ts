@@ -4,8 +4,9 @@
  * `verifyCSRSignature` and meant for the chain validator, which turns a {@link SignatureCheck} into its own
  * error codes.
  */
-import type { CryptoOptions } from '../keys.js';
+
 import { fromHex, toArrayBuffer } from './bytes.js';
+import type { CryptoOptions } from './crypto.js';
 import {
   type DerNode,
   DerReader,

@@ -11,8 +11,10 @@
  *
  * @module node/client-hello
  */
+
 import type { Socket } from 'node:net';
 import { TLSError } from '../errors.js';
+import { integerAtLeast } from '../internal/assert.js';
 import { concatBytes } from '../internal/bytes.js';
 
 /** What a server may want from a ClientHello before choosing a certificate. */
@@ -183,9 +185,7 @@ function parseBody(body: Uint8Array): ClientHelloInfo {
  */
 export function parseClientHello(bytes: Uint8Array, options: ParseClientHelloOptions = {}): ClientHelloParse {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 64)
-    throw new RangeError('maxBytes must be an integer >= 64');
+  const maxBytes = integerAtLeast(options.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes', 64);
   if (bytes.length === 0) return { complete: false, needed: 1 };
   const first = bytes[0]!;
   if (first & 0x80) return parseSSLv2(bytes);

@@ -21,6 +21,7 @@
  *
  * @module node/probe
  */
+
 import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
@@ -29,6 +30,7 @@ import { type Certificate, parseCertificate } from '../certificate.js';
 import { type AssembledChain, assembleChain, type CertificateSource, type ChainProblem } from '../chain.js';
 import { MailTlsError, TLSError } from '../errors.js';
 import { tryCanonicalizeHostname } from '../hostname.js';
+import { positiveMilliseconds, validDate } from '../internal/assert.js';
 import {
   type MailPeerMatch,
   POSTFIX_SECURE_MATCH,
@@ -322,12 +324,8 @@ function readTrust(trust: ProbeOptions['trust']): TrustStore {
 
 function readOptions(target: ProbeTarget, options: ProbeOptions): Options {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const at = options.at ?? new Date();
-  if (!(at instanceof Date) || Number.isNaN(at.getTime()))
-    throw new TypeError('options.at must be a valid Date');
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
-    throw new RangeError('options.timeoutMs must be a positive number of milliseconds');
+  const at = validDate(options.at ?? new Date(), 'options.at');
+  const timeoutMs = positiveMilliseconds(options.timeoutMs ?? 10_000, 'options.timeoutMs');
   let servername: string | undefined;
   if (options.servername === false) servername = undefined;
   else if (options.servername !== undefined) {

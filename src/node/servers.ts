@@ -12,11 +12,13 @@
  *
  * @module node/servers
  */
+
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { MailTlsError, TLSError } from '../errors.js';
+import { optionalIntegerAtLeast } from '../internal/assert.js';
 import { orderProfileForDefaultKeyType } from '../profile.js';
 import type { SNILookup } from '../sni.js';
 import { type ClientHelloInfo, peekClientHello } from './client-hello.js';
@@ -240,8 +242,7 @@ function checkAcceptOptions(options: Pick<AcceptTLSOptions, 'timeoutMs' | 'maxCl
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
     throw new RangeError('timeoutMs must be a positive number');
   const max = options.maxClientHelloBytes;
-  if (max !== undefined && (!Number.isSafeInteger(max) || max < 64))
-    throw new RangeError('maxClientHelloBytes must be an integer >= 64');
+  optionalIntegerAtLeast(max, 'maxClientHelloBytes', 64, undefined);
   return timeoutMs;
 }
 

@@ -18,9 +18,11 @@
  *
  * @module node/starttls-client
  */
+
 import net from 'node:net';
 import tls from 'node:tls';
 import { MailTlsError, TLSError } from '../errors.js';
+import { optionalIntegerAtLeast, positiveMilliseconds } from '../internal/assert.js';
 
 /** The protocols with a STARTTLS command, as the client sees them. */
 export type StartTLSClientProtocol = 'smtp' | 'pop3' | 'imap';
@@ -128,17 +130,11 @@ function fail(
 }
 
 function positiveInt(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
-    throw new RangeError(`${name} must be a positive integer`);
-  return value;
+  return optionalIntegerAtLeast(value, name, 1, fallback);
 }
 
 function positiveMs(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new RangeError(`${name} must be a positive number of milliseconds`);
-  return value;
+  return value === undefined ? fallback : positiveMilliseconds(value, name);
 }
 
 /** Reads CRLF (or LF) lines from a socket under a deadline and size limits. */
