@@ -124,6 +124,9 @@ const e = new MailTlsError('ERR_PEM_NO_BLOCK', 'x');
 if (!isMailTlsError(e, 'ERR_PEM_NO_BLOCK')) process.exit(3);
 import { encodePEM, parsePEM } from 'mailtls/pem';
 import { CertificateStore } from 'mailtls/node';
+import * as root from 'mailtls';
+// the root is the pure core: the Node adapters come from mailtls/node alone
+if ('CertificateStore' in root || 'createSNIRegistry' in root) process.exit(5);
 const [block] = parsePEM(encodePEM('CERTIFICATE', new Uint8Array([48, 0])));
 if (block.label !== 'CERTIFICATE' || typeof CertificateStore !== 'function') process.exit(4);
 console.log('js ok', e.name);
