@@ -75,8 +75,19 @@ describe('package', () => {
     const files = new Set(listed.out.split('\n').map((f) => f.replace(/^package\//, '').replace(/\/$/, '')));
     const links = [...readme.matchAll(/\]\((?!https?:|#)([^)]+)\)/g)].map((m) => m[1]!);
     assert.ok(links.length > 0);
-    for (const link of links)
-      assert.ok(files.has(link), `README links to ${link}, which the tarball does not ship`);
+    for (const link of links) {
+      // a link may name a heading (docs/store.md#some-heading): the file must ship and have that heading
+      const [file = link, anchor] = link.split('#');
+      assert.ok(files.has(file), `README links to ${file}, which the tarball does not ship`);
+      if (anchor === undefined) continue;
+      const headings = [...readFileSync(join(repoRoot, file), 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) =>
+        m[1]!
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      );
+      assert.ok(headings.includes(anchor), `README links to ${link}, but ${file} has no such heading`);
+    }
     for (const example of ['examples/mail-server.ts', 'examples/reseller-install.ts', 'docs/store.md'])
       assert.ok(files.has(example), `${example} is not shipped`);
   });
