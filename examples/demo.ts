@@ -18,13 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import {
-  CertificateStore,
-  createCertificateAuthority,
-  issueCertificate,
-  type ProbeResult,
-  probe,
-} from 'mailtls';
+import { createCertificateAuthority, issueCertificate } from 'mailtls';
+import { CertificateStore, type ProbeResult, probe } from 'mailtls/node';
 
 const DOMAIN = 'example.test';
 const HOSTS = ['mail.example.test', 'smtp.example.test', 'imap.example.test', 'pop.example.test'];

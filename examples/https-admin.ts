@@ -9,13 +9,8 @@
 import https from 'node:https';
 import type net from 'node:net';
 import type tls from 'node:tls';
-import {
-  createCertificateAuthority,
-  createCSR,
-  createHTTPSServer,
-  createSNIRegistry,
-  issueCertificate,
-} from 'mailtls';
+import { createCertificateAuthority, createCSR, issueCertificate } from 'mailtls';
+import { createHTTPSServer, createSNIRegistry } from 'mailtls/node';
 
 const notBefore = new Date(Date.now() - 60_000);
 const ca = await createCertificateAuthority({ name: 'Admin Test Root', notBefore, days: 3650 });

@@ -25,7 +25,7 @@ import {
   type StartTLSProtocol,
   upgradeToTLS,
   watchCredentials,
-} from 'mailtls';
+} from 'mailtls/node';
 
 type Port = keyof typeof PORTS;
 const PORT_NAMES: Record<Port, string> = {

@@ -7,14 +7,8 @@
  *   node build/examples/outgoing-smtp.js
  */
 import type net from 'node:net';
-import {
-  clientTLSOptions,
-  createCertificateAuthority,
-  createCSR,
-  createSNIRegistry,
-  issueCertificate,
-  smtpServerOptions,
-} from 'mailtls';
+import { createCertificateAuthority, createCSR, issueCertificate } from 'mailtls';
+import { clientTLSOptions, createSNIRegistry, smtpServerOptions } from 'mailtls/node';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 

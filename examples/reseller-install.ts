@@ -10,13 +10,8 @@ import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import {
-  CertificateStore,
-  createCertificateAuthority,
-  createPeekingTLSServer,
-  createSNIRegistry,
-  issueCertificate,
-} from 'mailtls';
+import { createCertificateAuthority, issueCertificate } from 'mailtls';
+import { CertificateStore, createPeekingTLSServer, createSNIRegistry } from 'mailtls/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailtls-reseller-'));
 try {

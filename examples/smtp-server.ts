@@ -10,16 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCertificateAuthority, issueCertificate } from 'mailtls';
 import {
   CertificateStore,
-  createCertificateAuthority,
   createSNIRegistry,
-  issueCertificate,
   probe,
   type SNIRegistry,
   smtpServerOptions,
   updateSMTPServer,
-} from 'mailtls';
+} from 'mailtls/node';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 

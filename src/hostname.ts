@@ -16,7 +16,7 @@
  *   characters (letters, digits, inner hyphens: no `_`, no `*`, no empty label), at most 253 in all,
  *   and the last label is not all digits. Every `xn--` label must be a valid A-label.
  * - IP addresses are IP-IDs, not names: `192.0.2.1`, `2001:db8::1` and `[2001:db8::1]` are read by the
- *   strict parser of {@link parseIPAddress} (no `127.1`, no octal, no zone identifiers).
+ *   strict parser of {@link ip-address!parseIPAddress} (no `127.1`, no octal, no zone identifiers).
  * - Control characters (NUL included) and white space are refused.
  *
  * **Presented identifiers** (the certificate's names):

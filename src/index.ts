@@ -1,9 +1,13 @@
 /**
  * mailtls: TLS certificates for mail servers.
  *
- * The package root re-exports every public module; subpath exports (`mailtls/pem`, ...) give the same
- * functions one module at a time. Everything that touches files, sockets or `node:tls` is exported from
- * here too but lives in `src/node/`.
+ * The package root is the pure core: keys, CSRs, PEM/DER, certificates and bundles, chains and their
+ * verification, hostname checks, PKCS#12, test CAs, renewal windows and the typed errors. It never touches
+ * files, sockets or `node:tls`: those adapters (the certificate store, secure contexts, servers, STARTTLS,
+ * reload, probe, the SNI registry) come from `mailtls/node` alone. The detailed vocabularies (X.509 extension
+ * structures, JSON views, name constraints, mail peer identity, TLSA, TLS profiles, SNI patterns) come from
+ * their own subpath (`mailtls/extensions`, `mailtls/name-constraints`, ...), which also offers each module's
+ * root names one module at a time.
  *
  * @module mailtls
  */
@@ -15,18 +19,9 @@ export {
   parseCertificateBundle,
   type SkippedItem,
 } from './bundle.js';
-export type {
-  AuthorityInfoAccessURIs,
-  BasicConstraintsJSON,
-  GeneralNameJSON,
-  PublicKeyJSON,
-  SignatureAlgorithmJSON,
-} from './certificate.js';
 export {
   type Certificate,
-  type CertificateBasicConstraints,
   type CertificateJSON,
-  type CertificateNameConstraints,
   type FingerprintAlgorithm,
   isCertificate,
   type ParseCertificateOptions,
@@ -49,42 +44,12 @@ export * from './coverage.js';
 export * from './csr.js';
 export {
   type CertificateSigningRequest,
-  type CSRAttribute,
-  type CSRAttributeJSON,
-  type CSRJSON,
   type ParseCSROptions,
   parseCSR,
   verifyCSRSignature,
 } from './csr-parse.js';
 export { type DescribeOptions, describeCertificate, describeCSR } from './describe.js';
 export * from './errors.js';
-export type {
-  AccessDescription,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  DistributionPoint,
-  Extension,
-  GeneralName,
-  GeneralNameType,
-  GeneralSubtree,
-  KeyUsage,
-  NameConstraints,
-  PolicyConstraints,
-  PolicyInformation,
-  PolicyQualifier,
-  SignedCertificateTimestamp,
-} from './extensions.js';
-export {
-  type DirectoryGeneralName,
-  formatGeneralName,
-  type IPGeneralName,
-  KEY_USAGES,
-  type OpaqueGeneralName,
-  type OtherGeneralName,
-  type RegisteredIDGeneralName,
-  type TextGeneralName,
-  type UserNotice,
-} from './extensions.js';
 export * from './hostname.js';
 export * from './ip-address.js';
 export * from './issue.js';
@@ -98,38 +63,15 @@ export {
   type KeyType,
   type NamedCurve,
   PrivateKey,
-  type PrivateKeyJSONView,
   PublicKey,
-  type PublicKeyJSONView,
   type SigningAlgorithm,
 } from './keys.js';
-export * from './mail-identity.js';
-export {
-  type DistinguishedName,
-  type NameAttribute,
-  nameEquals,
-  parseDistinguishedName,
-  type RelativeDistinguishedName,
-} from './name.js';
-export {
-  type CheckNameConstraintsOptions,
-  checkNameConstraints,
-  matchNameConstraint,
-  type NameConstraintsInput,
-  type NameConstraintViolation,
-  type NameConstraintViolationReason,
-  verifyNameConstraints,
-} from './name-constraints.js';
-export * from './node/index.js';
+export { type DistinguishedName, parseDistinguishedName } from './name.js';
 export { decodePEM, decodePEMAll, encodePEM, type ParsePEMOptions, type PEMBlock, parsePEM } from './pem.js';
 export {
   type CreatePKCS12Options,
   createPKCS12,
   type ParsePKCS12Options,
-  PKCS12_DEFAULT_ITERATIONS,
-  PKCS12_DEFAULT_MAX_BAGS,
-  PKCS12_DEFAULT_MAX_BYTES,
-  PKCS12_DEFAULT_MAX_ITERATIONS,
   type PKCS12Contents,
   type PKCS12Encryption,
   parsePKCS12,
@@ -143,12 +85,19 @@ export {
   parsePrivateKey,
   parsePrivateKeyDER,
 } from './private-key.js';
-export * from './profile.js';
 export { encodePublicKeyPEM, parsePublicKey, parsePublicKeyDER } from './public-key.js';
 export * from './renewal.js';
-export * from './sni.js';
-export * from './subject.js';
-export * from './tlsa.js';
+export {
+  type CSRWarning,
+  type CSRWarningCode,
+  formatSubject,
+  type NormalizedSubject,
+  normalizeSubject,
+  normalizeSubjectAltNames,
+  type SubjectAltNameOptions,
+  type SubjectAltNames,
+  type SubjectFields,
+} from './subject.js';
 export {
   type ChainFailureReason,
   type ChainPurpose,

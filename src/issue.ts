@@ -244,7 +244,7 @@ export interface IssueCertificateOptions extends ValidityOptions, CryptoOptions 
  * `hostnames` and `ipAddresses`, with extendedKeyUsage serverAuth.
  *
  * @throws {CSRError} `ERR_CSR_SUBJECT`, `ERR_CSR_COUNTRY`, `ERR_CSR_EMAIL`, `ERR_CSR_DNS_NAME`,
- *   `ERR_CSR_IP_ADDRESS` for bad names (see {@link createCSR}).
+ *   `ERR_CSR_IP_ADDRESS` for bad names (see {@link csr!createCSR}).
  * @throws {KeyError} `ERR_KEY_GENERATION`, `ERR_KEY_UNSUPPORTED`.
  * @throws {TypeError | RangeError} for malformed options, a missing or reversed validity period.
  * @example
@@ -402,7 +402,7 @@ export async function createCertificateAuthority(
 /**
  * Issues a server certificate from a CSR with a private CA. The CSR's signature is verified first; its
  * subject is copied as is; its Common Name and subjectAltName DNS names and IP addresses are checked like
- * {@link createCSR}'s (or replaced by `hostnames`/`ipAddresses`) and the Common Name is always in the SAN.
+ * {@link "csr"!createCSR}'s (or replaced by `hostnames`/`ipAddresses`) and the Common Name is always in the SAN.
  * Any other extension the CSR requests is ignored: the CA decides (serverAuth, CA:FALSE, keyUsage for the
  * key type).
  *

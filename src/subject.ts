@@ -19,7 +19,7 @@ import { encodeImplicit, encodeOID, encodeSequence, encodeSet, encodeString, Tag
 import { formatIPAddress, parseIPAddress } from './ip-address.js';
 
 /**
- * The subject fields the manual names. Every field is optional here; {@link createCSR} requires
+ * The subject fields the manual names. Every field is optional here; {@link csr!createCSR} requires
  * `commonName`. Leading and trailing white space is removed and an empty field is left out (never encoded
  * as an empty string).
  */

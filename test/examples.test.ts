@@ -14,10 +14,10 @@ import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import {
   type CertificateAuthorityHierarchy,
-  CertificateStore,
   createCertificateAuthority,
   issueCertificate,
 } from '../src/index.js';
+import { CertificateStore } from '../src/node/index.js';
 import { repoRoot } from './helpers/paths.js';
 import { skipWithout } from './helpers/peers.js';
 

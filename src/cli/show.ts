@@ -10,6 +10,7 @@
  * @module cli/show
  */
 import type { Command } from 'commander';
+import { nameEquals } from '../entry/name.js';
 import {
   type Certificate,
   type CertificateSigningRequest,
@@ -17,7 +18,6 @@ import {
   describeCSR,
   isMailTlsError,
   MailTlsError,
-  nameEquals,
   type PEMBlock,
   type PKCS12Contents,
   type PrivateKey,

@@ -547,7 +547,7 @@ function sameAlgorithm(a: SignatureAlgorithm, b: SignatureAlgorithm): boolean {
  * throw invalidCertificate(derError, 'tbsCertificate.validity');
  * ```
  */
-export function invalidCertificate(e: DERError, path: string, what = 'certificate'): CertificateError {
+function invalidCertificate(e: DERError, path: string, what = 'certificate'): CertificateError {
   const { offset, detail } = derErrorParts(e);
   return new CertificateError(
     'ERR_CERT_INVALID',

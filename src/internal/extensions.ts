@@ -143,7 +143,7 @@ function formatIP(b: Uint8Array): string {
  * readGeneralName(parseDer(Uint8Array.of(0x82, 0x01, 0x61))); // { type: 'dns', value: 'a' }
  * ```
  */
-export function readGeneralName(node: DerNode, constraint = false): GeneralName {
+function readGeneralName(node: DerNode, constraint = false): GeneralName {
   switch (node.tag) {
     case 0x81:
       return { type: 'email', value: ia5(node, 'rfc822Name') };
@@ -210,7 +210,7 @@ export function readGeneralName(node: DerNode, constraint = false): GeneralName 
  * readGeneralNames(parseDer(sanExtensionValue)); // [{ type: 'dns', value: 'mail.example.com' }, ...]
  * ```
  */
-export function readGeneralNames(node: DerNode, what = 'GeneralNames'): GeneralName[] {
+function readGeneralNames(node: DerNode, what = 'GeneralNames'): GeneralName[] {
   if (node.tag !== Tag.SEQUENCE) derFail(`${what} must be a SEQUENCE`, node.start);
   return readImplicitGeneralNames(node, what);
 }

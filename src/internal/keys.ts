@@ -252,7 +252,11 @@ export class PrivateKey {
   readonly #pkcs8: Uint8Array;
   readonly #scalar: Uint8Array;
 
-  /** @internal Use generateKeyPair / parsePrivateKey / parsePrivateKeyDER. */
+  /**
+   * Not for callers: only the key modules can construct a key (they hold the token it checks). Kept in the
+   * declarations (not tagged internal) so that `new PrivateKey()` stays a type error; hidden from the docs.
+   * @hidden
+   */
   constructor(token: symbol, info: PrivateKeyInfo, publicKey: PublicKey) {
     if (token !== TOKEN)
       throw new TypeError('use generateKeyPair() or parsePrivateKey() to create a PrivateKey');
