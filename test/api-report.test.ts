@@ -3,7 +3,7 @@
 // report is regenerated (npm run api-report) and committed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -39,6 +39,18 @@ describe('API report (api/mailtls.api.md)', () => {
     report = mod.renderReport(out);
   });
   after(() => rmSync(out, { recursive: true, force: true }));
+
+  it('every emitted declaration file type-checks (stripInternal removed nothing another declaration names)', () => {
+    const files = readdirSync(out, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.d.ts'))
+      .map((f) => join(out, f));
+    assert.ok(files.length > 50, `${files.length} declaration files`);
+    const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
+    const args = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--module', 'nodenext'];
+    args.push('--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', ...files);
+    const r = spawnSync(process.execPath, [tsc, ...args], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  });
 
   it('the committed report matches the built declarations', () => {
     const committed = readFileSync(mod.REPORT, 'utf8');

@@ -15,7 +15,7 @@ import { KeyError } from './errors.js';
 import { analyzePKCS8, analyzeSPKI, encodeSPKI, type PrivateKeyInfo, type PublicKeyInfo } from './key-der.js';
 import { SignatureOID } from './key-oids.js';
 
-export { type CryptoOptions, type KeyType, type NamedCurve, subtleOf } from './crypto.js';
+export type { CryptoOptions, KeyType, NamedCurve } from './crypto.js';
 
 /** Options of {@link generateKeyPair}. @example `{ type: 'rsa', bits: 3072 }` */
 export interface GenerateKeyPairOptions extends CryptoOptions {

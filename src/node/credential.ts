@@ -94,7 +94,7 @@ export interface CredentialSource {
   files(name: string): Promise<CredentialFiles>;
 }
 
-/** The raw texts of one read of a pair. @internal */
+/** The raw texts of one read of a pair. (not public API) */
 export interface RawPair {
   readonly certText: string;
   readonly keyText: string;
@@ -104,7 +104,7 @@ export interface RawPair {
 
 /**
  * Builds a credential object with a hidden `key`.
- * @internal
+ * Not public API: no subpath exports it.
  */
 export function createCredential(fields: Omit<Credential, 'key'>, key: string): Credential {
   const view = {
@@ -148,7 +148,7 @@ export function createCredential(fields: Omit<Credential, 'key'>, key: string): 
 /**
  * A fingerprint of the current state of some files: resolved path, device, inode, size and times. Follows
  * symbolic links, so a link swap changes it. Missing files count as `missing`.
- * @internal
+ * Not public API: no subpath exports it.
  */
 export async function fileSignature(paths: readonly string[]): Promise<string> {
   const h = createHash('sha256');
@@ -165,7 +165,7 @@ export async function fileSignature(paths: readonly string[]): Promise<string> {
   return h.digest('hex').slice(0, 32);
 }
 
-/** Options of {@link loadConsistentPair}. @internal */
+/** Options of {@link loadConsistentPair}. (not public API) */
 export interface ConsistentPairOptions extends CryptoOptions, LoadCredentialOptions {
   /** Reads attempted before a mismatch is reported; default 3. */
   attempts?: number;
@@ -178,7 +178,7 @@ export interface ConsistentPairOptions extends CryptoOptions, LoadCredentialOpti
 /**
  * Reads a pair with `read` and checks that the key belongs to the leaf; when it does not (or a file
  * vanished), the pair may be in the middle of a swap: reads again after a short pause.
- * @internal
+ * Not public API: no subpath exports it.
  */
 export async function loadConsistentPair(
   name: string,
@@ -233,7 +233,7 @@ export async function loadConsistentPair(
 /**
  * `ERR_KEY_MISMATCH` naming both files (as the administrator should see them) and both public keys by
  * their SPKI SHA-256; never any key material.
- * @internal
+ * Not public API: no subpath exports it.
  */
 export function keyMismatchError(
   key: PrivateKey,
@@ -258,7 +258,7 @@ export function keyMismatchError(
 /**
  * The options of {@link loadConsistentPair} for a source's `load`: its crypto provider, the caller's pass
  * phrase and how to name the files in a mismatch.
- * @internal
+ * Not public API: no subpath exports it.
  */
 export function pairOptions(
   crypto: CryptoOptions,

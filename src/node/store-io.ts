@@ -3,7 +3,7 @@
  * the errors that name the path and say what to check. Shared by the store's modules.
  *
  * @module node/store-io
- * @internal
+ * Not public API: no subpath exports it.
  */
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { MailTlsError, StoreError } from '../errors.js';

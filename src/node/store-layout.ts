@@ -197,7 +197,7 @@ export function storePaths(root: string, domain: string): StorePaths {
   };
 }
 
-/** The relative link targets, from `certs/` and `private/`, into the current version. @internal */
+/** The relative link targets, from `certs/` and `private/`, into the current version. (not public API) */
 export function linkTarget(fileName: string, file: string): string {
   return join('..', STORE_DIRECTORIES.history, fileName, CURRENT_LINK, file);
 }
@@ -206,7 +206,7 @@ export function linkTarget(fileName: string, file: string): string {
  * The group id of a group given by name or number: a number is taken as is; a name is looked up in
  * `/etc/group`, then with `getent group` (LDAP and other name services).
  * @throws StoreError `ERR_STORE_INVALID_GROUP` when there is no such group.
- * @internal
+ * Not public API: no subpath exports it.
  */
 export async function resolveGroup(group: string | number): Promise<number> {
   if (typeof group === 'number') {

@@ -4,7 +4,7 @@
  * `mailtls check --fix` runs). See `STORE_MODES` for the modes and why.
  *
  * @module node/store-modes
- * @internal
+ * Not public API: no subpath exports it.
  */
 import { chmod, chown, lstat, mkdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ export interface PermissionFix {
   readonly change: string;
 }
 
-/** What the mode functions need of the store. @internal */
+/** What the mode functions need of the store. (not public API) */
 export interface ModeContext {
   /** The store's root. */
   readonly root: string;

@@ -72,7 +72,7 @@ export interface InstallWarning {
 /** Where the key of an install came from. */
 export type KeySource = 'given' | 'pkcs12' | 'cert-file' | 'pending' | 'current' | 'unmanaged';
 
-/** A key file the store holds, as read (not yet parsed). @internal */
+/** A key file the store holds, as read (not yet parsed). (not public API) */
 export interface StoredKeyFile {
   /** The file's text (PEM). */
   readonly text: string;
@@ -84,7 +84,7 @@ export interface StoredKeyFile {
 
 /**
  * The keys the store holds, asked for only when the install gives none. Either answer may be an array
- * (tests) or a promise (the store reading its files). @internal
+ * (tests) or a promise (the store reading its files). Not public API.
  */
 export interface StoredKeys {
   /** The keys filed under `name`: its pending CSR key, then the key in service (or a hand-placed key). */
@@ -100,7 +100,7 @@ export interface StoredKeys {
     | Promise<readonly (StoredKeyFile & { readonly name: StoreName })[]>;
 }
 
-/** What {@link planInstall} needs besides the install's options. @internal */
+/** What {@link planInstall} needs besides the install's options. (not public API) */
 export interface PlanContext extends CryptoOptions {
   /** The store's root: the plan's paths are under it, and messages name files relative to it. */
   readonly root: string;
@@ -110,7 +110,7 @@ export interface PlanContext extends CryptoOptions {
   readonly roots: TrustStore;
 }
 
-/** What an install will write, decided by {@link planInstall}. @internal */
+/** What an install will write, decided by {@link planInstall}. (not public API) */
 export interface InstallPlan {
   readonly name: StoreName;
   readonly paths: StorePaths;
@@ -275,7 +275,7 @@ async function parseGiven(
  * );
  * console.log(plan.name.domain, plan.keySource, plan.chainComplete);
  * ```
- * @internal
+ * Not public API: no subpath exports it.
  */
 export async function planInstall(
   options: InstallOptions,

@@ -4,7 +4,7 @@
  * a reader sees the old pair or the new pair because writers swap one link.
  *
  * @module node/store-read
- * @internal
+ * Not public API: no subpath exports it.
  */
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';

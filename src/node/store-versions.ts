@@ -9,7 +9,7 @@
  * Every function here runs under the domain's lock, taken by the store.
  *
  * @module node/store-versions
- * @internal
+ * Not public API: no subpath exports it.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
@@ -70,7 +70,7 @@ export interface RollbackResult {
   readonly to: string;
 }
 
-/** What the version functions need of the store. @internal */
+/** What the version functions need of the store. (not public API) */
 export interface VersionContext extends CryptoOptions {
   /** The store's root. */
   readonly root: string;
@@ -93,7 +93,7 @@ interface Meta {
   keySource: KeySource | 'adopted';
 }
 
-/** What a new version holds. @internal */
+/** What a new version holds. (not public API) */
 export interface VersionContent {
   /** The served chain, PEM. */
   readonly certPEM: string;

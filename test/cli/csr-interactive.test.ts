@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { skipWithout } from '../helpers/peers.js';
 import { mailtlsOnTTY, mainJs, openssl, scratch } from './helpers.js';
 
 function opensslSAN(csr: string): string {
@@ -13,7 +14,8 @@ function opensslSAN(csr: string): string {
 }
 
 describe('mailtls csr on a terminal', () => {
-  it('a Common Name mail.example.co.uk: names suggested from example.co.uk, never mail.mail.example.co.uk', () => {
+  it('a Common Name mail.example.co.uk: names suggested from example.co.uk, never mail.mail.example.co.uk', (t) => {
+    if (skipWithout(t, 'script')) return;
     const dir = scratch();
     const answers = ['GB', 'Greater London', 'London', 'Example Ltd', '.', 'mail.example.co.uk', '.', ''];
     const r = mailtlsOnTTY(['csr', '--type', 'ec', '--out-dir', dir], `${answers.join('\n')}\n`);
@@ -27,7 +29,8 @@ describe('mailtls csr on a terminal', () => {
     );
   });
 
-  it('a missing --out-dir is refused before the first question, naming the directory', () => {
+  it('a missing --out-dir is refused before the first question, naming the directory', (t) => {
+    if (skipWithout(t, 'script')) return;
     const dir = join(scratch(), 'not-made-yet');
     const r = mailtlsOnTTY(['csr', '--type', 'ec', '--out-dir', dir], 'US\n');
     assert.equal(r.status, 2, r.output);
@@ -35,7 +38,8 @@ describe('mailtls csr on a terminal', () => {
     assert.doesNotMatch(r.output, /Country Name/);
   });
 
-  it('Ctrl-C at a question exits 130 and writes nothing', async () => {
+  it('Ctrl-C at a question exits 130 and writes nothing', async (t) => {
+    if (skipWithout(t, 'script')) return;
     const dir = scratch();
     // Typed as a person would: each answer once its question is on the screen, then Ctrl-C at the third.
     const command = [process.execPath, mainJs, 'csr', '--type', 'ec', '--out-dir', dir]
