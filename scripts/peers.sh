@@ -5,21 +5,26 @@
 # Keep in step with PEERS in test/helpers/peers.ts (a test checks that every peer is listed here).
 set -euo pipefail
 
-# program:Debian package
+# program:Debian package (several joined by +)
 PEERS="openssl:openssl curl:curl gnutls-cli:gnutls-bin danetool:gnutls-bin faketime:faketime sslscan:sslscan
-testssl:testssl.sh script:bsdutils python3:python3"
+testssl:testssl.sh script:bsdutils python3:python3 pebble:pebble pebble-challtestsrv:pebble certbot:certbot
+lego:lego chromium:chromium postfix:postfix postmap:postfix dovecot:dovecot-imapd+dovecot-pop3d
+doveadm:dovecot-imapd+dovecot-pop3d"
 
 missing=()
 packages=()
 for entry in $PEERS; do
   program=${entry%%:*}
   package=${entry#*:}
+  package=${package//+/ }
   if ! command -v "$program" >/dev/null 2>&1; then
     missing+=("$program")
-    case " ${packages[*]-} " in
-      *" $package "*) ;;
-      *) packages+=("$package") ;;
-    esac
+    for one in $package; do
+      case " ${packages[*]-} " in
+        *" $one "*) ;;
+        *) packages+=("$one") ;;
+      esac
+    done
   fi
 done
 
@@ -46,6 +51,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing: ${packages[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Postfix asks how to configure itself on install; the tests write their own configuration.
+if command -v debconf-set-selections >/dev/null 2>&1; then
+  echo "postfix postfix/main_mailer_type select No configuration" | ${sudo[@]+"${sudo[@]}"} debconf-set-selections
+fi
 ${sudo[@]+"${sudo[@]}"} apt-get update -qq
 ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq "${packages[@]}" >/dev/null
 

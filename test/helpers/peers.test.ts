@@ -61,7 +61,7 @@ describe('peerOptions', () => {
   it('scripts/peers.sh installs the package of every peer', () => {
     const script = readFileSync(join(repoRoot, 'scripts/peers.sh'), 'utf8');
     for (const [peer, pkg] of Object.entries(PEERS)) {
-      assert.match(script, new RegExp(`\\b${peer}:${pkg.replace('.', '\\.')}\\b`), `${peer} (${pkg})`);
+      assert.match(script, new RegExp(`\\b${peer}:${pkg.replace(/[.+]/g, '\\$&')}\\b`), `${peer} (${pkg})`);
     }
   });
 });

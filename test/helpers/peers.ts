@@ -22,6 +22,15 @@ export const PEERS = {
   testssl: 'testssl.sh',
   script: 'bsdutils',
   python3: 'python3',
+  pebble: 'pebble',
+  'pebble-challtestsrv': 'pebble',
+  certbot: 'certbot',
+  lego: 'lego',
+  chromium: 'chromium',
+  postfix: 'postfix',
+  postmap: 'postfix',
+  dovecot: 'dovecot-imapd+dovecot-pop3d',
+  doveadm: 'dovecot-imapd+dovecot-pop3d',
 } as const;
 
 /** A peer program's name. */
@@ -84,7 +93,7 @@ export function missingPeers(
 
 /** Why a test cannot run without `peer`, with the command that installs it. */
 export function peerReason(peer: Peer): string {
-  return `${peer} not installed: apt-get install ${PEERS[peer]}`;
+  return `${peer} not installed: apt-get install ${PEERS[peer].replaceAll('+', ' ')}`;
 }
 
 /**
