@@ -16,8 +16,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { assembleChain } from '../src/chain.js';
-import { toArrayBuffer } from '../src/internal/bytes.js';
+import { assembleChain } from '../src/chain/chain.js';
+import { toArrayBuffer } from '../src/internal/encoding/bytes.js';
 import {
   encodeBitString,
   encodeBoolean,
@@ -28,11 +28,11 @@ import {
   encodeOID,
   encodeSequence,
   encodeTime,
-} from '../src/internal/der.js';
-import { ecdsaRawToDER } from '../src/internal/sign.js';
-import { parseDistinguishedName } from '../src/name.js';
-import { encodePEM } from '../src/pem.js';
-import { verifyChain } from '../src/verify-chain.js';
+} from '../src/internal/encoding/der.js';
+import { ecdsaRawToDER } from '../src/internal/keys/sign.js';
+import { parseDistinguishedName } from '../src/x509/name.js';
+import { encodePEM } from '../src/encoding/pem.js';
+import { verifyChain } from '../src/chain/verify-chain.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const SIZES = [10, 100, 1000, 10000];

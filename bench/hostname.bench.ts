@@ -18,8 +18,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type CertificateNames, matchHostname } from '../src/hostname.js';
-import { parseIPAddress } from '../src/ip-address.js';
+import { type CertificateNames, matchHostname } from '../src/names/hostname.js';
+import { parseIPAddress } from '../src/names/ip-address.js';
 
 const rounds = Number(process.argv[2] ?? 9);
 

@@ -11,7 +11,7 @@ import { generateKeyPair as nodeGenerateKeyPair } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { type GenerateKeyPairOptions, generateKeyPair } from '../src/keys.js';
+import { type GenerateKeyPairOptions, generateKeyPair } from '../src/keys/keys.js';
 
 const nodeGen = promisify(nodeGenerateKeyPair);
 

@@ -29,10 +29,10 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { profileContextOptions } from '../src/node/secure-context.js';
-import { createPeekingTLSServer, createTLSServer } from '../src/node/servers.js';
-import { createSNIRegistry, type SNIRegistry } from '../src/node/sni-registry.js';
-import { INTERMEDIATE_PROFILE } from '../src/profile.js';
+import { profileContextOptions } from '../src/node/tls/secure-context.js';
+import { createPeekingTLSServer, createTLSServer } from '../src/node/tls/servers.js';
+import { createSNIRegistry, type SNIRegistry } from '../src/node/tls/sni-registry.js';
+import { INTERMEDIATE_PROFILE } from '../src/tls/profile.js';
 import { type TestKeyType, testPKI } from '../test/node/helpers/openssl-pki.js';
 
 const self = fileURLToPath(import.meta.url);

@@ -371,11 +371,11 @@ async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
-  const { CertificateStore } = await import('../src/node/store.js');
-  const { createSNIRegistry } = await import('../src/node/sni-registry.js');
-  const { watchCredentials } = await import('../src/node/reload.js');
-  const { createPeekingTLSServer, createTLSServer } = await import('../src/node/servers.js');
-  const { formatStartTLSReply, upgradeToTLS } = await import('../src/node/starttls.js');
+  const { CertificateStore } = await import('../src/node/store/store.js');
+  const { createSNIRegistry } = await import('../src/node/tls/sni-registry.js');
+  const { watchCredentials } = await import('../src/node/tls/reload.js');
+  const { createPeekingTLSServer, createTLSServer } = await import('../src/node/tls/servers.js');
+  const { formatStartTLSReply, upgradeToTLS } = await import('../src/node/tls/starttls.js');
   const { issueLeaf, scratch, testCA } = await import('../test/node/helpers/store-fixtures.js');
 
   console.log(

@@ -18,7 +18,7 @@ export {
   type ParseBundleOptions,
   parseCertificateBundle,
   type SkippedItem,
-} from './bundle.js';
+} from './x509/bundle.js';
 export {
   type Certificate,
   type CertificateJSON,
@@ -28,7 +28,7 @@ export {
   type PublicKeyInfo,
   parseCertificate,
   type SignatureAlgorithm,
-} from './certificate.js';
+} from './x509/certificate.js';
 export {
   type AssembleChainOptions,
   type AssembledChain,
@@ -39,22 +39,22 @@ export {
   type ChainProblemCode,
   encodeChainPEM,
   encodePostfixChainFile,
-} from './chain.js';
-export * from './coverage.js';
-export * from './csr.js';
+} from './chain/chain.js';
+export * from './names/coverage.js';
+export * from './x509/csr.js';
 export {
   type CertificateSigningRequest,
   type ParseCSROptions,
   parseCSR,
   verifyCSRSignature,
-} from './csr-parse.js';
-export { type DescribeOptions, describeCertificate, describeCSR } from './describe.js';
+} from './x509/csr-parse.js';
+export { type DescribeOptions, describeCertificate, describeCSR } from './x509/describe.js';
 export * from './errors.js';
-export * from './hostname.js';
-export * from './ip-address.js';
-export * from './issue.js';
-export { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS } from './key-encryption.js';
-export { keyMatchesCertificate } from './key-match.js';
+export * from './names/hostname.js';
+export * from './names/ip-address.js';
+export * from './x509/issue.js';
+export { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS } from './keys/key-encryption.js';
+export { keyMatchesCertificate } from './keys/key-match.js';
 export {
   type CryptoOptions,
   type GenerateKeyPairOptions,
@@ -65,9 +65,9 @@ export {
   PrivateKey,
   PublicKey,
   type SigningAlgorithm,
-} from './keys.js';
-export { type DistinguishedName, parseDistinguishedName } from './name.js';
-export { decodePEM, decodePEMAll, encodePEM, type ParsePEMOptions, type PEMBlock, parsePEM } from './pem.js';
+} from './keys/keys.js';
+export { type DistinguishedName, parseDistinguishedName } from './x509/name.js';
+export { decodePEM, decodePEMAll, encodePEM, type ParsePEMOptions, type PEMBlock, parsePEM } from './encoding/pem.js';
 export {
   type CreatePKCS12Options,
   createPKCS12,
@@ -75,7 +75,7 @@ export {
   type PKCS12Contents,
   type PKCS12Encryption,
   parsePKCS12,
-} from './pkcs12.js';
+} from './pkcs12/pkcs12.js';
 export {
   type EncodePrivateKeyOptions,
   encodePrivateKeyPEM,
@@ -84,9 +84,9 @@ export {
   type PrivateKeyDERFormat,
   parsePrivateKey,
   parsePrivateKeyDER,
-} from './private-key.js';
-export { encodePublicKeyPEM, parsePublicKey, parsePublicKeyDER } from './public-key.js';
-export * from './renewal.js';
+} from './keys/private-key.js';
+export { encodePublicKeyPEM, parsePublicKey, parsePublicKeyDER } from './keys/public-key.js';
+export * from './x509/renewal.js';
 export {
   type CSRWarning,
   type CSRWarningCode,
@@ -97,7 +97,7 @@ export {
   type SubjectAltNameOptions,
   type SubjectAltNames,
   type SubjectFields,
-} from './subject.js';
+} from './x509/subject.js';
 export {
   type ChainFailureReason,
   type ChainPurpose,
@@ -106,4 +106,4 @@ export {
   type VerifiedChain,
   type VerifyChainOptions,
   verifyChain,
-} from './verify-chain.js';
+} from './chain/verify-chain.js';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { type Certificate, parseCertificate } from '../src/certificate.js';
+import { type Certificate, parseCertificate } from '../src/x509/certificate.js';
 import { conformanceDir } from './helpers/paths.js';
 
 interface LimboCase {

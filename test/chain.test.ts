@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type AssembledChain, assembleChain, encodeChainPEM, encodePostfixChainFile } from '../src/chain.js';
+import { type AssembledChain, assembleChain, encodeChainPEM, encodePostfixChainFile } from '../src/chain/chain.js';
 import { ChainError, KeyError, MailTlsError } from '../src/errors.js';
-import { encodePrivateKeyPEM } from '../src/private-key.js';
-import { verifyChain } from '../src/verify-chain.js';
+import { encodePrivateKeyPEM } from '../src/keys/private-key.js';
+import { verifyChain } from '../src/chain/verify-chain.js';
 import {
   AT,
   EXPIRED,
@@ -78,7 +78,7 @@ function opensslVerify(roots: string, pool: string, leafPEM: string): { ok: bool
 }
 
 describe('assembleChain: reseller bundles', () => {
-  it('assembles and validates the chain of a CA made with createCertificateAuthority (src/issue.ts)', async () => {
+  it('assembles and validates the chain of a CA made with createCertificateAuthority (src/x509/issue.ts)', async () => {
     const pki = await getTestPKI({ hostnames: ['mail.example.com', 'imap.example.com'] });
     const chain = await assembleChain(pki.leaf.certPEM, pki.rootPEM + pki.intermediate.certPEM, {
       at: TEST_TIME,

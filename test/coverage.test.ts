@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { coverage, type MailHostnameOptions, suggestMailHostnames } from '../src/coverage.js';
+import { coverage, type MailHostnameOptions, suggestMailHostnames } from '../src/names/coverage.js';
 import { HostnameError } from '../src/errors.js';
-import { type CertificateNames, matchHostname, tryCanonicalizeHostname } from '../src/hostname.js';
+import { type CertificateNames, matchHostname, tryCanonicalizeHostname } from '../src/names/hostname.js';
 import { openssl, opensslCertificate } from './helpers/openssl-names.js';
 
 const runs = Number(process.env.MAILTLS_FUZZ_RUNS ?? 300);

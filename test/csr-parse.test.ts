@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Crypto as PeculiarCrypto } from '@peculiar/webcrypto';
 import fc from 'fast-check';
-import { parseCSR, verifyCSRSignature } from '../src/csr-parse.js';
-import { describeCSR } from '../src/describe.js';
+import { parseCSR, verifyCSRSignature } from '../src/x509/csr-parse.js';
+import { describeCSR } from '../src/x509/describe.js';
 import { MailTlsError } from '../src/errors.js';
-import { toHex } from '../src/internal/bytes.js';
+import { toHex } from '../src/internal/encoding/bytes.js';
 import {
   encodeBitString,
   encodeInteger,
@@ -17,8 +17,8 @@ import {
   encodeSet,
   encodeTLV,
   Tag,
-} from '../src/internal/der.js';
-import { canonicalizeIPAddress } from '../src/ip-address.js';
+} from '../src/internal/encoding/der.js';
+import { canonicalizeIPAddress } from '../src/names/ip-address.js';
 import {
   certFixtures,
   cpuStopwatch,

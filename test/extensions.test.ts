@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseCertificate } from '../src/certificate.js';
+import { parseCertificate } from '../src/x509/certificate.js';
 import {
   decodeExtensionValue,
   formatGeneralName,
   type GeneralName,
   KNOWN_EXTENSIONS,
   toJSONSafe,
-} from '../src/extensions.js';
-import { fromHex, toHex } from '../src/internal/bytes.js';
+} from '../src/x509/extensions.js';
+import { fromHex, toHex } from '../src/internal/encoding/bytes.js';
 import {
   encodeBoolean,
   encodeExplicit,
@@ -22,8 +22,8 @@ import {
   encodeString,
   encodeTLV,
   Tag,
-} from '../src/internal/der.js';
-import { parseDistinguishedName } from '../src/name.js';
+} from '../src/internal/encoding/der.js';
+import { parseDistinguishedName } from '../src/x509/name.js';
 import { certFixtures, cpuStopwatch, opensslText } from './helpers/cert-fixtures.js';
 import { fuzzRuns } from './helpers/key-fixtures.js';
 

@@ -13,7 +13,7 @@ import {
   checkHostname,
   type HostnameMatchOptions,
   matchHostname,
-} from '../src/hostname.js';
+} from '../src/names/hostname.js';
 import { conformanceDir } from './helpers/paths.js';
 import { type DeviationRule, HOSTNAME_DEVIATIONS } from './hostname-deviations.js';
 

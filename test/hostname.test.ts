@@ -10,8 +10,8 @@ import {
   matchHostname,
   tryCanonicalizeHostname,
   verifyHostname,
-} from '../src/hostname.js';
-import { classifyPresented, isWildcardOnPublicSuffix } from '../src/internal/dns-name.js';
+} from '../src/names/hostname.js';
+import { classifyPresented, isWildcardOnPublicSuffix } from '../src/internal/names/dns-name.js';
 import { openssl, opensslCertificate } from './helpers/openssl-names.js';
 import { cpuStopwatch } from './helpers/timing.js';
 

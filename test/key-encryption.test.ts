@@ -15,7 +15,7 @@ import {
   encodeSequence,
   parseDer,
   rawOf,
-} from '../src/internal/der.js';
+} from '../src/internal/encoding/der.js';
 import {
   DEFAULT_PBKDF2_ITERATIONS,
   decryptLegacyPEM,
@@ -26,8 +26,8 @@ import {
   MAX_PBKDF2_ITERATIONS,
   MAX_PKCS12_KDF_ITERATIONS,
   parsePBEAlgorithm,
-} from '../src/key-encryption.js';
-import { parsePrivateKey, parsePrivateKeyDER } from '../src/private-key.js';
+} from '../src/keys/key-encryption.js';
+import { parsePrivateKey, parsePrivateKeyDER } from '../src/keys/private-key.js';
 import { fuzzRuns, TempDir } from './helpers/key-fixtures.js';
 
 const PW = 'pw';

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createSecureContext } from 'node:tls';
 import { CertificateError, MailTlsError } from '../src/errors.js';
-import { certificateSPKI, keyMatchesCertificate } from '../src/key-match.js';
-import type { PrivateKey } from '../src/keys.js';
-import { parsePrivateKey } from '../src/private-key.js';
-import { parsePublicKey } from '../src/public-key.js';
+import { certificateSPKI, keyMatchesCertificate } from '../src/keys/key-match.js';
+import type { PrivateKey } from '../src/keys/keys.js';
+import { parsePrivateKey } from '../src/keys/private-key.js';
+import { parsePublicKey } from '../src/keys/public-key.js';
 import { TempDir } from './helpers/key-fixtures.js';
 
 let dir: TempDir;

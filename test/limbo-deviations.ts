@@ -5,7 +5,7 @@
  * (SKIPPED_FEATURES in scripts/limbo.ts).
  */
 import type { ActualResult } from '../scripts/limbo.js';
-import type { HostnameMatchOptions } from '../src/hostname.js';
+import type { HostnameMatchOptions } from '../src/names/hostname.js';
 
 /** One intended deviation. */
 export interface LimboDeviation {

@@ -17,7 +17,7 @@ import {
   runCase,
   SKIPPED_FEATURES,
 } from '../scripts/limbo.js';
-import { verifyChainWithNodeRoots } from '../src/node/roots.js';
+import { verifyChainWithNodeRoots } from '../src/node/tls/roots.js';
 import { conformanceDir } from './helpers/paths.js';
 import { LIMBO_DEVIATIONS } from './limbo-deviations.js';
 

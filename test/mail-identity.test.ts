@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HostnameError } from '../src/errors.js';
-import type { CertificateNames } from '../src/hostname.js';
+import type { CertificateNames } from '../src/names/hostname.js';
 import {
   checkMailPeer,
   type MailPeerOptions,
@@ -11,7 +11,7 @@ import {
   POSTFIX_SECURE_MATCH,
   POSTFIX_VERIFY_MATCH,
   verifyMailPeer,
-} from '../src/mail-identity.js';
+} from '../src/names/mail-identity.js';
 
 const runs = Number(process.env.MAILTLS_FUZZ_RUNS ?? 300);
 

@@ -7,15 +7,15 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ChainError } from '../src/errors.js';
-import type { GeneralName } from '../src/extensions.js';
-import { parseDistinguishedName } from '../src/name.js';
+import type { GeneralName } from '../src/x509/extensions.js';
+import { parseDistinguishedName } from '../src/x509/name.js';
 import {
   checkNameConstraints,
   matchNameConstraint,
   type NameConstraintsInput,
   verifyNameConstraints,
-} from '../src/name-constraints.js';
-import { verifyChain } from '../src/verify-chain.js';
+} from '../src/chain/name-constraints.js';
+import { verifyChain } from '../src/chain/verify-chain.js';
 import {
   AT,
   type Made,

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseCertificate } from '../src/certificate.js';
+import { parseCertificate } from '../src/x509/certificate.js';
 import { MailTlsError } from '../src/errors.js';
-import { toHex } from '../src/internal/bytes.js';
-import { encodeOID, encodeSequence, encodeSet, encodeString, Tag } from '../src/internal/der.js';
+import { toHex } from '../src/internal/encoding/bytes.js';
+import { encodeOID, encodeSequence, encodeSet, encodeString, Tag } from '../src/internal/encoding/der.js';
 import {
   escapeRFC4514Value,
   formatNameOneLine,
   nameEquals,
   nameKey,
   parseDistinguishedName,
-} from '../src/name.js';
+} from '../src/x509/name.js';
 import { certFixtures, cpuStopwatch, opensslText, unescapeOpenSSLBytes } from './helpers/cert-fixtures.js';
 import { fuzzRuns } from './helpers/key-fixtures.js';
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MailTlsError, PEMError, type PEMErrorCode } from '../src/errors.js';
-import { fromBase64, toBase64 } from '../src/internal/bytes.js';
-import { decodePEM, decodePEMAll, encodePEM, parsePEM } from '../src/pem.js';
+import { fromBase64, toBase64 } from '../src/internal/encoding/bytes.js';
+import { decodePEM, decodePEMAll, encodePEM, parsePEM } from '../src/encoding/pem.js';
 import { conformanceDir } from './helpers/paths.js';
 
 // ---------------------------------------------------------------------------------------------------------

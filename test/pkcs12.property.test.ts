@@ -20,11 +20,11 @@ import {
   parseDer,
   Tag,
   valueBytes,
-} from '../src/internal/der.js';
-import { normalizeBER } from '../src/internal/pkcs12-ber.js';
-import { type PKCS12Hash, pkcs12KDF, pkcs12KDFAsync } from '../src/internal/pkcs12-kdf.js';
-import type { PrivateKey } from '../src/keys.js';
-import { createPKCS12, type ParsePKCS12Options, parsePKCS12 } from '../src/pkcs12.js';
+} from '../src/internal/encoding/der.js';
+import { normalizeBER } from '../src/internal/pkcs12/ber.js';
+import { type PKCS12Hash, pkcs12KDF, pkcs12KDFAsync } from '../src/internal/pkcs12/kdf.js';
+import type { PrivateKey } from '../src/keys/keys.js';
+import { createPKCS12, type ParsePKCS12Options, parsePKCS12 } from '../src/pkcs12/pkcs12.js';
 import { fuzzRuns } from './helpers/key-fixtures.js';
 import { conformanceDir } from './helpers/paths.js';
 import { bmp, buildPFX, certBag, keyBag, shroudedKeyBag, toBER, wrapPFX } from './helpers/pkcs12-fixtures.js';

@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { inspect } from 'node:util';
 import { sha1 as nobleSHA1 } from '@noble/hashes/legacy';
 import { sha256 as nobleSHA256 } from '@noble/hashes/sha2';
-import { parseCertificate } from '../src/certificate.js';
+import { parseCertificate } from '../src/x509/certificate.js';
 import { KeyError, PKCS12Error, type PKCS12ErrorCode } from '../src/errors.js';
 import {
   DerReader,
@@ -24,18 +24,18 @@ import {
   parseDer,
   Tag,
   valueBytes,
-} from '../src/internal/der.js';
-import { iterateSHA1, iterateSHA256 } from '../src/internal/pkcs12-iterated-hash.js';
-import { type PKCS12Hash, pkcs12KDF, pkcs12KDFAsync } from '../src/internal/pkcs12-kdf.js';
-import { generateKeyPair, type PrivateKey } from '../src/keys.js';
+} from '../src/internal/encoding/der.js';
+import { iterateSHA1, iterateSHA256 } from '../src/internal/pkcs12/iterated-hash.js';
+import { type PKCS12Hash, pkcs12KDF, pkcs12KDFAsync } from '../src/internal/pkcs12/kdf.js';
+import { generateKeyPair, type PrivateKey } from '../src/keys/keys.js';
 import {
   type CreatePKCS12Options,
   createPKCS12,
   type ParsePKCS12Options,
   type PKCS12Contents,
   parsePKCS12,
-} from '../src/pkcs12.js';
-import { parsePrivateKey } from '../src/private-key.js';
+} from '../src/pkcs12/pkcs12.js';
+import { parsePrivateKey } from '../src/keys/private-key.js';
 import { assertNoKeyBytes, opensslStatus, TempDir } from './helpers/key-fixtures.js';
 import {
   attributes,

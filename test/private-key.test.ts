@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { KeyError, MailTlsError } from '../src/errors.js';
-import { PrivateKey } from '../src/keys.js';
-import { encodePEM } from '../src/pem.js';
-import { encodePrivateKeyPEM, parsePrivateKey, parsePrivateKeyDER } from '../src/private-key.js';
+import { PrivateKey } from '../src/keys/keys.js';
+import { encodePEM } from '../src/encoding/pem.js';
+import { encodePrivateKeyPEM, parsePrivateKey, parsePrivateKeyDER } from '../src/keys/private-key.js';
 import { assertNoKeyBytes, fuzzRuns, TempDir } from './helpers/key-fixtures.js';
 import { timeOrRetime } from './helpers/timing.js';
 

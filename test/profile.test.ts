@@ -17,7 +17,7 @@ import {
   TLS_PROFILES,
   type TLSProfile,
   verifyTLSProfile,
-} from '../src/profile.js';
+} from '../src/tls/profile.js';
 
 const runs = Number(process.env.MAILTLS_FUZZ_RUNS ?? '') || 200;
 

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseCertificate } from '../src/certificate.js';
-import { createCSR } from '../src/csr.js';
-import { createCertificateAuthority, issueCertificate } from '../src/issue.js';
-import { renewalWindow } from '../src/renewal.js';
+import { parseCertificate } from '../src/x509/certificate.js';
+import { createCSR } from '../src/x509/csr.js';
+import { createCertificateAuthority, issueCertificate } from '../src/x509/issue.js';
+import { renewalWindow } from '../src/x509/renewal.js';
 
 const runs = Number(process.env.MAILTLS_FUZZ_RUNS ?? 300);
 const DAY = 86_400_000;

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CSRError } from '../src/errors.js';
-import { DerReader, decodeOID, decodeString, parseDer, valueBytes } from '../src/internal/der.js';
-import { formatIPAddress } from '../src/ip-address.js';
+import { DerReader, decodeOID, decodeString, parseDer, valueBytes } from '../src/internal/encoding/der.js';
+import { formatIPAddress } from '../src/names/ip-address.js';
 import {
   COUNTRY_CODES,
   encodeSubject,
@@ -16,7 +16,7 @@ import {
   normalizeSubject,
   normalizeSubjectAltNames,
   type SubjectFields,
-} from '../src/subject.js';
+} from '../src/x509/subject.js';
 import { cpuStopwatch } from './helpers/timing.js';
 
 const runs = Number(process.env.MAILTLS_FUZZ_RUNS ?? 300);

@@ -14,7 +14,7 @@ import {
   parsePublicKey,
   parsePublicKeyDER,
 } from '../index.js';
-import { type TLSARecord, type TLSASubject, tlsaRecords } from '../tlsa.js';
+import { type TLSARecord, type TLSASubject, tlsaRecords } from '../tls/tlsa.js';
 import { collect, examples, KEY_PASSWORD_HINTS, parsePort, runCommand } from './common.js';
 import { looksLikeText, readInput } from './files.js';
 import { CLIError, EXIT_CODES_HELP } from './output.js';

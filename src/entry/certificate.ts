@@ -1,5 +1,5 @@
 /**
- * The public entry point `mailtls/certificate`: the names of `src/certificate.ts` that users may rely on. The
+ * The public entry point `mailtls/certificate`: the names of `src/x509/certificate.ts` that users may rely on. The
  * module itself also exports helpers that sibling modules share (tagged internal in their TSDoc); listing the
  * public names here keeps those out of the package's subpath.
  *
@@ -21,4 +21,4 @@ export {
   parseCertificate,
   type SignatureAlgorithm,
   type SignatureAlgorithmJSON,
-} from '../certificate.js';
+} from '../x509/certificate.js';

@@ -1,5 +1,5 @@
 /**
- * The public entry point `mailtls/extensions`: the names of `src/extensions.ts` that users may rely on. The
+ * The public entry point `mailtls/extensions`: the names of `src/x509/extensions.ts` that users may rely on. The
  * module itself also exports helpers that sibling modules share (tagged internal in their TSDoc); listing the
  * public names here keeps those out of the package's subpath.
  *
@@ -33,4 +33,4 @@ export {
   type TextGeneralName,
   toJSONSafe,
   type UserNotice,
-} from '../extensions.js';
+} from '../x509/extensions.js';

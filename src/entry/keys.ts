@@ -1,5 +1,5 @@
 /**
- * The public entry point `mailtls/keys`: the names of `src/keys.ts` that users may rely on. The module itself
+ * The public entry point `mailtls/keys`: the names of `src/keys/keys.ts` that users may rely on. The module itself
  * also exports helpers that sibling modules share (tagged internal in their TSDoc); listing the public names
  * here keeps those out of the package's subpath.
  *
@@ -17,4 +17,4 @@ export {
   PublicKey,
   type PublicKeyJSONView,
   type SigningAlgorithm,
-} from '../keys.js';
+} from '../keys/keys.js';

@@ -1,5 +1,5 @@
 /**
- * The public entry point `mailtls/name-constraints`: the names of `src/name-constraints.ts` that users may
+ * The public entry point `mailtls/name-constraints`: the names of `src/chain/name-constraints.ts` that users may
  * rely on. The module itself also exports helpers that sibling modules share (tagged internal in their
  * TSDoc); listing the public names here keeps those out of the package's subpath.
  *
@@ -14,4 +14,4 @@ export {
   type NameConstraintViolation,
   type NameConstraintViolationReason,
   verifyNameConstraints,
-} from '../name-constraints.js';
+} from '../chain/name-constraints.js';

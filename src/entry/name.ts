@@ -1,5 +1,5 @@
 /**
- * The public entry point `mailtls/name`: the names of `src/name.ts` that users may rely on. The module itself
+ * The public entry point `mailtls/name`: the names of `src/x509/name.ts` that users may rely on. The module itself
  * also exports helpers that sibling modules share (tagged internal in their TSDoc); listing the public names
  * here keeps those out of the package's subpath.
  *
@@ -15,4 +15,4 @@ export {
   nameKey,
   parseDistinguishedName,
   type RelativeDistinguishedName,
-} from '../name.js';
+} from '../x509/name.js';

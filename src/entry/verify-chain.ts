@@ -1,5 +1,5 @@
 /**
- * The public entry point `mailtls/verify-chain`: the names of `src/verify-chain.ts` that users may rely on.
+ * The public entry point `mailtls/verify-chain`: the names of `src/chain/verify-chain.ts` that users may rely on.
  * The module itself also exports helpers that sibling modules share (tagged internal in their TSDoc); listing
  * the public names here keeps those out of the package's subpath.
  *
@@ -15,4 +15,4 @@ export {
   type VerifiedChain,
   type VerifyChainOptions,
   verifyChain,
-} from '../verify-chain.js';
+} from '../chain/verify-chain.js';

@@ -11,7 +11,7 @@ export {
   saveSymlinkAtomic,
   syncDirectory,
   type TemporaryName,
-} from './atomic-write.js';
+} from './store/atomic-write.js';
 export {
   type AuditCode,
   type AuditFinding,
@@ -19,7 +19,7 @@ export {
   type AuditReport,
   type AuditSeverity,
   auditStore,
-} from './audit.js';
+} from './store/audit.js';
 export {
   type ClientHelloComplete,
   type ClientHelloIncomplete,
@@ -30,7 +30,7 @@ export {
   parseClientHello,
   type ReadClientHelloOptions,
   readClientHello,
-} from './client-hello.js';
+} from './tls/client-hello.js';
 export {
   type ClientTLSInput,
   type ClientTLSOptions,
@@ -38,16 +38,16 @@ export {
   clientTLSOptions,
   type VerifyTLSPeerOptions,
   verifyTLSPeer,
-} from './client-options.js';
-export type { Credential, CredentialFiles, CredentialSource, LoadCredentialOptions } from './credential.js';
+} from './tls/client-options.js';
+export type { Credential, CredentialFiles, CredentialSource, LoadCredentialOptions } from './store/credential.js';
 export {
   CertbotSource,
   type CertbotSourceOptions,
   KubernetesSecretSource,
   type KubernetesSecretSourceOptions,
-} from './layouts.js';
-export { acquireLock, type LockHandle, type LockOptions, type LockOwner, withLock } from './lock.js';
-export { getPortInfo, PORTS, type PortInfo, type PortProtocol, type TLSMode } from './ports.js';
+} from './store/layouts.js';
+export { acquireLock, type LockHandle, type LockOptions, type LockOwner, withLock } from './store/lock.js';
+export { getPortInfo, PORTS, type PortInfo, type PortProtocol, type TLSMode } from './tls/ports.js';
 export {
   type ProbeOptions,
   type ProbeProblem,
@@ -59,7 +59,7 @@ export {
   parseProbeURL,
   probe,
   type ServedChainSource,
-} from './probe.js';
+} from './tls/probe.js';
 export {
   type CredentialFailure,
   type CredentialRefreshOptions,
@@ -72,13 +72,13 @@ export {
   type WatchCredentialsOptions,
   type WatchedCredentialStatus,
   watchCredentials,
-} from './reload.js';
+} from './tls/reload.js';
 export {
   assembleChainWithNodeRoots,
   nodeRootCertificates,
   nodeTrustStore,
   verifyChainWithNodeRoots,
-} from './roots.js';
+} from './tls/roots.js';
 export {
   type BuiltServerContext,
   buildServerContext,
@@ -89,7 +89,7 @@ export {
   type ServerContextOptions,
   type ServerCredential,
   summarizeCredential,
-} from './secure-context.js';
+} from './tls/secure-context.js';
 export {
   type AcceptedTLSInfo,
   type AcceptedTLSSocket,
@@ -108,7 +108,7 @@ export {
   smtpServerOptions,
   tlsServerOptions,
   updateSMTPServer,
-} from './servers.js';
+} from './tls/servers.js';
 export {
   type CredentialSource as ServerCredentialSource,
   createSNIRegistry,
@@ -117,7 +117,7 @@ export {
   type SNIRegistryEvents,
   type SNIRegistryOptions,
   type SNIRegistryStats,
-} from './sni-registry.js';
+} from './tls/sni-registry.js';
 export {
   formatStartTLSReply,
   type StartTLSProtocol,
@@ -125,7 +125,7 @@ export {
   type UpgradedTLSSocket,
   type UpgradeToTLSOptions,
   upgradeToTLS,
-} from './starttls.js';
+} from './tls/starttls.js';
 export {
   type ConnectStartTLSOptions,
   connectStartTLS,
@@ -137,7 +137,7 @@ export {
   type StartTLSFailure,
   type StartTLSPhase,
   type TranscriptLine,
-} from './starttls-client.js';
+} from './tls/starttls-client.js';
 export {
   CertificateStore,
   type CertificateStoreOptions,
@@ -150,11 +150,11 @@ export {
   type StoreCSROptions,
   type StoreCSRResult,
   type StoreVersion,
-} from './store.js';
+} from './store/store.js';
 export {
   type StoreName,
   type StorePaths,
   storeName,
   storePaths,
   WILDCARD_PREFIX,
-} from './store-layout.js';
+} from './store/layout.js';

@@ -2,10 +2,10 @@
  * Certificates and CRLs for the chain tests, built with the package's DER encoders and signed with WebCrypto
  * (EC P-256 by default): roots, intermediates, cross-signed CAs (the same subject and key under another
  * issuer), expired alternates, decoys (an issuer's name with another key), leaves with any extension, and
- * CRLs. src/issue.ts makes only the ordinary shapes; these tests need the odd ones too. Dates are fixed.
+ * CRLs. src/x509/issue.ts makes only the ordinary shapes; these tests need the odd ones too. Dates are fixed.
  */
 import { sha1 } from '@noble/hashes/legacy';
-import { type Certificate, parseCertificate } from '../../src/certificate.js';
+import { type Certificate, parseCertificate } from '../../src/x509/certificate.js';
 import {
   DerReader,
   decodeBitString,
@@ -21,11 +21,11 @@ import {
   encodeTLV,
   parseDer,
   Tag,
-} from '../../src/internal/der.js';
-import { signatureAlgorithmOf, signStructure } from '../../src/internal/sign.js';
-import { generateKeyPair, type PrivateKey } from '../../src/keys.js';
-import { parseDistinguishedName } from '../../src/name.js';
-import { encodePEM } from '../../src/pem.js';
+} from '../../src/internal/encoding/der.js';
+import { signatureAlgorithmOf, signStructure } from '../../src/internal/keys/sign.js';
+import { generateKeyPair, type PrivateKey } from '../../src/keys/keys.js';
+import { parseDistinguishedName } from '../../src/x509/name.js';
+import { encodePEM } from '../../src/encoding/pem.js';
 
 /** Start of validity of the test certificates. */
 export const NOT_BEFORE = new Date('2026-01-01T00:00:00Z');

@@ -16,7 +16,7 @@ import {
   readNode,
   Tag,
   valueBytes,
-} from '../../src/internal/der.js';
+} from '../../src/internal/encoding/der.js';
 
 /** The names of a certificate as raw as the DER has them. */
 export interface OpenSSLNames {

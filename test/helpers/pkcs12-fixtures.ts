@@ -16,10 +16,10 @@ import {
   encodeSet,
   encodeString,
   Tag,
-} from '../../src/internal/der.js';
-import { passwordCandidates } from '../../src/internal/pkcs12-context.js';
-import { createMacData } from '../../src/internal/pkcs12-mac.js';
-import { encryptBag } from '../../src/internal/pkcs12-pbe.js';
+} from '../../src/internal/encoding/der.js';
+import { passwordCandidates } from '../../src/internal/pkcs12/context.js';
+import { createMacData } from '../../src/internal/pkcs12/mac.js';
+import { encryptBag } from '../../src/internal/pkcs12/pbe.js';
 
 export const OID = {
   data: '1.2.840.113549.1.7.1',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DERError, MailTlsError } from '../../src/errors.js';
-import { fromBase64, fromHex, toBase64, toHex } from '../../src/internal/bytes.js';
+import { fromBase64, fromHex, toBase64, toHex } from '../../src/internal/encoding/bytes.js';
 import {
   checkDepth,
   childrenOf,
@@ -31,7 +31,7 @@ import {
   type readNode,
   Tag,
   valueBytes,
-} from '../../src/internal/der.js';
+} from '../../src/internal/encoding/der.js';
 import { cpuStopwatch } from '../helpers/timing.js';
 
 const runs = Number(process.env.MAILTLS_FUZZ_RUNS ?? 300);

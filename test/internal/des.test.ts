@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { desCBCDecrypt, desCBCEncrypt } from '../../src/internal/des.js';
+import { desCBCDecrypt, desCBCEncrypt } from '../../src/internal/keys/des.js';
 import { fuzzRuns, openssl } from '../helpers/key-fixtures.js';
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KeyError } from '../../src/errors.js';
-import { canonicalPoint, curveByName, curveByOID } from '../../src/internal/key-der.js';
+import { canonicalPoint, curveByName, curveByOID } from '../../src/internal/keys/key-der.js';
 import { openssl } from '../helpers/key-fixtures.js';
 
 const bigHex = (text: string, field: string): bigint => {

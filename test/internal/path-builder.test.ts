@@ -1,19 +1,19 @@
 /**
- * The shared path builder (src/internal/path-builder.ts) on its own, with real certificates and real
+ * The shared path builder (src/internal/chain/path-builder.ts) on its own, with real certificates and real
  * signatures: candidate order (trust anchors first, valid before expired, the order given otherwise), the
  * loop check, the signature cache and both budgets, and the dead ends it reports to a policy.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Certificate } from '../../src/certificate.js';
-import { CertificateIndex, sameEntity } from '../../src/internal/chain-index.js';
+import type { Certificate } from '../../src/x509/certificate.js';
+import { CertificateIndex, sameEntity } from '../../src/internal/chain/certificate-index.js';
 import {
   type DeadEnd,
   PATH_BUILDER_DEFAULTS,
   PathBudgetExceeded,
   PathBuilder,
   type PathPolicy,
-} from '../../src/internal/path-builder.js';
+} from '../../src/internal/chain/path-builder.js';
 import { AT, EXPIRED, makeCert, makeIntermediate, makeLeaf, makeRoot } from '../helpers/chain-pki.js';
 
 const root = await makeRoot('Builder Root');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type PKCS12Hash, pkcs12KDF, pkcs12PasswordBytes } from '../../src/internal/pkcs12-kdf.js';
+import { type PKCS12Hash, pkcs12KDF, pkcs12PasswordBytes } from '../../src/internal/pkcs12/kdf.js';
 import { fuzzRuns, openssl } from '../helpers/key-fixtures.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -23,7 +23,7 @@ import {
   saveFileAtomic,
   saveSymlinkAtomic,
   syncDirectory,
-} from '../../src/node/atomic-write.js';
+} from '../../src/node/store/atomic-write.js';
 import { scratch } from './helpers/store-fixtures.js';
 
 let dir: { path: string; cleanup(): void };
@@ -32,7 +32,7 @@ before(() => {
 });
 after(() => dir.cleanup());
 
-const ATOMIC_JS = fileURLToPath(new URL('../../src/node/atomic-write.js', import.meta.url));
+const ATOMIC_JS = fileURLToPath(new URL('../../src/node/store/atomic-write.js', import.meta.url));
 
 describe('saveFileAtomic', () => {
   it('creates and replaces files with the exact mode, leaving no temporary file', async () => {

@@ -15,12 +15,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseCertificate } from '../../src/certificate.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
 import { StoreError } from '../../src/errors.js';
-import { type AuditFinding, auditStore } from '../../src/node/audit.js';
-import { KubernetesSecretSource } from '../../src/node/layouts.js';
-import { CertificateStore } from '../../src/node/store.js';
-import { encodePrivateKeyPEM } from '../../src/private-key.js';
+import { type AuditFinding, auditStore } from '../../src/node/store/audit.js';
+import { KubernetesSecretSource } from '../../src/node/store/layouts.js';
+import { CertificateStore } from '../../src/node/store/store.js';
+import { encodePrivateKeyPEM } from '../../src/keys/private-key.js';
 import { AT, issueLeaf, scratch, type TestCA, testCA } from './helpers/store-fixtures.js';
 
 let ca: TestCA;

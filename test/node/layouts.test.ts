@@ -20,10 +20,10 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KeyError, StoreError } from '../../src/errors.js';
-import { keyMatchesCertificate } from '../../src/key-match.js';
-import type { CredentialSource } from '../../src/node/credential.js';
-import { CertbotSource, KubernetesSecretSource } from '../../src/node/layouts.js';
-import { CertificateStore } from '../../src/node/store.js';
+import { keyMatchesCertificate } from '../../src/keys/key-match.js';
+import type { CredentialSource } from '../../src/node/store/credential.js';
+import { CertbotSource, KubernetesSecretSource } from '../../src/node/store/layouts.js';
+import { CertificateStore } from '../../src/node/store/store.js';
 import { AT, issueLeaf, scratch, type TestCA, type TestLeafCert, testCA } from './helpers/store-fixtures.js';
 
 let ca: TestCA;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { StoreError } from '../../src/errors.js';
-import { acquireLock, withLock } from '../../src/node/lock.js';
+import { acquireLock, withLock } from '../../src/node/store/lock.js';
 import { scratch } from './helpers/store-fixtures.js';
 
 let dir: { path: string; cleanup(): void };
@@ -20,7 +20,7 @@ before(() => {
 });
 after(() => dir.cleanup());
 
-const LOCK_JS = fileURLToPath(new URL('../../src/node/lock.js', import.meta.url));
+const LOCK_JS = fileURLToPath(new URL('../../src/node/store/lock.js', import.meta.url));
 
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '0']);

@@ -1,8 +1,8 @@
 // The port table as data.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getPortInfo, PORTS } from '../../src/node/ports.js';
-import { getTLSProfile } from '../../src/profile.js';
+import { getPortInfo, PORTS } from '../../src/node/tls/ports.js';
+import { getTLSProfile } from '../../src/tls/profile.js';
 
 describe('PORTS', () => {
   const rows: { name: string; input: number; want: [string, string, string | undefined, string, string] }[] =

@@ -33,22 +33,22 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SMTPServer } from 'smtp-server';
 import { MailTlsError, TLSError } from '../../src/errors.js';
-import type { CredentialSource } from '../../src/node/credential.js';
-import { CertbotSource, KubernetesSecretSource } from '../../src/node/layouts.js';
+import type { CredentialSource } from '../../src/node/store/credential.js';
+import { CertbotSource, KubernetesSecretSource } from '../../src/node/store/layouts.js';
 import {
   type CredentialReloadEvent,
   type CredentialWatcher,
   type WatchCredentialsOptions,
   watchCredentials,
-} from '../../src/node/reload.js';
+} from '../../src/node/tls/reload.js';
 import {
   createPeekingTLSServer,
   createTLSServer,
   smtpServerOptions,
   updateSMTPServer,
-} from '../../src/node/servers.js';
-import { createSNIRegistry, type SNIRegistry } from '../../src/node/sni-registry.js';
-import { CertificateStore } from '../../src/node/store.js';
+} from '../../src/node/tls/servers.js';
+import { createSNIRegistry, type SNIRegistry } from '../../src/node/tls/sni-registry.js';
+import { CertificateStore } from '../../src/node/store/store.js';
 import { waitFor } from '../helpers/timing.js';
 import { runOpenSSL } from './helpers/clients.js';
 import { close, listen } from './helpers/listen.js';
@@ -1085,9 +1085,9 @@ describe('watchCredentials: robustness', () => {
   it('a process whose watcher is closed exits by itself; one that forgets close() does not', async () => {
     const store = await newStore();
     await install(store, await issueLeaf(['mail.example.test']));
-    const reloadModule = fileURLToPath(new URL('../../src/node/reload.js', import.meta.url));
-    const storeModule = fileURLToPath(new URL('../../src/node/store.js', import.meta.url));
-    const registryModule = fileURLToPath(new URL('../../src/node/sni-registry.js', import.meta.url));
+    const reloadModule = fileURLToPath(new URL('../../src/node/tls/reload.js', import.meta.url));
+    const storeModule = fileURLToPath(new URL('../../src/node/store/store.js', import.meta.url));
+    const registryModule = fileURLToPath(new URL('../../src/node/tls/sni-registry.js', import.meta.url));
     const script = (closeIt: boolean): string => `
       import { watchCredentials } from ${JSON.stringify(reloadModule)};
       import { CertificateStore } from ${JSON.stringify(storeModule)};

@@ -12,13 +12,13 @@ import {
   createServerContext,
   profileContextOptions,
   summarizeCredential,
-} from '../../src/node/secure-context.js';
+} from '../../src/node/tls/secure-context.js';
 import {
   INTERMEDIATE_PROFILE,
   LEGACY_PORT_25_PROFILE,
   MODERN_PROFILE,
   type TLSProfile,
-} from '../../src/profile.js';
+} from '../../src/tls/profile.js';
 import { skipWithout } from '../helpers/peers.js';
 import { runGnuTLS, runOpenSSL } from './helpers/clients.js';
 import { withServer } from './helpers/listen.js';

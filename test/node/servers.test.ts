@@ -18,8 +18,8 @@ import {
   createTLSServer,
   matchServedCertificate,
   tlsServerOptions,
-} from '../../src/node/servers.js';
-import { createSNIRegistry } from '../../src/node/sni-registry.js';
+} from '../../src/node/tls/servers.js';
+import { createSNIRegistry } from '../../src/node/tls/sni-registry.js';
 import { skipWithout } from '../helpers/peers.js';
 import {
   type ClientOptions,

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ErrorCode, HostnameError, isMailTlsError, type MailTlsError } from '../../src/errors.js';
-import { type CredentialSource, createSNIRegistry } from '../../src/node/sni-registry.js';
-import { CertificateStore } from '../../src/node/store.js';
-import { MODERN_PROFILE } from '../../src/profile.js';
+import { type CredentialSource, createSNIRegistry } from '../../src/node/tls/sni-registry.js';
+import { CertificateStore } from '../../src/node/store/store.js';
+import { MODERN_PROFILE } from '../../src/tls/profile.js';
 import { cpuStopwatch } from '../helpers/timing.js';
 import { testPKI } from './helpers/openssl-pki.js';
 

@@ -6,8 +6,8 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MailTlsError } from '../../src/errors.js';
-import { clientTLSOptions } from '../../src/node/client-options.js';
-import { createSNIRegistry } from '../../src/node/sni-registry.js';
+import { clientTLSOptions } from '../../src/node/tls/client-options.js';
+import { createSNIRegistry } from '../../src/node/tls/sni-registry.js';
 import {
   connectStartTLS,
   type NegotiatedStartTLS,
@@ -15,7 +15,7 @@ import {
   negotiateStartTLS,
   type StartTLSClientProtocol,
   sanitizeReply,
-} from '../../src/node/starttls-client.js';
+} from '../../src/node/tls/starttls-client.js';
 import { fuzzRuns } from '../helpers/key-fixtures.js';
 import { createLineResponder, type LineResponder } from './helpers/line-responder.js';
 import { close, listen, withServer } from './helpers/listen.js';

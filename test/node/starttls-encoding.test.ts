@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
-import { createSNIRegistry } from '../../src/node/sni-registry.js';
-import { upgradeToTLS } from '../../src/node/starttls.js';
+import { createSNIRegistry } from '../../src/node/tls/sni-registry.js';
+import { upgradeToTLS } from '../../src/node/tls/starttls.js';
 import { runOpenSSL } from './helpers/clients.js';
 import { withServer } from './helpers/listen.js';
 import { testPKI } from './helpers/openssl-pki.js';

@@ -23,9 +23,9 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StoreError } from '../../src/errors.js';
-import type { AuditFinding } from '../../src/node/audit.js';
-import { CertificateStore } from '../../src/node/store.js';
-import { storeName } from '../../src/node/store-layout.js';
+import type { AuditFinding } from '../../src/node/store/audit.js';
+import { CertificateStore } from '../../src/node/store/store.js';
+import { storeName } from '../../src/node/store/layout.js';
 import { mailtls } from '../cli/helpers.js';
 import { repoRoot } from '../helpers/paths.js';
 import { AT, issueLeaf, modeOf, scratch, type TestCA, testCA, treeHash } from './helpers/store-fixtures.js';

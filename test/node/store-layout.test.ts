@@ -7,7 +7,7 @@ import { join, normalize, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { StoreError } from '../../src/errors.js';
-import { storeName, storePaths } from '../../src/node/store-layout.js';
+import { storeName, storePaths } from '../../src/node/store/layout.js';
 import { cpuStopwatch } from '../helpers/timing.js';
 
 const runs = Number(process.env.MAILTLS_FUZZ_RUNS ?? 500);

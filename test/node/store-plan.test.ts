@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { MailTlsError } from '../../src/errors.js';
-import type { PrivateKey } from '../../src/keys.js';
-import { type StoreName, storeName } from '../../src/node/store-layout.js';
+import type { PrivateKey } from '../../src/keys/keys.js';
+import { type StoreName, storeName } from '../../src/node/store/layout.js';
 import {
   type InstallOptions,
   type InstallPlan,
@@ -17,10 +17,10 @@ import {
   planInstall,
   type StoredKeyFile,
   type StoredKeys,
-} from '../../src/node/store-plan.js';
-import { createPKCS12 } from '../../src/pkcs12.js';
-import { encodePrivateKeyPEM } from '../../src/private-key.js';
-import { createTrustStore, type TrustStore } from '../../src/verify-chain.js';
+} from '../../src/node/store/plan.js';
+import { createPKCS12 } from '../../src/pkcs12/pkcs12.js';
+import { encodePrivateKeyPEM } from '../../src/keys/private-key.js';
+import { createTrustStore, type TrustStore } from '../../src/chain/verify-chain.js';
 import { repoRoot } from '../helpers/paths.js';
 import { AT, issueLeaf, type TestCA, type TestLeafCert, testCA } from './helpers/store-fixtures.js';
 
@@ -327,7 +327,7 @@ describe('planInstall (no disk)', () => {
     });
 
   it('the planner module reads no files (imports no node:fs)', () => {
-    const text = readFileSync(join(repoRoot, 'src', 'node', 'store-plan.ts'), 'utf8');
+    const text = readFileSync(join(repoRoot, 'src', 'node', 'store', 'plan.ts'), 'utf8');
     assert.doesNotMatch(text, /from ['"](node:)?fs(\/promises)?['"]/);
   });
 

@@ -9,9 +9,9 @@
  */
 import net from 'node:net';
 import type tls from 'node:tls';
-import { acceptTLS } from '../../../src/node/servers.js';
-import type { SNIRegistry } from '../../../src/node/sni-registry.js';
-import { formatStartTLSReply, type UpgradedTLSInfo, upgradeToTLS } from '../../../src/node/starttls.js';
+import { acceptTLS } from '../../../src/node/tls/servers.js';
+import type { SNIRegistry } from '../../../src/node/tls/sni-registry.js';
+import { formatStartTLSReply, type UpgradedTLSInfo, upgradeToTLS } from '../../../src/node/tls/starttls.js';
 
 /** The protocols the responder speaks. */
 export type ResponderProtocol = 'smtp' | 'pop3' | 'imap';

@@ -1,0 +1,146 @@
+/**
+ * The reading side of the certificate store: the pair in service (through `current`, or hand-placed
+ * files), the domains it holds, and the stored keys the install planner asks for. Readers take no lock:
+ * a reader sees the old pair or the new pair because writers swap one link.
+ *
+ * @module node/store/read
+ * Not public API: no subpath exports it.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { StoreError } from '../../errors.js';
+import { isTemporaryName } from './atomic-write.js';
+import { fileSignature, type RawPair } from './credential.js';
+import { exists, readdirOrEmpty, readIfExists, readLinkIfExists, resolves } from './io.js';
+import {
+  CURRENT_LINK,
+  STORE_DIRECTORIES,
+  type StoreName,
+  type StorePaths,
+  storeName,
+  storePaths,
+  VERSION_FILES,
+} from './layout.js';
+import type { StoredKeyFile, StoredKeys } from './plan.js';
+
+/** The texts of the pair in service for a domain, and the version they belong to. */
+export async function readPair(root: string, name: StoreName, paths: StorePaths): Promise<RawPair> {
+  const current = await readLinkIfExists(paths.current);
+  if (current !== undefined) {
+    const dir = join(paths.history, current);
+    const [certText, keyText] = await Promise.all([
+      readFile(join(dir, VERSION_FILES.cert), 'utf8'),
+      readFile(join(dir, VERSION_FILES.key), 'utf8'),
+    ]);
+    const hasCa = await exists(join(dir, VERSION_FILES.caBundle));
+    return {
+      certText,
+      keyText,
+      version: current,
+      files: { cert: paths.cert, key: paths.key, ...(hasCa ? { ca: paths.caBundle } : {}) },
+    };
+  }
+  const certText = await readIfExists(paths.cert);
+  const keyText = await readIfExists(paths.key);
+  if (certText === undefined || keyText === undefined)
+    throw notFoundError(root, name, paths, certText, keyText);
+  return {
+    certText,
+    keyText,
+    version: await fileSignature([paths.cert, paths.key]),
+    files: { cert: paths.cert, key: paths.key },
+  };
+}
+
+/** `ERR_STORE_NOT_FOUND` for a domain, saying which half is missing and how to install it. */
+export function notFoundError(
+  root: string,
+  name: StoreName,
+  paths: StorePaths,
+  certText?: string,
+  keyText?: string,
+): StoreError {
+  const what =
+    certText === undefined && keyText === undefined
+      ? `no certificate and key for ${name.domain}`
+      : certText === undefined
+        ? `a key but no certificate for ${name.domain} (${relative(root, paths.cert)} is missing)`
+        : `a certificate but no key for ${name.domain} (${relative(root, paths.key)} is missing)`;
+  return new StoreError(
+    'ERR_STORE_NOT_FOUND',
+    `The store at ${root} has ${what}. Install it with store.install() or ` +
+      `mailtls install --store ${root} --cert <certificate> --chain <CA bundle>.`,
+    { details: { domain: name.domain } },
+  );
+}
+
+/** The domains with a pair in service (managed, or hand-placed), sorted. */
+export async function listDomains(root: string): Promise<string[]> {
+  const found = new Set<string>();
+  for (const entry of await readdirOrEmpty(join(root, STORE_DIRECTORIES.history))) {
+    if (isTemporaryName(entry) !== undefined) continue;
+    if ((await readLinkIfExists(join(root, STORE_DIRECTORIES.history, entry, CURRENT_LINK))) === undefined)
+      continue;
+    try {
+      found.add(storeName(entry).domain);
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+    }
+  }
+  for (const entry of await readdirOrEmpty(join(root, STORE_DIRECTORIES.certs))) {
+    if (!entry.endsWith('.crt') || isTemporaryName(entry) !== undefined) continue;
+    try {
+      const name = storeName(entry.slice(0, -4));
+      if (found.has(name.domain)) continue;
+      // Both files must be there through their links: dangling links (a remove() half-way, after `current`
+      // went) are no pair, as load() says.
+      const paths = storePaths(root, name.domain);
+      if ((await resolves(paths.cert)) && (await resolves(paths.key))) found.add(name.domain);
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+    }
+  }
+  return [...found].sort();
+}
+
+/** The keys a store holds, read from its files when the install planner asks. */
+export function storedKeys(root: string): StoredKeys {
+  return {
+    forName: async (name) => {
+      const paths = storePaths(root, name.domain);
+      const current = await readLinkIfExists(paths.current);
+      const places: [string, StoredKeyFile['source']][] = [[paths.pendingKey, 'pending']];
+      if (current !== undefined) places.push([join(paths.history, current, VERSION_FILES.key), 'current']);
+      else places.push([paths.key, 'unmanaged']);
+      const out: StoredKeyFile[] = [];
+      for (const [path, source] of places) {
+        const text = await readIfExists(path);
+        if (text !== undefined) out.push({ text, path, source });
+      }
+      return out;
+    },
+    otherPending: async (name) => {
+      const dir = join(root, STORE_DIRECTORIES.private, 'pending');
+      const out: (StoredKeyFile & { name: StoreName })[] = [];
+      for (const entry of await readdirOrEmpty(dir)) {
+        if (
+          !entry.endsWith('.key') ||
+          entry === `${name.fileName}.key` ||
+          isTemporaryName(entry) !== undefined
+        )
+          continue;
+        let other: StoreName;
+        try {
+          other = storeName(entry.slice(0, -4));
+        } catch (e) {
+          if (e instanceof StoreError) continue;
+          throw e;
+        }
+        const path = join(dir, entry);
+        const text = await readIfExists(path);
+        if (text !== undefined) out.push({ text, path, source: 'pending', name: other });
+      }
+      return out;
+    },
+  };
+}
