@@ -17,6 +17,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { assembleChain } from '../src/chain/chain.js';
+import { verifyChain } from '../src/chain/verify-chain.js';
+import { encodePEM } from '../src/encoding/pem.js';
 import { toArrayBuffer } from '../src/internal/encoding/bytes.js';
 import {
   encodeBitString,
@@ -31,8 +33,6 @@ import {
 } from '../src/internal/encoding/der.js';
 import { ecdsaRawToDER } from '../src/internal/keys/sign.js';
 import { parseDistinguishedName } from '../src/x509/name.js';
-import { encodePEM } from '../src/encoding/pem.js';
-import { verifyChain } from '../src/chain/verify-chain.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const SIZES = [10, 100, 1000, 10000];

@@ -19,8 +19,8 @@ import { performance } from 'node:perf_hooks';
 import { rootCertificates } from 'node:tls';
 import * as peculiar from '@peculiar/x509';
 import * as pkijs from 'pkijs';
-import { parseCertificate } from '../src/x509/certificate.js';
 import { parsePEM } from '../src/encoding/pem.js';
+import { parseCertificate } from '../src/x509/certificate.js';
 
 const rounds = Number(process.argv[2] ?? 25);
 const ders: Uint8Array[] = rootCertificates.map((pem) => parsePEM(pem)[0]!.bytes);

@@ -95,7 +95,7 @@ async function memoryPhase(
   const registerMs = performance.now() - t0;
   const registered = rss();
   const t1 = performance.now();
-  for (let i = 0; i < build; i++) registry.resolveSync(`d${i}.bench.test`);
+  for (let i = 0; i < build; i++) registry.resolveIfReady(`d${i}.bench.test`)!;
   const buildMs = performance.now() - t1;
   const built = rss();
   const contexts = registry.stats().contexts - 1; // the default not counted
@@ -272,7 +272,7 @@ function addContextServer(options: tls.TlsOptions, registry: SNIRegistry, n: num
   const server = tls.createServer(options);
   for (let i = 0; i < n; i++) {
     const name = `d${i}.bench.test`;
-    server.addContext(name, registry.resolveSync(name).context);
+    server.addContext(name, registry.resolveIfReady(name)!.context);
   }
   return server;
 }
@@ -305,7 +305,7 @@ function row(
  */
 function callbackCost(registry: SNIRegistry, n: number): { registryNs: number; floorNs: number } {
   const names = Array.from({ length: 4096 }, () => `d${Math.floor(Math.random() * n)}.bench.test`);
-  const built = Array.from({ length: n }, (_, i) => registry.resolveSync(`d${i}.bench.test`).context);
+  const built = Array.from({ length: n }, (_, i) => registry.resolveIfReady(`d${i}.bench.test`)!.context);
   let sink: unknown;
   const cb = (_e: Error | null, ctx?: tls.SecureContext): void => {
     sink = ctx;
@@ -344,7 +344,7 @@ async function handshakes(
     const registry = createSNIRegistry(def);
     fill(registry, n, leaves);
     const tb = performance.now();
-    for (let i = 0; i < n; i++) registry.resolveSync(`d${i}.bench.test`);
+    for (let i = 0; i < n; i++) registry.resolveIfReady(`d${i}.bench.test`)!;
     const buildMs = performance.now() - tb;
     const servers: [string, net.Server][] = [
       ['tls.Server, one static context', tls.createServer(staticOptions)],
@@ -356,7 +356,7 @@ async function handshakes(
       // Node's floor for these names: the least an SNICallback can do (an array index, no registry) handing over the
       // very contexts the registry serves. What separates createTLSServer from it is the registry's own work; what
       // separates it from the static server is node's and OpenSSL's.
-      const built = Array.from({ length: n }, (_, i) => registry.resolveSync(`d${i}.bench.test`).context);
+      const built = Array.from({ length: n }, (_, i) => registry.resolveIfReady(`d${i}.bench.test`)!.context);
       servers.push([
         "floor: node's SNICallback, an array of the same contexts (no registry)",
         tls.createServer({

@@ -19,9 +19,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { type Certificate, parseCertificate } from '../src/x509/certificate.js';
-import { MailTlsError } from '../src/errors.js';
 import { createTrustStore, type VerifyChainOptions, verifyChain } from '../src/chain/verify-chain.js';
+import { MailTlsError } from '../src/errors.js';
+import { type Certificate, parseCertificate } from '../src/x509/certificate.js';
 
 /** One x509-limbo test case (the fields the harness reads). */
 export interface LimboCase {

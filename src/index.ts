@@ -13,6 +13,69 @@
  */
 
 export {
+  type AssembleChainOptions,
+  type AssembledChain,
+  assembleChain,
+  type CertificateInput,
+  type CertificateSource,
+  type ChainProblem,
+  type ChainProblemCode,
+  encodeChainPEM,
+  encodePostfixChainFile,
+} from './chain/chain.js';
+export {
+  type ChainFailureReason,
+  type ChainPurpose,
+  createTrustStore,
+  type TrustStore,
+  type VerifiedChain,
+  type VerifyChainOptions,
+  verifyChain,
+} from './chain/verify-chain.js';
+export {
+  decodePEM,
+  decodePEMAll,
+  encodePEM,
+  type ParsePEMOptions,
+  type PEMBlock,
+  parsePEM,
+} from './encoding/pem.js';
+export * from './errors.js';
+export { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS } from './keys/key-encryption.js';
+export { keyMatchesCertificate } from './keys/key-match.js';
+export {
+  type CryptoOptions,
+  type GenerateKeyPairOptions,
+  generateKeyPair,
+  type KeyFingerprint,
+  type KeyType,
+  type NamedCurve,
+  PrivateKey,
+  PublicKey,
+  type SigningAlgorithm,
+} from './keys/keys.js';
+export {
+  type EncodePrivateKeyOptions,
+  encodePrivateKeyPEM,
+  type ParsePrivateKeyDEROptions,
+  type ParsePrivateKeyOptions,
+  type PrivateKeyDERFormat,
+  parsePrivateKey,
+  parsePrivateKeyDER,
+} from './keys/private-key.js';
+export { encodePublicKeyPEM, parsePublicKey, parsePublicKeyDER } from './keys/public-key.js';
+export * from './names/coverage.js';
+export * from './names/hostname.js';
+export * from './names/ip-address.js';
+export {
+  type CreatePKCS12Options,
+  createPKCS12,
+  type ParsePKCS12Options,
+  type PKCS12Contents,
+  type PKCS12Encryption,
+  parsePKCS12,
+} from './pkcs12/pkcs12.js';
+export {
   type BundleFormat,
   type CertificateBundle,
   type ParseBundleOptions,
@@ -29,18 +92,6 @@ export {
   parseCertificate,
   type SignatureAlgorithm,
 } from './x509/certificate.js';
-export {
-  type AssembleChainOptions,
-  type AssembledChain,
-  assembleChain,
-  type CertificateInput,
-  type CertificateSource,
-  type ChainProblem,
-  type ChainProblemCode,
-  encodeChainPEM,
-  encodePostfixChainFile,
-} from './chain/chain.js';
-export * from './names/coverage.js';
 export * from './x509/csr.js';
 export {
   type CertificateSigningRequest,
@@ -49,43 +100,8 @@ export {
   verifyCSRSignature,
 } from './x509/csr-parse.js';
 export { type DescribeOptions, describeCertificate, describeCSR } from './x509/describe.js';
-export * from './errors.js';
-export * from './names/hostname.js';
-export * from './names/ip-address.js';
 export * from './x509/issue.js';
-export { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS } from './keys/key-encryption.js';
-export { keyMatchesCertificate } from './keys/key-match.js';
-export {
-  type CryptoOptions,
-  type GenerateKeyPairOptions,
-  generateKeyPair,
-  type KeyFingerprint,
-  type KeyType,
-  type NamedCurve,
-  PrivateKey,
-  PublicKey,
-  type SigningAlgorithm,
-} from './keys/keys.js';
 export { type DistinguishedName, parseDistinguishedName } from './x509/name.js';
-export { decodePEM, decodePEMAll, encodePEM, type ParsePEMOptions, type PEMBlock, parsePEM } from './encoding/pem.js';
-export {
-  type CreatePKCS12Options,
-  createPKCS12,
-  type ParsePKCS12Options,
-  type PKCS12Contents,
-  type PKCS12Encryption,
-  parsePKCS12,
-} from './pkcs12/pkcs12.js';
-export {
-  type EncodePrivateKeyOptions,
-  encodePrivateKeyPEM,
-  type ParsePrivateKeyDEROptions,
-  type ParsePrivateKeyOptions,
-  type PrivateKeyDERFormat,
-  parsePrivateKey,
-  parsePrivateKeyDER,
-} from './keys/private-key.js';
-export { encodePublicKeyPEM, parsePublicKey, parsePublicKeyDER } from './keys/public-key.js';
 export * from './x509/renewal.js';
 export {
   type CSRWarning,
@@ -98,12 +114,3 @@ export {
   type SubjectAltNames,
   type SubjectFields,
 } from './x509/subject.js';
-export {
-  type ChainFailureReason,
-  type ChainPurpose,
-  createTrustStore,
-  type TrustStore,
-  type VerifiedChain,
-  type VerifyChainOptions,
-  verifyChain,
-} from './chain/verify-chain.js';

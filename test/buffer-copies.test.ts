@@ -2,13 +2,13 @@
 // wipes its Buffer after parsing must not change a parsed key or certificate.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { generateKeyPair } from '../src/keys/keys.js';
+import { parsePrivateKeyDER } from '../src/keys/private-key.js';
+import { parsePublicKeyDER } from '../src/keys/public-key.js';
 import { parseCertificate } from '../src/x509/certificate.js';
 import { createCSR } from '../src/x509/csr.js';
 import { parseCSR } from '../src/x509/csr-parse.js';
 import { createSelfSignedCertificate } from '../src/x509/issue.js';
-import { generateKeyPair } from '../src/keys/keys.js';
-import { parsePrivateKeyDER } from '../src/keys/private-key.js';
-import { parsePublicKeyDER } from '../src/keys/public-key.js';
 
 describe('parsers copy Buffer input', () => {
   it('parsePrivateKeyDER and parsePublicKeyDER', async () => {

@@ -2,11 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import fc from 'fast-check';
-import { parseCertificateBundle } from '../src/x509/bundle.js';
+import { encodePEM } from '../src/encoding/pem.js';
 import { MailTlsError } from '../src/errors.js';
 import { toHex } from '../src/internal/encoding/bytes.js';
-import { encodeExplicit, encodeOctetString, encodeOID, encodeSequence } from '../src/internal/encoding/der.js';
-import { encodePEM } from '../src/encoding/pem.js';
+import {
+  encodeExplicit,
+  encodeOctetString,
+  encodeOID,
+  encodeSequence,
+} from '../src/internal/encoding/der.js';
+import { parseCertificateBundle } from '../src/x509/bundle.js';
 import { certFixtures, cpuStopwatch } from './helpers/cert-fixtures.js';
 import { fuzzRuns } from './helpers/key-fixtures.js';
 

@@ -3,13 +3,13 @@ import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import fc from 'fast-check';
-import { isCertificate, parseCertificate } from '../src/x509/certificate.js';
-import { describeCertificate } from '../src/x509/describe.js';
+import { encodePEM } from '../src/encoding/pem.js';
 import { MailTlsError } from '../src/errors.js';
 import { fromHex, toHex } from '../src/internal/encoding/bytes.js';
 import { encodeSequence, encodeTLV } from '../src/internal/encoding/der.js';
 import { canonicalizeIPAddress, formatIPAddress, parseIPAddress } from '../src/names/ip-address.js';
-import { encodePEM } from '../src/encoding/pem.js';
+import { isCertificate, parseCertificate } from '../src/x509/certificate.js';
+import { describeCertificate } from '../src/x509/describe.js';
 import {
   certFixtures,
   cpuStopwatch,

@@ -7,10 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type AssembledChain, assembleChain, encodeChainPEM, encodePostfixChainFile } from '../src/chain/chain.js';
+import {
+  type AssembledChain,
+  assembleChain,
+  encodeChainPEM,
+  encodePostfixChainFile,
+} from '../src/chain/chain.js';
+import { verifyChain } from '../src/chain/verify-chain.js';
 import { ChainError, KeyError, MailTlsError } from '../src/errors.js';
 import { encodePrivateKeyPEM } from '../src/keys/private-key.js';
-import { verifyChain } from '../src/chain/verify-chain.js';
 import {
   AT,
   EXPIRED,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { coverage, type MailHostnameOptions, suggestMailHostnames } from '../src/names/coverage.js';
 import { HostnameError } from '../src/errors.js';
+import { coverage, type MailHostnameOptions, suggestMailHostnames } from '../src/names/coverage.js';
 import { type CertificateNames, matchHostname, tryCanonicalizeHostname } from '../src/names/hostname.js';
 import { openssl, opensslCertificate } from './helpers/openssl-names.js';
 

@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Crypto as PeculiarCrypto } from '@peculiar/webcrypto';
 import fc from 'fast-check';
-import { parseCSR, verifyCSRSignature } from '../src/x509/csr-parse.js';
-import { describeCSR } from '../src/x509/describe.js';
 import { MailTlsError } from '../src/errors.js';
 import { toHex } from '../src/internal/encoding/bytes.js';
 import {
@@ -19,6 +17,8 @@ import {
   Tag,
 } from '../src/internal/encoding/der.js';
 import { canonicalizeIPAddress } from '../src/names/ip-address.js';
+import { parseCSR, verifyCSRSignature } from '../src/x509/csr-parse.js';
+import { describeCSR } from '../src/x509/describe.js';
 import {
   certFixtures,
   cpuStopwatch,

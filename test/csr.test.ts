@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { Crypto as PeculiarCrypto } from '@peculiar/webcrypto';
-import { type CreateCSROptions, type CSRResult, createCSR } from '../src/x509/csr.js';
 import { CSRError } from '../src/errors.js';
 import { generateKeyPair, type PrivateKey } from '../src/keys/keys.js';
 import { parsePrivateKey } from '../src/keys/private-key.js';
 import { encodePublicKeyPEM } from '../src/keys/public-key.js';
+import { type CreateCSROptions, type CSRResult, createCSR } from '../src/x509/csr.js';
 import { formatSubject, type SubjectFields } from '../src/x509/subject.js';
 import { cpuStopwatch } from './helpers/timing.js';
 

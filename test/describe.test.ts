@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rootCertificates } from 'node:tls';
-import { parseCertificate } from '../src/x509/certificate.js';
-import { parseCSR } from '../src/x509/csr-parse.js';
-import { describeCertificate, describeCSR } from '../src/x509/describe.js';
 import { MailTlsError } from '../src/errors.js';
 import { oidLongName } from '../src/internal/encoding/oids.js';
 import { canonicalizeIPAddress } from '../src/names/ip-address.js';
+import { parseCertificate } from '../src/x509/certificate.js';
+import { parseCSR } from '../src/x509/csr-parse.js';
+import { describeCertificate, describeCSR } from '../src/x509/describe.js';
 import { certFixtures, opensslText, unescapeOpenSSLBytes } from './helpers/cert-fixtures.js';
 import { opensslStatus } from './helpers/key-fixtures.js';
 

@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseCertificate } from '../src/x509/certificate.js';
-import {
-  decodeExtensionValue,
-  formatGeneralName,
-  type GeneralName,
-  KNOWN_EXTENSIONS,
-  toJSONSafe,
-} from '../src/x509/extensions.js';
 import { fromHex, toHex } from '../src/internal/encoding/bytes.js';
 import {
   encodeBoolean,
@@ -23,6 +15,14 @@ import {
   encodeTLV,
   Tag,
 } from '../src/internal/encoding/der.js';
+import { parseCertificate } from '../src/x509/certificate.js';
+import {
+  decodeExtensionValue,
+  formatGeneralName,
+  type GeneralName,
+  KNOWN_EXTENSIONS,
+  toJSONSafe,
+} from '../src/x509/extensions.js';
 import { parseDistinguishedName } from '../src/x509/name.js';
 import { certFixtures, cpuStopwatch, opensslText } from './helpers/cert-fixtures.js';
 import { fuzzRuns } from './helpers/key-fixtures.js';

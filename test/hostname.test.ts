@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HostnameError, MailTlsError } from '../src/errors.js';
+import { classifyPresented, isWildcardOnPublicSuffix } from '../src/internal/names/dns-name.js';
 import {
   type CertificateNames,
   canonicalizeHostname,
@@ -11,7 +12,6 @@ import {
   tryCanonicalizeHostname,
   verifyHostname,
 } from '../src/names/hostname.js';
-import { classifyPresented, isWildcardOnPublicSuffix } from '../src/internal/names/dns-name.js';
 import { openssl, opensslCertificate } from './helpers/openssl-names.js';
 import { cpuStopwatch } from './helpers/timing.js';
 

@@ -3,7 +3,12 @@ import { isIP } from 'node:net';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { toHex } from '../src/internal/encoding/bytes.js';
-import { canonicalizeIPAddress, formatIPAddress, isIPAddress, parseIPAddress } from '../src/names/ip-address.js';
+import {
+  canonicalizeIPAddress,
+  formatIPAddress,
+  isIPAddress,
+  parseIPAddress,
+} from '../src/names/ip-address.js';
 import { opensslCertificate } from './helpers/openssl-names.js';
 import { cpuStopwatch } from './helpers/timing.js';
 

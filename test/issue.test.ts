@@ -9,8 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { createCSR } from '../src/x509/csr.js';
 import { CertificateError, CSRError, KeyError, MailTlsError, PEMError } from '../src/errors.js';
+import { generateKeyPair, type PrivateKey } from '../src/keys/keys.js';
+import { parsePrivateKey } from '../src/keys/private-key.js';
+import { createCSR } from '../src/x509/csr.js';
 import {
   type CertificateAuthorityHierarchy,
   createCertificateAuthority,
@@ -18,8 +20,6 @@ import {
   type IssueCertificateOptions,
   issueCertificate,
 } from '../src/x509/issue.js';
-import { generateKeyPair, type PrivateKey } from '../src/keys/keys.js';
-import { parsePrivateKey } from '../src/keys/private-key.js';
 import { conformanceDir } from './helpers/paths.js';
 import { getTestPKI, TEST_NOT_AFTER, TEST_NOT_BEFORE, TEST_TIME } from './helpers/pki.js';
 import { cpuStopwatch } from './helpers/timing.js';

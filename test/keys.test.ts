@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { type GenerateKeyPairOptions, generateKeyPair, type PrivateKey, PublicKey } from '../src/keys/keys.js';
+import {
+  type GenerateKeyPairOptions,
+  generateKeyPair,
+  type PrivateKey,
+  PublicKey,
+} from '../src/keys/keys.js';
 import { encodePrivateKeyPEM, parsePrivateKey } from '../src/keys/private-key.js';
 import { encodePublicKeyPEM } from '../src/keys/public-key.js';
 import { TempDir } from './helpers/key-fixtures.js';

@@ -6,9 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ChainError } from '../src/errors.js';
-import type { GeneralName } from '../src/x509/extensions.js';
-import { parseDistinguishedName } from '../src/x509/name.js';
 import {
   checkNameConstraints,
   matchNameConstraint,
@@ -16,6 +13,9 @@ import {
   verifyNameConstraints,
 } from '../src/chain/name-constraints.js';
 import { verifyChain } from '../src/chain/verify-chain.js';
+import { ChainError } from '../src/errors.js';
+import type { GeneralName } from '../src/x509/extensions.js';
+import { parseDistinguishedName } from '../src/x509/name.js';
 import {
   AT,
   type Made,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseCertificate } from '../src/x509/certificate.js';
 import { MailTlsError } from '../src/errors.js';
 import { toHex } from '../src/internal/encoding/bytes.js';
 import { encodeOID, encodeSequence, encodeSet, encodeString, Tag } from '../src/internal/encoding/der.js';
+import { parseCertificate } from '../src/x509/certificate.js';
 import {
   escapeRFC4514Value,
   formatNameOneLine,

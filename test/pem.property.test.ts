@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { encodePEM, parsePEM } from '../src/encoding/pem.js';
 import { MailTlsError } from '../src/errors.js';
 import { toBase64 } from '../src/internal/encoding/bytes.js';
-import { encodePEM, parsePEM } from '../src/encoding/pem.js';
 import { cpuStopwatch } from './helpers/timing.js';
 
 const RUNS = Number(process.env.MAILTLS_FUZZ_RUNS ?? '') || 200;

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { decodePEM, decodePEMAll, encodePEM, parsePEM } from '../src/encoding/pem.js';
 import { MailTlsError, PEMError, type PEMErrorCode } from '../src/errors.js';
 import { fromBase64, toBase64 } from '../src/internal/encoding/bytes.js';
-import { decodePEM, decodePEMAll, encodePEM, parsePEM } from '../src/encoding/pem.js';
 import { conformanceDir } from './helpers/paths.js';
 
 // ---------------------------------------------------------------------------------------------------------

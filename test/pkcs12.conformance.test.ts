@@ -10,14 +10,14 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Certificate } from '../src/x509/certificate.js';
+import { decodePEMAll } from '../src/encoding/pem.js';
 import { PKCS12Error, type PKCS12ErrorCode } from '../src/errors.js';
 import { DerReader, parseDer, Tag, valueBytes } from '../src/internal/encoding/der.js';
 import { REEXPORT_COMMAND } from '../src/internal/pkcs12/context.js';
 import { keyMatchesCertificate } from '../src/keys/key-match.js';
 import type { KeyType } from '../src/keys/keys.js';
-import { decodePEMAll } from '../src/encoding/pem.js';
 import { type ParsePKCS12Options, type PKCS12Contents, parsePKCS12 } from '../src/pkcs12/pkcs12.js';
+import type { Certificate } from '../src/x509/certificate.js';
 import { opensslStatus, TempDir } from './helpers/key-fixtures.js';
 import { conformanceDir } from './helpers/paths.js';
 

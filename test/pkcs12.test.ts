@@ -12,7 +12,6 @@ import tls from 'node:tls';
 import { inspect } from 'node:util';
 import { sha1 as nobleSHA1 } from '@noble/hashes/legacy';
 import { sha256 as nobleSHA256 } from '@noble/hashes/sha2';
-import { parseCertificate } from '../src/x509/certificate.js';
 import { KeyError, PKCS12Error, type PKCS12ErrorCode } from '../src/errors.js';
 import {
   DerReader,
@@ -28,6 +27,7 @@ import {
 import { iterateSHA1, iterateSHA256 } from '../src/internal/pkcs12/iterated-hash.js';
 import { type PKCS12Hash, pkcs12KDF, pkcs12KDFAsync } from '../src/internal/pkcs12/kdf.js';
 import { generateKeyPair, type PrivateKey } from '../src/keys/keys.js';
+import { parsePrivateKey } from '../src/keys/private-key.js';
 import {
   type CreatePKCS12Options,
   createPKCS12,
@@ -35,7 +35,7 @@ import {
   type PKCS12Contents,
   parsePKCS12,
 } from '../src/pkcs12/pkcs12.js';
-import { parsePrivateKey } from '../src/keys/private-key.js';
+import { parseCertificate } from '../src/x509/certificate.js';
 import { assertNoKeyBytes, opensslStatus, TempDir } from './helpers/key-fixtures.js';
 import {
   attributes,

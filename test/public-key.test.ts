@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { encodePEM, parsePEM } from '../src/encoding/pem.js';
 import { KeyError, MailTlsError, PEMError } from '../src/errors.js';
 import { encodeBitString, encodeNull, encodeOID, encodeSequence } from '../src/internal/encoding/der.js';
 import { PublicKey } from '../src/keys/keys.js';
-import { encodePEM, parsePEM } from '../src/encoding/pem.js';
 import { encodePublicKeyPEM, parsePublicKey, parsePublicKeyDER } from '../src/keys/public-key.js';
 import { fuzzRuns, TempDir } from './helpers/key-fixtures.js';
 import { cpuStopwatch } from './helpers/timing.js';

@@ -4,7 +4,12 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HostnameError, isMailTlsError } from '../src/errors.js';
 import { tryCanonicalizeHostname } from '../src/names/hostname.js';
-import { canonicalizeServername, canonicalizeSNIPattern, lookupSNIName, type SNILookup } from '../src/names/sni.js';
+import {
+  canonicalizeServername,
+  canonicalizeSNIPattern,
+  lookupSNIName,
+  type SNILookup,
+} from '../src/names/sni.js';
 
 const runs = Number(process.env.MAILTLS_FUZZ_RUNS ?? '') || 300;
 

@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Certificate, parseCertificate } from '../src/x509/certificate.js';
 import { HostnameError } from '../src/errors.js';
 import { generateKeyPair } from '../src/keys/keys.js';
 import { encodePublicKeyPEM } from '../src/keys/public-key.js';
 import { type TLSAOptions, tlsaRecord, tlsaRecords } from '../src/tls/tlsa.js';
+import { type Certificate, parseCertificate } from '../src/x509/certificate.js';
 import { skipWithout } from './helpers/peers.js';
 
 let dir: string;

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import fc from 'fast-check';
-import type { Certificate } from '../src/x509/certificate.js';
+import { createTrustStore, type VerifyChainOptions, verifyChain } from '../src/chain/verify-chain.js';
+import { encodePEM } from '../src/encoding/pem.js';
 import { ChainError, HostnameError, MailTlsError } from '../src/errors.js';
 import { readCRLs } from '../src/internal/chain/crl.js';
 import { profileFailure } from '../src/internal/chain/policy.js';
 import { nodeRootCertificates, nodeTrustStore, verifyChainWithNodeRoots } from '../src/node/tls/roots.js';
-import { encodePEM } from '../src/encoding/pem.js';
-import { createTrustStore, type VerifyChainOptions, verifyChain } from '../src/chain/verify-chain.js';
+import type { Certificate } from '../src/x509/certificate.js';
 import {
   AT,
   EKU,

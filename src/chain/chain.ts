@@ -22,7 +22,7 @@
  * @module chain
  */
 
-import type { Certificate } from '../x509/certificate.js';
+import { decodePEM, encodePEM } from '../encoding/pem.js';
 import { ChainError, KeyError } from '../errors.js';
 import { integerAtLeast, validDate } from '../internal/assert.js';
 import {
@@ -34,17 +34,17 @@ import {
   sameDER,
   sameEntity,
 } from '../internal/chain/certificate-index.js';
-import { aiaHint, describe } from '../internal/chain/policy.js';
-import { quoteName } from '../internal/names/dns-name.js';
 import {
   PATH_BUILDER_DEFAULTS,
   PathBudgetExceeded,
   PathBuilder,
   type PathPolicy,
 } from '../internal/chain/path-builder.js';
+import { aiaHint, describe } from '../internal/chain/policy.js';
+import { quoteName } from '../internal/names/dns-name.js';
 import type { CryptoOptions } from '../keys/keys.js';
+import type { Certificate } from '../x509/certificate.js';
 import { nameKey } from '../x509/name.js';
-import { decodePEM, encodePEM } from '../encoding/pem.js';
 import { type TrustStore, trustAnchorIndex } from './verify-chain.js';
 
 /** Certificate inputs: PEM text, DER bytes or a parsed view; a source is one or a list of them. */

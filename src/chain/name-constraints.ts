@@ -31,14 +31,14 @@
  * @module name-constraints
  */
 
-import type { Certificate } from '../x509/certificate.js';
 import { ChainError } from '../errors.js';
-import type { GeneralName, GeneralNameType, GeneralSubtree } from '../x509/extensions.js';
 import { integerAtLeast } from '../internal/assert.js';
 import { DerReader, encodeSequence, parseDer, rawOf } from '../internal/encoding/der.js';
-import { asciiLower, classifyPresented, quoteName } from '../internal/names/dns-name.js';
 import { AttributeOID } from '../internal/encoding/oids.js';
+import { asciiLower, classifyPresented, quoteName } from '../internal/names/dns-name.js';
 import { formatIPAddress } from '../names/ip-address.js';
+import type { Certificate } from '../x509/certificate.js';
+import type { GeneralName, GeneralNameType, GeneralSubtree } from '../x509/extensions.js';
 import { type DistinguishedName, nameKey, parseDistinguishedName } from '../x509/name.js';
 
 /** Why a certificate fails the name constraints of a CA. */

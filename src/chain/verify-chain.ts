@@ -67,11 +67,8 @@
  * @module verify-chain
  */
 
-import type { Certificate } from '../x509/certificate.js';
 import { ChainError, HostnameError } from '../errors.js';
-import { checkHostname, type HostnameMatchOptions } from '../names/hostname.js';
 import { optionalIntegerAtLeast, validDate } from '../internal/assert.js';
-import { type CRL, crlFailure, readCRLs } from '../internal/chain/crl.js';
 import {
   CertificateIndex,
   type CertificateInput,
@@ -80,6 +77,14 @@ import {
   readLeaf,
   sameEntity,
 } from '../internal/chain/certificate-index.js';
+import { type CRL, crlFailure, readCRLs } from '../internal/chain/crl.js';
+import {
+  type DeadEnd,
+  PATH_BUILDER_DEFAULTS,
+  PathBudgetExceeded,
+  PathBuilder,
+  type PathPolicy,
+} from '../internal/chain/path-builder.js';
 import {
   aiaHint,
   type ChainFailureReason,
@@ -92,17 +97,12 @@ import {
   type Role,
   validityFailure,
 } from '../internal/chain/policy.js';
-import { asciiLower, quoteName } from '../internal/names/dns-name.js';
-import {
-  type DeadEnd,
-  PATH_BUILDER_DEFAULTS,
-  PathBudgetExceeded,
-  PathBuilder,
-  type PathPolicy,
-} from '../internal/chain/path-builder.js';
 import type { SignatureCheck } from '../internal/keys/signature.js';
-import { formatIPAddress, parseIPAddress } from '../names/ip-address.js';
+import { asciiLower, quoteName } from '../internal/names/dns-name.js';
 import type { CryptoOptions } from '../keys/keys.js';
+import { checkHostname, type HostnameMatchOptions } from '../names/hostname.js';
+import { formatIPAddress, parseIPAddress } from '../names/ip-address.js';
+import type { Certificate } from '../x509/certificate.js';
 import { nameKey } from '../x509/name.js';
 import {
   type ComparisonBudget,

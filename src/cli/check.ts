@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { auditStore } from '../node/index.js';
 import { examples, parseAt, runCommand } from './common.js';
 import { GROUP_HELP, openStore } from './install.js';
 import { CLIError, type Colour, EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEM, type Output } from './output.js';
@@ -43,7 +44,7 @@ async function check(opts: CheckOptions, out: Output): Promise<number> {
   const fixed =
     opts.fix === true ? await out.progress('fixing modes and owners', () => store.fixPermissions()) : [];
   const report = await out.progress('auditing the store', () =>
-    store.audit({
+    auditStore(store, {
       ...(opts.at === undefined ? {} : { at: opts.at }),
       mailHostnames: {
         ...(opts.pop3 === true ? { pop3: true } : {}),

@@ -3,10 +3,11 @@
  *
  * @module key-match
  */
+
+import { parsePEM } from '../encoding/pem.js';
 import { CertificateError, DERError, KeyError } from '../errors.js';
 import { DerReader, parseDer, rawOf, Tag } from '../internal/encoding/der.js';
 import { PrivateKey, PublicKey } from './keys.js';
-import { parsePEM } from '../encoding/pem.js';
 
 /**
  * The DER SubjectPublicKeyInfo of a DER X.509 certificate (tbsCertificate field 7, or 6 for a v1 certificate

@@ -10,6 +10,8 @@
  *
  * @module private-key
  */
+
+import { encodePEM, parsePEM } from '../encoding/pem.js';
 import { KeyError, PEMError } from '../errors.js';
 import { assertBytes, assertString } from '../internal/encoding/bytes.js';
 import {
@@ -28,7 +30,6 @@ import {
   passphraseBytes,
 } from './key-encryption.js';
 import { type CryptoOptions, PRIVATE_KEY_TOKEN, PrivateKey, privateKeyFromInfo } from './keys.js';
-import { encodePEM, parsePEM } from '../encoding/pem.js';
 
 /** DER formats of {@link parsePrivateKeyDER}. */
 export type PrivateKeyDERFormat = 'pkcs8' | 'pkcs1' | 'sec1' | 'encrypted-pkcs8';

@@ -4,11 +4,12 @@
  *
  * @module public-key
  */
+
+import { encodePEM, parsePEM } from '../encoding/pem.js';
 import { PEMError } from '../errors.js';
 import { assertBytes, assertString } from '../internal/encoding/bytes.js';
 import { analyzeRSAPublicKey, encodeSPKI } from '../internal/keys/key-der.js';
 import { PublicKey } from './keys.js';
-import { encodePEM, parsePEM } from '../encoding/pem.js';
 
 /**
  * Reads a DER SubjectPublicKeyInfo (RSA as rsaEncryption or RSA-PSS, EC on P-256/P-384/P-521, Ed25519).

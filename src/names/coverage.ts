@@ -11,13 +11,6 @@
  * @module coverage
  */
 import { HostnameError } from '../errors.js';
-import type {
-  CertificateNames,
-  HostnameMatchOptions,
-  HostnameMatchVia,
-  HostnameProblem,
-  IgnoredName,
-} from './hostname.js';
 import { asciiLower, canonicalDNSName, ldhFault, quoteName } from '../internal/names/dns-name.js';
 import {
   describeNames,
@@ -29,6 +22,13 @@ import {
   readOptions,
   readReference,
 } from '../internal/names/name-check.js';
+import type {
+  CertificateNames,
+  HostnameMatchOptions,
+  HostnameMatchVia,
+  HostnameProblem,
+  IgnoredName,
+} from './hostname.js';
 import { parseIPAddress } from './ip-address.js';
 
 /** One requested name in a {@link Coverage}. */

@@ -43,7 +43,11 @@
  */
 import { HostnameError } from '../errors.js';
 import { canonicalDNSName, quoteName } from '../internal/names/dns-name.js';
-import type { CertificateNames, HostnameCheck, HostnameMatchOptions } from '../internal/names/hostname-types.js';
+import type {
+  CertificateNames,
+  HostnameCheck,
+  HostnameMatchOptions,
+} from '../internal/names/hostname-types.js';
 import {
   describeNames,
   findMatch,

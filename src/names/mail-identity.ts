@@ -30,13 +30,6 @@
  * @module mail-identity
  */
 import { HostnameError } from '../errors.js';
-import type {
-  CertificateNames,
-  HostnameMatchOptions,
-  HostnameMatchVia,
-  HostnameProblem,
-  IgnoredName,
-} from './hostname.js';
 import {
   canonicalDNSName,
   classifyPresented,
@@ -57,6 +50,13 @@ import {
   readOptions,
   readReference,
 } from '../internal/names/name-check.js';
+import type {
+  CertificateNames,
+  HostnameMatchOptions,
+  HostnameMatchVia,
+  HostnameProblem,
+  IgnoredName,
+} from './hostname.js';
 
 /**
  * A match strategy (`hostname`, `nexthop`, `dot-nexthop`) or a literal pattern (`example.com`,

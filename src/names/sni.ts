@@ -8,8 +8,8 @@
  * @module sni
  */
 import { HostnameError } from '../errors.js';
-import { canonicalizeHostname, tryCanonicalizeHostname } from './hostname.js';
 import { quoteName } from '../internal/names/dns-name.js';
+import { canonicalizeHostname, tryCanonicalizeHostname } from './hostname.js';
 
 /** How a lookup was satisfied. */
 export type SNIMatch = 'exact' | 'wildcard' | 'default';

@@ -20,6 +20,39 @@ export {
   type AuditSeverity,
   auditStore,
 } from './store/audit.js';
+export type {
+  Credential,
+  CredentialFiles,
+  CredentialSource,
+  LoadCredentialOptions,
+} from './store/credential.js';
+export {
+  type StoreName,
+  type StorePaths,
+  storeName,
+  storePaths,
+  WILDCARD_PREFIX,
+} from './store/layout.js';
+export {
+  CertbotSource,
+  type CertbotSourceOptions,
+  KubernetesSecretSource,
+  type KubernetesSecretSourceOptions,
+} from './store/layouts.js';
+export { acquireLock, type LockHandle, type LockOptions, type LockOwner, withLock } from './store/lock.js';
+export {
+  CertificateStore,
+  type CertificateStoreOptions,
+  type InstallOptions,
+  type InstallResult,
+  type InstallWarning,
+  type KeySource,
+  type PermissionFix,
+  type RollbackResult,
+  type StoreCSROptions,
+  type StoreCSRResult,
+  type StoreVersion,
+} from './store/store.js';
 export {
   type ClientHelloComplete,
   type ClientHelloIncomplete,
@@ -39,14 +72,6 @@ export {
   type VerifyTLSPeerOptions,
   verifyTLSPeer,
 } from './tls/client-options.js';
-export type { Credential, CredentialFiles, CredentialSource, LoadCredentialOptions } from './store/credential.js';
-export {
-  CertbotSource,
-  type CertbotSourceOptions,
-  KubernetesSecretSource,
-  type KubernetesSecretSourceOptions,
-} from './store/layouts.js';
-export { acquireLock, type LockHandle, type LockOptions, type LockOwner, withLock } from './store/lock.js';
 export { getPortInfo, PORTS, type PortInfo, type PortProtocol, type TLSMode } from './tls/ports.js';
 export {
   type ProbeOptions,
@@ -80,8 +105,6 @@ export {
   verifyChainWithNodeRoots,
 } from './tls/roots.js';
 export {
-  type BuiltServerContext,
-  buildServerContext,
   type CredentialSummary,
   createServerContext,
   type ProfileContextOptions,
@@ -138,23 +161,3 @@ export {
   type StartTLSPhase,
   type TranscriptLine,
 } from './tls/starttls-client.js';
-export {
-  CertificateStore,
-  type CertificateStoreOptions,
-  type InstallOptions,
-  type InstallResult,
-  type InstallWarning,
-  type KeySource,
-  type PermissionFix,
-  type RollbackResult,
-  type StoreCSROptions,
-  type StoreCSRResult,
-  type StoreVersion,
-} from './store/store.js';
-export {
-  type StoreName,
-  type StorePaths,
-  storeName,
-  storePaths,
-  WILDCARD_PREFIX,
-} from './store/layout.js';

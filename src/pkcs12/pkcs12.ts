@@ -25,7 +25,7 @@
  */
 
 import { sha1 } from '@noble/hashes/legacy';
-import { type Certificate, certificateFromDER, isCertificate } from '../x509/certificate.js';
+import { decodePEMAll } from '../encoding/pem.js';
 import { CertificateError, DERError, KeyError, PKCS12Error } from '../errors.js';
 import { optionalIntegerAtLeast } from '../internal/assert.js';
 import { assertBytes, equalBytes } from '../internal/encoding/bytes.js';
@@ -68,8 +68,8 @@ import {
   parseBagCipher,
 } from '../internal/pkcs12/pbe.js';
 import { type CryptoOptions, PrivateKey, privateKeyFromPKCS8 } from '../keys/keys.js';
+import { type Certificate, certificateFromDER, isCertificate } from '../x509/certificate.js';
 import { nameEquals } from '../x509/name.js';
-import { decodePEMAll } from '../encoding/pem.js';
 
 /** Default largest input accepted by {@link parsePKCS12}: 1 MiB (a key with a long chain is under 20 KiB). */
 export const PKCS12_DEFAULT_MAX_BYTES = 1024 * 1024;

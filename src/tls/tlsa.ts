@@ -15,10 +15,10 @@
  * @module tlsa
  */
 import { sha256, sha512 } from '@noble/hashes/sha2';
-import type { Certificate } from '../x509/certificate.js';
-import { canonicalizeHostname } from '../names/hostname.js';
 import { toHex } from '../internal/encoding/bytes.js';
 import { PrivateKey, PublicKey } from '../keys/keys.js';
+import { canonicalizeHostname } from '../names/hostname.js';
+import type { Certificate } from '../x509/certificate.js';
 
 /** TLSA certificate usage: 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE. */
 export type TLSAUsage = 0 | 1 | 2 | 3;

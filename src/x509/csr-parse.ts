@@ -1,12 +1,5 @@
-import type {
-  BasicConstraintsJSON,
-  CertificateBasicConstraints,
-  GeneralNameJSON,
-  PublicKeyJSON,
-  SignatureAlgorithmJSON,
-} from './certificate.js';
+import { decodePEM } from '../encoding/pem.js';
 import { CSRError, DERError, MailTlsError } from '../errors.js';
-import { type Extension, type GeneralName, type KeyUsage, readExtensions, toJSONSafe } from './extensions.js';
 import { integerAtLeast } from '../internal/assert.js';
 import { copyBytes } from '../internal/encoding/bytes.js';
 import {
@@ -21,13 +14,24 @@ import {
   readNode,
   Tag,
 } from '../internal/encoding/der.js';
-import { ExtensionView } from '../internal/x509/extension-view.js';
 import { CSRAttributeOID, oidShortName } from '../internal/encoding/oids.js';
-import { readSignatureAlgorithm, type SignatureAlgorithm, verifySignature } from '../internal/keys/signature.js';
+import {
+  readSignatureAlgorithm,
+  type SignatureAlgorithm,
+  verifySignature,
+} from '../internal/keys/signature.js';
 import { type PublicKeyInfo, spkiInfo } from '../internal/keys/spki-info.js';
+import { ExtensionView } from '../internal/x509/extension-view.js';
 import { type CryptoOptions, type KeyFingerprint, PublicKey } from '../keys/keys.js';
+import type {
+  BasicConstraintsJSON,
+  CertificateBasicConstraints,
+  GeneralNameJSON,
+  PublicKeyJSON,
+  SignatureAlgorithmJSON,
+} from './certificate.js';
+import { type Extension, type GeneralName, type KeyUsage, readExtensions, toJSONSafe } from './extensions.js';
 import { type DistinguishedName, readName } from './name.js';
-import { decodePEM } from '../encoding/pem.js';
 
 /** One attribute of a CSR (RFC 2986 §4.1). */
 export interface CSRAttribute {

@@ -12,6 +12,8 @@
  *
  * @module csr
  */
+
+import { encodePEM } from '../encoding/pem.js';
 import { CSRError } from '../errors.js';
 import {
   encodeExplicit,
@@ -25,7 +27,6 @@ import { withHiddenKeyPEM } from '../internal/keys/secret.js';
 import { signStructure } from '../internal/keys/sign.js';
 import type { CryptoOptions, KeyType, PrivateKey } from '../keys/keys.js';
 import { generateKeyPair, PrivateKey as PrivateKeyClass } from '../keys/keys.js';
-import { encodePEM } from '../encoding/pem.js';
 import { encodePrivateKeyPEM } from '../keys/private-key.js';
 import {
   type CSRWarning,

@@ -5,6 +5,11 @@
  *
  * @module describe
  */
+
+import { toHex } from '../internal/encoding/bytes.js';
+import { oidLongName, oidOf, oidShortName } from '../internal/encoding/oids.js';
+import type { SignatureAlgorithm } from '../internal/keys/signature.js';
+import { type PublicKeyInfo, spkiNumbers } from '../internal/keys/spki-info.js';
 import { type Certificate, type CertificateJSON, isCertificate, parseCertificate } from './certificate.js';
 import { type CertificateSigningRequest, type CSRJSON, parseCSR } from './csr-parse.js';
 import {
@@ -20,10 +25,6 @@ import {
   type PolicyInformation,
   type SignedCertificateTimestamp,
 } from './extensions.js';
-import { toHex } from '../internal/encoding/bytes.js';
-import { oidLongName, oidOf, oidShortName } from '../internal/encoding/oids.js';
-import type { SignatureAlgorithm } from '../internal/keys/signature.js';
-import { type PublicKeyInfo, spkiNumbers } from '../internal/keys/spki-info.js';
 import { formatNameOneLine } from './name.js';
 
 /** Options of {@link describeCertificate} and {@link describeCSR}. */

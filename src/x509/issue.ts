@@ -18,8 +18,7 @@
  */
 
 import { sha1 } from '@noble/hashes/legacy';
-import { parseCertificate } from './certificate.js';
-import { parseCSR, verifyCSRSignature } from './csr-parse.js';
+import { encodePEM } from '../encoding/pem.js';
 import { CertificateError, CSRError, KeyError } from '../errors.js';
 import { validDate } from '../internal/assert.js';
 import { fromHex, toHex } from '../internal/encoding/bytes.js';
@@ -38,14 +37,15 @@ import {
   parseDer,
   Tag,
 } from '../internal/encoding/der.js';
-import { quoteName } from '../internal/names/dns-name.js';
 import { withHiddenKeyPEM } from '../internal/keys/secret.js';
 import { signatureAlgorithmOf, signStructure } from '../internal/keys/sign.js';
+import { quoteName } from '../internal/names/dns-name.js';
 import type { CryptoOptions, KeyType, PrivateKey } from '../keys/keys.js';
 import { generateKeyPair, PrivateKey as PrivateKeyClass, type PublicKey } from '../keys/keys.js';
-import type { DistinguishedName } from './name.js';
-import { encodePEM } from '../encoding/pem.js';
 import { encodePrivateKeyPEM } from '../keys/private-key.js';
+import { parseCertificate } from './certificate.js';
+import { parseCSR, verifyCSRSignature } from './csr-parse.js';
+import type { DistinguishedName } from './name.js';
 import {
   type CSRWarning,
   encodeSubject,

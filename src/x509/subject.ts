@@ -14,8 +14,15 @@
 
 import { getPublicSuffix } from 'tldts';
 import { CSRError, HostnameError } from '../errors.js';
+import {
+  encodeImplicit,
+  encodeOID,
+  encodeSequence,
+  encodeSet,
+  encodeString,
+  Tag,
+} from '../internal/encoding/der.js';
 import { canonicalizeHostname } from '../names/hostname.js';
-import { encodeImplicit, encodeOID, encodeSequence, encodeSet, encodeString, Tag } from '../internal/encoding/der.js';
 import { formatIPAddress, parseIPAddress } from '../names/ip-address.js';
 
 /**

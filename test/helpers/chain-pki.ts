@@ -5,7 +5,7 @@
  * CRLs. src/x509/issue.ts makes only the ordinary shapes; these tests need the odd ones too. Dates are fixed.
  */
 import { sha1 } from '@noble/hashes/legacy';
-import { type Certificate, parseCertificate } from '../../src/x509/certificate.js';
+import { encodePEM } from '../../src/encoding/pem.js';
 import {
   DerReader,
   decodeBitString,
@@ -24,8 +24,8 @@ import {
 } from '../../src/internal/encoding/der.js';
 import { signatureAlgorithmOf, signStructure } from '../../src/internal/keys/sign.js';
 import { generateKeyPair, type PrivateKey } from '../../src/keys/keys.js';
+import { type Certificate, parseCertificate } from '../../src/x509/certificate.js';
 import { parseDistinguishedName } from '../../src/x509/name.js';
-import { encodePEM } from '../../src/encoding/pem.js';
 
 /** Start of validity of the test certificates. */
 export const NOT_BEFORE = new Date('2026-01-01T00:00:00Z');

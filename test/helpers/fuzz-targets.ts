@@ -8,15 +8,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { parsePEM } from '../../src/encoding/pem.js';
+import { MailTlsError } from '../../src/errors.js';
+import { parsePrivateKey, parsePrivateKeyDER } from '../../src/keys/private-key.js';
+import { canonicalizeHostname, checkHostname } from '../../src/names/hostname.js';
+import { parsePKCS12 } from '../../src/pkcs12/pkcs12.js';
 import { parseCertificateBundle } from '../../src/x509/bundle.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { parseCSR } from '../../src/x509/csr-parse.js';
 import { describeCertificate } from '../../src/x509/describe.js';
-import { MailTlsError } from '../../src/errors.js';
-import { canonicalizeHostname, checkHostname } from '../../src/names/hostname.js';
-import { parsePEM } from '../../src/encoding/pem.js';
-import { parsePKCS12 } from '../../src/pkcs12/pkcs12.js';
-import { parsePrivateKey, parsePrivateKeyDER } from '../../src/keys/private-key.js';
 
 /** Seed groups, by the kind of input a target takes. */
 export type SeedGroup = 'text' | 'certificate' | 'csr' | 'privateKey' | 'bundle' | 'pkcs12' | 'hostname';

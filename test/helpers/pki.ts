@@ -6,6 +6,8 @@
  * Results are cached per process and per option set: the first call costs a few milliseconds with EC
  * P-256 keys (the default) and about a second with RSA-2048.
  */
+
+import type { PrivateKey } from '../../src/keys/keys.js';
 import { createCSR } from '../../src/x509/csr.js';
 import {
   type CertificateAuthority,
@@ -13,7 +15,6 @@ import {
   type IssuedCertificate,
   issueCertificate,
 } from '../../src/x509/issue.js';
-import type { PrivateKey } from '../../src/keys/keys.js';
 
 /** Start of validity of every test certificate. */
 export const TEST_NOT_BEFORE = new Date('2026-01-01T00:00:00Z');

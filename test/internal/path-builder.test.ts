@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Certificate } from '../../src/x509/certificate.js';
 import { CertificateIndex, sameEntity } from '../../src/internal/chain/certificate-index.js';
 import {
   type DeadEnd,
@@ -14,6 +13,7 @@ import {
   PathBuilder,
   type PathPolicy,
 } from '../../src/internal/chain/path-builder.js';
+import type { Certificate } from '../../src/x509/certificate.js';
 import { AT, EXPIRED, makeCert, makeIntermediate, makeLeaf, makeRoot } from '../helpers/chain-pki.js';
 
 const root = await makeRoot('Builder Root');

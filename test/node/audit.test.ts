@@ -15,12 +15,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseCertificate } from '../../src/x509/certificate.js';
 import { StoreError } from '../../src/errors.js';
+import { encodePrivateKeyPEM } from '../../src/keys/private-key.js';
 import { type AuditFinding, auditStore } from '../../src/node/store/audit.js';
 import { KubernetesSecretSource } from '../../src/node/store/layouts.js';
 import { CertificateStore } from '../../src/node/store/store.js';
-import { encodePrivateKeyPEM } from '../../src/keys/private-key.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
 import { AT, issueLeaf, scratch, type TestCA, testCA } from './helpers/store-fixtures.js';
 
 let ca: TestCA;
@@ -111,7 +111,7 @@ describe('auditStore: one problem per domain', () => {
     );
     await store.createCSR({ subject: { commonName: 'pending.example' } });
 
-    const report = await store.audit({
+    const report = await auditStore(store, {
       hostnames: { 'custom.example': ['custom.example', 'mx9.custom.example'] },
     });
     assert.deepEqual(byDomain(report.findings), {
@@ -164,13 +164,13 @@ describe('auditStore: modes, with the fix commands run for real', () => {
     const l = await issueLeaf(mailNames('example.com'));
     await store.install({ cert: l.certPEM, key: l.keyPEM, caBundle: ca.bundlePEM });
     const realKey = realpathSync(store.paths('example.com').key);
-    const clean = await store.audit();
+    const clean = await auditStore(store);
     assert.deepEqual(clean.findings, []);
     assert.equal(clean.ok, true);
 
     chmodSync(realKey, 0o644);
     chmodSync(join(root, 'private'), 0o755);
-    const open = await store.audit();
+    const open = await auditStore(store);
     const file = open.findings.find((f) => f.code === 'KEY_FILE_TOO_OPEN')!;
     const dirF = open.findings.find((f) => f.code === 'KEY_DIR_TOO_OPEN')!;
     assert.equal(file.severity, 'error');
@@ -184,13 +184,13 @@ describe('auditStore: modes, with the fix commands run for real', () => {
     assert.equal(statSync(join(root, 'private')).mode & 0o777, 0o700);
 
     chmodSync(realKey, 0o640);
-    const group = (await store.audit()).findings;
+    const group = (await auditStore(store)).findings;
     assert.deepEqual(
       group.map((f) => [f.code, f.severity]),
       [['KEY_FILE_TOO_OPEN', 'warning']],
     );
     sh(group[0]!.fix!, root);
-    assert.deepEqual((await store.audit()).findings, []);
+    assert.deepEqual((await auditStore(store)).findings, []);
   });
 });
 
@@ -227,7 +227,7 @@ describe('auditStore: an intermediate that expires before the leaf', () => {
       caBundle: file('int.pem'),
     });
     assert.equal(r.chainComplete, true);
-    const report = await store.audit();
+    const report = await auditStore(store);
     assert.deepEqual(
       report.findings.map((f) => [f.code, f.severity]),
       [
@@ -294,7 +294,7 @@ describe('auditStore over a damaged store', () => {
     for (const [i, row] of rows.entries()) {
       const root = join(dir.path, `damaged-${i}`);
       await row.input(root);
-      const audit = new CertificateStore(root, { at: AT }).audit({ hostnames: () => [] });
+      const audit = auditStore(new CertificateStore(root, { at: AT }), { hostnames: () => [] });
       if (row.wantCode === undefined) assert.deepEqual(byDomain((await audit).findings), row.want, row.name);
       else
         await assert.rejects(audit, (e: unknown) => {

@@ -8,7 +8,10 @@ import { Duplex } from 'node:stream';
 import { before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import fc from 'fast-check';
-import { type HandshakeCapture, parseHandshakeCertificates } from '../../src/node/tls/handshake-certificates.js';
+import {
+  type HandshakeCapture,
+  parseHandshakeCertificates,
+} from '../../src/node/tls/handshake-certificates.js';
 import { fuzzRuns } from '../helpers/key-fixtures.js';
 import { cpuStopwatch } from '../helpers/timing.js';
 import { withServer } from './helpers/listen.js';

@@ -35,6 +35,7 @@ import { SMTPServer } from 'smtp-server';
 import { MailTlsError, TLSError } from '../../src/errors.js';
 import type { CredentialSource } from '../../src/node/store/credential.js';
 import { CertbotSource, KubernetesSecretSource } from '../../src/node/store/layouts.js';
+import { CertificateStore } from '../../src/node/store/store.js';
 import {
   type CredentialReloadEvent,
   type CredentialWatcher,
@@ -48,7 +49,6 @@ import {
   updateSMTPServer,
 } from '../../src/node/tls/servers.js';
 import { createSNIRegistry, type SNIRegistry } from '../../src/node/tls/sni-registry.js';
-import { CertificateStore } from '../../src/node/store/store.js';
 import { waitFor } from '../helpers/timing.js';
 import { runOpenSSL } from './helpers/clients.js';
 import { close, listen } from './helpers/listen.js';
@@ -563,7 +563,7 @@ describe('watchCredentials: the store', () => {
       const reloaded = next<CredentialReloadEvent>(watcher, 'reload');
       await install(store, b);
       assert.equal((await reloaded).fingerprint, fp(b.certPEM));
-      assert.equal(registry.resolveSync('mail.example.test').summary.fingerprint256, fp(b.certPEM));
+      assert.equal(registry.resolveIfReady('mail.example.test')?.summary.fingerprint256, fp(b.certPEM));
       assert.deepEqual(errors, []);
     } finally {
       watcher.close();
@@ -980,10 +980,10 @@ describe('watchCredentials: robustness', () => {
       await w3.ready;
       await install(store, b);
       await waitFor(
-        () => registry.resolveSync('mail.example.test').summary.fingerprint256 === fp(b.certPEM),
+        () => registry.resolveIfReady('mail.example.test')?.summary.fingerprint256 === fp(b.certPEM),
         'the new certificate in the registry',
       );
-      assert.equal(registry.resolveSync('mail.example.test').summary.fingerprint256, fp(b.certPEM));
+      assert.equal(registry.resolveIfReady('mail.example.test')?.summary.fingerprint256, fp(b.certPEM));
       w3.close();
       assert.ok(warnings.some((w) => /'reload' listener threw: listener bug/.test(w.message)));
     } finally {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ErrorCode, HostnameError, isMailTlsError, type MailTlsError } from '../../src/errors.js';
-import { type CredentialSource, createSNIRegistry } from '../../src/node/tls/sni-registry.js';
 import { CertificateStore } from '../../src/node/store/store.js';
+import { type CredentialSource, createSNIRegistry } from '../../src/node/tls/sni-registry.js';
 import { MODERN_PROFILE } from '../../src/tls/profile.js';
 import { cpuStopwatch } from '../helpers/timing.js';
 import { testPKI } from './helpers/openssl-pki.js';
@@ -126,10 +126,10 @@ describe('lookups build lazily and cache', () => {
     const rows: [step: () => unknown, want: string[]][] = [
       [() => undefined, ['ec']], // the default
       [() => r.add('c.example.test', mail.credential), ['ec']], // registered, not built
-      [() => r.resolveSync('a.example.test'), ['ec']],
-      [() => r.resolveSync('b.example.test'), ['ec', 'rsa']], // evicts a (bound 1)
+      [() => r.resolveIfReady('a.example.test')!, ['ec']],
+      [() => r.resolveIfReady('b.example.test')!, ['ec', 'rsa']], // evicts a (bound 1)
       [() => r.delete('b.example.test'), ['ec', 'rsa']],
-      [() => r.resolveSync('a.example.test'), ['ec', 'rsa']],
+      [() => r.resolveIfReady('a.example.test')!, ['ec', 'rsa']],
     ];
     for (const [step, want] of rows) {
       step();
@@ -144,7 +144,7 @@ describe('lookups build lazily and cache', () => {
     r.add('b.example.test', mail.credential);
     r.add('c.example.test', copy);
     r.add('d.example.test', def.credential);
-    const ctx = (name: string) => r.resolveSync(name).context;
+    const ctx = (name: string) => r.resolveIfReady(name)!.context;
     const rows: [step: () => unknown, want: { builds: number; contexts: number; built: number }][] = [
       [() => undefined, { builds: 0, contexts: 1, built: 0 }], // the default
       [() => ctx('a.example.test'), { builds: 1, contexts: 2, built: 1 }],
@@ -173,7 +173,7 @@ describe('lookups build lazily and cache', () => {
 
   it('prepare builds a credential now; its names and setDefault then serve that context without building again', () => {
     const r = createSNIRegistry(def.credential);
-    const ctx = (name: string) => r.resolveSync(name).context;
+    const ctx = (name: string) => r.resolveIfReady(name)!.context;
     let first: unknown;
     const rows: [step: () => unknown, want: { builds: number; contexts: number; built: number }][] = [
       [
@@ -220,7 +220,7 @@ describe('lookups build lazily and cache', () => {
     bounded.prepare(mail.credential);
     bounded.add('a.example.test', mail.credential);
     assert.equal(bounded.stats().contexts, 1, 'nothing kept outside the bound');
-    bounded.resolveSync('a.example.test');
+    bounded.resolveIfReady('a.example.test');
     assert.deepEqual([bounded.stats().builds, bounded.stats().contexts], [2, 2], 'built again when served');
   });
 
@@ -228,29 +228,37 @@ describe('lookups build lazily and cache', () => {
     const r = createSNIRegistry(def.credential, { maxContexts: 1 });
     r.add('x.example.test', mail.credential);
     r.add('y.example.test', mail.credential);
-    const x = r.resolveSync('x.example.test').context;
-    const y = r.resolveSync('y.example.test').context; // evicts x
+    const x = r.resolveIfReady('x.example.test')!.context;
+    const y = r.resolveIfReady('y.example.test')!.context; // evicts x
     assert.equal(y, x);
     assert.equal(r.stats().evictions, 1);
     assert.equal(r.stats().builds, 1);
-    assert.equal(r.resolveSync('x.example.test').context, x, 'rebuilt from the shared context, evicting y');
+    assert.equal(
+      r.resolveIfReady('x.example.test')!.context,
+      x,
+      'rebuilt from the shared context, evicting y',
+    );
     assert.deepEqual([r.stats().builds, r.stats().contexts, r.stats().evictions], [1, 2, 2]);
   });
 
-  it('resolveSync while resolve is pending: the name keeps one context, held once, freed on delete', async () => {
+  it('resolveIfReady while resolve is pending waits for that build: one context, held once, freed on delete', async () => {
     const rows: { name: string; source: () => CredentialSource }[] = [
       { name: 'PEM', source: () => mail.credential },
       { name: 'sync loader answering a new object per call', source: () => () => ({ ...mail.credential }) },
+      { name: 'async loader', source: () => async () => ({ ...mail.credential }) },
     ];
     for (const row of rows) {
       const r = createSNIRegistry(def.credential);
       r.add('a.example.test', row.source());
       const pending = r.resolve('a.example.test');
-      const now = r.resolveSync('a.example.test');
+      assert.equal(
+        r.resolveIfReady('a.example.test'),
+        undefined,
+        `${row.name}: the pending build is not doubled`,
+      );
       const later = await pending;
-      assert.equal(later.context, now.context, `${row.name}: the context built first is the one kept`);
-      assert.equal(r.resolveSync('a.example.test').context, now.context, row.name);
-      assert.deepEqual([r.stats().contexts, r.stats().built], [2, 1], row.name);
+      assert.equal(r.resolveIfReady('a.example.test')?.context, later.context, row.name);
+      assert.deepEqual([r.stats().contexts, r.stats().built, r.stats().builds], [2, 1, 1], row.name);
       r.delete('a.example.test');
       assert.deepEqual(
         [r.stats().contexts, r.stats().built],
@@ -274,30 +282,30 @@ describe('lookups build lazily and cache', () => {
     assert.equal(all[0]!.context, all[4]!.context);
   });
 
-  it('resolveSync works for PEM and sync loaders, and refuses an unbuilt async loader', async () => {
-    const r = createSNIRegistry(def.credential);
-    r.add('mail.example.test', () => mail.credential);
-    r.add('other.example.test', async () => other.credential);
-    assert.equal(r.resolveSync('mail.example.test').summary.fingerprint256, mail.fingerprint256);
-    assert.throws(() => r.resolveSync('other.example.test'), TypeError);
-    await r.resolve('other.example.test');
-    assert.equal(r.resolveSync('other.example.test').summary.fingerprint256, other.fingerprint256);
-  });
-
-  it('resolveIfReady: default, cached and PEM names now; an unbuilt loader only through resolve', async () => {
+  it('resolveIfReady: default, cached, PEM and sync-loader names now; an async loader starts and resolve answers', async () => {
     const r = createSNIRegistry(def.credential);
     let calls = 0;
+    let asyncCalls = 0;
     r.add('mail.example.test', mail.credential);
-    r.add('other.example.test', () => {
+    r.add('sync.example.test', () => {
       calls++;
+      return other.credential;
+    });
+    r.add('other.example.test', async () => {
+      asyncCalls++;
       return other.credential;
     });
     r.add('bad.example.test', { key: def.key, cert: mail.cert });
     assert.equal(r.resolveIfReady(undefined)?.lookup.match, 'default');
     assert.equal(r.resolveIfReady('mail.example.test')?.summary.fingerprint256, mail.fingerprint256);
+    assert.equal(r.resolveIfReady('sync.example.test')?.summary.fingerprint256, other.fingerprint256);
+    assert.equal(r.resolveIfReady('sync.example.test')?.summary.fingerprint256, other.fingerprint256);
+    assert.equal(calls, 1, 'the sync loader is called once, then the context is cached');
     assert.equal(r.resolveIfReady('other.example.test'), undefined);
-    assert.equal(calls, 0, 'the loader is not called');
-    await r.resolve('other.example.test');
+    assert.equal(r.resolveIfReady('other.example.test'), undefined);
+    assert.equal(asyncCalls, 1, 'the async loader is started once');
+    assert.equal((await r.resolve('other.example.test')).summary.fingerprint256, other.fingerprint256);
+    assert.equal(asyncCalls, 1, 'resolve awaited the build resolveIfReady started');
     assert.equal(r.resolveIfReady('other.example.test')?.summary.fingerprint256, other.fingerprint256);
     assert.throws(
       () => r.resolveIfReady('bad.example.test'),

@@ -23,9 +23,9 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StoreError } from '../../src/errors.js';
-import type { AuditFinding } from '../../src/node/store/audit.js';
-import { CertificateStore } from '../../src/node/store/store.js';
+import { type AuditFinding, auditStore } from '../../src/node/store/audit.js';
 import { storeName } from '../../src/node/store/layout.js';
+import { CertificateStore } from '../../src/node/store/store.js';
 import { mailtls } from '../cli/helpers.js';
 import { repoRoot } from '../helpers/paths.js';
 import { AT, issueLeaf, modeOf, scratch, type TestCA, testCA, treeHash } from './helpers/store-fixtures.js';
@@ -73,7 +73,7 @@ describe('CertificateStore: certificates readable by everyone, keys restricted',
     assert.equal(modeOf(p.caBundle), 0o644);
     assert.equal(modeOf(join(store.root, 'private')), 0o700);
     assert.equal(modeOf(p.key), 0o600);
-    assert.deepEqual((await store.audit({ hostnames: () => [] })).findings, []);
+    assert.deepEqual((await auditStore(store, { hostnames: () => [] })).findings, []);
   });
 
   it('group option: private/ 0750 and keys 0640 owned by the group; a later install without it keeps the group', async () => {
@@ -89,7 +89,7 @@ describe('CertificateStore: certificates readable by everyone, keys restricted',
     assert.equal(modeOf(p.key), 0o640);
     assert.equal(statSync(p.key).gid, gid);
     assert.deepEqual(
-      (await store.audit({ hostnames: () => [] })).findings,
+      (await auditStore(store, { hostnames: () => [] })).findings,
       [],
       'the group rule is no finding',
     );
@@ -169,7 +169,7 @@ describe('CertificateStore: redirected store directories are refused', () => {
         return true;
       });
       assert.equal(treeHash(root) + treeHash(elsewhere), before);
-      await assert.rejects(store.audit(), { code: 'ERR_STORE_LAYOUT' });
+      await assert.rejects(auditStore(store), { code: 'ERR_STORE_LAYOUT' });
     });
   }
 
@@ -199,7 +199,7 @@ describe('audit: the pair servers load, and who could replace it', () => {
     const t = join(root, 't');
     writeFileSync(t, other.keyPEM, { mode: 0o600 });
     renameSync(t, join(root, 'private', 'example.test.key'));
-    const report = await store.audit({ hostnames: () => [] });
+    const report = await auditStore(store, { hostnames: () => [] });
     assert.deepEqual(codes(report.findings), ['KEY_MISMATCH:error']);
     assert.equal(report.ok, false);
     assert.match(
@@ -217,7 +217,7 @@ describe('audit: the pair servers load, and who could replace it', () => {
     const t = join(root, 't');
     writeFileSync(t, expired.chainPEM);
     renameSync(t, join(root, 'certs', 'example.test.crt'));
-    const report = await store.audit({ hostnames: () => [] });
+    const report = await auditStore(store, { hostnames: () => [] });
     assert.deepEqual(codes(report.findings), ['CERT_EXPIRED:error', 'KEY_MISMATCH:error']);
   });
 
@@ -225,7 +225,7 @@ describe('audit: the pair servers load, and who could replace it', () => {
     for (const dir of ['private', 'history']) {
       const { store, root } = await installed();
       chmodSync(join(root, dir), 0o777);
-      const report = await store.audit({ hostnames: () => [] });
+      const report = await auditStore(store, { hostnames: () => [] });
       const f = report.findings.find((x) => x.code === 'WRITABLE_BY_OTHERS');
       assert.ok(f, `${dir}: ${JSON.stringify(report.findings)}`);
       assert.equal(f.severity, 'error');
@@ -233,7 +233,9 @@ describe('audit: the pair servers load, and who could replace it', () => {
       assert.equal(f.fix, `chmod go-w ${join(root, dir)}`);
       spawnSync('sh', ['-c', f.fix!]);
       assert.equal(
-        (await store.audit({ hostnames: () => [] })).findings.some((x) => x.code === 'WRITABLE_BY_OTHERS'),
+        (await auditStore(store, { hostnames: () => [] })).findings.some(
+          (x) => x.code === 'WRITABLE_BY_OTHERS',
+        ),
         false,
       );
     }
@@ -251,7 +253,7 @@ describe('audit: the pair servers load, and who could replace it', () => {
             ? root
             : join(root, which);
       chownSync(path, 65534, -1);
-      const report = await store.audit({ hostnames: () => [] });
+      const report = await auditStore(store, { hostnames: () => [] });
       const f = report.findings.find((x) => x.code === 'UNTRUSTED_OWNER');
       assert.ok(f, `${which}: ${JSON.stringify(report.findings)}`);
       assert.equal(f.severity, 'error');
@@ -260,7 +262,7 @@ describe('audit: the pair servers load, and who could replace it', () => {
       if (which !== 'root') {
         await store.fixPermissions();
         assert.equal(statSync(path).uid, 0);
-        assert.deepEqual((await store.audit({ hostnames: () => [] })).findings, []);
+        assert.deepEqual((await auditStore(store, { hostnames: () => [] })).findings, []);
       }
     }
   });
@@ -474,7 +476,7 @@ describe('a mail server running as an unprivileged member of the store group', {
     assert.equal(readAs(outsider, false, realKey), false, 'nor the key file inside history/');
     assert.equal(readAs(member, false, key), false, 'the member without the group cannot read the key');
     assert.deepEqual(
-      (await new CertificateStore(root, { at: AT, trust: [ca.rootPEM] }).audit({ hostnames: () => [] }))
+      (await auditStore(new CertificateStore(root, { at: AT, trust: [ca.rootPEM] }), { hostnames: () => [] }))
         .findings,
       [],
     );

@@ -12,10 +12,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseCertificateBundle } from '../../src/x509/bundle.js';
 import { keyMatchesCertificate } from '../../src/keys/key-match.js';
-import { CertificateStore } from '../../src/node/store/store.js';
 import { parsePrivateKey } from '../../src/keys/private-key.js';
+import { CertificateStore } from '../../src/node/store/store.js';
+import { parseCertificateBundle } from '../../src/x509/bundle.js';
 import { AT, issueLeaf, scratch, testCA } from './helpers/store-fixtures.js';
 
 const RUNS = Number(process.env.MAILTLS_CRASH_RUNS ?? 200);

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { createTrustStore, type TrustStore } from '../../src/chain/verify-chain.js';
 import { MailTlsError } from '../../src/errors.js';
 import type { PrivateKey } from '../../src/keys/keys.js';
+import { encodePrivateKeyPEM } from '../../src/keys/private-key.js';
 import { type StoreName, storeName } from '../../src/node/store/layout.js';
 import {
   type InstallOptions,
@@ -19,8 +21,6 @@ import {
   type StoredKeys,
 } from '../../src/node/store/plan.js';
 import { createPKCS12 } from '../../src/pkcs12/pkcs12.js';
-import { encodePrivateKeyPEM } from '../../src/keys/private-key.js';
-import { createTrustStore, type TrustStore } from '../../src/chain/verify-chain.js';
 import { repoRoot } from '../helpers/paths.js';
 import { AT, issueLeaf, type TestCA, type TestLeafCert, testCA } from './helpers/store-fixtures.js';
 

@@ -5,8 +5,9 @@
  *
  * @module internal/chain/certificate-index
  */
-import { parseCertificateBundle } from '../x509/bundle.js';
+
 import { equalBytes, toBase64 } from '../encoding/bytes.js';
+import { parseCertificateBundle } from '../x509/bundle.js';
 import { type Certificate, isCertificate, parseCertificate } from '../x509/certificate.js';
 import { nameKey } from '../x509/name.js';
 

@@ -5,8 +5,7 @@
  *
  * @module internal/chain/crl
  */
-import type { Certificate } from '../x509/certificate.js';
-import { describe, type Failure } from './policy.js';
+
 import {
   DerReader,
   decodeBitString,
@@ -18,11 +17,13 @@ import {
   Tag,
   valueBytes,
 } from '../encoding/der.js';
+import { decodePEMAll } from '../encoding/pem.js';
 import { ChainError, DERError, MailTlsError } from '../errors.js';
+import { readSignatureAlgorithm, type SignatureAlgorithm } from '../keys/signature.js';
+import type { Certificate } from '../x509/certificate.js';
 import { type Extension, readExtensions, serialHex } from '../x509/extensions.js';
 import { type DistinguishedName, nameEquals, readName } from '../x509/name.js';
-import { decodePEMAll } from '../encoding/pem.js';
-import { readSignatureAlgorithm, type SignatureAlgorithm } from '../keys/signature.js';
+import { describe, type Failure } from './policy.js';
 
 /** A parsed certificate revocation list. */
 export interface CRL {

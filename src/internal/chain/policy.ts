@@ -9,12 +9,12 @@
  */
 
 import { equalBytes } from '../encoding/bytes.js';
-import type { Certificate } from '../x509/certificate.js';
 import { DerReader, parseDer, rawOf, Tag, valueBytes } from '../encoding/der.js';
-import { quoteName } from '../names/dns-name.js';
-import type { ChainErrorCode } from '../errors.js';
-import { nameEquals } from '../x509/name.js';
 import { ExtensionOID } from '../encoding/oids.js';
+import type { ChainErrorCode } from '../errors.js';
+import { quoteName } from '../names/dns-name.js';
+import type { Certificate } from '../x509/certificate.js';
+import { nameEquals } from '../x509/name.js';
 
 /** What the leaf must be good for: a TLS server (default), a TLS client, or anything. */
 export type ChainPurpose = 'serverAuth' | 'clientAuth' | 'any';

@@ -27,9 +27,9 @@
  * @module internal/encoding/pem
  */
 
-import { assertBytes, assertString, fromBase64 } from './bytes.js';
 import type { PEMErrorCode } from '../errors.js';
 import { PEMError } from '../errors.js';
+import { assertBytes, assertString, fromBase64 } from './bytes.js';
 
 /**
  * One PEM block of a text: its label, its decoded DER, its RFC 1421 headers and where it sits.

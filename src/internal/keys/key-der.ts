@@ -8,7 +8,6 @@
  */
 
 import { equalBytes } from '../encoding/bytes.js';
-import type { KeyType, NamedCurve } from './crypto.js';
 import {
   type DerNode,
   DerReader,
@@ -27,6 +26,7 @@ import {
   valueBytes,
 } from '../encoding/der.js';
 import { DERError, KeyError } from '../errors.js';
+import type { KeyType, NamedCurve } from './crypto.js';
 import { CurveOID, KeyOID, UNSUPPORTED_CURVES, UNSUPPORTED_KEY_ALGORITHMS } from './key-oids.js';
 
 /** Largest RSA modulus accepted (bits); larger keys are refused as a denial-of-service guard. */

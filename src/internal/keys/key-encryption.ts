@@ -16,7 +16,6 @@
  */
 import { md5 } from '@noble/hashes/legacy';
 import { concatBytes, copyBytes, fromHex, toArrayBuffer, toHex } from '../encoding/bytes.js';
-import { type CryptoOptions, subtleOf } from './crypto.js';
 import {
   type DerNode,
   DerReader,
@@ -31,11 +30,12 @@ import {
   Tag,
   valueBytes,
 } from '../encoding/der.js';
-import { desCBCDecrypt } from './des.js';
 import { DERError, KeyError } from '../errors.js';
+import { MAX_PKCS12_KDF_ITERATIONS, pkcs12KDF, pkcs12PasswordBytes } from '../pkcs12/kdf.js';
+import { type CryptoOptions, subtleOf } from './crypto.js';
+import { desCBCDecrypt } from './des.js';
 import { invalidKey, unsignedMagnitude, withDER } from './key-der.js';
 import { PBE_NAMES, PBEOID } from './key-oids.js';
-import { MAX_PKCS12_KDF_ITERATIONS, pkcs12KDF, pkcs12PasswordBytes } from '../pkcs12/kdf.js';
 
 /** Largest PKCS#12 KDF iteration count accepted when reading (the KDF is synchronous JS). */
 export { MAX_PKCS12_KDF_ITERATIONS };

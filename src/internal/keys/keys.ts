@@ -10,8 +10,8 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { copyBytes, fromBase64, toArrayBuffer, toBase64, toHex } from '../encoding/bytes.js';
-import { type CryptoOptions, type KeyType, type NamedCurve, subtleOf } from './crypto.js';
 import { KeyError } from '../errors.js';
+import { type CryptoOptions, type KeyType, type NamedCurve, subtleOf } from './crypto.js';
 import { analyzePKCS8, analyzeSPKI, encodeSPKI, type PrivateKeyInfo, type PublicKeyInfo } from './key-der.js';
 import { SignatureOID } from './key-oids.js';
 

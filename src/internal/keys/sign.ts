@@ -8,8 +8,8 @@
  */
 
 import { toArrayBuffer } from '../encoding/bytes.js';
-import { type CryptoOptions, subtleOf } from './crypto.js';
 import { encodeBitString, encodeInteger, encodeNull, encodeOID, encodeSequence } from '../encoding/der.js';
+import { type CryptoOptions, subtleOf } from './crypto.js';
 import type { PrivateKey } from './keys.js';
 
 /** DER AlgorithmIdentifier of a signature OID: NULL parameters for RSA (as OpenSSL writes), none else. */

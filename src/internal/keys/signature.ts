@@ -6,7 +6,6 @@
  */
 
 import { fromHex, toArrayBuffer } from '../encoding/bytes.js';
-import type { CryptoOptions } from './crypto.js';
 import {
   type DerNode,
   DerReader,
@@ -23,6 +22,7 @@ import {
   Tag,
 } from '../encoding/der.js';
 import { HASH_NAMES, HashOID, oidLongName, SIGNATURE_ALGORITHMS } from '../encoding/oids.js';
+import type { CryptoOptions } from './crypto.js';
 import { spkiInfo, spkiParams } from './spki-info.js';
 
 /** A signature AlgorithmIdentifier, decoded. */

@@ -4,7 +4,16 @@
  * numbers) is {@link PublicKey}'s job; this reader only needs to tell an administrator what the key is, also
  * for algorithms mailtls does not support (DSA, X25519, brainpool curves...).
  */
-import { DerReader, decodeBitString, decodeOID, parseDer, rawOf, readNode, Tag, valueBytes } from '../encoding/der.js';
+import {
+  DerReader,
+  decodeBitString,
+  decodeOID,
+  parseDer,
+  rawOf,
+  readNode,
+  Tag,
+  valueBytes,
+} from '../encoding/der.js';
 import { oidLongName } from '../encoding/oids.js';
 
 /** What a certificate's or CSR's public key is. */

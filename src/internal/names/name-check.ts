@@ -5,6 +5,7 @@
  * @module internal/names/name-check
  */
 
+import { HostnameError } from '../errors.js';
 import {
   asciiLower,
   canonicalDNSName,
@@ -16,7 +17,6 @@ import {
   PROBLEM_TEXT,
   quoteName,
 } from './dns-name.js';
-import { HostnameError } from '../errors.js';
 import type {
   CertificateNames,
   HostnameCheck,

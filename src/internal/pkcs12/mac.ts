@@ -12,7 +12,6 @@
  */
 import { hmac } from '@noble/hashes/hmac';
 import { toArrayBuffer } from '../encoding/bytes.js';
-import { type CryptoOptions, subtleOf } from '../keys/crypto.js';
 import {
   type DerNode,
   DerReader,
@@ -25,15 +24,10 @@ import {
   Tag,
   valueBytes,
 } from '../encoding/der.js';
+import { type CryptoOptions, subtleOf } from '../keys/crypto.js';
 import { invalid, type KDFBudget, type Passwords, unsupported, withPath } from './context.js';
 import { type PKCS12Hash, pkcs12HashFunction, pkcs12KDFAsync } from './kdf.js';
-import {
-  HMAC_ALGORITHMS,
-  MAC_DIGEST_OID,
-  MAC_DIGESTS,
-  PBMAC1_OID,
-  UNSUPPORTED_MAC_DIGESTS,
-} from './oids.js';
+import { HMAC_ALGORITHMS, MAC_DIGEST_OID, MAC_DIGESTS, PBMAC1_OID, UNSUPPORTED_MAC_DIGESTS } from './oids.js';
 import { readCount } from './pbe.js';
 
 /** Smallest PBMAC1 key length accepted (bytes): shorter keys can be brute-forced. */

@@ -11,7 +11,6 @@
  * Descriptions follow `openssl pkcs12 -info` word for word, so that diagnostics can be compared. Internal.
  */
 
-import type { CryptoOptions } from '../keys/crypto.js';
 import {
   type DerNode,
   DerReader,
@@ -25,8 +24,9 @@ import {
   Tag,
   valueBytes,
 } from '../encoding/der.js';
-import { desCBCDecrypt, desCBCEncrypt } from '../keys/des.js';
 import { KeyError, PKCS12Error } from '../errors.js';
+import type { CryptoOptions } from '../keys/crypto.js';
+import { desCBCDecrypt, desCBCEncrypt } from '../keys/des.js';
 import { decryptPBE, encryptPBES2, type PBEScheme, parsePBEAlgorithm } from '../keys/key-encryption.js';
 import { invalid, type KDFBudget, type Passwords, unsupported, withPath } from './context.js';
 import { pkcs12HashFunction, pkcs12KDFAsync } from './kdf.js';

@@ -6,11 +6,11 @@
  * @module internal/x509/bundle
  */
 import { integerAtLeast } from '../assert.js';
-import { type Certificate, certificateFromDER, type ParseCertificateOptions } from './certificate.js';
 import { type DerNode, decodeOID, derErrorParts, derFail, rawOf, Tag } from '../encoding/der.js';
-import { CertificateError, DERError } from '../errors.js';
 import { ContentTypeOID } from '../encoding/oids.js';
 import { decodePEMAll, type PEMBlock, parsePEM } from '../encoding/pem.js';
+import { CertificateError, DERError } from '../errors.js';
+import { type Certificate, certificateFromDER, type ParseCertificateOptions } from './certificate.js';
 
 /** Where the certificates of a bundle came from. */
 export type BundleFormat = 'pem' | 'der' | 'pkcs7-pem' | 'pkcs7-der';

@@ -24,7 +24,12 @@ import {
   Tag,
   valueBytes,
 } from '../encoding/der.js';
+import { AccessMethodOID, ExtensionOID } from '../encoding/oids.js';
+import { decodePEM } from '../encoding/pem.js';
 import { CertificateError, DERError, MailTlsError } from '../errors.js';
+import { type KeyFingerprint, PublicKey } from '../keys/keys.js';
+import { readSignatureAlgorithm, type SignatureAlgorithm } from '../keys/signature.js';
+import { type PublicKeyInfo, spkiInfo } from '../keys/spki-info.js';
 import {
   type BasicConstraintsJSON,
   type CertificateBasicConstraints,
@@ -47,13 +52,10 @@ import {
   serialHex,
   toJSONSafe,
 } from './extensions.js';
-import { type KeyFingerprint, PublicKey } from '../keys/keys.js';
 import { type DistinguishedName, nameEquals, readName } from './name.js';
-import { AccessMethodOID, ExtensionOID } from '../encoding/oids.js';
-import { decodePEM } from '../encoding/pem.js';
-import { readSignatureAlgorithm, type SignatureAlgorithm } from '../keys/signature.js';
-import { type PublicKeyInfo, spkiInfo } from '../keys/spki-info.js';
 
+export type { SignatureAlgorithm } from '../keys/signature.js';
+export type { PublicKeyInfo } from '../keys/spki-info.js';
 export type {
   BasicConstraintsJSON,
   CertificateBasicConstraints,
@@ -61,8 +63,6 @@ export type {
   PublicKeyJSON,
   SignatureAlgorithmJSON,
 } from './extension-view.js';
-export type { SignatureAlgorithm } from '../keys/signature.js';
-export type { PublicKeyInfo } from '../keys/spki-info.js';
 
 /** Fingerprint algorithms of {@link Certificate.fingerprint}. */
 export type FingerprintAlgorithm = 'sha256' | 'sha1';

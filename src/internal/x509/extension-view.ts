@@ -5,12 +5,12 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { toBase64, toHex } from '../encoding/bytes.js';
-import { KeyError } from '../errors.js';
-import type { Extension, GeneralName, KeyUsage } from './extensions.js';
-import { type KeyFingerprint, PublicKey } from '../keys/keys.js';
 import { ExtensionOID, oidOf } from '../encoding/oids.js';
+import { KeyError } from '../errors.js';
+import { type KeyFingerprint, PublicKey } from '../keys/keys.js';
 import type { SignatureAlgorithm } from '../keys/signature.js';
 import type { PublicKeyInfo } from '../keys/spki-info.js';
+import type { Extension, GeneralName, KeyUsage } from './extensions.js';
 
 /** Basic constraints (RFC 5280 §4.2.1.9) with their criticality. */
 export interface CertificateBasicConstraints {

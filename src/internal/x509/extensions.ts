@@ -27,10 +27,10 @@ import {
   Tag,
   valueBytes,
 } from '../encoding/der.js';
+import { ExtensionOID, OtherNameOID, oidInfo, oidShortName } from '../encoding/oids.js';
 import { MailTlsError } from '../errors.js';
 import { formatIPAddress } from '../names/ip-address.js';
 import { type DistinguishedName, formatNameSlashes, readName } from './name.js';
-import { ExtensionOID, OtherNameOID, oidInfo, oidShortName } from '../encoding/oids.js';
 
 // ---- general names ----
 

@@ -20,8 +20,8 @@ import {
   rawOf,
   Tag,
 } from '../encoding/der.js';
-import { CertificateError, DERError, MailTlsError } from '../errors.js';
 import { AttributeOID, oidInfo, oidOf } from '../encoding/oids.js';
+import { CertificateError, DERError, MailTlsError } from '../errors.js';
 
 /** One attribute of a relative distinguished name, e.g. `CN=mail.example.com`. */
 export interface NameAttribute {

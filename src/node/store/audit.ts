@@ -22,21 +22,22 @@
 import type { Stats } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseCertificateBundle } from '../../x509/bundle.js';
-import type { Certificate } from '../../x509/certificate.js';
 import { assembleChain } from '../../chain/chain.js';
-import { coverage, type MailHostnameOptions, suggestMailHostnames } from '../../names/coverage.js';
+import { createTrustStore, type TrustStore } from '../../chain/verify-chain.js';
 import { MailTlsError, StoreError } from '../../errors.js';
-import { tryCanonicalizeHostname } from '../../names/hostname.js';
 import { keyMatchesCertificate } from '../../keys/key-match.js';
 import { parsePrivateKey } from '../../keys/private-key.js';
+import { coverage, type MailHostnameOptions, suggestMailHostnames } from '../../names/coverage.js';
+import { tryCanonicalizeHostname } from '../../names/hostname.js';
+import { parseCertificateBundle } from '../../x509/bundle.js';
+import type { Certificate } from '../../x509/certificate.js';
 import { renewalWindow } from '../../x509/renewal.js';
-import { createTrustStore, type TrustStore } from '../../chain/verify-chain.js';
+import { nodeRootCertificates } from '../tls/roots.js';
 import { isCode } from './atomic-write.js';
 import { type CredentialFiles, type CredentialSource, keyMismatchError } from './credential.js';
-import { nodeRootCertificates } from '../tls/roots.js';
-import { CertificateStore } from './store.js';
+import { storeDefaults } from './defaults.js';
 import { STORE_DIRECTORIES, storeName } from './layout.js';
+import { CertificateStore } from './store.js';
 
 /** How bad a finding is: `error` breaks mail now or leaks the key; `warning` needs attention; `info` is news. */
 export type AuditSeverity = 'error' | 'warning' | 'info';
@@ -557,7 +558,8 @@ async function listDir(dir: string): Promise<string[]> {
 
 /**
  * Audits every domain of a store (or of any {@link CredentialSource}: the certbot and Kubernetes adapters
- * too) and reports structured findings. For a {@link CertificateStore} it also finds keys without
+ * too) and reports structured findings. A store's own clock (`at`) and trusted roots (`trust`, `nodeRoots`)
+ * apply unless `options` gives its own. For a {@link CertificateStore} it also finds keys without
  * certificates and certificates without keys in `private/` and `certs/`, and CSRs waiting for their
  * certificate.
  *
@@ -577,6 +579,15 @@ export async function auditStore(source: CredentialSource, options: AuditOptions
   if (source === null || typeof source !== 'object' || typeof source.list !== 'function')
     throw new TypeError('source must be a CertificateStore or another CredentialSource');
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  // A store's own clock and trusted roots apply unless the options say otherwise.
+  const defaults = storeDefaults(source);
+  if (defaults !== undefined)
+    options = {
+      ...(defaults.now === undefined ? {} : { at: defaults.now() }),
+      trust: defaults.trust,
+      ...(defaults.nodeRoots === undefined ? {} : { nodeRoots: defaults.nodeRoots }),
+      ...options,
+    };
   const auditor = new Auditor(source, options);
   const extraDirs: string[] = [];
   let pathDirs: (domain: string) => readonly string[] = () => [];

@@ -15,13 +15,13 @@
  */
 import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
-import { parseCertificateBundle } from '../../x509/bundle.js';
-import type { Certificate } from '../../x509/certificate.js';
+import { encodePEM } from '../../encoding/pem.js';
 import { KeyError, MailTlsError, StoreError } from '../../errors.js';
 import { keyMatchesCertificate } from '../../keys/key-match.js';
 import type { CryptoOptions, PrivateKey } from '../../keys/keys.js';
-import { encodePEM } from '../../encoding/pem.js';
 import { parsePrivateKey } from '../../keys/private-key.js';
+import { parseCertificateBundle } from '../../x509/bundle.js';
+import type { Certificate } from '../../x509/certificate.js';
 import { isCode } from './atomic-write.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');

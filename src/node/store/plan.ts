@@ -13,16 +13,16 @@
  * @module node/store/plan
  */
 import { relative } from 'node:path';
-import { parseCertificateBundle } from '../../x509/bundle.js';
-import type { Certificate } from '../../x509/certificate.js';
 import { assembleChain, type ChainProblem } from '../../chain/chain.js';
+import type { TrustStore } from '../../chain/verify-chain.js';
+import { parsePEM } from '../../encoding/pem.js';
 import { ChainError, HostnameError, KeyError, MailTlsError, PEMError, StoreError } from '../../errors.js';
-import { matchHostname, verifyHostname } from '../../names/hostname.js';
 import { keyMatchesCertificate } from '../../keys/key-match.js';
 import { type CryptoOptions, PrivateKey } from '../../keys/keys.js';
-import { parsePEM } from '../../encoding/pem.js';
 import { encodePrivateKeyPEM, parsePrivateKey } from '../../keys/private-key.js';
-import type { TrustStore } from '../../chain/verify-chain.js';
+import { matchHostname, verifyHostname } from '../../names/hostname.js';
+import { parseCertificateBundle } from '../../x509/bundle.js';
+import type { Certificate } from '../../x509/certificate.js';
 import { keyMismatchError } from './credential.js';
 import { type StoreName, type StorePaths, storeName, storePaths } from './layout.js';
 

@@ -25,15 +25,15 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { type Certificate, parseCertificate } from '../../x509/certificate.js';
 import type { ChainProblem } from '../../chain/chain.js';
-import type { CreateCSROptions } from '../../x509/csr.js';
+import { createTrustStore, type TrustStore } from '../../chain/verify-chain.js';
 import { StoreError } from '../../errors.js';
 import type { CryptoOptions, PrivateKey } from '../../keys/keys.js';
+import { type Certificate, parseCertificate } from '../../x509/certificate.js';
+import type { CreateCSROptions } from '../../x509/csr.js';
 import type { CSRWarning } from '../../x509/subject.js';
-import { createTrustStore, type TrustStore } from '../../chain/verify-chain.js';
+import { nodeRootCertificates } from '../tls/roots.js';
 import { isCode, saveFileAtomic, syncDirectory } from './atomic-write.js';
-import type { AuditOptions, AuditReport } from './audit.js';
 import {
   type Credential,
   type CredentialFiles,
@@ -43,10 +43,10 @@ import {
   loadConsistentPair,
   pairOptions,
 } from './credential.js';
-import { type LockOptions, withLock } from './lock.js';
-import { nodeRootCertificates } from '../tls/roots.js';
+import { registerStoreDefaults } from './defaults.js';
 import { exists, ioError, readLinkIfExists, systemError } from './io.js';
 import { resolveGroup, STORE_DIRECTORIES, type StorePaths, storeName, storePaths } from './layout.js';
+import { type LockOptions, withLock } from './lock.js';
 import { checkLayout, ensureDirectories, fixPermissions, type PermissionFix } from './modes.js';
 import { type InstallOptions, type InstallWarning, type KeySource, planInstall } from './plan.js';
 import { listDomains, notFoundError, readPair, storedKeys } from './read.js';
@@ -203,6 +203,11 @@ export class CertificateStore implements CredentialSource {
     this.#trust = (options.trust ?? []).map((t) =>
       typeof t === 'string' || t instanceof Uint8Array ? parseCertificate(t) : t,
     );
+    registerStoreDefaults(this, {
+      ...(options.at === undefined ? {} : { now: () => this.#now() }),
+      trust: this.#trust,
+      ...(options.nodeRoots === undefined ? {} : { nodeRoots: options.nodeRoots }),
+    });
   }
 
   /** The roots chains may end at: `trust` plus (by default) Node's bundled roots; built once. */
@@ -511,26 +516,6 @@ export class CertificateStore implements CredentialSource {
       key: paths.key,
       ...((await exists(paths.caBundle)) ? { ca: paths.caBundle } : {}),
     };
-  }
-
-  /**
-   * Audits the store: modes, orphans, mismatches, chains, dates, names (see `auditStore`).
-   *
-   * @throws As `auditStore`.
-   * @example
-   * ```ts
-   * const { ok, findings } = await store.audit();
-   * if (!ok) for (const f of findings) console.error(`${f.domain}: ${f.message}`);
-   * ```
-   */
-  async audit(options: AuditOptions = {}): Promise<AuditReport> {
-    const { auditStore } = await import('./audit.js');
-    return auditStore(this, {
-      ...(this.#options.at === undefined ? {} : { at: this.#now() }),
-      trust: this.#trust,
-      ...(this.#options.nodeRoots === undefined ? {} : { nodeRoots: this.#options.nodeRoots }),
-      ...options,
-    });
   }
 
   // ------------------------------------------------------------------------------------------------------

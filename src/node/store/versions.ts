@@ -14,12 +14,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { parseCertificateBundle } from '../../x509/bundle.js';
-import type { Certificate } from '../../x509/certificate.js';
 import { MailTlsError, StoreError } from '../../errors.js';
 import { keyMatchesCertificate } from '../../keys/key-match.js';
 import type { CryptoOptions } from '../../keys/keys.js';
 import { parsePrivateKey } from '../../keys/private-key.js';
+import { parseCertificateBundle } from '../../x509/bundle.js';
+import type { Certificate } from '../../x509/certificate.js';
 import {
   isCode,
   isTemporaryName,
@@ -30,7 +30,6 @@ import {
   writeNewFile,
 } from './atomic-write.js';
 import { loadConsistentPair } from './credential.js';
-import { isProcessAlive } from './lock.js';
 import { exists, ioError, readIfExists, readLinkIfExists, versionIds } from './io.js';
 import {
   compactTime,
@@ -43,6 +42,7 @@ import {
   versionId,
   versionSeq,
 } from './layout.js';
+import { isProcessAlive } from './lock.js';
 import { checkLayout, fixDomainModes } from './modes.js';
 import { type InstallPlan, type KeySource, toBytes } from './plan.js';
 

@@ -41,8 +41,14 @@
  * @module node/tls/client-options
  */
 import tls from 'node:tls';
-import { type Certificate, parseCertificate } from '../../x509/certificate.js';
 import type { CertificateSource } from '../../chain/chain.js';
+import {
+  createTrustStore,
+  type TrustStore,
+  type VerifiedChain,
+  verifyChain,
+} from '../../chain/verify-chain.js';
+import { encodePEM } from '../../encoding/pem.js';
 import { MailTlsError } from '../../errors.js';
 import {
   type MailPeerMatch,
@@ -50,9 +56,13 @@ import {
   POSTFIX_VERIFY_MATCH,
   verifyMailPeer,
 } from '../../names/mail-identity.js';
-import { encodePEM } from '../../encoding/pem.js';
-import { getTLSProfile, INTERMEDIATE_PROFILE, type TLSProfile, type TLSProfileName } from '../../tls/profile.js';
-import { createTrustStore, type TrustStore, type VerifiedChain, verifyChain } from '../../chain/verify-chain.js';
+import {
+  getTLSProfile,
+  INTERMEDIATE_PROFILE,
+  type TLSProfile,
+  type TLSProfileName,
+} from '../../tls/profile.js';
+import { type Certificate, parseCertificate } from '../../x509/certificate.js';
 import { nodeTrustStore } from './roots.js';
 import { profileContextOptions } from './secure-context.js';
 

@@ -26,18 +26,23 @@ import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { type Certificate, parseCertificate } from '../../x509/certificate.js';
-import { type AssembledChain, assembleChain, type CertificateSource, type ChainProblem } from '../../chain/chain.js';
+import {
+  type AssembledChain,
+  assembleChain,
+  type CertificateSource,
+  type ChainProblem,
+} from '../../chain/chain.js';
+import { createTrustStore, type TrustStore, verifyChain } from '../../chain/verify-chain.js';
 import { MailTlsError, TLSError } from '../../errors.js';
-import { tryCanonicalizeHostname } from '../../names/hostname.js';
 import { positiveMilliseconds, validDate } from '../../internal/assert.js';
+import { tryCanonicalizeHostname } from '../../names/hostname.js';
 import {
   type MailPeerMatch,
   POSTFIX_SECURE_MATCH,
   POSTFIX_VERIFY_MATCH,
   verifyMailPeer,
 } from '../../names/mail-identity.js';
-import { createTrustStore, type TrustStore, verifyChain } from '../../chain/verify-chain.js';
+import { type Certificate, parseCertificate } from '../../x509/certificate.js';
 import { parseHandshakeCertificates } from './handshake-certificates.js';
 import { nodeTrustStore } from './roots.js';
 import {

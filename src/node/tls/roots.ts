@@ -6,9 +6,7 @@
  * @module node/tls/roots
  */
 import { rootCertificates } from 'node:tls';
-import { type Certificate, parseCertificate } from '../../x509/certificate.js';
 import { type AssembleChainOptions, type AssembledChain, assembleChain } from '../../chain/chain.js';
-import type { CertificateInput, CertificateSource } from '../../internal/chain/certificate-index.js';
 import {
   createTrustStore,
   type TrustStore,
@@ -16,6 +14,8 @@ import {
   type VerifyChainOptions,
   verifyChain,
 } from '../../chain/verify-chain.js';
+import type { CertificateInput, CertificateSource } from '../../internal/chain/certificate-index.js';
+import { type Certificate, parseCertificate } from '../../x509/certificate.js';
 
 let roots: readonly Certificate[] | undefined;
 let store: TrustStore | undefined;

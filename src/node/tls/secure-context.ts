@@ -10,7 +10,12 @@
 import { createPrivateKey, constants as cryptoConstants, type KeyObject, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { TLSError } from '../../errors.js';
-import { INTERMEDIATE_PROFILE, type ServerKeyType, type TLSProfile, verifyTLSProfile } from '../../tls/profile.js';
+import {
+  INTERMEDIATE_PROFILE,
+  type ServerKeyType,
+  type TLSProfile,
+  verifyTLSProfile,
+} from '../../tls/profile.js';
 
 /** What a server serves for a name: a private key and its certificate chain, as PEM. */
 export interface ServerCredential {
@@ -122,7 +127,8 @@ export interface BuiltServerContext {
 }
 
 /**
- * {@link createServerContext} that also answers {@link summarizeCredential}, reading the leaf only once.
+ * {@link createServerContext} that also answers {@link summarizeCredential}, reading the leaf only once (the SNI
+ * registry's builder; not part of `mailtls/node`, whose one context builder is `createServerContext`).
  *
  * @throws {TLSError} as {@link createServerContext}.
  * @example

@@ -13,8 +13,8 @@
 import { EventEmitter } from 'node:events';
 import type tls from 'node:tls';
 import { MailTlsError, TLSError } from '../../errors.js';
-import { INTERMEDIATE_PROFILE, type TLSProfile, verifyTLSProfile } from '../../tls/profile.js';
 import { canonicalizeSNIPattern, lookupSNIName, type SNILookup } from '../../names/sni.js';
+import { INTERMEDIATE_PROFILE, type TLSProfile, verifyTLSProfile } from '../../tls/profile.js';
 import {
   assertCredential,
   buildServerContext,
@@ -295,8 +295,9 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   /**
-   * The context for a name if it can be had without waiting: the default, a cached context, or one built now
-   * from PEM strings; undefined when the name has a loader whose context is not cached (use `resolve`).
+   * The context for a name if it can be had without waiting: the default, a cached context, one built now from
+   * PEM strings or from a synchronous loader. Undefined when the name's context needs an asynchronous loader:
+   * the loader is started (once) and `resolve` answers when it is done.
    *
    * @throws {TLSError} `ERR_TLS_CONTEXT` when the name's credential cannot be loaded.
    * @example
@@ -310,22 +311,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     const entry = this.#entries.get(lookup.pattern)!;
     const ready = this.#ready(lookup.pattern, entry);
     if (ready) return this.#answer(lookup, ready);
-    if (typeof entry.source === 'function' || entry.pending) return undefined;
-    return this.#answer(lookup, this.#store(lookup.pattern, entry, entry.source));
-  }
-
-  /**
-   * The synchronous {@link SNIRegistry.resolve}, for credentials registered as PEM or with synchronous loaders.
-   *
-   * @throws {TLSError} `ERR_TLS_CONTEXT` when the credential cannot be loaded. TypeError when the name's loader
-   *   is asynchronous and its context is not built yet (use `resolve`).
-   */
-  resolveSync(servername: string | null | undefined): ResolvedContext {
-    const lookup = this.lookup(servername);
-    if (lookup.pattern === undefined) return this.#answer(lookup, this.#default);
-    const entry = this.#entries.get(lookup.pattern)!;
-    const ready = this.#ready(lookup.pattern, entry);
-    if (ready) return this.#answer(lookup, ready);
+    if (entry.pending) return undefined;
     let credential: ServerCredential | Promise<ServerCredential>;
     try {
       credential = typeof entry.source === 'function' ? entry.source() : entry.source;
@@ -333,8 +319,11 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
       throw this.#fail(lookup.pattern, entry, e);
     }
     if (credential instanceof Promise) {
-      credential.catch(() => {});
-      throw new TypeError(`the loader for "${lookup.pattern}" is asynchronous: use resolve()`);
+      // An asynchronous loader: its answer is built by the pending build that resolve() awaits.
+      const pending = this.#buildEntry(lookup.pattern, entry, credential);
+      pending.catch(() => {});
+      entry.pending = pending;
+      return undefined;
     }
     return this.#answer(lookup, this.#store(lookup.pattern, entry, credential));
   }
@@ -398,11 +387,11 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     return undefined;
   }
 
-  async #buildEntry(pattern: string, entry: Entry): Promise<Built> {
+  async #buildEntry(pattern: string, entry: Entry, started?: Promise<ServerCredential>): Promise<Built> {
     try {
       let credential: ServerCredential;
       try {
-        credential = await (typeof entry.source === 'function' ? entry.source() : entry.source);
+        credential = await (started ?? (typeof entry.source === 'function' ? entry.source() : entry.source));
       } catch (e) {
         throw this.#fail(pattern, entry, e);
       }
@@ -413,7 +402,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   #store(pattern: string, entry: Entry, credential: ServerCredential): Built {
-    // resolveSync built the name while this (async) build was pending: keep that context, held once.
+    // The name was built while this (async) build was pending: keep that context, held once.
     if (entry.built !== undefined) return entry.built;
     const existing = this.#existing(credential);
     let built: Built;

@@ -7,13 +7,13 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PrivateKey } from '../../../src/keys/keys.js';
 import { createCSR } from '../../../src/x509/csr.js';
 import {
   type CertificateAuthorityHierarchy,
   createCertificateAuthority,
   issueCertificate,
 } from '../../../src/x509/issue.js';
-import type { PrivateKey } from '../../../src/keys/keys.js';
 
 /** The fixed clock of the store tests: inside every default validity period. */
 export const AT = new Date('2027-06-01T12:00:00Z');
