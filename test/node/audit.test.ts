@@ -149,8 +149,10 @@ describe('auditStore: one problem per domain', () => {
     assert.match(find('nochain.example', 'CHAIN_INCOMPLETE').message, /Store Test Root Intermediate/);
     for (const f of report.findings)
       assert.ok(!f.message.includes('PRIVATE KEY') && !(f.fix ?? '').includes('PRIVATE KEY'));
-    // an untrusted private root shows when the audit does not know it
-    const untrusted = await auditStore(store, { at: AT, hostnames: () => [] });
+    // an untrusted private root shows when the audit does not know it: the store's own trust applies unless
+    // the options give their own
+    assert.ok(!report.findings.some((f) => f.code === 'CHAIN_UNTRUSTED_ROOT'));
+    const untrusted = await auditStore(store, { at: AT, hostnames: () => [], trust: [] });
     assert.ok(
       untrusted.findings.some((f) => f.domain === 'good.example' && f.code === 'CHAIN_UNTRUSTED_ROOT'),
     );
