@@ -40,7 +40,27 @@ export {
   type PEMBlock,
   parsePEM,
 } from './encoding/pem.js';
-export * from './errors.js';
+// The error classes and the code and details types callers narrow with; the per-area code unions and the
+// detail shapes come from mailtls/errors.
+export {
+  CertificateError,
+  ChainError,
+  CSRError,
+  DERError,
+  type ErrorCode,
+  type ErrorDetails,
+  HostnameError,
+  isMailTlsError,
+  KeyError,
+  MailTlsError,
+  type MailTlsErrorJSON,
+  type MailTlsErrorOptions,
+  PEMError,
+  PKCS12Error,
+  ProbeError,
+  StoreError,
+  TLSError,
+} from './errors.js';
 export { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS } from './keys/key-encryption.js';
 export { keyMatchesCertificate } from './keys/key-match.js';
 export {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import { MailTlsError } from '../src/errors.js';
 import { oidLongName } from '../src/internal/encoding/oids.js';
-import { canonicalizeIPAddress } from '../src/names/ip-address.js';
+import { tryCanonicalizeIPAddress } from '../src/names/ip-address.js';
 import { parseCertificate } from '../src/x509/certificate.js';
 import { parseCSR } from '../src/x509/csr-parse.js';
 import { describeCertificate, describeCSR } from '../src/x509/describe.js';
@@ -41,7 +41,7 @@ function normalizeOpenSSL(line: string): string {
     .replace(
       /(IP Address:|IP:)([0-9A-Fa-f:.]+)(\/[0-9A-Fa-f:.]+)?/g,
       (_, p: string, a: string, m?: string) => {
-        const canon = (x: string) => canonicalizeIPAddress(x) ?? x;
+        const canon = (x: string) => tryCanonicalizeIPAddress(x) ?? x;
         return `${p}${canon(a)}${m === undefined ? '' : `/${canon(m.slice(1))}`}`;
       },
     )

@@ -11,6 +11,7 @@ import {
   MailTlsError,
   PEMError,
   PKCS12Error,
+  ProbeError,
   StoreError,
   TLSError,
 } from '../src/errors.js';
@@ -76,5 +77,42 @@ describe('errors', () => {
     assert.equal(isMailTlsError(new TypeError('x')), false);
     assert.equal(isMailTlsError(new PEMError('ERR_PEM_BASE64', 'x'), 'ERR_PEM_NO_BLOCK'), false);
     assert.equal(isMailTlsError('ERR_PEM_BASE64'), false);
+  });
+});
+
+describe('typed details per code', () => {
+  it('narrowing by code types the details: no cast to read validNames or reason', () => {
+    let names: readonly string[] = [];
+    try {
+      throw new HostnameError('ERR_HOSTNAME_MISMATCH', 'not covered', {
+        details: { host: 'smtp.example.com', validNames: ['mail.example.com'] },
+      });
+    } catch (e) {
+      // validNames is declared readonly string[] for this code: assigning it compiles without a cast
+      if (isMailTlsError(e, 'ERR_HOSTNAME_MISMATCH')) names = e.details.validNames;
+    }
+    assert.deepEqual(names, ['mail.example.com']);
+    const chain = new ChainError('ERR_CHAIN_UNKNOWN_ISSUER', 'missing intermediate', {
+      details: {
+        reason: 'unknown-issuer',
+        issuer: 'CN=Intermediate',
+        caIssuers: ['http://ca.example/i.crt'],
+      },
+    });
+    const urls: readonly string[] | undefined = chain.details.caIssuers;
+    assert.deepEqual(urls, ['http://ca.example/i.crt']);
+    assert.equal(chain.details.reason, 'unknown-issuer');
+  });
+
+  it('the probe has its own error class and codes', () => {
+    const e = new ProbeError('ERR_PROBE_CONNECT', 'refused', { details: { url: 'smtp://mail.example.com' } });
+    assert.ok(e instanceof MailTlsError && !(e instanceof TLSError));
+    assert.equal(e.details.url, 'smtp://mail.example.com');
+    assert.deepEqual(e.toJSON(), {
+      name: 'ProbeError',
+      code: 'ERR_PROBE_CONNECT',
+      message: 'refused',
+      details: { url: 'smtp://mail.example.com' },
+    });
   });
 });

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { isMailTlsError } from '../src/errors.js';
 import { toHex } from '../src/internal/encoding/bytes.js';
 import {
   canonicalizeIPAddress,
   formatIPAddress,
   isIPAddress,
   parseIPAddress,
+  tryCanonicalizeIPAddress,
 } from '../src/names/ip-address.js';
 import { opensslCertificate } from './helpers/openssl-names.js';
 import { cpuStopwatch } from './helpers/timing.js';
@@ -82,7 +84,11 @@ describe('ip-address: parseIPAddress', () => {
     it(`refuses ${row.name}`, () => {
       assert.equal(parseIPAddress(row.input), undefined);
       assert.equal(isIPAddress(row.input), false);
-      assert.equal(canonicalizeIPAddress(row.input), undefined);
+      assert.equal(tryCanonicalizeIPAddress(row.input), undefined);
+      assert.throws(
+        () => canonicalizeIPAddress(row.input),
+        (e: unknown) => isMailTlsError(e, 'ERR_HOSTNAME_INVALID') && e.details.reason === 'not-ip-address',
+      );
     });
   }
 

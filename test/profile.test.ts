@@ -10,10 +10,10 @@ import { isMailTlsError, TLSError } from '../src/errors.js';
 import {
   getTLSProfile,
   INTERMEDIATE_PROFILE,
+  type KeyType,
   LEGACY_PORT_25_PROFILE,
   MODERN_PROFILE,
   orderProfileForDefaultKeyType,
-  type ServerKeyType,
   TLS_PROFILES,
   type TLSProfile,
   verifyTLSProfile,
@@ -210,7 +210,7 @@ describe('orderProfileForDefaultKeyType', () => {
     /^ecdsa/i.test(sigalg) ? 'ec' : sigalg === 'ed25519' ? 'ed25519' : /^rsa/i.test(sigalg) ? 'rsa' : 'other';
   const rows: {
     name: string;
-    input: ServerKeyType;
+    input: KeyType;
     want: { firstCipher: string; lastSigalgFamily: string };
   }[] = [
     {

@@ -53,7 +53,7 @@ export type { CertificateInput, CertificateSource } from '../internal/chain/cert
 /** What a {@link ChainProblem} is about. */
 export type ChainProblemCode =
   /** The issuer of a certificate is neither in the pool nor among the roots (`details.issuer`, `details.caIssuers`). */
-  | 'missing-intermediate'
+  | 'unknown-issuer'
   /** The chain ends at a self-signed root that is not among the `roots` given. */
   | 'untrusted-root'
   /** A certificate of the chain expired before `at`. */
@@ -321,7 +321,7 @@ export async function assembleChain(
     const issuer = top.issuer.toString();
     problems.push(
       problem(
-        'missing-intermediate',
+        'unknown-issuer',
         `The issuer of ${describe(top)}, ${quoteName(issuer)}, is not in the bundle${roots === undefined ? '' : ' nor among the trusted roots'}: ${
           urls.length > 0
             ? `download it from ${urls.join(' or ')} and add it`

@@ -106,10 +106,10 @@ export type TLSErrorCode =
   | 'ERR_TLS_TIMEOUT'
   | 'ERR_TLS_WRONG_CERTIFICATE'
   | 'ERR_TLS_RELOAD'
-  | 'ERR_TLS_CONNECT'
-  | 'ERR_PROBE_CONNECT'
-  | 'ERR_PROBE_PROTOCOL'
-  | 'ERR_PROBE_URL';
+  | 'ERR_TLS_CONNECT';
+
+/** Codes of the TLS probe (`probeTLS`, `mailtls probe`): the target could not be reached or did not speak its protocol. */
+export type ProbeErrorCode = 'ERR_PROBE_CONNECT' | 'ERR_PROBE_PROTOCOL' | 'ERR_PROBE_URL';
 
 /** Every stable error code of mailtls. */
 export type ErrorCode =
@@ -122,14 +122,285 @@ export type ErrorCode =
   | ChainErrorCode
   | PKCS12ErrorCode
   | StoreErrorCode
-  | TLSErrorCode;
+  | TLSErrorCode
+  | ProbeErrorCode;
+
+/** Facts about input that could not be read: PEM, DER, certificates, CSRs, bundles, PKCS#12 files. */
+export interface InputDetails {
+  /** Byte offset of the fault in the input, when known. */
+  readonly offset?: number | undefined;
+  /** Where in the structure the fault is, e.g. `tbsCertificate.extensions[2]`. */
+  readonly path?: string | undefined;
+  /** Size of the input in bytes, when it exceeded a limit. */
+  readonly size?: number | undefined;
+  /** The size limit in bytes that was exceeded. */
+  readonly maxBytes?: number | undefined;
+  /** The nesting or count limit that was exceeded. */
+  readonly max?: number | undefined;
+  /** Which certificate of a bundle (0-based). */
+  readonly index?: number | undefined;
+  /** The input format, when it was the problem. */
+  readonly format?: string | undefined;
+  /** The PEM label (`CERTIFICATE`, `PRIVATE KEY`...) concerned. */
+  readonly label?: string | undefined;
+  /** The line of the PEM text concerned. */
+  readonly line?: number | undefined;
+  /** The PEM labels that were expected. */
+  readonly expected?: readonly string[] | undefined;
+  /** The PEM label or labels found instead. */
+  readonly found?: string | readonly string[] | undefined;
+  /** A PKCS#7 or PKCS#12 content type that is not supported. */
+  readonly contentType?: string | undefined;
+  /** The most certificates a bundle may hold. */
+  readonly maxCertificates?: number | undefined;
+  /** The most bags a PKCS#12 file may hold. */
+  readonly maxBags?: number | undefined;
+  /** A short machine-readable cause. */
+  readonly reason?: string | undefined;
+  /** The algorithm concerned (signature or encryption). */
+  readonly algorithm?: string | undefined;
+}
+
+/** Facts about a key that could not be generated, read, decrypted, exported or matched. */
+export interface KeyDetails {
+  /** The key algorithm or its OID. */
+  readonly algorithm?: string | undefined;
+  /** The key size in bits. */
+  readonly bits?: number | undefined;
+  /** The elliptic curve name or OID. */
+  readonly curve?: string | undefined;
+  /** How the key file is encrypted. */
+  readonly encryption?: string | undefined;
+  /** The most PBKDF2 iterations accepted. */
+  readonly maxIterations?: number | undefined;
+  /** The PEM label of the key block. */
+  readonly label?: string | undefined;
+  /** Which part of the key is malformed. */
+  readonly structure?: string | undefined;
+  /** The key type (`rsa`, `ec`, `ed25519`). */
+  readonly type?: string | undefined;
+  /** The export format asked for. */
+  readonly format?: string | undefined;
+  /** A description of the key (type and size; never key material). */
+  readonly key?: string | undefined;
+  /** A description of the certificate's key. */
+  readonly certificateKey?: string | undefined;
+  /** How many certificates were compared, or their subjects. */
+  readonly certificates?: number | readonly string[] | undefined;
+  /** The certificate that does match the key, when another one was given first. */
+  readonly matchingIndex?: number | undefined;
+  /** The key file concerned. */
+  readonly keyFile?: string | undefined;
+  /** The certificate file concerned. */
+  readonly certFile?: string | undefined;
+  /** SHA-256 of the key's SubjectPublicKeyInfo (hex). */
+  readonly keySPKISha256?: string | undefined;
+  /** SHA-256 of the certificate's SubjectPublicKeyInfo (hex). */
+  readonly certificateSPKISha256?: string | undefined;
+  /** A short machine-readable cause. */
+  readonly reason?: string | undefined;
+}
+
+/** A name a certificate carries that the check could not use. */
+export interface IgnoredNameFact {
+  /** The name as the certificate has it. */
+  readonly name: string;
+  /** Why it was ignored. */
+  readonly reason: string;
+}
+
+/** A reference identity a mail peer was checked against. */
+export interface ReferenceFact {
+  /** The canonical reference name. */
+  readonly reference: string;
+  /** Whether the certificate matched it. */
+  readonly matched: boolean;
+}
+
+/** Facts about a name: a host name, an IP address, a subject field, a CSR or certificate name. */
+export interface NameDetails {
+  /** The name concerned (truncated when long). */
+  readonly name?: string | undefined;
+  /** The host name or IP address checked. */
+  readonly host?: string | null | undefined;
+  /** The IP or e-mail address concerned. */
+  readonly address?: string | undefined;
+  /** The subject field concerned (`commonName`, `countryName`...). */
+  readonly field?: string | undefined;
+  /** The kind of name or value (`dNSName`, `iPAddress`...). */
+  readonly type?: string | undefined;
+  /** Where the name came from (subject, subjectAltName, option). */
+  readonly source?: string | undefined;
+  /** The character position of the fault. */
+  readonly position?: number | undefined;
+  /** A short machine-readable cause (`empty-label`, `not-ip-address`...). */
+  readonly reason?: string | undefined;
+  /** The names the certificate is valid for. */
+  readonly validNames?: readonly string[] | undefined;
+  /** Names present but not usable, with why (a Common Name beside subjectAltName, a bad pattern). */
+  readonly ignoredNames?: readonly IgnoredNameFact[] | undefined;
+  /** The reference identities checked (mail peers), each with whether it matched. */
+  readonly references?: readonly ReferenceFact[] | undefined;
+  /** Whether the Common Name would have matched if it were allowed. */
+  readonly commonNameWouldMatch?: boolean | undefined;
+}
+
+/** Facts about a certificate that could not be issued. */
+export interface IssueDetails extends NameDetails {
+  /** The subject of the certificate concerned (RFC 4514). */
+  readonly subject?: string | undefined;
+  /** The signature algorithm concerned. */
+  readonly algorithm?: string | undefined;
+  /** The requested end of validity (ISO 8601). */
+  readonly notAfter?: string | undefined;
+  /** The issuing CA's end of validity (ISO 8601). */
+  readonly caNotAfter?: string | undefined;
+}
+
+/** Facts about a chain that failed assembly or validation. */
+export interface ChainDetails {
+  /**
+   * Why, in the chain-failure vocabulary that `verifyChain`'s failures (`ChainFailureReason`) and
+   * `assembleChain`'s problems share: `unknown-issuer`, `untrusted-root`, `expired`...
+   */
+  readonly reason?: string | undefined;
+  /** The subject of the certificate at fault (RFC 4514). */
+  readonly subject?: string | undefined;
+  /** The issuer name that was not found. */
+  readonly issuer?: string | undefined;
+  /** Where the certificate says its issuer can be downloaded (AIA caIssuers URLs). */
+  readonly caIssuers?: readonly string[] | undefined;
+  /** The host name checked (`ERR_CHAIN_HOSTNAME`). */
+  readonly host?: string | null | undefined;
+  /** The names the leaf is valid for (`ERR_CHAIN_HOSTNAME`). */
+  readonly validNames?: readonly string[] | undefined;
+}
+
+/** Facts about a store operation that failed. */
+export interface StoreDetails {
+  /** The domain concerned. */
+  readonly domain?: string | null | undefined;
+  /** The file or directory concerned. */
+  readonly path?: string | undefined;
+  /** The file concerned, relative to the store. */
+  readonly file?: string | undefined;
+  /** The name concerned (a secret, a domain of another layout). */
+  readonly name?: string | undefined;
+  /** Where it was looked for. */
+  readonly where?: string | undefined;
+  /** The file-system error code (`EACCES`...). */
+  readonly code?: string | undefined;
+  /** The version in service (`ERR_STORE_NOT_FOUND` for a rollback). */
+  readonly current?: string | undefined;
+  /** The versions kept. */
+  readonly versions?: readonly string[] | undefined;
+  /** What a path is instead of a directory (`symlink`, `not-directory`). */
+  readonly kind?: string | undefined;
+  /** The group name or id given. */
+  readonly group?: string | undefined;
+  /** The pending CSR and key of a domain (`ERR_STORE_EXISTS`). */
+  readonly csr?: string | undefined;
+  /** The pending key of a domain (`ERR_STORE_EXISTS`). */
+  readonly key?: string | undefined;
+  /** The subject of a certificate whose domain could not be told. */
+  readonly subject?: string | undefined;
+  /** The DNS names of that certificate. */
+  readonly dnsNames?: readonly string[] | undefined;
+  /** The process holding the lock (`ERR_STORE_LOCKED`). */
+  readonly pid?: number | undefined;
+  /** The host of the process holding the lock. */
+  readonly host?: string | undefined;
+  /** Since when the lock is held (ISO 8601). */
+  readonly since?: string | undefined;
+}
+
+/** Facts about TLS serving, STARTTLS, a connection, a probe or a reload. */
+export interface TLSDetails {
+  /** `host:port` of the peer or target. */
+  readonly where?: string | undefined;
+  /** The probe URL. */
+  readonly url?: string | undefined;
+  /** The step that failed: `connect`, `starttls`, `tls`... */
+  readonly phase?: string | undefined;
+  /** A short machine-readable cause (`timeout`, `ECONNREFUSED`, `no-certificate`...). */
+  readonly reason?: string | undefined;
+  /** The SNI name of the connection. */
+  readonly servername?: string | false | null | undefined;
+  /** The time-out that expired, in milliseconds. */
+  readonly timeoutMs?: number | undefined;
+  /** The error code of the socket or of OpenSSL. */
+  readonly code?: string | undefined;
+  /** The peer's address. */
+  readonly remoteAddress?: string | undefined;
+  /** The mail protocol spoken (smtp, pop3, imap). */
+  readonly protocol?: string | undefined;
+  /** The server's reply, sanitised. */
+  readonly reply?: string | undefined;
+  /** The SNI pattern concerned (`*.example.com`). */
+  readonly pattern?: string | undefined;
+  /** The key type of a credential. */
+  readonly keyType?: string | undefined;
+  /** The subject of a credential's certificate. */
+  readonly subject?: string | undefined;
+  /** The profile name concerned. */
+  readonly name?: string | undefined;
+  /** The domain concerned (reload). */
+  readonly domain?: string | undefined;
+  /** The store version that was to be served (reload). */
+  readonly version?: string | undefined;
+  /** The SHA-256 fingerprint that was to be served (reload). */
+  readonly fingerprint?: string | undefined;
+  /** The store version still served (reload). */
+  readonly servedVersion?: string | undefined;
+  /** The SHA-256 fingerprint still served (reload). */
+  readonly servedFingerprint?: string | undefined;
+}
+
+/** The details of each code of an area: every code in `Codes` carries details of shape `D`. */
+export type AreaDetails<Codes extends string, D> = { readonly [K in Codes]: D };
+
+/**
+ * The `details` of each error code: structured, JSON-safe facts, never key material. Catch blocks read them
+ * typed after narrowing the code: `if (isMailTlsError(e, 'ERR_HOSTNAME_MISMATCH')) e.details.validNames`.
+ */
+export type ErrorDetailsMap = AreaDetails<PEMErrorCode | DERErrorCode | CertificateErrorCode, InputDetails> &
+  AreaDetails<PKCS12ErrorCode, InputDetails & KeyDetails> &
+  AreaDetails<KeyErrorCode, KeyDetails> &
+  AreaDetails<Exclude<CSRErrorCode, 'ERR_CSR_INVALID' | 'ERR_CSR_SIGNATURE'>, NameDetails> &
+  AreaDetails<'ERR_CSR_INVALID' | 'ERR_CSR_SIGNATURE', InputDetails> &
+  AreaDetails<HostnameErrorCode, NameDetails> &
+  AreaDetails<ChainErrorCode, ChainDetails> &
+  AreaDetails<StoreErrorCode, StoreDetails> &
+  AreaDetails<TLSErrorCode | ProbeErrorCode, TLSDetails> &
+  AreaDetails<'ERR_HOSTNAME_MISMATCH', HostnameMismatchDetails> &
+  AreaDetails<'ERR_CERT_ISSUE', IssueDetails> &
+  AreaDetails<'ERR_CERT_NAME', NameDetails>;
+
+/** What `ERR_HOSTNAME_MISMATCH` always carries. */
+export interface HostnameMismatchDetails {
+  /** The names the certificate is valid for. */
+  readonly validNames: readonly string[];
+}
+
+/** Further facts a code's details may carry beyond the ones its shape declares. */
+export interface MoreDetails {
+  readonly [fact: string]: unknown;
+}
+
+/**
+ * The `details` of errors with code `C`: the facts {@link ErrorDetailsMap} declares for it, typed, plus any
+ * further JSON-safe facts (a union of codes gives the union of their details).
+ */
+export type ErrorDetails<C extends ErrorCode = ErrorCode> = C extends keyof ErrorDetailsMap
+  ? ErrorDetailsMap[C] & MoreDetails
+  : MoreDetails;
 
 /** Options accepted by every mailtls error constructor. */
-export interface MailTlsErrorOptions {
+export interface MailTlsErrorOptions<C extends ErrorCode = ErrorCode> {
   /** The lower-level error this one wraps. */
   cause?: unknown;
-  /** Structured, JSON-safe facts about the failure (never key material). */
-  details?: Readonly<Record<string, unknown>>;
+  /** Structured, JSON-safe facts about the failure (never key material); their shape is per code. */
+  details?: ErrorDetails<C>;
 }
 
 /** The JSON form of a {@link MailTlsError} (what `JSON.stringify` writes). */
@@ -141,7 +412,7 @@ export interface MailTlsErrorJSON {
   /** The message for the administrator. */
   message: string;
   /** Structured facts about the failure. */
-  details: Readonly<Record<string, unknown>>;
+  details: ErrorDetails;
 }
 
 /**
@@ -157,16 +428,16 @@ export interface MailTlsErrorJSON {
  * }
  * ```
  */
-export class MailTlsError extends Error {
+export class MailTlsError<C extends ErrorCode = ErrorCode> extends Error {
   /** The stable, machine-readable code, e.g. `ERR_PEM_NO_BLOCK`. */
-  readonly code: ErrorCode;
-  /** Structured facts about the failure; JSON-safe and free of key material. */
-  readonly details: Readonly<Record<string, unknown>>;
+  readonly code: C;
+  /** Structured facts about the failure; JSON-safe and free of key material; typed per code. */
+  readonly details: ErrorDetails<C>;
 
-  constructor(code: ErrorCode, message: string, options: MailTlsErrorOptions = {}) {
+  constructor(code: C, message: string, options: MailTlsErrorOptions<C> = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.details = Object.freeze({ ...(options.details ?? {}) });
+    this.details = Object.freeze({ ...(options.details ?? {}) }) as ErrorDetails<C>;
     Object.defineProperty(this, 'name', {
       value: new.target.name,
       enumerable: false,
@@ -184,9 +455,8 @@ export class MailTlsError extends Error {
 /**
  * A PEM text could not be read. @example `new PEMError('ERR_PEM_NO_BLOCK', 'no PEM block')`
  */
-export class PEMError extends MailTlsError {
-  declare readonly code: PEMErrorCode;
-  constructor(code: PEMErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class PEMError<C extends PEMErrorCode = PEMErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
@@ -194,9 +464,8 @@ export class PEMError extends MailTlsError {
 /**
  * DER/ASN.1 bytes are malformed or exceed a limit. @example `new DERError('ERR_DER_INVALID', 'truncated')`
  */
-export class DERError extends MailTlsError {
-  declare readonly code: DERErrorCode;
-  constructor(code: DERErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class DERError<C extends DERErrorCode = DERErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
@@ -204,9 +473,8 @@ export class DERError extends MailTlsError {
 /**
  * A key could not be generated, read, decrypted or matched. @example `new KeyError('ERR_KEY_PASSPHRASE', 'wrong pass phrase')`
  */
-export class KeyError extends MailTlsError {
-  declare readonly code: KeyErrorCode;
-  constructor(code: KeyErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class KeyError<C extends KeyErrorCode = KeyErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
@@ -214,9 +482,8 @@ export class KeyError extends MailTlsError {
 /**
  * A certificate or bundle is malformed or unsupported. @example `new CertificateError('ERR_CERT_INVALID', 'bad DER')`
  */
-export class CertificateError extends MailTlsError {
-  declare readonly code: CertificateErrorCode;
-  constructor(code: CertificateErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class CertificateError<C extends CertificateErrorCode = CertificateErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
@@ -224,20 +491,18 @@ export class CertificateError extends MailTlsError {
 /**
  * A CSR or its subject is invalid. @example `new CSRError('ERR_CSR_COUNTRY', 'use a 2-letter code')`
  */
-export class CSRError extends MailTlsError {
-  declare readonly code: CSRErrorCode;
-  constructor(code: CSRErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class CSRError<C extends CSRErrorCode = CSRErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
 
 /**
- * A host name is invalid or not covered by a certificate. `details.validNames` lists the names the
- * certificate is valid for. @example `new HostnameError('ERR_HOSTNAME_MISMATCH', 'not covered', { details: { validNames: [] } })`
+ * A host name is invalid or not covered by a certificate. For `ERR_HOSTNAME_MISMATCH`, `details.validNames` lists
+ * the names the certificate is valid for. @example `new HostnameError('ERR_HOSTNAME_MISMATCH', 'not covered', { details: { validNames: [] } })`
  */
-export class HostnameError extends MailTlsError {
-  declare readonly code: HostnameErrorCode;
-  constructor(code: HostnameErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class HostnameError<C extends HostnameErrorCode = HostnameErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
@@ -245,9 +510,8 @@ export class HostnameError extends MailTlsError {
 /**
  * A chain could not be assembled or validated; `details.reason` says why. @example `new ChainError('ERR_CHAIN_UNKNOWN_ISSUER', 'missing intermediate')`
  */
-export class ChainError extends MailTlsError {
-  declare readonly code: ChainErrorCode;
-  constructor(code: ChainErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class ChainError<C extends ChainErrorCode = ChainErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
@@ -255,9 +519,8 @@ export class ChainError extends MailTlsError {
 /**
  * A PKCS#12 file could not be opened or written. @example `new PKCS12Error('ERR_PKCS12_PASSWORD', 'wrong password')`
  */
-export class PKCS12Error extends MailTlsError {
-  declare readonly code: PKCS12ErrorCode;
-  constructor(code: PKCS12ErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class PKCS12Error<C extends PKCS12ErrorCode = PKCS12ErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
@@ -265,9 +528,8 @@ export class PKCS12Error extends MailTlsError {
 /**
  * The certificate store refused or failed an operation. @example `new StoreError('ERR_STORE_NOT_FOUND', 'no such domain')`
  */
-export class StoreError extends MailTlsError {
-  declare readonly code: StoreErrorCode;
-  constructor(code: StoreErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class StoreError<C extends StoreErrorCode = StoreErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
@@ -275,21 +537,34 @@ export class StoreError extends MailTlsError {
 /**
  * TLS serving, STARTTLS, reload or probing failed. @example `new TLSError('ERR_TLS_STARTTLS', 'peer refused STARTTLS')`
  */
-export class TLSError extends MailTlsError {
-  declare readonly code: TLSErrorCode;
-  constructor(code: TLSErrorCode, message: string, options?: MailTlsErrorOptions) {
+export class TLSError<C extends TLSErrorCode = TLSErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }
 }
 
 /**
- * Tells whether a value is a {@link MailTlsError}, optionally with a given code.
+ * The TLS probe could not reach its target or the target did not speak its protocol.
+ * @example `new ProbeError('ERR_PROBE_CONNECT', 'connection refused', { details: { url: 'smtp://mail.example.com' } })`
+ */
+export class ProbeError<C extends ProbeErrorCode = ProbeErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Tells whether a value is a {@link MailTlsError}, optionally with a given code; with a code, the error's
+ * `details` are typed for it.
  *
  * @example
  * ```ts
  * if (isMailTlsError(e, 'ERR_KEY_PASSPHRASE')) askAgain();
  * ```
  */
-export function isMailTlsError(value: unknown, code?: ErrorCode): value is MailTlsError {
+export function isMailTlsError<C extends ErrorCode = ErrorCode>(
+  value: unknown,
+  code?: C,
+): value is MailTlsError<C> {
   return value instanceof MailTlsError && (code === undefined || value.code === code);
 }

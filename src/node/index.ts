@@ -133,7 +133,7 @@ export {
   updateSMTPServer,
 } from './tls/servers.js';
 export {
-  type CredentialSource as ServerCredentialSource,
+  type CredentialOrLoader,
   createSNIRegistry,
   type ResolvedContext,
   SNIRegistry,

@@ -16,15 +16,15 @@
  * @module profile
  */
 import { TLSError } from '../errors.js';
+import type { KeyType } from '../internal/keys/crypto.js';
+
+export type { KeyType };
 
 /** A TLS protocol version as node:tls spells it. */
 export type TLSVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 /** The names of the built-in profiles. */
 export type TLSProfileName = 'modern' | 'intermediate' | 'legacy-port-25';
-
-/** The key type of a server certificate, as far as TLS cipher and signature selection cares. */
-export type ServerKeyType = 'rsa' | 'ec' | 'ed25519';
 
 /** A TLS server profile: what a server offers, in its order of preference. */
 export interface TLSProfile {
@@ -309,7 +309,7 @@ function cipherKeyType(cipher: string): 'rsa' | 'ecdsa' | 'any' {
   return 'any';
 }
 
-function sigalgKeyType(sigalg: string): ServerKeyType | 'other' {
+function sigalgKeyType(sigalg: string): KeyType | 'other' {
   const s = sigalg.toLowerCase();
   if (s.startsWith('ecdsa_') || s.startsWith('ecdsa+')) return 'ec';
   if (s === 'ed25519') return 'ed25519';
@@ -341,17 +341,14 @@ function stableRank<T>(items: readonly T[], rank: (item: T) => number): T[] {
  * orderProfileForDefaultKeyType(INTERMEDIATE_PROFILE, 'ec').ciphers[0]; // 'ECDHE-RSA-AES128-GCM-SHA256'
  * ```
  */
-export function orderProfileForDefaultKeyType(
-  profile: TLSProfile,
-  defaultKeyType: ServerKeyType,
-): TLSProfile {
+export function orderProfileForDefaultKeyType(profile: TLSProfile, defaultKeyType: KeyType): TLSProfile {
   if (!['rsa', 'ec', 'ed25519'].includes(defaultKeyType))
     throw new RangeError('defaultKeyType must be rsa, ec or ed25519');
   const defaultCipherFamily = defaultKeyType === 'rsa' ? 'rsa' : 'ecdsa';
   // TLS 1.2: Ed25519 and EC certificates share the ECDSA suites; the signature algorithm then decides.
   const ciphers = stableRank(profile.ciphers, (c) => (cipherKeyType(c) === defaultCipherFamily ? 1 : 0));
   // Other key types first (RSA, then EC, then Ed25519, minus the default), the default's own last.
-  const familyRank: Record<ServerKeyType, number> =
+  const familyRank: Record<KeyType, number> =
     defaultKeyType === 'rsa'
       ? { ec: 0, ed25519: 1, rsa: 2 }
       : defaultKeyType === 'ec'

@@ -78,7 +78,9 @@ const captured: Captured[] = [];
 const leftOut: string[] = [];
 
 before(async () => {
-  const quick = { timeoutMs: 5000 };
+  // Each client ends when the capture closes the connection after its ClientHello; the time-out only bounds a
+  // client that hangs, and is generous because starting Python or curl on a loaded machine can take seconds.
+  const quick = { timeoutMs: 60_000 };
   const jobs: [string, Captured['want'], (port: number) => Promise<unknown>, Peer?][] = [
     [
       'openssl s_client (SNI, ALPN)',

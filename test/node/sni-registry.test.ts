@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ErrorCode, HostnameError, isMailTlsError, type MailTlsError } from '../../src/errors.js';
 import { CertificateStore } from '../../src/node/store/store.js';
-import { type CredentialSource, createSNIRegistry } from '../../src/node/tls/sni-registry.js';
+import { type CredentialOrLoader, createSNIRegistry } from '../../src/node/tls/sni-registry.js';
 import { MODERN_PROFILE } from '../../src/tls/profile.js';
 import { cpuStopwatch } from '../helpers/timing.js';
 import { testPKI } from './helpers/openssl-pki.js';
@@ -242,7 +242,7 @@ describe('lookups build lazily and cache', () => {
   });
 
   it('resolveIfReady while resolve is pending waits for that build: one context, held once, freed on delete', async () => {
-    const rows: { name: string; source: () => CredentialSource }[] = [
+    const rows: { name: string; source: () => CredentialOrLoader }[] = [
       { name: 'PEM', source: () => mail.credential },
       { name: 'sync loader answering a new object per call', source: () => () => ({ ...mail.credential }) },
       { name: 'async loader', source: () => async () => ({ ...mail.credential }) },

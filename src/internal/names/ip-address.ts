@@ -19,6 +19,7 @@
  *
  * @module internal/names/ip-address
  */
+import { HostnameError } from '../errors.js';
 
 /** The longest IP text worth reading: a bracketed IPv6 with an IPv4 tail and every leading zero is 47. */
 const MAX_IP_TEXT = 64;
@@ -222,16 +223,41 @@ export function formatIPAddress(bytes: Uint8Array): string {
 }
 
 /**
- * Gives the canonical text of an IP address text, or `undefined` when it is not one: the composition of
- * {@link parseIPAddress} and {@link formatIPAddress}.
+ * Gives the canonical text of an IP address text: the composition of {@link parseIPAddress} and
+ * {@link formatIPAddress}. Throws for text that is not an IP address, as `canonicalizeHostname` does for a
+ * name that is not a host name; {@link tryCanonicalizeIPAddress} answers `undefined` instead.
+ *
+ * @throws {HostnameError} `ERR_HOSTNAME_INVALID` when `text` is not an IP address in the strict form (no
+ *   short, octal or hex IPv4 forms, no zone identifier). TypeError when `text` is not a string.
+ * @example
+ * ```ts
+ * canonicalizeIPAddress('[2001:DB8:0:0:0:0:0:1]'); // '2001:db8::1'
+ * canonicalizeIPAddress('127.1'); // throws ERR_HOSTNAME_INVALID
+ * ```
+ */
+export function canonicalizeIPAddress(text: string): string {
+  const canonical = tryCanonicalizeIPAddress(text);
+  if (canonical === undefined)
+    throw new HostnameError(
+      'ERR_HOSTNAME_INVALID',
+      `${JSON.stringify(text.slice(0, 100))} is not an IP address: write IPv4 as four decimal numbers (192.0.2.1) and IPv6 as RFC 4291 text (2001:db8::1), without a zone.`,
+      { details: { name: text.slice(0, 100), reason: 'not-ip-address' } },
+    );
+  return canonical;
+}
+
+/**
+ * Gives the canonical text of an IP address text, or `undefined` when it is not one (the non-throwing
+ * {@link canonicalizeIPAddress}).
  *
  * @throws TypeError when `text` is not a string.
  * @example
  * ```ts
- * canonicalizeIPAddress('[2001:DB8:0:0:0:0:0:1]'); // '2001:db8::1'
+ * tryCanonicalizeIPAddress('[2001:DB8:0:0:0:0:0:1]'); // '2001:db8::1'
+ * tryCanonicalizeIPAddress('127.1'); // undefined
  * ```
  */
-export function canonicalizeIPAddress(text: string): string | undefined {
+export function tryCanonicalizeIPAddress(text: string): string | undefined {
   const bytes = parseIPAddress(text);
   return bytes === undefined ? undefined : formatIPAddress(bytes);
 }

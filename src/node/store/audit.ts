@@ -489,7 +489,7 @@ class Auditor {
     }
     const chain = await assembleChain(leaf, pool, { at: this.at, roots: this.roots() });
     for (const p of chain.problems) {
-      if (p.code === 'missing-intermediate')
+      if (p.code === 'unknown-issuer')
         this.add({
           domain,
           code: 'CHAIN_INCOMPLETE',

@@ -451,15 +451,15 @@ function checkChain(
         { details: { domain: name.domain, ...(p.details ?? {}) } },
       );
     }
-    if (p.code === 'missing-intermediate' || p.code === 'untrusted-root') {
+    if (p.code === 'unknown-issuer' || p.code === 'untrusted-root') {
       if (options.requireCompleteChain === true)
         throw new ChainError(
-          p.code === 'missing-intermediate' ? 'ERR_CHAIN_UNKNOWN_ISSUER' : 'ERR_CHAIN_UNTRUSTED_ROOT',
+          p.code === 'unknown-issuer' ? 'ERR_CHAIN_UNKNOWN_ISSUER' : 'ERR_CHAIN_UNTRUSTED_ROOT',
           `${p.message} Refusing to install ${name.domain} (requireCompleteChain).`,
           { details: { domain: name.domain, ...(p.details ?? {}) } },
         );
       warnings.push({
-        code: p.code === 'missing-intermediate' ? 'CHAIN_INCOMPLETE' : 'CHAIN_UNTRUSTED_ROOT',
+        code: p.code === 'unknown-issuer' ? 'CHAIN_INCOMPLETE' : 'CHAIN_UNTRUSTED_ROOT',
         message: p.message,
       });
     }

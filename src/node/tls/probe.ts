@@ -33,7 +33,7 @@ import {
   type ChainProblem,
 } from '../../chain/chain.js';
 import { createTrustStore, type TrustStore, verifyChain } from '../../chain/verify-chain.js';
-import { MailTlsError, TLSError } from '../../errors.js';
+import { MailTlsError, ProbeError, TLSError } from '../../errors.js';
 import { positiveMilliseconds, validDate } from '../../internal/assert.js';
 import { tryCanonicalizeHostname } from '../../names/hostname.js';
 import {
@@ -99,15 +99,15 @@ const SCHEMES: Readonly<Record<ProbeScheme, { protocol: ProbeProtocol; port: num
   https: { protocol: 'https', port: 443, starttls: false },
 };
 
-function urlError(message: string, url: string): TLSError {
-  return new TLSError('ERR_PROBE_URL', message, { details: { url: sanitizeReply(url) } });
+function urlError(message: string, url: string): ProbeError {
+  return new ProbeError('ERR_PROBE_URL', message, { details: { url: sanitizeReply(url) } });
 }
 
 /**
  * Reads a probe URL: scheme (see {@link ProbeScheme}), host (a DNS name, an IPv4 address or a bracketed
  * IPv6 address) and optional port (default: the scheme's well-known port).
  *
- * @throws {TLSError} `ERR_PROBE_URL` for a URL that does not parse, an unknown scheme, credentials in the
+ * @throws {ProbeError} `ERR_PROBE_URL` for a URL that does not parse, an unknown scheme, credentials in the
  *   URL, a path, query or fragment (except for `https://`), an invalid host, or port 0. TypeError when
  *   `url` is not a string or URL.
  * @example
@@ -179,7 +179,7 @@ export function parseProbeURL(url: string | URL): ProbeTarget {
 /** What a {@link ProbeProblem} is about. */
 export type ProbeProblemCode =
   /** The server does not send an intermediate its chain needs (`details.issuer`, `details.caIssuers`). */
-  | 'missing-intermediate'
+  | 'unknown-issuer'
   /**
    * The chain ends at a self-signed root that is not among the trust anchors, or the server sends its chain up
    * to an intermediate CA whose issuer (presumably a private root) is not trusted: pass it as `trust`.
@@ -385,9 +385,9 @@ function probeError(e: unknown, target: ProbeTarget): unknown {
   if (!(e instanceof TLSError)) return e;
   const details = { ...e.details, url: target.url };
   if (e.code === 'ERR_TLS_CONNECT' || e.code === 'ERR_TLS_TIMEOUT')
-    return new TLSError('ERR_PROBE_CONNECT', `${target.url}: ${e.message}`, { cause: e, details });
+    return new ProbeError('ERR_PROBE_CONNECT', `${target.url}: ${e.message}`, { cause: e, details });
   if (e.code === 'ERR_TLS_STARTTLS')
-    return new TLSError('ERR_PROBE_PROTOCOL', `${target.url}: ${e.message}`, { cause: e, details });
+    return new ProbeError('ERR_PROBE_PROTOCOL', `${target.url}: ${e.message}`, { cause: e, details });
   return e;
 }
 
@@ -485,7 +485,7 @@ function handshake(raw: net.Socket, o: Options, target: ProbeTarget, deadline: n
     const onSecure = (): void => finish();
     const onError = (e: NodeJS.ErrnoException): void =>
       finish(
-        new TLSError(
+        new ProbeError(
           'ERR_PROBE_PROTOCOL',
           `${target.url}: the TLS handshake failed${target.starttls ? ' after STARTTLS' : ''}: ${sanitizeReply(`${e.code ?? ''} ${e.message}`.trim())}. The server may offer no protocol version or suite in common, or it does not speak TLS on this port${target.starttls ? '' : ' (try the STARTTLS scheme)'}.`,
           { cause: e, details: { url: target.url, phase: 'tls', reason: e.code ?? 'error' } },
@@ -495,7 +495,7 @@ function handshake(raw: net.Socket, o: Options, target: ProbeTarget, deadline: n
     const timer = setTimeout(
       () =>
         finish(
-          new TLSError(
+          new ProbeError(
             'ERR_PROBE_CONNECT',
             `${target.url}: the TLS handshake did not finish in time${target.starttls ? '' : '; if the port expects STARTTLS, use the STARTTLS scheme (smtp://, submission://, imap://, pop3://)'}.`,
             { details: { url: target.url, phase: 'tls', reason: 'timeout' } },
@@ -568,7 +568,7 @@ function chainProblems(served: readonly Certificate[], assembled: AssembledChain
   const from = (p: ChainProblem): ProbeProblem | undefined => {
     const d = { ...(p.details ?? {}) };
     switch (p.code) {
-      case 'missing-intermediate': {
+      case 'unknown-issuer': {
         // The server sends its certificate and intermediate CA certificates, and only the issuer of the top
         // CA certificate is unknown: that is how a complete chain from a root that is not trusted here looks
         // (servers should not send the root). Say so, rather than advising to add the root to the chain.
@@ -580,7 +580,7 @@ function chainProblems(served: readonly Certificate[], assembled: AssembledChain
           );
         const urls = Array.isArray(d.caIssuers) ? (d.caIssuers as string[]) : [];
         return problem(
-          'missing-intermediate',
+          'unknown-issuer',
           `The server does not send the issuer of ${p.certificate ? describeCert(p.certificate) : 'its certificate'}: "${String(d.issuer)}". Clients that do not happen to have it cannot build the chain. ${urls.length > 0 ? `Download it from ${urls.join(' or ')} and add it` : 'Get it from the CA and add it'} to the certificate file the server sends (after the server's own certificate).`,
           d,
         );
@@ -639,7 +639,7 @@ function chainProblems(served: readonly Certificate[], assembled: AssembledChain
 }
 
 const CHAIN_REASONS_REPORTED: Readonly<Record<string, readonly ProbeProblemCode[]>> = {
-  'unknown-issuer': ['missing-intermediate', 'untrusted-root'],
+  'unknown-issuer': ['unknown-issuer', 'untrusted-root'],
   'untrusted-root': ['untrusted-root'],
   expired: ['expired'],
   'not-yet-valid': ['not-yet-valid'],
@@ -706,7 +706,7 @@ async function analyze(ders: readonly Uint8Array[], o: Options): Promise<Analysi
     try {
       x = new X509Certificate(ders[0]!);
     } catch (e) {
-      throw new TLSError(
+      throw new ProbeError(
         'ERR_PROBE_PROTOCOL',
         "the server's certificate cannot be read at all; replace it.",
         {
@@ -782,7 +782,7 @@ async function analyze(ders: readonly Uint8Array[], o: Options): Promise<Analysi
  *   `clientName`, `alpn`, `signal`.
  * @returns What was found; a bad chain or name is a result (`chainValid`, `namesMatch`, `problems`), not an
  *   error.
- * @throws {TLSError} (rejects) `ERR_PROBE_URL` for a bad URL, scheme or port; `ERR_PROBE_CONNECT` when the
+ * @throws {ProbeError} (rejects) `ERR_PROBE_URL` for a bad URL, scheme or port; `ERR_PROBE_CONNECT` when the
  *   connection is refused, the name does not resolve, or any phase times out (`details.phase`:
  *   `connect`, `greeting`, `capabilities`, `starttls`, `tls`); `ERR_PROBE_PROTOCOL` when the server does not
  *   offer STARTTLS, answers something unexpected (its line, sanitised and cut to 200 characters, in the
@@ -850,7 +850,7 @@ export async function probe(url: string | URL, options: ProbeOptions = {}): Prom
     hangUp(socket, raw, target.protocol);
   }
   if (ders.length === 0)
-    throw new TLSError('ERR_PROBE_PROTOCOL', `${target.url}: the server sent no certificate.`, {
+    throw new ProbeError('ERR_PROBE_PROTOCOL', `${target.url}: the server sent no certificate.`, {
       details: { url: target.url, phase: 'tls', reason: 'no-certificate' },
     });
   const a = await analyze(ders, o);

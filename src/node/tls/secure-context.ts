@@ -10,12 +10,7 @@
 import { createPrivateKey, constants as cryptoConstants, type KeyObject, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { TLSError } from '../../errors.js';
-import {
-  INTERMEDIATE_PROFILE,
-  type ServerKeyType,
-  type TLSProfile,
-  verifyTLSProfile,
-} from '../../tls/profile.js';
+import { INTERMEDIATE_PROFILE, type KeyType, type TLSProfile, verifyTLSProfile } from '../../tls/profile.js';
 
 /** What a server serves for a name: a private key and its certificate chain, as PEM. */
 export interface ServerCredential {
@@ -172,7 +167,7 @@ export function buildServerContext(
   }
 }
 
-const PKCS8_ALGORITHMS: readonly [string, ServerKeyType | 'other'][] = [
+const PKCS8_ALGORITHMS: readonly [string, KeyType | 'other'][] = [
   ['06092a864886f70d010101', 'rsa'], // rsaEncryption
   ['06092a864886f70d01010a', 'other'], // RSASSA-PSS
   ['06072a8648ce3d0201', 'ec'], // id-ecPublicKey
@@ -180,7 +175,7 @@ const PKCS8_ALGORITHMS: readonly [string, ServerKeyType | 'other'][] = [
 ];
 
 /** The key type from the PEM label or the PKCS#8 algorithm OID, or undefined when that needs a real parse. */
-function sniffKeyType(pem: string): ServerKeyType | 'other' | undefined {
+function sniffKeyType(pem: string): KeyType | 'other' | undefined {
   const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/]{64})/.exec(pem);
   if (!m) return undefined;
   if (m[1] === 'RSA PRIVATE KEY') return 'rsa';
@@ -255,7 +250,7 @@ function checkKeyAndCertificate(
 /** Facts about a credential's leaf that serving needs. */
 export interface CredentialSummary {
   /** Key type of the leaf certificate's public key. */
-  readonly keyType: ServerKeyType;
+  readonly keyType: KeyType;
   /** SHA-256 fingerprint of the leaf (`AA:BB:...`, as node prints it). */
   readonly fingerprint256: string;
   /** Start of the leaf's validity. */
@@ -283,7 +278,7 @@ export function summarizeCredential(credential: ServerCredential): CredentialSum
 
 function summarize(leaf: X509Certificate): CredentialSummary {
   const type = leaf.publicKey.asymmetricKeyType;
-  const keyType: ServerKeyType | undefined =
+  const keyType: KeyType | undefined =
     type === 'rsa' ? 'rsa' : type === 'ec' ? 'ec' : type === 'ed25519' ? 'ed25519' : undefined;
   if (keyType === undefined) {
     throw new TLSError(

@@ -24,7 +24,7 @@ import {
 } from './secure-context.js';
 
 /** A credential, or a function that loads it when the name is first served (sync or async). */
-export type CredentialSource = ServerCredential | (() => ServerCredential | Promise<ServerCredential>);
+export type CredentialOrLoader = ServerCredential | (() => ServerCredential | Promise<ServerCredential>);
 
 /** Options of {@link createSNIRegistry}. */
 export interface SNIRegistryOptions {
@@ -76,7 +76,7 @@ interface Built {
 }
 
 interface Entry {
-  source: CredentialSource;
+  source: CredentialOrLoader;
   built?: Built;
   /** Kept when the LRU drops the context (small), so the served certificate can still be checked. */
   summary?: CredentialSummary;
@@ -222,7 +222,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
    * @throws {TLSError} `ERR_TLS_CONTEXT` (`details.reason: 'no-key'`) for a copy of a credential that lost its
    *   key (`{ ...credential }`: the key is not enumerable).
    */
-  add(pattern: string, source: CredentialSource): void {
+  add(pattern: string, source: CredentialOrLoader): void {
     const key = canonicalizeSNIPattern(pattern);
     if (typeof source !== 'function') checkCredential(source);
     const old = this.#entries.get(key);
