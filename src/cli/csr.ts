@@ -1,5 +1,5 @@
 /**
- * `mailtls csr`: make a certificate signing request the way the manual's `openssl req` step does, and write
+ * `mailtls csr`: make a certificate signing request the way `openssl req -new -newkey` does for a reseller, and write
  * `req.pem` (the CSR) and `req.key` (the key, mode 0600).
  *
  * @module cli/csr
@@ -192,7 +192,7 @@ export function registerCSR(program: Command): void {
     .command('csr')
     .summary('make a certificate signing request (req.pem) and its key (req.key)')
     .description(
-      'Make a certificate signing request (PKCS#10) like the manual\'s "openssl req" step. ' +
+      'Make a certificate signing request (PKCS#10) like "openssl req -new" does. ' +
         'The Common Name is your bare domain (example.com, not mail.example.com); every host name the ' +
         'server answers on goes into --san (the CN is always added to the subjectAltName first). ' +
         'Without subject options on a terminal, the fields are asked for one by one, as openssl req does. ' +

@@ -1,6 +1,6 @@
 /**
- * Interactive subject prompts for `mailtls csr`, like `openssl req` asks them, with the mail-server
- * manual's advice as the prompt text. Used only when stdin is a TTY and no subject flag was given.
+ * Interactive subject prompts for `mailtls csr`, like `openssl req` asks them, with advice for a
+ * mail server's certificate as the prompt text (bare domain as Common Name, host names asked separately). Used only when stdin is a TTY and no subject flag was given.
  *
  * Enter accepts the value in brackets; a single `.` leaves a field empty (as in `openssl req`). Each answer
  * is checked at once and asked again when it is not valid.
@@ -83,7 +83,7 @@ export async function promptSubject(ask: Ask, write: (s: string) => void): Promi
         subject[f.field] = normal[f.field];
         if (f.field === 'commonName' && bareDomain(value) !== value.toLowerCase())
           write(
-            `Note: the manual advises the bare domain as Common Name (${bareDomain(value)}); ` +
+            `Note: use the bare domain as Common Name (${bareDomain(value)}); ` +
               'the host names go into the next question.\n',
           );
         break;

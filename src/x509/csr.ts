@@ -1,6 +1,6 @@
 /**
- * Building certificate signing requests (PKCS#10, RFC 2986) the way the manual's `openssl req` workflow
- * does: a key (`req.key`), a subject with the fields the manual names, and the host names the mail server
+ * Building certificate signing requests (PKCS#10, RFC 2986) the way an administrator's `openssl req`
+ * workflow for a reseller does: a key (`req.key`), a subject with the fields resellers ask for, and the host names the mail server
  * answers on in a subjectAltName extension request (`req.pem`).
  *
  * The request is assembled with the package's own DER encoders and signed with WebCrypto rather than with
@@ -43,7 +43,7 @@ const SUBJECT_ALT_NAME = '2.5.29.17';
 
 /** Options of {@link createCSR}. */
 export interface CreateCSROptions extends CryptoOptions {
-  /** The subject fields the manual names; `commonName` (the bare domain, e.g. `example.com`) is required. */
+  /** The subject fields (C, ST, L, O, OU, CN, emailAddress); `commonName` (the bare domain, e.g. `example.com`) is required. */
   subject: SubjectFields;
   /** The server's private key; when absent a new one is generated (see `keyType`). */
   key?: PrivateKey | undefined;

@@ -1,5 +1,6 @@
 /**
- * The subject fields of a certificate signing request, as the manual names them, and the names a mail
+ * The subject fields of a certificate signing request that resellers ask for (country, state, locality,
+ * organisation, optional unit, Common Name, administrator e-mail), and the names a mail
  * server certificate must cover (subjectAltName): validation with messages an administrator can act on, and
  * DER encoding that matches what `openssl req` writes.
  *
@@ -26,7 +27,7 @@ import { canonicalizeHostname } from '../names/hostname.js';
 import { formatIPAddress, parseIPAddress } from '../names/ip-address.js';
 
 /**
- * The subject fields the manual names. Every field is optional here; {@link csr!createCSR} requires
+ * The subject fields resellers ask for (C, ST, L, O, OU, CN, emailAddress). Every field is optional here; {@link csr!createCSR} requires
  * `commonName`. Leading and trailing white space is removed and an empty field is left out (never encoded
  * as an empty string).
  */
@@ -49,7 +50,7 @@ export interface SubjectFields {
 
 /** Stable codes of the advisory {@link CSRWarning}s. */
 export type CSRWarningCode =
-  /** The Common Name starts with a host label such as `mail.`; the manual advises the bare domain. */
+  /** The Common Name starts with a host label such as `mail.`; the bare domain belongs there. */
   | 'WARN_CN_HOST_PREFIX'
   /** An internationalised name was converted to its A-label (xn--) form. */
   | 'WARN_IDN_CONVERTED'
@@ -196,7 +197,7 @@ const ATTRIBUTES: readonly AttributeSpec[] = [
 
 const FIELD_NAMES = ATTRIBUTES.map((a) => a.field);
 
-/** Host labels that mark a host name rather than the bare domain (the manual's advice for the CN). */
+/** Host labels that mark a host name rather than the bare domain (the CN should be the bare domain). */
 const HOST_PREFIXES = new Set(['mail', 'www', 'smtp', 'imap', 'pop', 'pop3']);
 
 function subjectError(
@@ -271,7 +272,7 @@ function normalizeEmailAddress(value: string): string {
  * (no control characters), and canonicalises the e-mail domain. The Common Name is checked as text here;
  * {@link normalizeSubjectAltNames} checks it as a host name.
  *
- * @param fields - the subject fields the manual names.
+ * @param fields - the subject fields (C, ST, L, O, OU, CN, emailAddress).
  * @returns a frozen copy holding only the non-empty fields.
  * @throws {CSRError} `ERR_CSR_COUNTRY` (not a 2-letter ISO code, e.g. `USA`, `UK`), `ERR_CSR_EMAIL`
  *   (not a usable address), `ERR_CSR_SUBJECT` (unknown field, too long, control characters).
@@ -399,7 +400,7 @@ export interface SubjectAltNameOptions {
  * so a certificate whose CN is not in the SAN does not cover it. Duplicates are listed once.
  *
  * Warnings: `WARN_CN_HOST_PREFIX` when the CN starts with `mail.`, `www.`, `smtp.`, `imap.`, `pop.` (the
- * manual advises the bare domain as CN and the hosts in the SAN), `WARN_IDN_CONVERTED`,
+ * bare domain belongs in the CN and the host names in the SAN), `WARN_IDN_CONVERTED`,
  * `WARN_DUPLICATE_NAME`, and `WARN_CN_ONLY` when the CN is the only name.
  *
  * @throws {CSRError} `ERR_CSR_DNS_NAME` (a host name or the CN is not a valid DNS name),
@@ -477,7 +478,7 @@ export function normalizeSubjectAltNames(options: SubjectAltNameOptions): Subjec
         warnings.push({
           code: 'WARN_CN_HOST_PREFIX',
           message:
-            `the Common Name ${host} starts with "${first}."; the manual advises the bare domain ` +
+            `the Common Name ${host} starts with "${first}."; use the bare domain ` +
             `(${host.slice(first.length + 1)}) as Common Name, with ${host} and the other host names ` +
             'listed in hostnames',
           name: host,

@@ -20,7 +20,7 @@ describe('mailtls csr on a terminal', () => {
     const answers = ['GB', 'Greater London', 'London', 'Example Ltd', '.', 'mail.example.co.uk', '.', ''];
     const r = mailtlsOnTTY(['csr', '--type', 'ec', '--out-dir', dir], `${answers.join('\n')}\n`);
     assert.equal(r.status, 0, r.output);
-    assert.match(r.output, /Note: the manual advises the bare domain as Common Name \(example\.co\.uk\)/);
+    assert.match(r.output, /Note: use the bare domain as Common Name \(example\.co\.uk\)/);
     assert.match(r.output, /\[example\.co\.uk smtp\.example\.co\.uk imap\.example\.co\.uk\]: /);
     assert.doesNotMatch(r.output, /mail\.mail\./);
     assert.equal(

@@ -472,7 +472,7 @@ export async function privateKeyFromPKCS8(
  * Generates a new key pair with WebCrypto and returns the private key (its `publicKey` holds the public
  * half).
  *
- * The default is RSA-2048: the CSR flow of the mailtls manual and most certificate resellers take RSA-2048,
+ * The default is RSA-2048: most certificate resellers' CSR forms take RSA-2048,
  * every mail client and MTA can use it, and 2048 bits is the size CAs and NIST SP 800-57 consider secure
  * until 2030. Choose `{ type: 'ec' }` (P-256) for smaller, faster keys when your CA accepts ECDSA, or run
  * both (most servers can hold an RSA and an ECDSA certificate side by side).

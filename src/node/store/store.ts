@@ -1,5 +1,6 @@
 /**
- * The on-disk certificate store: the manual's three places (CSRs, certificates, private keys) under one
+ * The on-disk certificate store: the three things a mail server's TLS needs kept apart (CSRs waiting for
+ * their certificate, certificates, and private keys in a directory only administrators can read) under one
  * root, with validated, atomic, versioned installs. See docs/store.md for the layout.
  *
  * ```text
