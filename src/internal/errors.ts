@@ -111,6 +111,20 @@ export type TLSErrorCode =
   | 'ERR_PROBE_PROTOCOL'
   | 'ERR_PROBE_URL';
 
+/** Codes of ACME issuance and renewal (RFC 8555). */
+export type AcmeErrorCode =
+  | 'ERR_ACME_TERMS'
+  | 'ERR_ACME_ACCOUNT'
+  | 'ERR_ACME_CHALLENGE'
+  | 'ERR_ACME_ORDER_INVALID'
+  | 'ERR_ACME_CSR_REJECTED'
+  | 'ERR_ACME_RATE_LIMITED'
+  | 'ERR_ACME_UNAVAILABLE'
+  | 'ERR_ACME_PROTOCOL'
+  | 'ERR_ACME_PREFLIGHT'
+  | 'ERR_ACME_DNS_HOOK'
+  | 'ERR_ACME_KEY_ROLLOVER';
+
 /** Every stable error code of mailtls. */
 export type ErrorCode =
   | PEMErrorCode
@@ -122,7 +136,8 @@ export type ErrorCode =
   | ChainErrorCode
   | PKCS12ErrorCode
   | StoreErrorCode
-  | TLSErrorCode;
+  | TLSErrorCode
+  | AcmeErrorCode;
 
 /** Options accepted by every mailtls error constructor. */
 export interface MailTlsErrorOptions {
@@ -278,6 +293,19 @@ export class StoreError extends MailTlsError {
 export class TLSError extends MailTlsError {
   declare readonly code: TLSErrorCode;
   constructor(code: TLSErrorCode, message: string, options?: MailTlsErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * An ACME certificate authority refused or failed an issuance or renewal; `details` carries the server's
+ * problem type (`problem`), the URL asked and, for a rate limit, `retryAfter` (an ISO time). The certificate
+ * in service is never changed by a failed issuance.
+ * @example `new AcmeError('ERR_ACME_RATE_LIMITED', 'too many certificates', { details: { retryAfter } })`
+ */
+export class AcmeError extends MailTlsError {
+  declare readonly code: AcmeErrorCode;
+  constructor(code: AcmeErrorCode, message: string, options?: MailTlsErrorOptions) {
     super(code, message, options);
   }
 }
