@@ -309,6 +309,13 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
     jitterFor: previous?.jitterFor,
     jitterMs: previous?.jitterMs ?? 0,
     nextKeyCreatedAt: previous?.nextKeyCreatedAt,
+    preflight:
+      options.preflight === false
+        ? false
+        : {
+            ...(options.preflight?.servers === undefined ? {} : { servers: options.preflight.servers }),
+            ...(options.preflight?.lanOnly === undefined ? {} : { lanOnly: options.preflight.lanOnly }),
+          },
   };
   try {
     if (options.preflight !== false) {

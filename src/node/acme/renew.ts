@@ -189,6 +189,7 @@ export async function renewDue(options: RenewDueOptions): Promise<RenewOutcome[]
         challenge: options.obtain?.challenge ?? state.challenge,
         keyType: state.keyType,
         keyRollover: options.obtain?.keyRollover ?? state.keyRollover,
+        preflight: options.obtain?.preflight ?? state.preflight ?? {},
         tlsAlpn: options.tlsAlpn,
         http01: options.http01,
         dns: options.dns,
