@@ -25,6 +25,14 @@ export {
   TlsAlpnResponder,
 } from './challenges.js';
 export {
+  AcmeManager,
+  type AcmeManagerEvents,
+  type AcmeManagerOptions,
+  createAcmeManager,
+  type ManagedDomain,
+  type ManagerOutcome,
+} from './manager.js';
+export {
   type ObtainCertificateOptions,
   type ObtainResult,
   type ObtainStep,

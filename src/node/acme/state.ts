@@ -47,7 +47,10 @@ export interface AcmeDomainState {
   /** When the waiting next key was made (ISO), for `next-published`. */
   readonly nextKeyCreatedAt: string | undefined;
   /** The pre-flight check the domain was ordered with (DNS servers, LAN-only), or false when skipped. */
-  readonly preflight?: false | { readonly servers?: readonly string[]; readonly lanOnly?: boolean } | undefined;
+  readonly preflight?:
+    | false
+    | { readonly servers?: readonly string[]; readonly lanOnly?: boolean }
+    | undefined;
 }
 
 /** The state file of a domain. @internal */
