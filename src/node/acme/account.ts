@@ -54,7 +54,14 @@ export interface AcmeAccountOptions {
   /** Retries of network failures and rate limits. */
   retry?: AcmeRetryOptions | undefined;
   /** Polling of pending challenges and orders: attempts (default 20) and the first wait (default 250 ms). */
-  poll?: { attempts?: number | undefined; minDelayMs?: number | undefined } | undefined;
+  poll?:
+    | {
+        /** Status requests before giving up (default 20). */
+        attempts?: number | undefined;
+        /** The first wait in milliseconds, doubled each time up to 5 s (default 250). */
+        minDelayMs?: number | undefined;
+      }
+    | undefined;
 }
 
 /** What the store keeps about an account (`private/acme/<server>/account.json`). */

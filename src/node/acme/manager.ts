@@ -34,14 +34,19 @@ export interface ManagedDomain {
 
 /** Options of {@link createAcmeManager}. */
 export interface AcmeManagerOptions {
+  /** The store the certificates are installed into. */
   store: CertificateStore;
+  /** The ACME account orders are made with. */
   account: AcmeAccount;
   /** The domains to keep certificates for. */
   domains: readonly ManagedDomain[];
   /** The default challenge (default `tls-alpn-01`). */
   challenge?: AcmeChallengeType | undefined;
+  /** The tls-alpn-01 responder the server's TLS port answers through. */
   tlsAlpn?: TlsAlpnResponder | undefined;
+  /** The http-01 responder the server's port 80 answers through. */
   http01?: Http01Responder | undefined;
+  /** The dns-01 TXT record provider. */
   dns?: DnsProvider | undefined;
   /** The registry the server serves: new certificates are registered in it under their names. */
   registry?: SNIRegistry | undefined;
@@ -57,10 +62,18 @@ export interface AcmeManagerOptions {
 
 /** What one domain's check did. */
 export interface ManagerOutcome {
+  /** The domain. */
   readonly domain: string;
+  /**
+   * `issued` (it had none), `renewed`, `served` (the registry now serves a version another process
+   * installed), `not-due`, `skipped` (another process holds its lock), `failed` (see `error`).
+   */
   readonly action: 'issued' | 'renewed' | 'served' | 'not-due' | 'skipped' | 'failed';
+  /** The renewal decision before the check. */
   readonly status: AcmeRenewalStatus;
+  /** The issuance, when one was made. */
   readonly result?: ObtainResult;
+  /** The failure of the order (the old certificate still serves). */
   readonly error?: MailTlsError;
 }
 

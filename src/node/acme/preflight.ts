@@ -20,7 +20,12 @@ export interface NameResolution {
   /** The name, canonical. */
   readonly name: string;
   /** The A and AAAA addresses, with their scope. */
-  readonly addresses: readonly { readonly address: string; readonly scope: AddressScope }[];
+  readonly addresses: readonly {
+    /** The address as resolved. */
+    readonly address: string;
+    /** Its scope: only `public` addresses can be reached by a public CA. */
+    readonly scope: AddressScope;
+  }[];
   /** `ok`, `unresolved` (no A or AAAA), or `lan` (some address is not public). */
   readonly status: 'ok' | 'unresolved' | 'lan';
   /** What to tell the administrator (empty when `ok`). */

@@ -20,9 +20,11 @@ export type RenewalReason = 'missing' | 'due' | 'expired' | 'not-due' | 'backoff
 
 /** The renewal decision for one domain. */
 export interface AcmeRenewalStatus {
+  /** The domain. */
   readonly domain: string;
   /** Whether to order now. */
   readonly due: boolean;
+  /** `missing` (no certificate), `due`, `expired`, `not-due`, or `backoff` (due, but waiting after a failure). */
   readonly reason: RenewalReason;
   /** When the certificate in service expires (undefined when there is none). */
   readonly expiresAt: Date | undefined;
@@ -134,7 +136,9 @@ export interface RenewDueOptions extends RenewalStatusOptions {
   force?: boolean | undefined;
   /** Responders, as for `obtainCertificate`. */
   tlsAlpn?: TlsAlpnResponder | undefined;
+  /** The http-01 responder (domains ordered with http-01). */
   http01?: Http01Responder | undefined;
+  /** The dns-01 provider (domains ordered with dns-01). */
   dns?: DnsProvider | undefined;
   /** Passed to every `obtainCertificate` (pre-flight, key policy timing, progress...). */
   obtain?: Partial<Omit<ObtainCertificateOptions, 'account' | 'store' | 'domain'>> | undefined;
@@ -142,7 +146,9 @@ export interface RenewDueOptions extends RenewalStatusOptions {
 
 /** One domain's outcome in {@link renewDue}. */
 export interface RenewOutcome {
+  /** The domain. */
   readonly domain: string;
+  /** The renewal decision. */
   readonly status: AcmeRenewalStatus;
   /** The issuance, when one was made. */
   readonly result?: ObtainResult;

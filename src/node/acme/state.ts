@@ -25,19 +25,33 @@ export type KeyRollover = 'reuse' | 'next-published' | 'fresh';
 
 /** The stored ACME state of a domain. */
 export interface AcmeDomainState {
+  /** The domain (Common Name), canonical. */
   readonly domain: string;
   /** Every name ordered, the domain first. */
   readonly names: readonly string[];
+  /** The ACME directory it was ordered from. */
   readonly directoryUrl: string;
+  /** The challenge it was ordered with. */
   readonly challenge: AcmeChallengeType;
+  /** The type of new keys. */
   readonly keyType: 'ec' | 'rsa';
+  /** The key policy of renewals. */
   readonly keyRollover: KeyRollover;
   /** Failed attempts since the last success. */
   readonly failures: number;
   /** Not before this time (ISO) after a failure; the back-off. */
   readonly nextAttemptAt: string | undefined;
   /** The last failure. */
-  readonly lastError: { readonly code: string; readonly message: string; readonly at: string } | undefined;
+  readonly lastError:
+    | {
+        /** Its error code (`ERR_ACME_CHALLENGE`...). */
+        readonly code: string;
+        /** Its message. */
+        readonly message: string;
+        /** When (ISO). */
+        readonly at: string;
+      }
+    | undefined;
   /** The last success (ISO). */
   readonly lastSuccessAt: string | undefined;
   /** The certificate the jitter below was chosen for (SHA-256 fingerprint). */
@@ -49,7 +63,12 @@ export interface AcmeDomainState {
   /** The pre-flight check the domain was ordered with (DNS servers, LAN-only), or false when skipped. */
   readonly preflight?:
     | false
-    | { readonly servers?: readonly string[]; readonly lanOnly?: boolean }
+    | {
+        /** The DNS servers asked. */
+        readonly servers?: readonly string[];
+        /** LAN addresses accepted. */
+        readonly lanOnly?: boolean;
+      }
     | undefined;
 }
 
