@@ -175,7 +175,17 @@ async function chooseKey(
     state?.nextKeyCreatedAt === undefined ? undefined : now.getTime() - Date.parse(state.nextKeyCreatedAt);
   const waited = Math.min(age ?? -1, created ?? age ?? -1);
   if (age !== undefined && waited >= publishedFor) {
-    const next = await parsePrivateKey(await readFile(path, 'utf8'));
+    let next: PrivateKey;
+    try {
+      next = await parsePrivateKey(await readFile(path, 'utf8'));
+    } catch (e) {
+      throw new AcmeError(
+        'ERR_ACME_KEY_ROLLOVER',
+        `The next key ${path} cannot be read: it is not switched to, and the key in service stays. Remove the ` +
+          'file (a new next key is made at the next issuance) and withdraw its TLSA record.',
+        { cause: e, details: { path } },
+      );
+    }
     return { key: next, origin: 'next', makeNext: false, dropNext: true };
   }
   return { key: current, origin: 'reused', makeNext: age === undefined, dropNext: false };
