@@ -6,7 +6,7 @@
  * certificate is made here with openssl for 127.0.0.1 and localhost.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -71,44 +71,57 @@ export async function freePort(): Promise<number> {
   }
 }
 
-/** Spawns a program and resolves once a line of its output matches `ready`; rejects if it exits first. */
+/**
+ * Spawns a program with its output going to a log file (never a pipe: a pipe nobody drains while the
+ * caller blocks in spawnSync would fill up and stop the program) and resolves once the log matches `ready`;
+ * rejects if the program exits first or does not get ready within 20 s.
+ */
 function startProgram(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   cwd: string,
   ready: RegExp,
+  log: string,
 ): Promise<ChildProcess> {
+  const fd = openSync(log, 'w');
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} did not start within 20 s:\n${output}`));
-    }, 20_000);
-    const onData = (b: Buffer): void => {
-      output += b.toString();
-      if (ready.test(output)) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stderr?.off('data', onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
-        resolve(child);
+    let done = false;
+    const output = (): string => {
+      try {
+        return readFileSync(log, 'utf8');
+      } catch {
+        return '';
       }
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(
-        Object.assign(new Error(`${command} exited (${code}) before it was ready:\n${output}`), { output }),
-      );
-    });
+    const finish = (error?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(limit);
+      if (error) reject(error);
+      else resolve(child);
+    };
+    const limit = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(new Error(`${command} did not start within 20 s:\n${output()}`));
+    }, 20_000);
+    child.once('error', (e) => finish(e));
+    child.once('exit', (code) =>
+      finish(
+        Object.assign(new Error(`${command} exited (${code}) before it was ready:\n${output()}`), {
+          output: output(),
+        }),
+      ),
+    );
+    // Wait for the state "the log says it is ready", looking again at growing intervals.
+    const look = (wait: number): void => {
+      if (done) return;
+      if (ready.test(output())) finish();
+      else setTimeout(() => look(Math.min(wait * 2, 200)), wait);
+    };
+    look(10);
   });
 }
 
@@ -204,6 +217,7 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
       PEBBLE_AUTHZREUSE: '0',
     };
     let cts: ChildProcess | undefined;
+    let starts = 0;
     let ca: ChildProcess | undefined;
     const startCA = async (): Promise<void> => {
       ca = await startProgram(
@@ -212,6 +226,7 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
         env,
         dir,
         /ACME directory available at/,
+        join(dir, `pebble-${++starts}.log`),
       );
     };
     try {
@@ -236,6 +251,7 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
         env,
         dir,
         /Starting management server/,
+        join(dir, 'challtestsrv.log'),
       );
       await startCA();
     } catch (e) {
