@@ -116,6 +116,30 @@ describe('mailtls acme against Pebble', needs('pebble', 'pebble-challtestsrv', '
       { encoding: 'utf8' },
     );
     assert.equal(entry?.tlsa[0], `3 1 1 ${spki.stdout.split(' ')[0]}`);
+    // check --resolve: every name resolves to 127.0.0.1 here (pebble-challtestsrv): a LAN address.
+    const resolve = [
+      'check',
+      '--store',
+      store,
+      '--trust',
+      rootFile,
+      '--resolve',
+      '--resolver',
+      pebble.dnsServer,
+      '--json',
+    ];
+    const c = await mailtlsAsync(resolve);
+    assert.equal(c.status, 1, c.stderr);
+    const found = (c.json!.findings as { code: string; domain: string; message: string }[]).filter((f) =>
+      f.code.startsWith('NAME_'),
+    );
+    assert.deepEqual(
+      found.map((f) => f.code),
+      ['NAME_LAN_ADDRESS', 'NAME_LAN_ADDRESS', 'NAME_LAN_ADDRESS'],
+    );
+    assert.match(found[0]!.message, /127\.0\.0\.1 \(loopback\)/);
+    const lan = await mailtlsAsync([...resolve, '--lan-only', '--errors-only']);
+    assert.equal(lan.status, 0, lan.stdout);
   });
 
   it('renew --force replaces the certificate and keeps the key of a DANE domain; run with nothing due exits 0', async () => {
@@ -187,6 +211,23 @@ describe('mailtls acme against Pebble', needs('pebble', 'pebble-challtestsrv', '
     assert.equal(run.status, 1, run.stdout);
     const [d] = run.json!.domains as { reason: string; atRisk: boolean }[];
     assert.deepEqual([d?.reason, d?.atRisk], ['backoff', true]);
+    const check = await mailtlsAsync([
+      'check',
+      '--store',
+      store,
+      '--trust',
+      rootFile,
+      '--errors-only',
+      '--json',
+    ]);
+    assert.equal(check.status, 1, check.stdout);
+    const risk = (check.json!.findings as { code: string; domain: string }[]).filter(
+      (f) => f.code === 'ACME_AT_RISK',
+    );
+    assert.deepEqual(
+      risk.map((f) => f.domain),
+      ['refused.example.test'],
+    );
   });
 
   it('a process killed mid-order leaves the certificate in service; the next run completes', async () => {
