@@ -11,24 +11,14 @@ import http from 'node:http';
 import type net from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isMailTlsError, parsePrivateKey } from '../index.js';
-import {
-  type AcmeAccount,
-  type AcmeChallengeType,
-  acmeRenewalStatus,
-  createHookDnsProvider,
-  createHttp01Responder,
-  createTlsAlpnResponder,
-  type DnsProvider,
-  type Http01Responder,
-  type KeyRollover,
-  listAcmeDomains,
-  loadAcmeAccount,
-  loadAcmeState,
-  nextKeyPath,
-  obtainCertificate,
-  registerAcmeAccount,
-  renewDue,
-  type TlsAlpnResponder,
+import type * as AcmeLibrary from '../node/acme/index.js';
+import type {
+  AcmeAccount,
+  AcmeChallengeType,
+  DnsProvider,
+  Http01Responder,
+  KeyRollover,
+  TlsAlpnResponder,
 } from '../node/acme/index.js';
 import type { CertificateStore } from '../node/index.js';
 import { tlsaRecord } from '../tlsa.js';
@@ -36,6 +26,15 @@ import { collect, examples, parsePort, runCommand } from './common.js';
 import { readInput } from './files.js';
 import { openStore } from './install.js';
 import { CLIError, EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEM, type Output } from './output.js';
+
+/**
+ * The ACME library, loaded by the acme commands only: acme-client and what it loads take about two seconds
+ * to import on a busy machine, which no other command should pay at start-up.
+ */
+let acme: typeof AcmeLibrary;
+async function loadAcme(): Promise<void> {
+  acme ??= await import('../node/acme/index.js');
+}
 
 interface CommonOptions {
   store: string;
@@ -138,14 +137,14 @@ async function startResponders(
   };
   try {
     if (types.includes('tls-alpn-01')) {
-      r.tlsAlpn = createTlsAlpnResponder();
+      r.tlsAlpn = acme.createTlsAlpnResponder();
       const server = r.tlsAlpn.createServer();
       server.on('tlsClientError', () => undefined);
       servers.push(server);
       await listenOn(server, o.tlsPort ?? 443, o.listen, 'tls-alpn-01');
     }
     if (types.includes('http-01')) {
-      r.http01 = createHttp01Responder();
+      r.http01 = acme.createHttp01Responder();
       const server = http.createServer(r.http01.listener);
       servers.push(server);
       await listenOn(server, o.httpPort ?? 80, o.listen, 'http-01');
@@ -156,7 +155,7 @@ async function startResponders(
           'ERR_CLI_USAGE',
           'dns-01 needs --dns-hook CMD (a command that sets and removes the TXT record).',
         );
-      r.dns = createHookDnsProvider({
+      r.dns = acme.createHookDnsProvider({
         command: o.dnsHook,
         ...(o.dnsResolver === undefined ? {} : { resolvers: o.dnsResolver }),
         ...(o.dnsWait === undefined ? {} : { propagationTimeoutMs: o.dnsWait }),
@@ -186,12 +185,12 @@ async function account(
     directoryUrl: requireDirectory(o),
     ...(o.directoryCa === undefined ? {} : { directoryCA: directoryCA(o.directoryCa) }),
   };
-  if (!register) return loadAcmeAccount(base);
+  if (!register) return acme.loadAcmeAccount(base);
   try {
-    return await loadAcmeAccount(base);
+    return await acme.loadAcmeAccount(base);
   } catch (e) {
     if (!isMailTlsError(e, 'ERR_ACME_ACCOUNT') || (o.agreeTos !== true && o.email === undefined)) throw e;
-    return registerAcmeAccount({
+    return acme.registerAcmeAccount({
       ...base,
       ...(o.email === undefined ? {} : { email: o.email }),
       ...(o.agreeTos === undefined ? {} : { agreeToTerms: o.agreeTos }),
@@ -245,7 +244,7 @@ function printTLSA(out: Output, domain: string, current: string, next: string | 
 async function nextKeyTLSA(store: CertificateStore, domain: string): Promise<string | undefined> {
   try {
     const { readFile } = await import('node:fs/promises');
-    return tlsaRecord(await parsePrivateKey(await readFile(nextKeyPath(store, domain), 'utf8'))).data;
+    return tlsaRecord(await parsePrivateKey(await readFile(acme.nextKeyPath(store, domain), 'utf8'))).data;
   } catch (e) {
     if ((e as { code?: string }).code === 'ENOENT') return undefined;
     throw e;
@@ -254,7 +253,7 @@ async function nextKeyTLSA(store: CertificateStore, domain: string): Promise<str
 
 /** Adds `mailtls acme` to the program. */
 export function registerAcme(program: Command): void {
-  const acme = program
+  const group = program
     .command('acme')
     .summary('obtain and renew certificates from an ACME CA (Let’s Encrypt) into a store')
     .description(
@@ -265,7 +264,7 @@ export function registerAcme(program: Command): void {
     .addHelpText('after', `${EXIT_CODES_HELP}`);
 
   addCommon(
-    acme
+    group
       .command('register')
       .description('register an ACME account; its key is kept in the store (private/acme/, 0600)')
       .option('--email <addr>', 'the administrator’s address (the CA writes there)')
@@ -282,8 +281,9 @@ export function registerAcme(program: Command): void {
       runCommand(
         o.json,
         async (out) => {
+          await loadAcme();
           const store = openStore(o.store, o.trust, undefined);
-          const a = await registerAcmeAccount({
+          const a = await acme.registerAcmeAccount({
             store,
             directoryUrl: requireDirectory(o),
             ...(o.directoryCa === undefined ? {} : { directoryCA: directoryCA(o.directoryCa) }),
@@ -300,7 +300,7 @@ export function registerAcme(program: Command): void {
 
   addChallenge(
     addCommon(
-      acme
+      group
         .command('issue')
         .description('order a certificate for DOMAIN (the Common Name) and --san names, and install it')
         .argument('<domain>', 'the bare domain, e.g. example.com')
@@ -351,12 +351,13 @@ export function registerAcme(program: Command): void {
       runCommand(
         o.json,
         async (out) => {
+          await loadAcme();
           const store = openStore(o.store, o.trust, undefined);
           const acct = await account(store, o, true);
           const r = await startResponders([o.challenge!], o);
           try {
             const result = await out.progress(`ordering a certificate for ${domain}`, () =>
-              obtainCertificate({
+              acme.obtainCertificate({
                 account: acct,
                 store,
                 domain,
@@ -408,12 +409,13 @@ export function registerAcme(program: Command): void {
       runCommand(
         o.json,
         async (out) => {
+          await loadAcme();
           const store = openStore(o.store, o.trust, undefined);
-          const chosen = domains.length > 0 ? domains : await listAcmeDomains(store);
+          const chosen = domains.length > 0 ? domains : await acme.listAcmeDomains(store);
           // The domains grouped by the directory they were ordered from (or --directory for all).
           const groups = new Map<string, { domains: string[]; challenges: Set<AcmeChallengeType> }>();
           for (const d of chosen) {
-            const s = await loadAcmeState(store, d);
+            const s = await acme.loadAcmeState(store, d);
             if (s === undefined)
               throw new CLIError(
                 'ERR_CLI_USAGE',
@@ -432,7 +434,7 @@ export function registerAcme(program: Command): void {
             const acct = await account(store, { ...o, directory }, false);
             const r = await startResponders([...g.challenges], o);
             try {
-              const outcomes = await renewDue({
+              const outcomes = await acme.renewDue({
                 store,
                 account: acct,
                 domains: g.domains,
@@ -489,7 +491,7 @@ export function registerAcme(program: Command): void {
 
   addChallenge(
     addCommon(
-      acme
+      group
         .command('renew')
         .description('renew the ACME-managed domains that are due (all, or the ones named)')
         .argument('[domains...]', 'only these domains')
@@ -509,7 +511,7 @@ export function registerAcme(program: Command): void {
 
   addChallenge(
     addCommon(
-      acme
+      group
         .command('run')
         .description(
           'for cron or a systemd timer: renew what is due; exit 1 when a renewal failed or a certificate will ' +
@@ -533,20 +535,21 @@ export function registerAcme(program: Command): void {
     .action(renewAction('run'));
 
   addCommon(
-    acme
+    group
       .command('status')
       .description('show each ACME-managed domain: expiry, renewal time, failures, TLSA records of the keys')
       .argument('[domains...]', 'only these domains'),
     false,
   ).action((domains: string[], o: CommonOptions) =>
     runCommand(o.json, async (out) => {
+      await loadAcme();
       const store = openStore(o.store, o.trust, undefined);
-      const chosen = domains.length > 0 ? domains : await listAcmeDomains(store);
+      const chosen = domains.length > 0 ? domains : await acme.listAcmeDomains(store);
       let status = EXIT_OK;
       const report: unknown[] = [];
       for (const d of chosen) {
-        const s = await acmeRenewalStatus(store, d);
-        const state = await loadAcmeState(store, d);
+        const s = await acme.acmeRenewalStatus(store, d);
+        const state = await acme.loadAcmeState(store, d);
         let current: string | undefined;
         try {
           current = tlsaRecord((await store.load(d)).privateKey).data;

@@ -4,9 +4,9 @@
  *
  * @module cli/check
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { acmeRenewalStatus, listAcmeDomains, resolveNames } from '../node/acme/index.js';
 import type { AuditFinding, CertificateStore } from '../node/index.js';
 import { collect, examples, parseAt, runCommand } from './common.js';
 import { GROUP_HELP, openStore } from './install.js';
@@ -42,6 +42,9 @@ async function extraFindings(
   opts: CheckOptions,
 ): Promise<Finding[]> {
   const out: Finding[] = [];
+  // The ACME library (and acme-client, slow to load) only when there is something for it to do.
+  if (opts.resolve !== true && !existsSync(join(opts.store, 'acme'))) return out;
+  const { acmeRenewalStatus, listAcmeDomains, resolveNames } = await import('../node/acme/index.js');
   if (opts.resolve === true)
     for (const domain of domains) {
       let names: readonly string[];
