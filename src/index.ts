@@ -43,6 +43,7 @@ export {
 // The error classes and the code and details types callers narrow with; the per-area code unions and the
 // detail shapes come from mailtls/errors.
 export {
+  AcmeError,
   CertificateError,
   ChainError,
   CSRError,

@@ -22,7 +22,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
-  1  the check found a problem: ERR_CHAIN_*, ERR_TLS_*, ERR_PROBE_* (except ERR_PROBE_URL),
+  1  the check found a problem: ERR_CHAIN_*, ERR_TLS_*, ERR_PROBE_* (except ERR_PROBE_URL), ERR_ACME_*
+     (except ERR_ACME_TERMS),
      ERR_HOSTNAME_MISMATCH, ERR_KEY_MISMATCH, ERR_CERT_SIGNATURE, ERR_CSR_SIGNATURE, ERR_STORE_INSTALL,
      ERR_STORE_PERMISSIONS, ERR_STORE_LOCKED, ERR_KEY_GENERATION, ERR_CERT_ISSUE, or a report with problems
   2  bad usage or unreadable input: every other code (ERR_PEM_*, ERR_DER_*, ERR_KEY_INVALID,
@@ -83,7 +84,12 @@ const PROBLEM_CODES = new Set([
  */
 export function exitCodeFor(code: string): number {
   if (code === 'ERR_PROBE_URL') return EXIT_USAGE;
-  if (code.startsWith('ERR_CHAIN_') || code.startsWith('ERR_TLS_') || code.startsWith('ERR_PROBE_'))
+  if (
+    code.startsWith('ERR_CHAIN_') ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_PROBE_') ||
+    (code.startsWith('ERR_ACME_') && code !== 'ERR_ACME_TERMS')
+  )
     return EXIT_PROBLEM;
   return PROBLEM_CODES.has(code) ? EXIT_PROBLEM : EXIT_USAGE;
 }

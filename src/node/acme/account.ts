@@ -1,0 +1,489 @@
+/**
+ * ACME accounts (RFC 8555 section 7.3) kept in the certificate store's private area, and the protocol client
+ * that speaks for them.
+ *
+ * The protocol itself (JWS signing, nonces, directory, polling) is `acme-client`'s; this module adds what a
+ * mail server needs around it: the account key in `private/acme/<server>/account.key` (0600, in the store's
+ * 0700 `private/`), terms of service agreed only when the caller says so, trust for a private ACME server's
+ * HTTPS certificate per account (never process-wide), retries of network failures and of `429`/`503`
+ * answers that honour `Retry-After`, and typed {@link AcmeError}s with the server's problem type.
+ *
+ * @module node/acme/account
+ */
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import https from 'node:https';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import acme from 'acme-client';
+import { AcmeError, type AcmeErrorCode, MailTlsError } from '../../errors.js';
+import { saveFileAtomic } from '../store/atomic-write.js';
+import type { CertificateStore } from '../store/store.js';
+
+/** How failed requests are retried. */
+export interface AcmeRetryOptions {
+  /** Attempts per request for network failures, `429` and `503` (default 3; 1 = no retry). */
+  attempts?: number | undefined;
+  /** First back-off in milliseconds when the server gives no `Retry-After` (default 500; doubled each time). */
+  minDelayMs?: number | undefined;
+  /**
+   * The longest wait honoured, in milliseconds (default 10,000): a `Retry-After` further away ends the
+   * attempt with `ERR_ACME_RATE_LIMITED` (its `details.retryAfter` says when to come back) instead of blocking.
+   */
+  maxDelayMs?: number | undefined;
+}
+
+/** Options of {@link registerAcmeAccount} and {@link loadAcmeAccount}. */
+export interface AcmeAccountOptions {
+  /** The store whose private area holds the account key. */
+  store: CertificateStore;
+  /** The ACME server's directory URL, e.g. `https://acme-v02.api.letsencrypt.org/directory`. */
+  directoryUrl: string;
+  /** The administrator's e-mail address (the account's contact; the CA writes there before expiries). */
+  email?: string | undefined;
+  /**
+   * Agree to the CA's terms of service (required when the directory lists terms). Never assumed: a
+   * registration without it fails with `ERR_ACME_TERMS`, whose message gives the terms' URL to read first.
+   */
+  agreeToTerms?: boolean | undefined;
+  /**
+   * More roots (PEM) to trust for the ACME server's own HTTPS certificate, for a private ACME server or a
+   * test CA. Node's bundled roots stay trusted. Applies to this account's requests only.
+   */
+  directoryCA?: string | undefined;
+  /** Retries of network failures and rate limits. */
+  retry?: AcmeRetryOptions | undefined;
+  /** Polling of pending challenges and orders: attempts (default 20) and the first wait (default 250 ms). */
+  poll?:
+    | {
+        /** Status requests before giving up (default 20). */
+        attempts?: number | undefined;
+        /** The first wait in milliseconds, doubled each time up to 5 s (default 250). */
+        minDelayMs?: number | undefined;
+      }
+    | undefined;
+}
+
+/** What the store keeps about an account (`private/acme/<server>/account.json`). */
+export interface AcmeAccountInfo {
+  /** The directory URL. */
+  readonly directoryUrl: string;
+  /** The account URL the server gave (the key id of every later request). */
+  readonly url: string;
+  /** The contact addresses. */
+  readonly contact: readonly string[];
+  /** The terms of service URL agreed to, if the server listed one. */
+  readonly termsOfService: string | undefined;
+  /** When the account was registered (ISO time). */
+  readonly createdAt: string;
+}
+
+/** A problem document an ACME server answered (RFC 8555 section 6.7), as last seen by a client. */
+interface Problem {
+  readonly status: number;
+  readonly type: string;
+  readonly detail: string;
+  readonly url: string;
+  readonly retryAfter: Date | undefined;
+}
+
+/**
+ * An ACME account with its protocol client. Create it with {@link registerAcmeAccount} (first time) or
+ * {@link loadAcmeAccount}.
+ */
+export class AcmeAccount {
+  /** The account's record in the store. */
+  readonly info: AcmeAccountInfo;
+  /** The account key's file (0600). */
+  readonly keyFile: string;
+  /** The protocol client (acme-client), with this account's trust and retries. @internal */
+  readonly client: acme.Client;
+  /** The last problem document the server answered. @internal */
+  lastProblem: Problem | undefined;
+
+  /** @internal */
+  constructor(info: AcmeAccountInfo, keyFile: string, client: acme.Client) {
+    this.info = info;
+    this.keyFile = keyFile;
+    this.client = client;
+  }
+
+  /** The directory URL. */
+  get directoryUrl(): string {
+    return this.info.directoryUrl;
+  }
+
+  /** A short text without key material. */
+  toString(): string {
+    return `AcmeAccount(${this.info.url})`;
+  }
+
+  /** The JSON form: the account record (no key). */
+  toJSON(): AcmeAccountInfo {
+    return this.info;
+  }
+}
+
+/** The account's directory in the store: `private/acme/<host>-<hash of the directory URL>`. */
+export function accountDirectory(store: CertificateStore, directoryUrl: string): string {
+  let host: string;
+  try {
+    const u = new URL(directoryUrl);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TypeError('not http');
+    host = `${u.hostname}${u.port === '' ? '' : `_${u.port}`}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  } catch {
+    throw new AcmeError(
+      'ERR_ACME_ACCOUNT',
+      `${JSON.stringify(directoryUrl.slice(0, 200))} is not an ACME directory URL: give the https:// URL of the ` +
+        "CA's directory, e.g. https://acme-v02.api.letsencrypt.org/directory.",
+      { details: { directoryUrl: directoryUrl.slice(0, 200) } },
+    );
+  }
+  const hash = createHash('sha256').update(directoryUrl).digest('hex').slice(0, 12);
+  return join(store.root, 'private', 'acme', `${host}-${hash}`);
+}
+
+function checkOptions(options: AcmeAccountOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options.store === null || typeof options.store?.root !== 'string')
+    throw new TypeError('options.store must be a CertificateStore');
+  if (typeof options.directoryUrl !== 'string') throw new TypeError('options.directoryUrl must be a URL');
+  if (options.email !== undefined && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(options.email))
+    throw new AcmeError(
+      'ERR_ACME_ACCOUNT',
+      `${JSON.stringify(options.email.slice(0, 100))} is not an e-mail address: give the administrator's ` +
+        'address, e.g. postmaster@example.com.',
+      { details: { email: options.email.slice(0, 100) } },
+    );
+}
+
+function parseRetryAfter(value: unknown, now: number): Date | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return new Date(now + Number(value.trim()) * 1000);
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+type RequestFn = (url: string, method: string, opts?: Record<string, unknown>) => Promise<AxiosLike>;
+interface AxiosLike {
+  status: number;
+  data: unknown;
+  headers: Record<string, unknown>;
+}
+
+/**
+ * Builds the acme-client for an account key, with per-account trust, retries and problem capture: every
+ * request goes through acme-client's `HttpClient.request`, which this wraps (acme-client's own retries,
+ * which wait 5 s and more, are switched off for these requests).
+ */
+function buildClient(
+  options: AcmeAccountOptions,
+  accountKey: string,
+  accountUrl: string | undefined,
+  holder: { lastProblem: Problem | undefined },
+): acme.Client {
+  const poll = options.poll ?? {};
+  const client = new acme.Client({
+    directoryUrl: options.directoryUrl,
+    accountKey,
+    ...(accountUrl === undefined ? {} : { accountUrl }),
+    backoffAttempts: poll.attempts ?? 20,
+    backoffMin: poll.minDelayMs ?? 250,
+    backoffMax: 5000,
+  });
+  const agent =
+    options.directoryCA === undefined
+      ? undefined
+      : new https.Agent({ ca: [...rootCertificates, options.directoryCA], keepAlive: true });
+  const retry = options.retry ?? {};
+  const attempts = retry.attempts ?? 3;
+  const minDelay = retry.minDelayMs ?? 500;
+  const maxDelay = retry.maxDelayMs ?? 10_000;
+  const http = (client as unknown as { http: { request: RequestFn; maxBadNonceRetries: number } }).http;
+  // Pebble rejects a share of good nonces on purpose; real CAs rarely do. A bad nonce is retried with a
+  // fresh one by acme-client (the JWS must be signed again), up to this many times.
+  http.maxBadNonceRetries = 10;
+  const original = http.request.bind(http);
+  http.request = async (url, method, opts = {}) => {
+    for (let attempt = 1; ; attempt++) {
+      const request = {
+        ...opts,
+        // acme-client's interceptor retries while retryAttempt <= its maximum: start above it.
+        retryAttempt: Number.MAX_SAFE_INTEGER,
+        ...(agent === undefined ? {} : { httpsAgent: agent }),
+      };
+      let resp: AxiosLike;
+      try {
+        resp = await original(url, method, request);
+      } catch (e) {
+        if (attempt < attempts) {
+          await sleep(Math.min(maxDelay, minDelay * 2 ** (attempt - 1)));
+          continue;
+        }
+        // With its retries off, acme-client loses the network error on the way out (it fails on the missing
+        // response instead): ask once more, plainly, for the reason.
+        throw unavailable(options.directoryUrl, url, await networkReason(url, agent, e));
+      }
+      if (resp.status >= 400) {
+        const data = (resp.data ?? {}) as { type?: unknown; detail?: unknown };
+        const retryAfter = parseRetryAfter(resp.headers?.['retry-after'], Date.now());
+        holder.lastProblem = {
+          status: resp.status,
+          type: typeof data.type === 'string' ? data.type : '',
+          detail: typeof data.detail === 'string' ? data.detail.slice(0, 1000) : '',
+          url,
+          retryAfter,
+        };
+        if ((resp.status === 429 || resp.status === 503) && attempt < attempts) {
+          const wait =
+            retryAfter === undefined
+              ? minDelay * 2 ** (attempt - 1)
+              : Math.max(0, retryAfter.getTime() - Date.now());
+          if (wait <= maxDelay) {
+            await sleep(wait);
+            continue;
+          }
+        }
+      }
+      return resp;
+    }
+  };
+  return client;
+}
+
+/** The network error a plain request to `url` gets now (the reason of a failure acme-client hid). */
+function networkReason(url: string, agent: https.Agent | undefined, fallback: unknown): Promise<unknown> {
+  return new Promise((resolve) => {
+    let req: ReturnType<typeof https.get>;
+    try {
+      req = https.get(url, { ...(agent === undefined ? {} : { agent }), timeout: 5000 }, (res) => {
+        res.resume();
+        resolve(fallback);
+      });
+    } catch (e) {
+      resolve(e);
+      return;
+    }
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e) => resolve(e));
+  });
+}
+
+function unavailable(directoryUrl: string, url: string, cause: unknown): AcmeError {
+  const code = (cause as { code?: unknown })?.code;
+  const certificateProblem =
+    typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code);
+  return new AcmeError(
+    'ERR_ACME_UNAVAILABLE',
+    certificateProblem
+      ? `The ACME server at ${directoryUrl} presented an HTTPS certificate this process does not trust ` +
+          `(${String(code)}). For a private ACME server, give its root with directoryCA (--directory-ca FILE).`
+      : `The ACME server at ${directoryUrl} cannot be reached (${typeof code === 'string' ? code : String(cause)}). ` +
+          'Check the URL and the network; the certificate in service is unchanged, try again later.',
+    { cause, details: { directoryUrl, url, reason: typeof code === 'string' ? code : 'network' } },
+  );
+}
+
+const PROBLEM_CODES: readonly [string, AcmeErrorCode][] = [
+  ['rateLimited', 'ERR_ACME_RATE_LIMITED'],
+  ['badCSR', 'ERR_ACME_CSR_REJECTED'],
+  ['rejectedIdentifier', 'ERR_ACME_CSR_REJECTED'],
+  ['unsupportedIdentifier', 'ERR_ACME_CSR_REJECTED'],
+  ['caa', 'ERR_ACME_CHALLENGE'],
+  ['dns', 'ERR_ACME_CHALLENGE'],
+  ['connection', 'ERR_ACME_CHALLENGE'],
+  ['tls', 'ERR_ACME_CHALLENGE'],
+  ['unauthorized', 'ERR_ACME_CHALLENGE'],
+  ['incorrectResponse', 'ERR_ACME_CHALLENGE'],
+  ['userActionRequired', 'ERR_ACME_TERMS'],
+  ['accountDoesNotExist', 'ERR_ACME_ACCOUNT'],
+  ['orderNotReady', 'ERR_ACME_ORDER_INVALID'],
+  ['serverInternal', 'ERR_ACME_UNAVAILABLE'],
+];
+
+/**
+ * Turns a failure of acme-client into an {@link AcmeError}, from the last problem document the server sent
+ * (acme-client's own errors carry only the text). Errors that already are MailTlsErrors pass through.
+ * @internal
+ */
+export function acmeFailure(
+  account: AcmeAccount,
+  e: unknown,
+  what: string,
+  fallback: AcmeErrorCode = 'ERR_ACME_PROTOCOL',
+): MailTlsError {
+  if (e instanceof MailTlsError) return e;
+  const problem = account.lastProblem;
+  account.lastProblem = undefined;
+  const short = problem?.type.replace('urn:ietf:params:acme:error:', '') ?? '';
+  const code =
+    PROBLEM_CODES.find(([t]) => t === short)?.[1] ??
+    (problem?.status === 503 ? 'ERR_ACME_UNAVAILABLE' : fallback);
+  const text = problem?.detail || (e instanceof Error ? e.message : String(e));
+  const advice: Record<AcmeErrorCode, string> = {
+    ERR_ACME_RATE_LIMITED: `Wait${problem?.retryAfter ? ` until ${problem.retryAfter.toISOString()}` : ''} and try again; the certificate in service is unchanged.`,
+    ERR_ACME_CSR_REJECTED: 'Check the names requested: the CA will not issue for them.',
+    ERR_ACME_CHALLENGE:
+      'The CA could not validate the name: check that it resolves to this server and that the challenge port is reachable from the internet.',
+    ERR_ACME_TERMS: 'Read and agree to the CA terms of service (agreeToTerms / --agree-tos).',
+    ERR_ACME_ACCOUNT: 'Register the account again (mailtls acme register).',
+    ERR_ACME_ORDER_INVALID: 'Start a new order (run the command again).',
+    ERR_ACME_UNAVAILABLE: 'The CA is failing; the certificate in service is unchanged, try again later.',
+    ERR_ACME_PROTOCOL:
+      'The certificate in service is unchanged; try again, and report the message if it persists.',
+    ERR_ACME_PREFLIGHT: '',
+    ERR_ACME_DNS_HOOK: '',
+    ERR_ACME_KEY_ROLLOVER: '',
+  };
+  return new AcmeError(code, `${what} failed: ${text}. ${advice[code]}`.trim(), {
+    cause: e,
+    details: {
+      directoryUrl: account.directoryUrl,
+      problem: problem?.type ?? null,
+      status: problem?.status ?? null,
+      url: problem?.url ?? null,
+      ...(problem?.retryAfter ? { retryAfter: problem.retryAfter.toISOString() } : {}),
+    },
+  });
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Registers an ACME account (or finds the one its stored key already has) and stores its key (0600) and
+ * record in the store's private area. Registering twice with the same store and directory reuses the key.
+ *
+ * @throws AcmeError `ERR_ACME_TERMS` when the directory lists terms of service and `agreeToTerms` is not
+ *   true (the message gives their URL); `ERR_ACME_ACCOUNT` for a bad directory URL or e-mail address;
+ *   `ERR_ACME_UNAVAILABLE` when the server cannot be reached or its HTTPS certificate is not trusted;
+ *   `ERR_ACME_RATE_LIMITED`, `ERR_ACME_PROTOCOL` for other refusals. StoreError `ERR_STORE_IO` when the key
+ *   cannot be written.
+ * @example
+ * ```ts
+ * import { CertificateStore } from 'mailtls/node';
+ * import { registerAcmeAccount } from 'mailtls/acme';
+ * const store = new CertificateStore('/etc/mail/tls');
+ * const account = await registerAcmeAccount({
+ *   store,
+ *   directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory',
+ *   email: 'postmaster@example.com',
+ *   agreeToTerms: true, // after reading https://letsencrypt.org/repository/
+ * });
+ * console.log(account.info.url);
+ * ```
+ */
+export async function registerAcmeAccount(options: AcmeAccountOptions): Promise<AcmeAccount> {
+  checkOptions(options);
+  const dir = accountDirectory(options.store, options.directoryUrl);
+  const keyFile = join(dir, 'account.key');
+  let keyPEM = await readIfExists(keyFile);
+  const holder = { lastProblem: undefined as Problem | undefined };
+  const fresh = keyPEM === undefined;
+  if (keyPEM === undefined)
+    keyPEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+  const client = buildClient(options, keyPEM, undefined, holder);
+  const account = new AcmeAccount(
+    { directoryUrl: options.directoryUrl, url: '', contact: [], termsOfService: undefined, createdAt: '' },
+    keyFile,
+    client,
+  );
+  Object.defineProperty(account, 'lastProblem', {
+    get: () => holder.lastProblem,
+    set: (v: Problem | undefined) => {
+      holder.lastProblem = v;
+    },
+  });
+  let terms: string | undefined;
+  try {
+    terms = (await client.getTermsOfServiceUrl()) ?? undefined;
+  } catch (e) {
+    throw acmeFailure(account, e, `Reading the directory ${options.directoryUrl}`, 'ERR_ACME_UNAVAILABLE');
+  }
+  if (terms !== undefined && options.agreeToTerms !== true)
+    throw new AcmeError(
+      'ERR_ACME_TERMS',
+      `The CA at ${options.directoryUrl} requires agreeing to its terms of service: read ${terms}, then ` +
+        'register again with agreeToTerms: true (mailtls acme register --agree-tos).',
+      { details: { directoryUrl: options.directoryUrl, termsOfService: terms } },
+    );
+  const contact = options.email === undefined ? [] : [`mailto:${options.email}`];
+  try {
+    await client.createAccount({
+      termsOfServiceAgreed: options.agreeToTerms === true,
+      ...(contact.length === 0 ? {} : { contact }),
+    });
+  } catch (e) {
+    throw acmeFailure(account, e, `Registering an account at ${options.directoryUrl}`);
+  }
+  const info: AcmeAccountInfo = {
+    directoryUrl: options.directoryUrl,
+    url: client.getAccountUrl(),
+    contact,
+    termsOfService: terms,
+    createdAt: new Date().toISOString(),
+  };
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (fresh) await saveFileAtomic(keyFile, keyPEM, { mode: 0o600 });
+  await saveFileAtomic(join(dir, 'account.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o644 });
+  Object.assign(account, { info });
+  return account;
+}
+
+/**
+ * Opens the account registered for a directory in a store (no request is sent).
+ *
+ * @throws AcmeError `ERR_ACME_ACCOUNT` when the store has no account for that directory (register one
+ *   first) or its record is damaged.
+ * @example
+ * ```ts
+ * const account = await loadAcmeAccount({ store, directoryUrl });
+ * ```
+ */
+export async function loadAcmeAccount(options: AcmeAccountOptions): Promise<AcmeAccount> {
+  checkOptions(options);
+  const dir = accountDirectory(options.store, options.directoryUrl);
+  const keyFile = join(dir, 'account.key');
+  const [keyPEM, record] = await Promise.all([
+    readIfExists(keyFile),
+    readIfExists(join(dir, 'account.json')),
+  ]);
+  if (keyPEM === undefined || record === undefined)
+    throw new AcmeError(
+      'ERR_ACME_ACCOUNT',
+      `The store ${options.store.root} has no ACME account for ${options.directoryUrl}: register one first ` +
+        '(mailtls acme register, or registerAcmeAccount).',
+      { details: { directoryUrl: options.directoryUrl, store: options.store.root } },
+    );
+  let info: AcmeAccountInfo;
+  try {
+    info = JSON.parse(record) as AcmeAccountInfo;
+    if (typeof info.url !== 'string' || info.url === '') throw new TypeError('no url');
+  } catch (e) {
+    throw new AcmeError(
+      'ERR_ACME_ACCOUNT',
+      `The account record ${join(dir, 'account.json')} is damaged: register the account again.`,
+      { cause: e, details: { path: join(dir, 'account.json') } },
+    );
+  }
+  const holder = { lastProblem: undefined as Problem | undefined };
+  const client = buildClient(options, keyPEM, info.url, holder);
+  const account = new AcmeAccount(info, keyFile, client);
+  Object.defineProperty(account, 'lastProblem', {
+    get: () => holder.lastProblem,
+    set: (v: Problem | undefined) => {
+      holder.lastProblem = v;
+    },
+  });
+  return account;
+}
