@@ -52,7 +52,8 @@ export function run(
   cmd: string,
   args: readonly string[],
   input = '',
-  timeoutMs = 20_000,
+  // a bound for a client that hangs, not a wait: generous, as a loaded machine can take many seconds to start one
+  timeoutMs = 120_000,
   env?: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -167,13 +168,13 @@ out = {}
 try:
     mode = a['mode']
     if mode == 'tls':
-        raw = socket.create_connection((host, port), timeout=10)
+        raw = socket.create_connection((host, port), timeout=60)
         s = ctx.wrap_socket(raw, server_hostname=host if a.get('sni', True) else None)
         out['fp'] = hashlib.sha256(s.getpeercert(True)).hexdigest()
         s.close()
     elif mode in ('smtp', 'smtps'):
         import smtplib
-        c = smtplib.SMTP(host, port, timeout=10) if mode == 'smtp' else smtplib.SMTP_SSL(host, port, context=ctx, timeout=10)
+        c = smtplib.SMTP(host, port, timeout=60) if mode == 'smtp' else smtplib.SMTP_SSL(host, port, context=ctx, timeout=60)
         c.ehlo('client.test')
         if mode == 'smtp':
             c.starttls(context=ctx)
@@ -183,7 +184,7 @@ try:
         c.quit()
     elif mode in ('imap', 'imaps'):
         import imaplib
-        c = imaplib.IMAP4(host, port, timeout=10) if mode == 'imap' else imaplib.IMAP4_SSL(host, port, ssl_context=ctx, timeout=10)
+        c = imaplib.IMAP4(host, port, timeout=60) if mode == 'imap' else imaplib.IMAP4_SSL(host, port, ssl_context=ctx, timeout=60)
         if mode == 'imap':
             c.starttls(ssl_context=ctx)
         out['fp'] = hashlib.sha256(c.sock.getpeercert(True)).hexdigest()
@@ -191,7 +192,7 @@ try:
         c.logout()
     elif mode in ('pop3', 'pop3s'):
         import poplib
-        c = poplib.POP3(host, port, timeout=10) if mode == 'pop3' else poplib.POP3_SSL(host, port, context=ctx, timeout=10)
+        c = poplib.POP3(host, port, timeout=60) if mode == 'pop3' else poplib.POP3_SSL(host, port, context=ctx, timeout=60)
         if mode == 'pop3':
             c.stls(context=ctx)
         out['fp'] = hashlib.sha256(c.sock.getpeercert(True)).hexdigest()
