@@ -7,7 +7,20 @@
 import type { Command } from 'commander';
 import { type Certificate, isMailTlsError, KeyError, parseCertificateBundle } from '../index.js';
 import { CertificateStore, type InstallResult } from '../node/index.js';
-import { examples, KEY_PASSWORD_HINTS, parseAt, passwordHints, passwordOf, runCommand } from './common.js';
+import {
+  examples,
+  hasPassword,
+  KEY_PASSWORD_HINTS,
+  type KeyPasswordOptions,
+  keyPasswordOf,
+  type PasswordOptions,
+  parseAt,
+  passphraseOf,
+  passwordHints,
+  passwordOf,
+  runCommand,
+  secretOptions,
+} from './common.js';
 import { readInput, readText } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
@@ -81,15 +94,12 @@ function namedMismatch(e: unknown, opts: InstallCommandOptions): unknown {
   return new KeyError('ERR_KEY_MISMATCH', message, { cause: e, details });
 }
 
-interface InstallCommandOptions {
+interface InstallCommandOptions extends PasswordOptions, KeyPasswordOptions {
   store: string;
   cert?: string;
   chain?: string;
   key?: string;
-  keyPassword?: string;
   pfx?: string;
-  password?: string;
-  passwordFile?: string;
   domain?: string;
   trust?: string;
   at?: Date;
@@ -104,13 +114,14 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
     throw new CLIError('ERR_CLI_USAGE', 'Give the certificate with --cert FILE (or a .pfx with --pfx FILE).');
   if (opts.pfx !== undefined && (opts.cert ?? opts.key ?? opts.chain) !== undefined)
     throw new CLIError('ERR_CLI_USAGE', 'Give either --pfx or --cert/--chain/--key, not both.');
-  if ((opts.password ?? opts.passwordFile) !== undefined && opts.pfx === undefined)
+  if (hasPassword(opts) && opts.pfx === undefined)
     throw new CLIError(
       'ERR_CLI_USAGE',
       '--password is the password of --pfx; for an encrypted --key use --key-password.',
     );
   const store = openStore(opts.store, opts.trust, opts.at, opts.group);
   const password = passwordOf(opts);
+  const keyPassword = keyPasswordOf(opts);
   const result = await out.progress('checking and installing', () =>
     store
       .install({
@@ -118,7 +129,7 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
         ...(opts.cert === undefined ? {} : { cert: readInput(opts.cert, 'certificate file') }),
         ...(opts.chain === undefined ? {} : { caBundle: readInput(opts.chain, 'chain file') }),
         ...(opts.key === undefined ? {} : { key: readText(opts.key, 'key file') }),
-        ...(opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword }),
+        ...passphraseOf(keyPassword),
         ...(opts.pfx === undefined ? {} : { pkcs12: readInput(opts.pfx, '.pfx file') }),
         ...(password === undefined ? {} : { password }),
         ...(opts.allowExpired === true ? { allowExpired: true } : {}),
@@ -135,7 +146,7 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
 
 /** Adds `mailtls install` to the program. */
 export function registerInstall(program: Command): void {
-  program
+  const cmd = program
     .command('install')
     .summary('install a certificate into the store (validated, atomic)')
     .description(
@@ -150,10 +161,10 @@ export function registerInstall(program: Command): void {
     .option('--cert <file>', 'the certificate (PEM/DER/.p7b; may hold the chain, in any order)')
     .option('--chain <file>', "the CA's intermediate bundle (.ca-bundle, .p7b)")
     .option('--key <file>', 'the private key (PEM)')
-    .option('--key-password <p>', 'pass phrase of an encrypted --key (kept encrypted)')
-    .option('--pfx <file>', 'a .pfx/.p12 with the key and certificates, instead of --cert/--key')
-    .option('--password <p>', 'the password of --pfx')
-    .option('--password-file <file>', 'read the password of --pfx from the first line of this file')
+    .option('--pfx <file>', 'a .pfx/.p12 with the key and certificates, instead of --cert/--key');
+  secretOptions(cmd, 'key-password', 'the pass phrase of an encrypted --key (kept encrypted)');
+  secretOptions(cmd, 'password', 'the password of --pfx');
+  cmd
     .option('--domain <name>', "file it under this domain (default: the certificate's Common Name)")
     .option('--trust <file>', "more trusted roots, e.g. a private CA (Node's bundled roots are trusted too)")
     .option('--at <iso-8601>', 'validate at this time instead of now', parseAt)

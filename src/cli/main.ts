@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { registerCA } from './ca.js';
 import { registerCheck } from './check.js';
 import { registerCSR } from './csr.js';
 import { registerInstall } from './install.js';
@@ -16,7 +17,9 @@ import { registerKey } from './key.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './output.js';
 import { registerPfx } from './pfx.js';
 import { registerProbe } from './probe.js';
+import { registerSelfSigned } from './selfsigned.js';
 import { registerShow } from './show.js';
+import { registerSign } from './sign.js';
 import { registerTLSA } from './tlsa.js';
 import { registerVerify } from './verify.js';
 
@@ -65,6 +68,8 @@ function createProgram(argv: readonly string[]): Command {
     .addHelpText(
       'after',
       `\nRun "mailtls <command> --help" for a command's options and examples.\n${EXIT_CODES_HELP}\n\n` +
+        'Inputs: every file that is read may be - for standard input (one per command), and every secret\n' +
+        'comes three ways: --password-file FILE (first line), --password-env VAR, or --password P (shown by ps).\n\n' +
         'Environment:\n' +
         '  NO_COLOR                   no colour even on a terminal (colour is used only on a terminal anyway)\n' +
         '  MAILTLS_PROGRESS_DELAY_MS  how long slow work runs before a spinner appears on a terminal (default 300)\n',
@@ -78,6 +83,9 @@ function createProgram(argv: readonly string[]): Command {
   registerProbe(program);
   registerTLSA(program);
   registerPfx(program);
+  registerCA(program);
+  registerSign(program);
+  registerSelfSigned(program);
   return program;
 }
 

@@ -38,10 +38,12 @@ import {
   examples,
   MAX_CERTIFICATES_HELP,
   MAX_CERTIFICATES_HINTS,
+  type PasswordOptions,
   parseMaxCertificates,
   passwordHints,
   passwordOf,
   runCommand,
+  secretOptions,
 } from './common.js';
 import { looksLikeText, readInput } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
@@ -435,22 +437,149 @@ function certificateNotes(items: readonly Item[]): string[] {
   ];
 }
 
+/** One line per item for `--fingerprint`: what identifies it (see {@link registerShow}). */
+function fingerprintOf(
+  item: Item,
+): { kind: string; source: string; type: string; value: string } | undefined {
+  switch (item.kind) {
+    case 'certificate':
+      return { kind: item.kind, source: item.source, type: 'sha256', value: item.cert.fingerprint('sha256') };
+    case 'csr':
+      return {
+        kind: item.kind,
+        source: item.source,
+        type: 'spki-sha256',
+        value: item.csr.spkiFingerprint().sha256Hex,
+      };
+    case 'private-key':
+      return item.key === undefined
+        ? undefined
+        : {
+            kind: item.kind,
+            source: item.source,
+            type: 'spki-sha256',
+            value: item.key.publicKey.fingerprint().sha256Hex,
+          };
+    case 'public-key':
+      return {
+        kind: item.kind,
+        source: item.source,
+        type: 'spki-sha256',
+        value: item.key.fingerprint().sha256Hex,
+      };
+    default:
+      return undefined;
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+/** The names of a certificate or CSR, for `--short`. */
+function namesOf(dns: readonly string[], ips: readonly string[]): string {
+  const all = [...dns, ...ips];
+  return all.length === 0 ? 'no subjectAltName' : all.join(', ');
+}
+
+/** One line per item for `--short`, like `step certificate inspect --short`. */
+function shortLine(item: Item, at: Date): string | undefined {
+  switch (item.kind) {
+    case 'certificate': {
+      const c = item.cert;
+      const left = Math.floor((c.notAfter.getTime() - at.getTime()) / DAY_MS);
+      const when =
+        left < 0 ? `EXPIRED ${-left} days ago` : at < c.notBefore ? 'not yet valid' : `${left} days left`;
+      return (
+        `certificate ${visible(c.subject.commonName ?? c.subject.toString())} [${visible(namesOf(c.dnsNames, c.ipAddresses))}] ` +
+        `until ${c.notAfter.toISOString()} (${when}), issuer ${visible(c.issuer.commonName ?? c.issuer.toString())}` +
+        `${c.selfIssued ? ' (self-signed)' : ''}, SHA-256 ${c.fingerprint('sha256')}`
+      );
+    }
+    case 'csr': {
+      const r = item.csr;
+      return (
+        `csr ${visible(r.subject.commonName ?? r.subject.toString())} [${visible(namesOf(r.dnsNames, r.ipAddresses))}] ` +
+        `${r.publicKey?.describe() ?? 'unsupported key'}, self-signature ${item.signature === null ? 'valid' : 'INVALID'}`
+      );
+    }
+    case 'private-key':
+      return `private-key ${item.format}${item.key === undefined ? ', encrypted (give --password-file)' : `, ${item.key.describe()}, SPKI SHA-256 ${item.key.publicKey.fingerprint().sha256Hex}`}`;
+    case 'public-key':
+      return `public-key ${item.key.describe()}, SPKI SHA-256 ${item.key.fingerprint().sha256Hex}`;
+    case 'pkcs12':
+      return `pkcs12 ${item.contents.certificates.length} certificates, ${item.contents.key === undefined ? 'no key' : `key ${item.contents.key.describe()}`}`;
+    case 'skipped':
+      return undefined;
+  }
+}
+
+interface ShowOptions extends PasswordOptions {
+  verbose?: boolean;
+  fingerprint?: boolean;
+  short?: boolean;
+  maxCertificates?: number;
+  json?: boolean;
+}
+
+async function show(file: string, opts: ShowOptions, out: Output): Promise<number> {
+  if (opts.fingerprint === true && opts.short === true)
+    throw new CLIError('ERR_CLI_USAGE', 'Give either --fingerprint or --short, not both.');
+  const password = passwordOf(opts);
+  const bytes = readInput(file);
+  const max = opts.maxCertificates ?? DEFAULT_MAX_CERTIFICATES;
+  let items: Item[];
+  let format: string;
+  if (looksLikeText(bytes)) {
+    items = await fromPEM(new TextDecoder('utf-8').decode(bytes), password, max);
+    format = 'pem';
+  } else ({ items, format } = await fromDER(bytes, password, max));
+  if (opts.fingerprint === true) {
+    const fps = items.flatMap((i) => {
+      const f = fingerprintOf(i);
+      return f === undefined ? [] : [f];
+    });
+    out.result({ file, format, fingerprints: fps });
+    for (const f of fps)
+      out.line(f.type === 'sha256' ? `SHA256 Fingerprint=${f.value}` : `SPKI SHA256=${f.value}`);
+    return 0;
+  }
+  if (opts.short === true) {
+    const at = new Date();
+    const lines = items.flatMap((i) => {
+      const l = shortLine(i, at);
+      return l === undefined ? [] : [l];
+    });
+    out.result({ file, format, lines });
+    for (const l of lines) out.line(l);
+    return 0;
+  }
+  const notes = certificateNotes(items);
+  out.result({ file, format, items: items.map(itemJSON), notes });
+  out.line(items.map((i) => itemText(i, opts.verbose === true, out)).join('\n\n'));
+  for (const n of notes) out.line(`\n${out.paint('yellow', 'Note:')} ${n}`);
+  return 0;
+}
+
 /** Adds `mailtls show` to the program. */
 export function registerShow(program: Command): void {
-  program
+  const cmd = program
     .command('show')
     .summary('print a certificate, bundle, CSR or key readably')
     .description(
-      'Print what FILE holds, like "openssl x509 -text" / "openssl req -text": certificates and bundles ' +
-        '(PEM, DER, PKCS#7), CSRs (with their self-signature check), private keys (format, encrypted or not, ' +
-        'type, size and public key fingerprint: never the private key itself) and public keys. ' +
-        'PEM files: each block by its label. Binary files are tried in this order, the first that parses ' +
-        'wins: DER certificate(s) or PKCS#7, DER CSR, PKCS#12 (.pfx/.p12, --password), DER private key ' +
-        '(PKCS#8, PKCS#1, SEC1, encrypted PKCS#8), DER public key.',
+      'Print what FILE holds (- for standard input), like "openssl x509 -text" / "openssl req -text": ' +
+        'certificates and bundles (PEM, DER, PKCS#7), CSRs (with their self-signature check), private keys ' +
+        '(format, encrypted or not, type, size and public key fingerprint: never the private key itself) and ' +
+        'public keys. PEM files: each block by its label. Binary files are tried in this order, the first ' +
+        'that parses wins: DER certificate(s) or PKCS#7, DER CSR, PKCS#12 (.pfx/.p12, --password-file), DER ' +
+        'private key (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8), DER public key. --fingerprint prints one line ' +
+        'per item: a certificate\'s SHA-256 fingerprint (as "openssl x509 -noout -fingerprint -sha256"), the ' +
+        'public key SHA-256 (DANE 3 1 1 data) of a key or CSR. --short prints one line per item: names, ' +
+        'expiry, issuer.',
     )
-    .argument('<file>', 'the file to show')
-    .option('--password <p>', 'pass phrase of an encrypted key, or the password of a .pfx')
-    .option('--password-file <file>', 'read the pass phrase from the first line of this file')
+    .argument('<file>', 'the file to show (- for standard input)');
+  secretOptions(cmd, 'password', 'the pass phrase of an encrypted key, or the password of a .pfx');
+  cmd
+    .option('--fingerprint', 'one line per item: SHA-256 fingerprint (keys and CSRs: of the public key)')
+    .option('--short', 'one line per item: names, expiry, issuer')
     .option('--verbose', 'also dump key numbers and signatures, as OpenSSL does')
     .option('--max-certificates <n>', MAX_CERTIFICATES_HELP, parseMaxCertificates)
     .option('--json', 'print the result as JSON')
@@ -461,38 +590,15 @@ export function registerShow(program: Command): void {
         'mailtls show reseller-bundle.crt --json',
         'mailtls show req.pem',
         'mailtls show mail.key --password-file pass.txt',
+        'mailtls show mail.crt --fingerprint',
+        'openssl s_client -connect mail.example.com:465 </dev/null | mailtls show - --short',
       ) + EXIT_CODES_HELP,
     )
     .action(
-      async (
-        file: string,
-        opts: {
-          password?: string;
-          passwordFile?: string;
-          verbose?: boolean;
-          maxCertificates?: number;
-          json?: boolean;
-        },
-      ) =>
-        await runCommand(
-          opts.json,
-          async (out) => {
-            const password = passwordOf(opts);
-            const bytes = readInput(file);
-            const max = opts.maxCertificates ?? DEFAULT_MAX_CERTIFICATES;
-            let items: Item[];
-            let format: string;
-            if (looksLikeText(bytes)) {
-              items = await fromPEM(new TextDecoder('utf-8').decode(bytes), password, max);
-              format = 'pem';
-            } else ({ items, format } = await fromDER(bytes, password, max));
-            const notes = certificateNotes(items);
-            out.result({ file, format, items: items.map(itemJSON), notes });
-            out.line(items.map((i) => itemText(i, opts.verbose === true, out)).join('\n\n'));
-            for (const n of notes) out.line(`\n${out.paint('yellow', 'Note:')} ${n}`);
-            return 0;
-          },
-          { ...passwordHints('--password'), ...MAX_CERTIFICATES_HINTS },
-        ),
+      async (file: string, opts: ShowOptions) =>
+        await runCommand(opts.json, (out) => show(file, opts, out), {
+          ...passwordHints('--password'),
+          ...MAX_CERTIFICATES_HINTS,
+        }),
     );
 }
