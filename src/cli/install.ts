@@ -23,6 +23,7 @@ import {
 } from './common.js';
 import { readInput, readText } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
+import { rememberTrust } from './trust.js';
 
 /**
  * A store over DIR that trusts Node's bundled roots and --trust, validates at --at, and gives the keys to
@@ -30,17 +31,36 @@ import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
  */
 export function openStore(
   dir: string,
-  trust: string | undefined,
+  trust: string | readonly Certificate[] | undefined,
   at: Date | undefined,
   group?: string,
 ): CertificateStore {
-  const roots: readonly Certificate[] =
-    trust === undefined ? [] : parseCertificateBundle(readInput(trust, 'trust file')).certificates;
+  const roots: readonly Certificate[] = typeof trust === 'string' ? trustCertificates(trust) : (trust ?? []);
   return new CertificateStore(dir, {
     trust: roots,
     ...(at === undefined ? {} : { at }),
     ...(group === undefined ? {} : { group }),
   });
+}
+
+/** The certificates of a `--trust` file. */
+export function trustCertificates(file: string): readonly Certificate[] {
+  return parseCertificateBundle(readInput(file, 'trust file')).certificates;
+}
+
+/**
+ * After an install with `--trust`: remembers the root the chain ends at for the domain (see trust.ts), and
+ * says so.
+ */
+export async function rememberInstallTrust(
+  store: string,
+  result: InstallResult,
+  trust: readonly Certificate[],
+  out: Output,
+): Promise<void> {
+  const file = await rememberTrust(store, result, trust);
+  if (file !== undefined)
+    out.note(`  trusted root:     ${file} (remembered: "mailtls check" uses it for ${result.domain})`);
 }
 
 /** The help text of `--group`, shared by the commands that write the store. */
@@ -119,7 +139,8 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
       'ERR_CLI_USAGE',
       '--password is the password of --pfx; for an encrypted --key use --key-password.',
     );
-  const store = openStore(opts.store, opts.trust, opts.at, opts.group);
+  const roots = opts.trust === undefined ? [] : trustCertificates(opts.trust);
+  const store = openStore(opts.store, roots, opts.at, opts.group);
   const password = passwordOf(opts);
   const keyPassword = keyPasswordOf(opts);
   const result = await out.progress('checking and installing', () =>
@@ -141,6 +162,7 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
       }),
   );
   reportInstall(result, out);
+  await rememberInstallTrust(opts.store, result, roots, out);
   return 0;
 }
 
@@ -166,7 +188,11 @@ export function registerInstall(program: Command): void {
   secretOptions(cmd, 'password', 'the password of --pfx');
   cmd
     .option('--domain <name>', "file it under this domain (default: the certificate's Common Name)")
-    .option('--trust <file>', "more trusted roots, e.g. a private CA (Node's bundled roots are trusted too)")
+    .option(
+      '--trust <file>',
+      "more trusted roots, e.g. a private CA (Node's bundled roots are trusted too); the root the chain ends at " +
+        'is remembered for the domain, for "mailtls check"',
+    )
     .option('--at <iso-8601>', 'validate at this time instead of now', parseAt)
     .option('--allow-expired', 'install an expired or not yet valid certificate (with a warning)')
     .option('--require-complete-chain', 'refuse a chain that does not reach a trusted root (default: warn)')

@@ -9,17 +9,21 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { registerBundle } from './bundle.js';
 import { registerCA } from './ca.js';
 import { registerCheck } from './check.js';
+import { registerConvert } from './convert.js';
 import { registerCSR } from './csr.js';
 import { registerInstall } from './install.js';
 import { registerKey } from './key.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './output.js';
 import { registerPfx } from './pfx.js';
 import { registerProbe } from './probe.js';
+import { registerRenewCheck } from './renew-check.js';
 import { registerSelfSigned } from './selfsigned.js';
 import { registerShow } from './show.js';
 import { registerSign } from './sign.js';
+import { registerStore } from './store.js';
 import { registerTLSA } from './tlsa.js';
 import { registerVerify } from './verify.js';
 
@@ -86,6 +90,10 @@ function createProgram(argv: readonly string[]): Command {
   registerCA(program);
   registerSign(program);
   registerSelfSigned(program);
+  registerStore(program);
+  registerRenewCheck(program);
+  registerBundle(program);
+  registerConvert(program);
   return program;
 }
 

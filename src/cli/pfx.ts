@@ -35,7 +35,7 @@ import {
   secretOptions,
 } from './common.js';
 import { checkWritable, readInput, readText, writeOutput } from './files.js';
-import { GROUP_HELP, openStore, reportInstall } from './install.js';
+import { GROUP_HELP, openStore, rememberInstallTrust, reportInstall, trustCertificates } from './install.js';
 import { keySummary } from './key.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
@@ -133,7 +133,8 @@ interface ImportOptions extends PasswordOptions {
 
 async function importToStore(opts: ImportOptions & { store: string }, out: Output): Promise<number> {
   const password = passwordOf(opts);
-  const store = openStore(opts.store, opts.trust, opts.at, opts.group);
+  const roots = opts.trust === undefined ? [] : trustCertificates(opts.trust);
+  const store = openStore(opts.store, roots, opts.at, opts.group);
   const result = await out.progress('checking and installing', async () =>
     store.install({
       pkcs12: readInput(opts.pfx, '.pfx file'),
@@ -143,6 +144,7 @@ async function importToStore(opts: ImportOptions & { store: string }, out: Outpu
     }),
   );
   reportInstall(result, out);
+  await rememberInstallTrust(opts.store, result, roots, out);
   return 0;
 }
 
