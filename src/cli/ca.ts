@@ -231,6 +231,7 @@ export function registerCA(program: Command): void {
     );
   const cmd = ca
     .command('init')
+    .summary('make a root CA (and an intermediate) in a directory')
     .description(
       'Make a root CA (and with --intermediate an intermediate CA, pathLen 0, that signs instead) in --out ' +
         'DIR: root.crt (give it to the clients), root.key (mode 0600), intermediate.crt and intermediate.key. ' +

@@ -289,6 +289,7 @@ export function registerStore(program: Command): void {
     );
   store
     .command('list')
+    .summary('the domains in service: days left, key, renewal, issuer')
     .description(
       'List the domains in service: days left, expiry, key type, when renewal is due (a third of the ' +
         'lifetime left, or an intermediate expiring within that margin) and the issuer. Reads only certificates.',
@@ -308,6 +309,7 @@ export function registerStore(program: Command): void {
     );
   store
     .command('versions')
+    .summary('the versions kept for a domain')
     .description('List the stored versions of DOMAIN, oldest first; * marks the one in service.')
     .argument('<domain>', 'the domain')
     .requiredOption('--store <dir>', 'the certificate store directory')
@@ -322,6 +324,7 @@ export function registerStore(program: Command): void {
     );
   store
     .command('rollback')
+    .summary('put an earlier version (or a removed domain) back in service')
     .description(
       'Put the version before the current one (or VERSION) back in service, atomically, after checking ' +
         'that its key and certificate belong together. A domain removed without --purge comes back from its ' +
@@ -344,6 +347,7 @@ export function registerStore(program: Command): void {
     );
   store
     .command('remove')
+    .summary('take a domain out of service (history kept unless --purge)')
     .description(
       'Take DOMAIN out of service: its certificate, key and CA-bundle links, its CSR and pending key. Its ' +
         'versions stay in history/ (so "mailtls store rollback DOMAIN" puts it back) unless --purge. On a ' +
@@ -367,6 +371,7 @@ export function registerStore(program: Command): void {
     );
   const exp = store
     .command('export')
+    .summary('write a domain as PEM, .pfx or a Postfix chain file')
     .description(
       'Write what DOMAIN serves: --format pem (default) the chain, leaf first (to standard output without ' +
         '--out; with --key-out the key too, mode 0600); pfx a PKCS#12 file with the key and chain (mode 0600, ' +
