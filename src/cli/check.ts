@@ -82,6 +82,7 @@ async function check(opts: CheckOptions, out: Output): Promise<number> {
     at: report.at.toISOString(),
     store: opts.store,
     domains: report.domains,
+    rememberedTrust: [...remembered.keys()],
     counts,
     ...(opts.fix === true ? { fixed: fixed.map((f) => ({ path: f.path, change: f.change })) } : {}),
     findings: report.findings.map((f) => ({

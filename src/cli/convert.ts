@@ -215,8 +215,13 @@ async function convert(file: string, opts: ConvertOptions, out: Output): Promise
     ? await fromText(new TextDecoder('utf-8').decode(bytes), password)
     : await fromDER(bytes, password);
   const { data, secret, what } = await convertTo(input, opts.to);
-  if (opts.out === undefined) process.stdout.write(data);
-  else writeOutput(opts.out, data, { mode: secret ? 0o600 : 0o644, force: opts.force === true });
+  try {
+    if (opts.out === undefined) process.stdout.write(data);
+    else writeOutput(opts.out, data, { mode: secret ? 0o600 : 0o644, force: opts.force === true });
+  } finally {
+    // A DER key is a copy made for this output: wiped once written (stdout has copied it).
+    if (secret && data instanceof Uint8Array) data.fill(0);
+  }
   out.result({
     file: opts.out ?? null,
     input: input.kind,

@@ -5,10 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { needs } from '../helpers/peers.js';
+import { needs, skipWithout } from '../helpers/peers.js';
 import {
   mailtls,
   mailtlsJSON,
+  mailtlsOnTTY,
   mainJs,
   makeOpenSSLInputs,
   type OpenSSLInputs,
@@ -131,6 +132,18 @@ describe('mailtls store, renew-check, remembered --trust', () => {
     const gone = mailtlsJSON(['store', 'remove', 'mail.example.com', '--store', store]);
     assert.equal(gone.status, 2);
     assert.equal((gone.json.error as { code: string }).code, 'ERR_STORE_NOT_FOUND');
+  });
+
+  it('remove asks on a terminal: no keeps the domain, yes removes it', (t) => {
+    if (skipWithout(t, 'script')) return;
+    const store = storeWithLeaf();
+    const no = mailtlsOnTTY(['store', 'remove', 'mail.example.com', '--store', store], 'n\n');
+    assert.match(no.output, /Take mail\.example\.com out of .* \(its history is kept\)\? \[y\/N\]/);
+    assert.equal(no.status, 1);
+    assert.ok(existsSync(join(store, 'certs', 'mail.example.com.crt')));
+    const yes = mailtlsOnTTY(['store', 'remove', 'mail.example.com', '--store', store], 'y\n');
+    assert.equal(yes.status, 0, yes.output);
+    assert.ok(!existsSync(join(store, 'certs', 'mail.example.com.crt')));
   });
 
   it('export: the chain as PEM, a .pfx openssl opens, a Postfix chain file (0600, key first)', () => {
