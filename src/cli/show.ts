@@ -368,7 +368,7 @@ function itemText(item: Item, verbose: boolean, out: Output): string {
         `    Format: ${item.format}`,
         `    Encrypted: ${item.encrypted ? `yes${item.encryption === undefined ? '' : ` (${item.encryption})`}` : 'no'}`,
         ...(item.key === undefined
-          ? ['    (give --password to see the key type and public key fingerprint)']
+          ? ['    (give --password-file FILE or --password-env VAR to see the key type and fingerprint)']
           : keyLines(item.key)),
         ...(item.encrypted ? ['    Note: a mail server cannot start unattended with an encrypted key.'] : []),
       ].join('\n');
