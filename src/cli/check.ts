@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type AuditFinding, auditStore, type CertificateStore } from '../node/index.js';
 import { collect, examples, parseAt, runCommand } from './common.js';
-import { GROUP_HELP, openStore } from './install.js';
+import { GROUP_HELP, openStore, trustCertificates } from './install.js';
 import { CLIError, type Colour, EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEM, type Output } from './output.js';
+import { rememberedTrust } from './trust.js';
 
 interface CheckOptions {
   store: string;
@@ -112,11 +113,12 @@ async function check(opts: CheckOptions, out: Output): Promise<number> {
     });
   if (opts.group !== undefined && opts.fix !== true)
     throw new CLIError('ERR_CLI_USAGE', '--group goes with --fix (it sets the group of the keys).');
-  const store = openStore(opts.store, opts.trust, opts.at, opts.group);
+  const roots = opts.trust === undefined ? [] : trustCertificates(opts.trust);
+  const store = openStore(opts.store, roots, opts.at, opts.group);
   // --fix first applies the store's modes, owners and key group, then audits the result.
   const fixed =
     opts.fix === true ? await out.progress('fixing modes and owners', () => store.fixPermissions()) : [];
-  const report = await out.progress('auditing the store', () =>
+  let report = await out.progress('auditing the store', () =>
     auditStore(store, {
       ...(opts.at === undefined ? {} : { at: opts.at }),
       mailHostnames: {
@@ -126,6 +128,26 @@ async function check(opts: CheckOptions, out: Output): Promise<number> {
       },
     }),
   );
+  // Domains installed with --trust are judged against the root remembered for them (and only they are).
+  const remembered = rememberedTrust(opts.store);
+  if (remembered.size > 0) {
+    const again = await auditStore(store, {
+      ...(opts.at === undefined ? {} : { at: opts.at }),
+      trust: [...roots, ...[...remembered.values()].flat()],
+      mailHostnames: {
+        ...(opts.pop3 === true ? { pop3: true } : {}),
+        ...(opts.mtaSts === true ? { mtaSts: true } : {}),
+        ...(opts.autoconfig === true ? { autoconfig: true } : {}),
+      },
+    });
+    report = {
+      ...report,
+      findings: [
+        ...report.findings.filter((f) => !remembered.has(f.domain)),
+        ...again.findings.filter((f) => remembered.has(f.domain)),
+      ],
+    };
+  }
   const findings: Finding[] = [...report.findings, ...(await extraFindings(store, report.domains, opts))];
   const counts = { error: 0, warning: 0, info: 0 };
   for (const f of findings) counts[f.severity]++;
@@ -135,6 +157,7 @@ async function check(opts: CheckOptions, out: Output): Promise<number> {
     at: report.at.toISOString(),
     store: opts.store,
     domains: report.domains,
+    rememberedTrust: [...remembered.keys()],
     counts,
     ...(opts.fix === true ? { fixed: fixed.map((f) => ({ path: f.path, change: f.change })) } : {}),
     findings: findings.map((f) => ({

@@ -17,14 +17,26 @@ import {
   type SubjectFields,
 } from '../index.js';
 import { CertificateStore } from '../node/index.js';
-import { collect, examples, KEY_PASSWORD_HINTS, runCommand } from './common.js';
+import {
+  collect,
+  examples,
+  hasKeyPassword,
+  KEY_PASSWORD_HINTS,
+  type KeyPasswordOptions,
+  keyPasswordOf,
+  passphraseOf,
+  runCommand,
+  secretOptions,
+} from './common.js';
 import { checkOutputDirectory, checkWritable, readText, writeOutput } from './files.js';
 import { GROUP_HELP } from './install.js';
 import { keySummary, keyTypeOptions, newKey } from './key.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 import { promptSubject, terminalAsk } from './prompt.js';
+import { parseSubjectOption } from './subject.js';
 
-interface CSRCommandOptions {
+interface CSRCommandOptions extends KeyPasswordOptions {
+  subject?: SubjectFields;
   cn?: string;
   country?: string;
   state?: string;
@@ -34,7 +46,6 @@ interface CSRCommandOptions {
   email?: string;
   san?: string[];
   key?: string;
-  keyPassword?: string;
   type?: string;
   bits?: string;
   curve?: string;
@@ -53,6 +64,19 @@ async function subjectOf(
   out: Output,
 ): Promise<{ subject: SubjectFields; names: string[] }> {
   const given = SUBJECT_FLAGS.some((f) => opts[f] !== undefined);
+  if (opts.subject !== undefined) {
+    if (given)
+      throw new CLIError(
+        'ERR_CLI_USAGE',
+        'Give the subject either with --subject or with the field options (--cn, --country, ...), not both.',
+      );
+    if (opts.subject.commonName === undefined)
+      throw new CLIError(
+        'ERR_CLI_USAGE',
+        '--subject needs a CN, e.g. --subject "/O=Example Inc/CN=example.com".',
+      );
+    return { subject: opts.subject, names: opts.san ?? [] };
+  }
   if (given || out.json || process.stdin.isTTY !== true || process.stderr.isTTY !== true) {
     if (opts.cn === undefined)
       throw new CLIError(
@@ -85,7 +109,7 @@ function checkOptions(opts: CSRCommandOptions): void {
     throw new CLIError('ERR_CLI_USAGE', 'Give either --out-dir DIR or --store DIR.');
   if (opts.key !== undefined && (opts.type ?? opts.bits ?? opts.curve) !== undefined)
     throw new CLIError('ERR_CLI_USAGE', 'Give either --key or --type/--bits/--curve, not both.');
-  if (opts.keyPassword !== undefined && opts.key === undefined)
+  if (hasKeyPassword(opts) && opts.key === undefined)
     throw new CLIError('ERR_CLI_USAGE', '--key-password needs --key.');
   if (opts.store !== undefined && opts.key !== undefined)
     throw new CLIError(
@@ -124,10 +148,7 @@ async function toDirectory(opts: CSRCommandOptions, out: Output): Promise<number
   const key =
     opts.key === undefined
       ? undefined
-      : await parsePrivateKey(
-          readText(opts.key, 'key file'),
-          opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword },
-        );
+      : await parsePrivateKey(readText(opts.key, 'key file'), passphraseOf(keyPasswordOf(opts)));
   const { subject, names } = await subjectOf(opts, out);
   const request: CreateCSROptions = { subject, ...splitNames(names), key: key ?? (await newKey(opts, out)) };
   const result = await createCSR(request);
@@ -202,6 +223,11 @@ export function registerCSR(program: Command): void {
         'DIR/private/pending/<domain>.key (0600) until "mailtls install --store DIR" puts the certificate with ' +
         'it. Prints the CSR as text, and warnings on stderr.',
     )
+    .option(
+      '--subject <dn>',
+      'the whole subject in one line, as openssl req -subj: "/C=US/ST=California/O=Example Inc/CN=example.com"',
+      parseSubjectOption,
+    )
     .option('--cn <domain>', 'Common Name: the bare domain, e.g. example.com')
     .option('--country <cc>', 'Country Name: 2-letter ISO code (US, DE, GB; not UK or USA)')
     .option('--state <name>', 'State or Province Name, written out')
@@ -210,8 +236,8 @@ export function registerCSR(program: Command): void {
     .option('--unit <name>', 'Organizational Unit Name')
     .option('--email <address>', 'Email Address of the administrator')
     .option('--san <name>', 'a host name or IP address for the subjectAltName (repeatable)', collect)
-    .option('--key <file>', 'use this private key (PEM) instead of making a new one')
-    .option('--key-password <p>', 'pass phrase of an encrypted --key');
+    .option('--key <file>', 'use this private key (PEM) instead of making a new one');
+  secretOptions(cmd, 'key-password', 'the pass phrase of an encrypted --key');
   for (const o of keyTypeOptions()) cmd.addOption(o);
   cmd
     .option('--out-dir <dir>', 'directory for req.pem and req.key')
@@ -229,6 +255,7 @@ export function registerCSR(program: Command): void {
         'mailtls csr --cn example.com --country US --state California --locality "Los Angeles" \\\n' +
           '      --org "Example Inc" --email hostmaster@example.com \\\n' +
           '      --san mail.example.com --san smtp.example.com --san imap.example.com --out-dir .',
+        'mailtls csr --subject "/C=US/ST=California/O=Example Inc/CN=example.com" --san mail.example.com --out-dir .',
         'mailtls csr --out-dir .          # asks for each field on a terminal',
         'mailtls csr --cn example.com --san mail.example.com --key mail.key --out-dir /tmp --json',
         'mailtls csr --cn example.com --san mail.example.com --san imap.example.com --store /etc/mail/tls',

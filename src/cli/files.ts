@@ -61,6 +61,9 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** What standard input was read as (`-`), once per command: a second `-` would find it empty. */
+let stdinReadAs: string | undefined;
+
 /** Options of {@link readInput}. */
 export interface ReadOptions {
   /** Most bytes accepted; default {@link MAX_INPUT}. More ends the read with ERR_CLI_READ. */
@@ -80,6 +83,16 @@ export function readInput(file: string, what = 'file', options: ReadOptions = {}
   const max = options.maxBytes ?? MAX_INPUT;
   const stdin = file === '-';
   const name = stdin ? 'standard input' : file;
+  if (stdin) {
+    if (stdinReadAs !== undefined)
+      throw new CLIError(
+        'ERR_CLI_USAGE',
+        `Standard input (-) is already read as the ${stdinReadAs}; it can stand for one input only. ` +
+          `Give the ${what} as a file.`,
+        { file },
+      );
+    stdinReadAs = what;
+  }
   const tooLarge = () =>
     new CLIError(
       'ERR_CLI_READ',

@@ -7,9 +7,23 @@
 import type { Command } from 'commander';
 import { type Certificate, isMailTlsError, KeyError, parseCertificateBundle } from '../index.js';
 import { CertificateStore, type InstallResult } from '../node/index.js';
-import { examples, KEY_PASSWORD_HINTS, parseAt, passwordHints, passwordOf, runCommand } from './common.js';
+import {
+  examples,
+  hasPassword,
+  KEY_PASSWORD_HINTS,
+  type KeyPasswordOptions,
+  keyPasswordOf,
+  type PasswordOptions,
+  parseAt,
+  passphraseOf,
+  passwordHints,
+  passwordOf,
+  runCommand,
+  secretOptions,
+} from './common.js';
 import { readInput, readText } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
+import { rememberTrust } from './trust.js';
 
 /**
  * A store over DIR that trusts Node's bundled roots and --trust, validates at --at, and gives the keys to
@@ -17,17 +31,36 @@ import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
  */
 export function openStore(
   dir: string,
-  trust: string | undefined,
+  trust: string | readonly Certificate[] | undefined,
   at: Date | undefined,
   group?: string,
 ): CertificateStore {
-  const roots: readonly Certificate[] =
-    trust === undefined ? [] : parseCertificateBundle(readInput(trust, 'trust file')).certificates;
+  const roots: readonly Certificate[] = typeof trust === 'string' ? trustCertificates(trust) : (trust ?? []);
   return new CertificateStore(dir, {
     trust: roots,
     ...(at === undefined ? {} : { at }),
     ...(group === undefined ? {} : { group }),
   });
+}
+
+/** The certificates of a `--trust` file. */
+export function trustCertificates(file: string): readonly Certificate[] {
+  return parseCertificateBundle(readInput(file, 'trust file')).certificates;
+}
+
+/**
+ * After an install with `--trust`: remembers the root the chain ends at for the domain (see trust.ts), and
+ * says so.
+ */
+export async function rememberInstallTrust(
+  store: string,
+  result: InstallResult,
+  trust: readonly Certificate[],
+  out: Output,
+): Promise<void> {
+  const file = await rememberTrust(store, result, trust);
+  if (file !== undefined)
+    out.note(`  trusted root:     ${file} (remembered: "mailtls check" uses it for ${result.domain})`);
 }
 
 /** The help text of `--group`, shared by the commands that write the store. */
@@ -81,15 +114,12 @@ function namedMismatch(e: unknown, opts: InstallCommandOptions): unknown {
   return new KeyError('ERR_KEY_MISMATCH', message, { cause: e, details });
 }
 
-interface InstallCommandOptions {
+interface InstallCommandOptions extends PasswordOptions, KeyPasswordOptions {
   store: string;
   cert?: string;
   chain?: string;
   key?: string;
-  keyPassword?: string;
   pfx?: string;
-  password?: string;
-  passwordFile?: string;
   domain?: string;
   trust?: string;
   at?: Date;
@@ -104,13 +134,15 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
     throw new CLIError('ERR_CLI_USAGE', 'Give the certificate with --cert FILE (or a .pfx with --pfx FILE).');
   if (opts.pfx !== undefined && (opts.cert ?? opts.key ?? opts.chain) !== undefined)
     throw new CLIError('ERR_CLI_USAGE', 'Give either --pfx or --cert/--chain/--key, not both.');
-  if ((opts.password ?? opts.passwordFile) !== undefined && opts.pfx === undefined)
+  if (hasPassword(opts) && opts.pfx === undefined)
     throw new CLIError(
       'ERR_CLI_USAGE',
       '--password is the password of --pfx; for an encrypted --key use --key-password.',
     );
-  const store = openStore(opts.store, opts.trust, opts.at, opts.group);
+  const roots = opts.trust === undefined ? [] : trustCertificates(opts.trust);
+  const store = openStore(opts.store, roots, opts.at, opts.group);
   const password = passwordOf(opts);
+  const keyPassword = keyPasswordOf(opts);
   const result = await out.progress('checking and installing', () =>
     store
       .install({
@@ -118,7 +150,7 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
         ...(opts.cert === undefined ? {} : { cert: readInput(opts.cert, 'certificate file') }),
         ...(opts.chain === undefined ? {} : { caBundle: readInput(opts.chain, 'chain file') }),
         ...(opts.key === undefined ? {} : { key: readText(opts.key, 'key file') }),
-        ...(opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword }),
+        ...passphraseOf(keyPassword),
         ...(opts.pfx === undefined ? {} : { pkcs12: readInput(opts.pfx, '.pfx file') }),
         ...(password === undefined ? {} : { password }),
         ...(opts.allowExpired === true ? { allowExpired: true } : {}),
@@ -130,12 +162,13 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
       }),
   );
   reportInstall(result, out);
+  await rememberInstallTrust(opts.store, result, roots, out);
   return 0;
 }
 
 /** Adds `mailtls install` to the program. */
 export function registerInstall(program: Command): void {
-  program
+  const cmd = program
     .command('install')
     .summary('install a certificate into the store (validated, atomic)')
     .description(
@@ -150,12 +183,16 @@ export function registerInstall(program: Command): void {
     .option('--cert <file>', 'the certificate (PEM/DER/.p7b; may hold the chain, in any order)')
     .option('--chain <file>', "the CA's intermediate bundle (.ca-bundle, .p7b)")
     .option('--key <file>', 'the private key (PEM)')
-    .option('--key-password <p>', 'pass phrase of an encrypted --key (kept encrypted)')
-    .option('--pfx <file>', 'a .pfx/.p12 with the key and certificates, instead of --cert/--key')
-    .option('--password <p>', 'the password of --pfx')
-    .option('--password-file <file>', 'read the password of --pfx from the first line of this file')
+    .option('--pfx <file>', 'a .pfx/.p12 with the key and certificates, instead of --cert/--key');
+  secretOptions(cmd, 'key-password', 'the pass phrase of an encrypted --key (kept encrypted)');
+  secretOptions(cmd, 'password', 'the password of --pfx');
+  cmd
     .option('--domain <name>', "file it under this domain (default: the certificate's Common Name)")
-    .option('--trust <file>', "more trusted roots, e.g. a private CA (Node's bundled roots are trusted too)")
+    .option(
+      '--trust <file>',
+      "more trusted roots, e.g. a private CA (Node's bundled roots are trusted too); the root the chain ends at " +
+        'is remembered for the domain, for "mailtls check"',
+    )
     .option('--at <iso-8601>', 'validate at this time instead of now', parseAt)
     .option('--allow-expired', 'install an expired or not yet valid certificate (with a warning)')
     .option('--require-complete-chain', 'refuse a chain that does not reach a trusted root (default: warn)')

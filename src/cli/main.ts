@@ -10,14 +10,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAcme } from './acme.js';
+import { registerBundle } from './bundle.js';
+import { registerCA } from './ca.js';
 import { registerCheck } from './check.js';
+import { registerConvert } from './convert.js';
 import { registerCSR } from './csr.js';
 import { registerInstall } from './install.js';
 import { registerKey } from './key.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './output.js';
 import { registerPfx } from './pfx.js';
 import { registerProbe } from './probe.js';
+import { registerRenewCheck } from './renew-check.js';
+import { registerSelfSigned } from './selfsigned.js';
 import { registerShow } from './show.js';
+import { registerSign } from './sign.js';
+import { registerStore } from './store.js';
 import { registerTLSA } from './tlsa.js';
 import { registerVerify } from './verify.js';
 
@@ -66,6 +73,8 @@ function createProgram(argv: readonly string[]): Command {
     .addHelpText(
       'after',
       `\nRun "mailtls <command> --help" for a command's options and examples.\n${EXIT_CODES_HELP}\n\n` +
+        'Inputs: every file that is read may be - for standard input (one per command), and every secret\n' +
+        'comes three ways: --password-file FILE (first line), --password-env VAR, or --password P (shown by ps).\n\n' +
         'Environment:\n' +
         '  NO_COLOR                   no colour even on a terminal (colour is used only on a terminal anyway)\n' +
         '  MAILTLS_PROGRESS_DELAY_MS  how long slow work runs before a spinner appears on a terminal (default 300)\n',
@@ -80,6 +89,13 @@ function createProgram(argv: readonly string[]): Command {
   registerTLSA(program);
   registerPfx(program);
   registerAcme(program);
+  registerCA(program);
+  registerSign(program);
+  registerSelfSigned(program);
+  registerStore(program);
+  registerRenewCheck(program);
+  registerBundle(program);
+  registerConvert(program);
   return program;
 }
 

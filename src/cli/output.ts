@@ -212,18 +212,18 @@ export class Output {
 
 /**
  * Library messages that name an API option, in the words of the command line: every command that opens a
- * .pfx takes its password as `--password P` or `--password-file FILE`.
+ * .pfx takes its password as `--password-file FILE`, `--password-env VAR` or `--password P`.
  */
 const CLI_WORDS: readonly { code: string; api: string; cli: string }[] = [
   {
     code: 'ERR_PKCS12_PASSWORD',
     api: 'pass { password }',
-    cli: 'give it with --password P or --password-file FILE',
+    cli: 'give it with --password-file FILE or --password-env VAR (or --password P)',
   },
   {
     code: 'ERR_PKCS12_PASSWORD',
     api: 'pass the password it was exported with',
-    cli: 'give the password it was exported with (--password P or --password-file FILE)',
+    cli: 'give the password it was exported with (--password-file FILE, --password-env VAR or --password P)',
   },
 ];
 

@@ -17,9 +17,25 @@ import {
   parsePKCS12,
   parsePrivateKey,
 } from '../index.js';
-import { examples, KEY_PASSWORD_HINTS, parseAt, passwordHints, passwordOf, runCommand } from './common.js';
+import {
+  DEFAULT_MAX_CERTIFICATES,
+  examples,
+  KEY_PASSWORD_HINTS,
+  type KeyPasswordOptions,
+  keyPasswordOf,
+  MAX_CERTIFICATES_HELP,
+  MAX_CERTIFICATES_HINTS,
+  type PasswordOptions,
+  parseAt,
+  parseMaxCertificates,
+  passphraseOf,
+  passwordHints,
+  passwordOf,
+  runCommand,
+  secretOptions,
+} from './common.js';
 import { checkWritable, readInput, readText, writeOutput } from './files.js';
-import { GROUP_HELP, openStore, reportInstall } from './install.js';
+import { GROUP_HELP, openStore, rememberInstallTrust, reportInstall, trustCertificates } from './install.js';
 import { keySummary } from './key.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
@@ -32,24 +48,22 @@ function certSummary(c: Certificate): Record<string, unknown> {
   };
 }
 
-function requirePassword(opts: { password?: string; passwordFile?: string }): string {
+function requirePassword(opts: PasswordOptions): string {
   const p = passwordOf(opts);
   if (p === undefined)
     throw new CLIError(
       'ERR_CLI_USAGE',
-      'Give the .pfx password with --password P or --password-file FILE (use --password "" for none).',
+      'Give the .pfx password with --password-file FILE or --password-env VAR (use --password "" for none).',
     );
   return p;
 }
 
-interface ExportOptions {
+interface ExportOptions extends PasswordOptions, KeyPasswordOptions {
   key: string;
-  keyPassword?: string;
   cert: string;
   chain?: string;
   out: string;
-  password?: string;
-  passwordFile?: string;
+  maxCertificates?: number;
   friendlyName?: string;
   legacy?: boolean;
   force?: boolean;
@@ -59,13 +73,15 @@ interface ExportOptions {
 async function exportPfx(opts: ExportOptions, out: Output): Promise<number> {
   const password = requirePassword(opts);
   checkWritable(opts.out, opts.force);
-  const key = await parsePrivateKey(
-    readText(opts.key, 'key file'),
-    opts.keyPassword === undefined ? {} : { passphrase: opts.keyPassword },
-  );
-  const certs = [...parseCertificateBundle(readInput(opts.cert, 'certificate file')).certificates];
+  const key = await parsePrivateKey(readText(opts.key, 'key file'), passphraseOf(keyPasswordOf(opts)));
+  const maxCertificates = opts.maxCertificates ?? DEFAULT_MAX_CERTIFICATES;
+  const certs = [
+    ...parseCertificateBundle(readInput(opts.cert, 'certificate file'), { maxCertificates }).certificates,
+  ];
   if (opts.chain !== undefined)
-    certs.push(...parseCertificateBundle(readInput(opts.chain, 'chain file')).certificates);
+    certs.push(
+      ...parseCertificateBundle(readInput(opts.chain, 'chain file'), { maxCertificates }).certificates,
+    );
   // The leaf is the certificate of the key, wherever it is in the files; the others follow in file order.
   const leafIndex = certs.findIndex((c) => keyMatchesCertificate(key, c.der));
   if (leafIndex < 0)
@@ -103,10 +119,8 @@ async function exportPfx(opts: ExportOptions, out: Output): Promise<number> {
   return 0;
 }
 
-interface ImportOptions {
+interface ImportOptions extends PasswordOptions {
   pfx: string;
-  password?: string;
-  passwordFile?: string;
   outDir?: string;
   store?: string;
   domain?: string;
@@ -119,7 +133,8 @@ interface ImportOptions {
 
 async function importToStore(opts: ImportOptions & { store: string }, out: Output): Promise<number> {
   const password = passwordOf(opts);
-  const store = openStore(opts.store, opts.trust, opts.at, opts.group);
+  const roots = opts.trust === undefined ? [] : trustCertificates(opts.trust);
+  const store = openStore(opts.store, roots, opts.at, opts.group);
   const result = await out.progress('checking and installing', async () =>
     store.install({
       pkcs12: readInput(opts.pfx, '.pfx file'),
@@ -129,6 +144,7 @@ async function importToStore(opts: ImportOptions & { store: string }, out: Outpu
     }),
   );
   reportInstall(result, out);
+  await rememberInstallTrust(opts.store, result, roots, out);
   return 0;
 }
 
@@ -200,7 +216,7 @@ export function registerPfx(program: Command): void {
         'mailtls pfx import --pfx mail.pfx --password-file pass.txt --out-dir /etc/ssl/mail',
       ) + EXIT_CODES_HELP,
     );
-  pfx
+  const exp = pfx
     .command('export')
     .description(
       'Write the key, its certificate and the chain to a .pfx (mode 0600, atomically). The default ' +
@@ -209,12 +225,13 @@ export function registerPfx(program: Command): void {
         'goes first, whichever file it is in.',
     )
     .requiredOption('--key <file>', 'the private key (PEM)')
-    .option('--key-password <p>', 'pass phrase of an encrypted key')
     .requiredOption('--cert <file>', 'the certificate (PEM/DER; may hold the chain too)')
     .option('--chain <file>', 'the intermediate certificates (the CA bundle), any order')
-    .requiredOption('--out <file>', 'the .pfx to write')
-    .option('--password <p>', 'the .pfx password ("" for none)')
-    .option('--password-file <file>', 'read the .pfx password from the first line of this file')
+    .requiredOption('--out <file>', 'the .pfx to write');
+  secretOptions(exp, 'key-password', 'the pass phrase of an encrypted key');
+  secretOptions(exp, 'password', 'the .pfx password ("" for none)');
+  exp
+    .option('--max-certificates <n>', MAX_CERTIFICATES_HELP, parseMaxCertificates)
     .option('--friendly-name <name>', 'the name Windows and macOS show')
     .option('--legacy', '3DES and SHA-1, for Windows Server 2016 and older')
     .option('--force', 'replace an existing file')
@@ -222,14 +239,18 @@ export function registerPfx(program: Command): void {
     .addHelpText(
       'after',
       examples(
-        'mailtls pfx export --key mail.key --cert mail.crt --chain ca-bundle.crt --out mail.pfx --password secret',
+        'mailtls pfx export --key mail.key --cert mail.crt --chain ca-bundle.crt --out mail.pfx --password-file pass.txt',
+        'PFX_PASS=... mailtls pfx export --key mail.key --cert fullchain.pem --out mail.pfx --password-env PFX_PASS',
       ) + EXIT_CODES_HELP,
     )
     .action(
       async (opts: ExportOptions) =>
-        await runCommand(opts.json, (out) => exportPfx(opts, out), KEY_PASSWORD_HINTS),
+        await runCommand(opts.json, (out) => exportPfx(opts, out), {
+          ...KEY_PASSWORD_HINTS,
+          ...MAX_CERTIFICATES_HINTS,
+        }),
     );
-  pfx
+  const imp = pfx
     .command('import')
     .description(
       'Read a .pfx and write DIR/privkey.pem (the key, PKCS#8, mode 0600), DIR/cert.pem (its ' +
@@ -237,9 +258,9 @@ export function registerPfx(program: Command): void {
         '+ chain, what a mail server sends); or, with --store DIR, install it into the certificate store ' +
         '(validated and atomic, as "mailtls install"). The file must hold a key and its certificate.',
     )
-    .requiredOption('--pfx <file>', 'the .pfx/.p12 file')
-    .option('--password <p>', 'the .pfx password (leave out for none)')
-    .option('--password-file <file>', 'read the .pfx password from the first line of this file')
+    .requiredOption('--pfx <file>', 'the .pfx/.p12 file (- for standard input)');
+  secretOptions(imp, 'password', 'the .pfx password (leave out for none)');
+  imp
     .option('--out-dir <dir>', 'where to write privkey.pem, cert.pem, chain.pem, fullchain.pem')
     .option('--store <dir>', 'install into this certificate store instead')
     .option(

@@ -12,14 +12,12 @@
 import type { Command } from 'commander';
 import { nameEquals } from '../entry/name.js';
 import {
-  type Certificate,
   type CertificateSigningRequest,
   describeCertificate,
   describeCSR,
   isMailTlsError,
   MailTlsError,
   type PEMBlock,
-  type PKCS12Contents,
   type PrivateKey,
   type PrivateKeyDERFormat,
   type PublicKey,
@@ -38,29 +36,16 @@ import {
   examples,
   MAX_CERTIFICATES_HELP,
   MAX_CERTIFICATES_HINTS,
+  type PasswordOptions,
   parseMaxCertificates,
   passwordHints,
   passwordOf,
   runCommand,
+  secretOptions,
 } from './common.js';
 import { looksLikeText, readInput } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
-
-/** One thing found in the file. */
-type Item =
-  | { kind: 'certificate'; source: string; cert: Certificate }
-  | { kind: 'csr'; source: string; csr: CertificateSigningRequest; signature: string | null }
-  | {
-      kind: 'private-key';
-      source: string;
-      format: string;
-      encrypted: boolean;
-      encryption?: string;
-      key?: PrivateKey;
-    }
-  | { kind: 'public-key'; source: string; key: PublicKey }
-  | { kind: 'pkcs12'; source: string; contents: PKCS12Contents }
-  | { kind: 'skipped'; source: string; label: string; reason: string };
+import { fingerprintOf, type Item, shortLine, visible } from './show-lines.js';
 
 const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
 const PKCS7_LABELS = new Set(['PKCS7', 'PKCS #7 SIGNED DATA', 'CMS']);
@@ -364,18 +349,6 @@ function itemJSON(item: Item): Record<string, unknown> {
   }
 }
 
-/**
- * A value taken from the file (a .pfx friendly name, a PEM label, a warning quoting either) with its control
- * characters written as `\XX`, as the certificate descriptions do: it can neither drive a terminal nor forge a
- * line of the output.
- */
-function visible(value: string): string {
-  return value.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
-  );
-}
-
 function itemText(item: Item, verbose: boolean, out: Output): string {
   const head = (title: string) => `${out.paint('bold', `# ${visible(item.source)}`)}\n${title}:`;
   switch (item.kind) {
@@ -395,7 +368,7 @@ function itemText(item: Item, verbose: boolean, out: Output): string {
         `    Format: ${item.format}`,
         `    Encrypted: ${item.encrypted ? `yes${item.encryption === undefined ? '' : ` (${item.encryption})`}` : 'no'}`,
         ...(item.key === undefined
-          ? ['    (give --password to see the key type and public key fingerprint)']
+          ? ['    (give --password-file FILE or --password-env VAR to see the key type and fingerprint)']
           : keyLines(item.key)),
         ...(item.encrypted ? ['    Note: a mail server cannot start unattended with an encrypted key.'] : []),
       ].join('\n');
@@ -435,22 +408,74 @@ function certificateNotes(items: readonly Item[]): string[] {
   ];
 }
 
+interface ShowOptions extends PasswordOptions {
+  verbose?: boolean;
+  fingerprint?: boolean;
+  short?: boolean;
+  maxCertificates?: number;
+  json?: boolean;
+}
+
+async function show(file: string, opts: ShowOptions, out: Output): Promise<number> {
+  if (opts.fingerprint === true && opts.short === true)
+    throw new CLIError('ERR_CLI_USAGE', 'Give either --fingerprint or --short, not both.');
+  const password = passwordOf(opts);
+  const bytes = readInput(file);
+  const max = opts.maxCertificates ?? DEFAULT_MAX_CERTIFICATES;
+  let items: Item[];
+  let format: string;
+  if (looksLikeText(bytes)) {
+    items = await fromPEM(new TextDecoder('utf-8').decode(bytes), password, max);
+    format = 'pem';
+  } else ({ items, format } = await fromDER(bytes, password, max));
+  if (opts.fingerprint === true) {
+    const fps = items.flatMap((i) => {
+      const f = fingerprintOf(i);
+      return f === undefined ? [] : [f];
+    });
+    out.result({ file, format, fingerprints: fps });
+    for (const f of fps)
+      out.line(f.type === 'sha256' ? `SHA256 Fingerprint=${f.value}` : `SPKI SHA256=${f.value}`);
+    return 0;
+  }
+  if (opts.short === true) {
+    const at = new Date();
+    const lines = items.flatMap((i) => {
+      const l = shortLine(i, at);
+      return l === undefined ? [] : [l];
+    });
+    out.result({ file, format, lines });
+    for (const l of lines) out.line(l);
+    return 0;
+  }
+  const notes = certificateNotes(items);
+  out.result({ file, format, items: items.map(itemJSON), notes });
+  out.line(items.map((i) => itemText(i, opts.verbose === true, out)).join('\n\n'));
+  for (const n of notes) out.line(`\n${out.paint('yellow', 'Note:')} ${n}`);
+  return 0;
+}
+
 /** Adds `mailtls show` to the program. */
 export function registerShow(program: Command): void {
-  program
+  const cmd = program
     .command('show')
     .summary('print a certificate, bundle, CSR or key readably')
     .description(
-      'Print what FILE holds, like "openssl x509 -text" / "openssl req -text": certificates and bundles ' +
-        '(PEM, DER, PKCS#7), CSRs (with their self-signature check), private keys (format, encrypted or not, ' +
-        'type, size and public key fingerprint: never the private key itself) and public keys. ' +
-        'PEM files: each block by its label. Binary files are tried in this order, the first that parses ' +
-        'wins: DER certificate(s) or PKCS#7, DER CSR, PKCS#12 (.pfx/.p12, --password), DER private key ' +
-        '(PKCS#8, PKCS#1, SEC1, encrypted PKCS#8), DER public key.',
+      'Print what FILE holds (- for standard input), like "openssl x509 -text" / "openssl req -text": ' +
+        'certificates and bundles (PEM, DER, PKCS#7), CSRs (with their self-signature check), private keys ' +
+        '(format, encrypted or not, type, size and public key fingerprint: never the private key itself) and ' +
+        'public keys. PEM files: each block by its label. Binary files are tried in this order, the first ' +
+        'that parses wins: DER certificate(s) or PKCS#7, DER CSR, PKCS#12 (.pfx/.p12, --password-file), DER ' +
+        'private key (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8), DER public key. --fingerprint prints one line ' +
+        'per item: a certificate\'s SHA-256 fingerprint (as "openssl x509 -noout -fingerprint -sha256"), the ' +
+        'public key SHA-256 (DANE 3 1 1 data) of a key or CSR. --short prints one line per item: names, ' +
+        'expiry, issuer.',
     )
-    .argument('<file>', 'the file to show')
-    .option('--password <p>', 'pass phrase of an encrypted key, or the password of a .pfx')
-    .option('--password-file <file>', 'read the pass phrase from the first line of this file')
+    .argument('<file>', 'the file to show (- for standard input)');
+  secretOptions(cmd, 'password', 'the pass phrase of an encrypted key, or the password of a .pfx');
+  cmd
+    .option('--fingerprint', 'one line per item: SHA-256 fingerprint (keys and CSRs: of the public key)')
+    .option('--short', 'one line per item: names, expiry, issuer')
     .option('--verbose', 'also dump key numbers and signatures, as OpenSSL does')
     .option('--max-certificates <n>', MAX_CERTIFICATES_HELP, parseMaxCertificates)
     .option('--json', 'print the result as JSON')
@@ -461,38 +486,15 @@ export function registerShow(program: Command): void {
         'mailtls show reseller-bundle.crt --json',
         'mailtls show req.pem',
         'mailtls show mail.key --password-file pass.txt',
+        'mailtls show mail.crt --fingerprint',
+        'openssl s_client -connect mail.example.com:465 </dev/null | mailtls show - --short',
       ) + EXIT_CODES_HELP,
     )
     .action(
-      async (
-        file: string,
-        opts: {
-          password?: string;
-          passwordFile?: string;
-          verbose?: boolean;
-          maxCertificates?: number;
-          json?: boolean;
-        },
-      ) =>
-        await runCommand(
-          opts.json,
-          async (out) => {
-            const password = passwordOf(opts);
-            const bytes = readInput(file);
-            const max = opts.maxCertificates ?? DEFAULT_MAX_CERTIFICATES;
-            let items: Item[];
-            let format: string;
-            if (looksLikeText(bytes)) {
-              items = await fromPEM(new TextDecoder('utf-8').decode(bytes), password, max);
-              format = 'pem';
-            } else ({ items, format } = await fromDER(bytes, password, max));
-            const notes = certificateNotes(items);
-            out.result({ file, format, items: items.map(itemJSON), notes });
-            out.line(items.map((i) => itemText(i, opts.verbose === true, out)).join('\n\n'));
-            for (const n of notes) out.line(`\n${out.paint('yellow', 'Note:')} ${n}`);
-            return 0;
-          },
-          { ...passwordHints('--password'), ...MAX_CERTIFICATES_HINTS },
-        ),
+      async (file: string, opts: ShowOptions) =>
+        await runCommand(opts.json, (out) => show(file, opts, out), {
+          ...passwordHints('--password'),
+          ...MAX_CERTIFICATES_HINTS,
+        }),
     );
 }

@@ -15,7 +15,16 @@ import {
   parsePublicKeyDER,
 } from '../index.js';
 import { type TLSARecord, type TLSASubject, tlsaRecords } from '../tls/tlsa.js';
-import { collect, examples, KEY_PASSWORD_HINTS, parsePort, runCommand } from './common.js';
+import {
+  collect,
+  examples,
+  KEY_PASSWORD_HINTS,
+  type KeyPasswordOptions,
+  keyPasswordOf,
+  parsePort,
+  runCommand,
+  secretOptions,
+} from './common.js';
 import { looksLikeText, readInput } from './files.js';
 import { CLIError, EXIT_CODES_HELP } from './output.js';
 
@@ -58,10 +67,9 @@ function digit<T extends number>(allowed: readonly T[]): (value: string) => T {
   };
 }
 
-interface TLSACommandOptions {
+interface TLSACommandOptions extends KeyPasswordOptions {
   cert: string;
   next?: string;
-  keyPassword?: string;
   mx?: string[];
   port?: number;
   usage?: 0 | 1 | 2 | 3;
@@ -73,7 +81,7 @@ interface TLSACommandOptions {
 
 /** Adds `mailtls tlsa` to the program. */
 export function registerTLSA(program: Command): void {
-  program
+  const cmd = program
     .command('tlsa')
     .summary('print the DANE TLSA record of a certificate or key')
     .description(
@@ -84,8 +92,9 @@ export function registerTLSA(program: Command): void {
         'rollover give --next: publish both records, wait twice the TTL, then switch the server.',
     )
     .requiredOption('--cert <file>', 'the certificate (PEM/DER; the first of the file), or a key')
-    .option('--next <file>', 'the next certificate or key (rollover): its record is printed too')
-    .option('--key-password <p>', 'pass phrase of an encrypted key file')
+    .option('--next <file>', 'the next certificate or key (rollover): its record is printed too');
+  secretOptions(cmd, 'key-password', 'the pass phrase of an encrypted key file');
+  cmd
     .option('--mx <host>', 'the MX host name (repeatable): one line per host', collect)
     .option('--port <n>', 'the port (default 25; 465/587 submission, 993 IMAP)', parsePort)
     .addOption(
@@ -122,8 +131,9 @@ export function registerTLSA(program: Command): void {
         await runCommand(
           opts.json,
           async (out) => {
-            const current = await readSubject(opts.cert, opts.keyPassword);
-            const next = opts.next === undefined ? undefined : await readSubject(opts.next, opts.keyPassword);
+            const keyPassword = keyPasswordOf(opts);
+            const current = await readSubject(opts.cert, keyPassword);
+            const next = opts.next === undefined ? undefined : await readSubject(opts.next, keyPassword);
             if (opts.selector === 0 && [current, next].some((s) => s !== undefined && !isCertificate(s)))
               throw new CLIError(
                 'ERR_CLI_USAGE',

@@ -2,7 +2,7 @@
 // fixes and exit codes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { mailtls, mailtlsJSON, makeOpenSSLInputs, type OpenSSLInputs, openssl, scratch } from './helpers.js';
@@ -92,7 +92,9 @@ describe('mailtls check', () => {
   });
 
   it('without the private root, the served chain is reported as incomplete (exit 1)', () => {
-    const store = healthy;
+    // install --trust remembered the root for the domain (see store-cmd.test.ts): forgotten here.
+    const store = goodStore(inputs);
+    rmSync(join(store, 'trust'), { recursive: true });
     const r = mailtlsJSON(['check', '--store', store]);
     assert.equal(r.status, 1);
     const f = (r.json.findings as Finding[]).find((x) => x.code === 'CHAIN_INCOMPLETE');

@@ -104,7 +104,7 @@ describe('mailtls', () => {
       assert.equal(r.status, 2);
       assert.match(
         r.stderr,
-        /^error \[ERR_PKCS12_PASSWORD\]: .*give it with --password P or --password-file FILE/,
+        /^error \[ERR_PKCS12_PASSWORD\]: .*give it with --password-file FILE or --password-env VAR \(or --password P\)/,
       );
       assert.doesNotMatch(r.stderr, /\{ password \}/);
     }

@@ -244,7 +244,7 @@ describe('mailtls show', () => {
     assert.match(locked.stderr, /^error \[ERR_PKCS12_PASSWORD\]: /);
     assert.match(
       locked.stderr,
-      /\nhint: Check the \.pfx password given with --password \/ --password-file \(passwords are case-sensitive\)\.\n$/,
+      /\nhint: Check the \.pfx password given with --password \/ --password-file \/ --password-env \(passwords are case-sensitive\)\.\n$/,
     );
     const dir = scratch();
     const pass = join(dir, 'pass.txt');

@@ -45,7 +45,7 @@ import {
   pairOptions,
 } from './credential.js';
 import { registerStoreDefaults } from './defaults.js';
-import { exists, ioError, readLinkIfExists, systemError } from './io.js';
+import { exists, ioError, readLinkIfExists, systemError, versionIds } from './io.js';
 import { resolveGroup, STORE_DIRECTORIES, type StorePaths, storeName, storePaths } from './layout.js';
 import { type LockOptions, withLock } from './lock.js';
 import { checkLayout, ensureDirectories, fixPermissions, type PermissionFix } from './modes.js';
@@ -524,7 +524,8 @@ export class CertificateStore implements CredentialSource {
 
   /**
    * Puts the version before the current one back in service (or the version `to`), atomically. The version
-   * rolled back from stays in `history/`.
+   * rolled back from stays in `history/`. A domain taken out with `remove(domain, { keepHistory: true })` is
+   * put back in service from its newest stored version (or `to`).
    *
    * @throws StoreError `ERR_STORE_NOT_FOUND` when there is no earlier version (or no version `to`);
    *   KeyError `ERR_KEY_MISMATCH` when that version's pair is damaged; `ERR_STORE_LOCKED`, `ERR_STORE_IO`
@@ -540,20 +541,24 @@ export class CertificateStore implements CredentialSource {
     const paths = this.paths(name.domain);
     return this.#locked(paths, async () => {
       const current = await readLinkIfExists(paths.current);
-      if (current === undefined) throw notFoundError(this.root, name, paths);
+      // A domain removed with `keepHistory` comes back from its stored versions.
+      if (current === undefined && (await versionIds(paths)).length === 0)
+        throw notFoundError(this.root, name, paths);
       return rollbackVersion(this.#context(), name, paths, current, options.to);
     });
   }
 
   /**
    * Takes a domain out of the store: the pair in service (readers get `ERR_STORE_NOT_FOUND` from the first
-   * step on), its history, its CSR and pending key.
+   * step on), its history, its CSR and pending key. With `keepHistory` the stored versions stay in
+   * `history/<domain>/` (out of service: no `current` link), so that {@link CertificateStore.rollback} can
+   * put the domain back.
    *
    * @throws StoreError `ERR_STORE_NOT_FOUND` when the store has nothing for the domain; `ERR_STORE_LOCKED`,
    *   `ERR_STORE_IO` (`ERR_STORE_PERMISSIONS` for EACCES/EPERM).
    * @example `await store.remove('old.example.com')`
    */
-  async remove(domain: string): Promise<void> {
+  async remove(domain: string, options: { keepHistory?: boolean } = {}): Promise<void> {
     const name = storeName(domain);
     const paths = this.paths(name.domain);
     const all = [
@@ -573,7 +578,7 @@ export class CertificateStore implements CredentialSource {
       await syncDirectory(paths.history).catch(() => undefined);
       for (const p of [paths.cert, paths.caBundle, paths.key, paths.pendingKey, paths.csr])
         await rm(p, { force: true });
-      await rm(paths.history, { recursive: true, force: true });
+      if (options.keepHistory !== true) await rm(paths.history, { recursive: true, force: true });
       for (const dir of [STORE_DIRECTORIES.certs, STORE_DIRECTORIES.private, STORE_DIRECTORIES.history])
         await syncDirectory(join(this.root, dir)).catch(() => undefined);
     });

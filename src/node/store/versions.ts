@@ -64,7 +64,7 @@ export interface StoreVersion {
 export interface RollbackResult {
   /** The domain, canonical. */
   readonly domain: string;
-  /** The version that was in service. */
+  /** The version that was in service; `none` when the domain had been removed with its history kept. */
   readonly from: string;
   /** The version now in service. */
   readonly to: string;
@@ -269,25 +269,27 @@ export async function prune(paths: StorePaths, current: string, keep: number): P
 
 /**
  * Puts the version before `current` (or the version `to`) back in service, after checking that its key
- * and certificate belong together.
+ * and certificate belong together. Without a `current` version (a domain removed with its history kept) the
+ * newest version (or `to`) is put back, with the stable links.
  * @throws StoreError `ERR_STORE_NOT_FOUND` when there is no such version; KeyError `ERR_KEY_MISMATCH`.
  */
 export async function rollbackVersion(
   ctx: VersionContext,
   name: StoreName,
   paths: StorePaths,
-  current: string,
+  current: string | undefined,
   to: string | undefined,
 ): Promise<RollbackResult> {
   const ids = await versionIds(paths);
   let target: string | undefined;
   if (to !== undefined) target = ids.includes(to) ? to : undefined;
+  else if (current === undefined) target = ids.at(-1);
   else target = ids.filter((id) => versionSeq(id) < versionSeq(current)).pop();
   if (target === undefined)
     throw new StoreError(
       'ERR_STORE_NOT_FOUND',
       to === undefined
-        ? `There is no version of ${name.domain} before ${current} to roll back to.`
+        ? `There is no version of ${name.domain} before ${current ?? 'none'} to roll back to.`
         : `${name.domain} has no version ${to}; versions: ${ids.join(', ')}.`,
       { details: { domain: name.domain, current, versions: ids } },
     );
@@ -304,9 +306,12 @@ export async function rollbackVersion(
     }),
     { ...(ctx.crypto === undefined ? {} : { crypto: ctx.crypto }), attempts: 1 },
   );
-  await saveSymlinkAtomic(paths.current, target);
-  await syncCaLink(ctx, name, paths, target);
-  return { domain: name.domain, from: current, to: target };
+  if (current === undefined) await putInService(ctx, name, paths, target);
+  else {
+    await saveSymlinkAtomic(paths.current, target);
+    await syncCaLink(ctx, name, paths, target);
+  }
+  return { domain: name.domain, from: current ?? 'none', to: target };
 }
 
 /** Removes temporary files and directories left by writers that died (their pid is gone). */
