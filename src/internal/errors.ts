@@ -111,6 +111,14 @@ export type TLSErrorCode =
   | 'ERR_PROBE_PROTOCOL'
   | 'ERR_PROBE_URL';
 
+/** Codes of the TLS settings (`mailtls/settings`) and the web administrator (`mailtls/admin`). */
+export type SettingsErrorCode =
+  | 'ERR_SETTINGS_INVALID'
+  | 'ERR_SETTINGS_VERSION'
+  | 'ERR_SETTINGS_CONFLICT'
+  | 'ERR_SETTINGS_TOO_LARGE'
+  | 'ERR_SETTINGS_ADMIN';
+
 /** Every stable error code of mailtls. */
 export type ErrorCode =
   | PEMErrorCode
@@ -122,7 +130,8 @@ export type ErrorCode =
   | ChainErrorCode
   | PKCS12ErrorCode
   | StoreErrorCode
-  | TLSErrorCode;
+  | TLSErrorCode
+  | SettingsErrorCode;
 
 /** Options accepted by every mailtls error constructor. */
 export interface MailTlsErrorOptions {
@@ -278,6 +287,17 @@ export class StoreError extends MailTlsError {
 export class TLSError extends MailTlsError {
   declare readonly code: TLSErrorCode;
   constructor(code: TLSErrorCode, message: string, options?: MailTlsErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * TLS settings are invalid, from a newer version, changed by someone else meanwhile, or the administrator's
+ * accounts are missing. @example `new SettingsError('ERR_SETTINGS_INVALID', 'smtp.profile: unknown profile')`
+ */
+export class SettingsError extends MailTlsError {
+  declare readonly code: SettingsErrorCode;
+  constructor(code: SettingsErrorCode, message: string, options?: MailTlsErrorOptions) {
     super(code, message, options);
   }
 }

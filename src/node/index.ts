@@ -110,6 +110,18 @@ export {
   updateSMTPServer,
 } from './servers.js';
 export {
+  listTLSSettingsRevisions,
+  loadTLSSettings,
+  loadTLSSettingsRevision,
+  type SaveTLSSettingsOptions,
+  saveTLSSettings,
+  type TLSSettingsPaths,
+  type TLSSettingsWatch,
+  tlsSettingsPaths,
+  type WatchTLSSettingsOptions,
+  watchTLSSettings,
+} from './settings/tls-settings-file.js';
+export {
   type CredentialSource as ServerCredentialSource,
   createSNIRegistry,
   type ResolvedContext,
