@@ -15,6 +15,7 @@ export {
   setAdminPassword,
   verifyAdminPassword,
 } from './admin-files.js';
+export { listStoreCSRs, readStoreCSR, type StoreCSR } from './store-csr.js';
 export {
   listTLSSettingsRevisions,
   loadTLSSettings,
