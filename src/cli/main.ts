@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { registerAdmin } from './admin.js';
 import { registerCheck } from './check.js';
 import { registerCSR } from './csr.js';
 import { registerInstall } from './install.js';
@@ -78,6 +79,7 @@ function createProgram(argv: readonly string[]): Command {
   registerProbe(program);
   registerTLSA(program);
   registerPfx(program);
+  registerAdmin(program);
   return program;
 }
 
