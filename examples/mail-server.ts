@@ -35,7 +35,12 @@ import {
   watchTLSSettings,
 } from 'mailtls/node';
 import { getTLSProfile, type TLSProfileName } from 'mailtls/profile';
-import { enabledServices, type MailService, type TLSSettings } from 'mailtls/settings';
+import {
+  enabledServices,
+  type MailService,
+  resolveDomainTLSSettings,
+  type TLSSettings,
+} from 'mailtls/settings';
 
 type Port = keyof typeof PORTS;
 const PORT_NAMES: Record<Port, string> = {
@@ -301,14 +306,22 @@ const smtpSession: Session = async (socket, secure, greet) => {
         } else socket.write('504 5.5.4 Unrecognized authentication type\r\n');
         break;
       case 'MAIL':
-      case 'RCPT':
-        // TLS required (the store's settings): no mail transaction before STARTTLS (RFC 3207 §4).
-        if (!secure && serviceSettings(serviceOf.get(socket) ?? 'smtp').starttls === 'required') {
+      case 'RCPT': {
+        // TLS required by the store's settings (RFC 3207 §4): MAIL by the server's defaults, RCPT by the
+        // recipient domain's own settings (the first point where the domain is known in plaintext).
+        const service = serviceOf.get(socket) ?? 'smtp';
+        const recipient = /@([^>\s]+)>?/.exec(args.join(' '))?.[1];
+        const policy =
+          verb.toUpperCase() === 'RCPT' && recipient !== undefined
+            ? resolveDomainTLSSettings(settings, recipient).services[service].starttls
+            : serviceSettings(service).starttls;
+        if (!secure && policy === 'required') {
           socket.write('530 5.7.0 Must issue a STARTTLS command first\r\n');
           break;
         }
         socket.write('250 2.0.0 OK\r\n');
         break;
+      }
       case 'RSET':
       case 'NOOP':
         socket.write('250 2.0.0 OK\r\n');

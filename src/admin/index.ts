@@ -186,13 +186,17 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
     bodyLimit({ maxSize: 1 << 20, onError: (c) => c.text('upload too large (at most 1 MiB)', 413) }),
   );
 
+  app.get('/favicon.ico', (c) => c.body(null, 404));
   app.get('/static/admin.css', (c) => {
     c.header('cache-control', 'max-age=3600');
     return c.body(ADMIN_CSS, 200, { 'content-type': 'text/css; charset=utf-8' });
   });
 
+  // One login token per browser for its lifetime: a second GET /login (another tab, or a redirected
+  // favicon request) must not invalidate the form already shown.
   const loginToken = (c: Context<AdminEnv>): string => {
-    const token = randomToken();
+    const had = getCookie(c, LOGIN_COOKIE);
+    const token = had !== undefined && /^[A-Za-z0-9_-]{43}$/.test(had) ? had : randomToken();
     setCookie(c, LOGIN_COOKIE, token, {
       path: cookiePath,
       httpOnly: true,

@@ -81,7 +81,8 @@ export async function previewInstall(
   }
   const leaf = pool.find((c) => c.basicConstraints?.ca !== true) ?? pool[0];
   if (leaf === undefined) throw new TypeError('the upload holds no certificate');
-  const assembled = await assembleChain(leaf, pool, {
+  const others = pool.filter((c) => c.fingerprint('sha256') !== leaf.fingerprint('sha256'));
+  const assembled = await assembleChain(leaf, others, {
     at,
     ...(trust.length === 0 ? {} : { roots: trust as (string | Uint8Array | Certificate)[] }),
   });

@@ -462,7 +462,7 @@ ${field('emailAddress', 'Administrator e-mail', 'Who is responsible for the cert
         p,
         `Preview: ${preview.domain}`,
         html`<div class="card"><h2>Certificate</h2>${certRows(preview.leaf, preview.complete, s.now())}
-<dl class="grid"><dt>Key</dt><dd>${preview.keyMatch === undefined ? badge('bad', 'no key in the store matches this certificate: the install will be refused') : badge('ok', `matches ${preview.keyMatch}`)}</dd></dl></div>
+<dl class="grid"><dt>Private key</dt><dd>${preview.keyMatch === undefined ? badge('bad', 'no key in the store matches this certificate: the install will be refused') : badge('ok', `matches ${preview.keyMatch}`)}</dd></dl></div>
 <div class="card"><h2>Chain as it will be served</h2><ol>${preview.chain.map((x) => html`<li class="mono">${x.subject.toString()}</li>`)}</ol>
 ${reordered ? html`<p class="muted">The upload listed them in another order; mailtls put them in order.</p>` : ''}
 ${preview.problems.map((x) => html`<p class="${x.code === 'missing-intermediate' || x.code === 'untrusted-root' ? 'warn' : 'muted'}">${x.message}</p>`)}</div>

@@ -71,8 +71,11 @@ export function daysLeft(d: Date, at: Date): number {
 
 /** A key's type as an administrator reads it: `RSA 2048`, `EC P-256`, `Ed25519`. */
 export function keyLabel(c: Certificate): string {
-  const k = c.publicKeyInfo as { algorithm?: string; bits?: number; curve?: string };
-  return [k.algorithm, k.bits, k.curve].filter((x) => x !== undefined).join(' ');
+  const k = c.publicKeyInfo as { type?: string; bits?: number; curve?: string };
+  if (k.type === 'rsa') return `RSA ${k.bits ?? ''}`.trim();
+  if (k.type === 'ec') return `EC ${k.curve ?? k.bits ?? ''}`.trim();
+  if (k.type === 'ed25519') return 'Ed25519';
+  return 'unsupported key type';
 }
 
 /** `path` relative to the base, for a domain. */
