@@ -122,7 +122,13 @@ function startMailServer(): Promise<MailServer> {
         () => reject(new Error(`no line ${re} in ${ms} ms: ${lines.join(' | ')} ${errors.join('')}`)),
         ms,
       );
-      waiters.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      waiters.push({
+        re,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
     });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -300,7 +306,10 @@ describe(
       await page.click('button:has-text("Log in")');
       await page.waitForURL(`${adminURL}/`);
       assert.equal(await page.locator('h1').textContent(), 'Domains');
-      assert.match(await page.locator('main').innerText(), new RegExp(`${DOMAIN.replace('.', '\\.')}`));
+      assert.match(
+        (await page.locator('main').textContent()) ?? '',
+        new RegExp(`${DOMAIN.replace('.', '\\.')}`),
+      );
       await shot('domains');
 
       // Create a CSR with the mail names.
@@ -316,7 +325,7 @@ describe(
       await shot('create-csr');
       await page.click('button:has-text("Create CSR")');
       await page.waitForURL(/\/d\/example\.test\/csr$/);
-      const csrText = await page.locator('pre').first().innerText();
+      const csrText = (await page.locator('pre').first().textContent()) ?? '';
       assert.match(csrText, /O\s*=\s*Example GmbH/);
       assert.match(csrText, /DNS:mail\.example\.test/);
       await shot('csr');
@@ -342,7 +351,7 @@ describe(
       await page.setInputFiles('#certFile', join(ca, 'new.pem'));
       await page.setInputFiles('#caFile', join(ca, 'shuffled.ca-bundle'));
       await page.click('button:has-text("Preview")');
-      const preview = await page.locator('main').innerText();
+      const preview = (await page.locator('main').textContent()) ?? '';
       assert.match(preview, /matches the key of the pending CSR/);
       assert.match(preview, /complete/);
       const chainItems = await page.locator('ol li').allInnerTexts();
@@ -437,9 +446,9 @@ describe(
       await mail!.waitFor(new RegExp(`^reloaded .*${oldFingerprint}`));
       assert.equal(await servedFingerprint(mail!.ports.imaps!), oldFingerprint);
       await page.goto(`${adminURL}/audit`);
-      const audit = await page.locator('main').innerText();
+      const actions = await page.locator('tbody tr td:nth-child(3)').allTextContents();
       for (const action of ['login', 'create-csr', 'install', 'settings', 'probe', 'rollback'])
-        assert.match(audit, new RegExp(`\\b${action}\\b`));
+        assert.ok(actions.includes(action), `${action} in ${actions.join(', ')}`);
       await shot('audit');
       await context.close();
       t.diagnostic(`screenshots in ${shots}`);
