@@ -15,63 +15,28 @@
  *
  * @module admin
  */
-import type { HttpBindings } from '@hono/node-server';
 import { getRequestListener } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { secureHeaders } from 'hono/secure-headers';
-import type { Certificate } from '../index.js';
-import type { CertificateStore } from '../node/index.js';
 import { appendAdminAudit, verifyAdminPassword } from '../node/settings/index.js';
-import type { MailService } from '../settings/index.js';
-import type { PortProbe, StagedUpload } from './inspect.js';
+import type { AdminHandlerOptions } from './options.js';
 import { registerPages } from './pages.js';
 import { type AdminSession, LoginLimiter, randomToken, SessionStore, sameSecret } from './security.js';
+import type { AdminEnv, AdminState } from './state.js';
 import { ADMIN_CSS } from './style.js';
 import { loginPage } from './views.js';
 
-export { hasAdminUsers, readAdminAudit, setAdminPassword } from '../node/settings/index.js';
-
-/** Options of {@link createAdminHandler}. */
-export interface AdminHandlerOptions {
-  /** The certificate store to administer (its `trust` option also completes chains in previews). */
-  store: CertificateStore;
-  /** Where the handler is mounted, e.g. `/admin`; default the root. */
-  basePath?: string | undefined;
-  /**
-   * A hook for products with their own login: return the user name for an authenticated request, or
-   * undefined to refuse it (403). With the hook, the built-in login is off.
-   */
-  authorize?: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
-  /** A session ends after this long without a request; default 30 minutes. */
-  sessionIdleMs?: number | undefined;
-  /** A session ends this long after login in any case; default 8 hours. */
-  sessionMaxAgeMs?: number | undefined;
-  /** Failed logins allowed per client address and per user name in `loginWindowMs`; default 5. */
-  maxLoginFailures?: number | undefined;
-  /** The window of `maxLoginFailures`; default 15 minutes. */
-  loginWindowMs?: number | undefined;
-  /**
-   * Mark the session cookie `Secure` (only sent over HTTPS); default true. Turn off only behind a local
-   * TLS-terminating proxy that forwards over plain HTTP on loopback.
-   */
-  secureCookie?: boolean | undefined;
-  /** Trust anchors for previews and probes (PEM or DER), e.g. a private CA's root; default Node's roots. */
-  trust?: readonly (string | Uint8Array | Certificate)[] | undefined;
-  /** Where "test now" connects: an address instead of the names, and the port of each service. */
-  probe?:
-    | {
-        connect?: string | undefined;
-        ports?: ((service: MailService) => number | undefined) | undefined;
-        timeoutMs?: number | undefined;
-      }
-    | undefined;
-  /** Resolves a host name to its addresses; default `dns.lookup` (all addresses) with a 3 s limit. */
-  resolve?: ((name: string) => Promise<readonly string[]>) | undefined;
-  /** The clock; default the system clock. */
-  now?: (() => Date) | undefined;
-}
+export {
+  type AdminAuditRecord,
+  hasAdminUsers,
+  MIN_ADMIN_PASSWORD,
+  readAdminAudit,
+  type SetAdminPasswordOptions,
+  setAdminPassword,
+} from '../node/settings/index.js';
+export type { AdminHandlerOptions, AdminProbeOptions } from './options.js';
 
 /** A Node request listener with the standard `fetch` handler attached. */
 export interface AdminHandler {
@@ -79,27 +44,6 @@ export interface AdminHandler {
   (...args: Parameters<NodeRequestListener>): Promise<void>;
   /** The same application as a `fetch` handler (for tests and fetch-style servers). */
   fetch: (request: Request) => Response | Promise<Response>;
-}
-
-/** Per-request values the pages read. */
-export interface AdminVariables {
-  user: string;
-  csrf: string;
-  session: AdminSession | undefined;
-}
-
-/** The environment of the Hono application. */
-export type AdminEnv = { Bindings: HttpBindings; Variables: AdminVariables };
-
-/** What the pages share. */
-export interface AdminState {
-  readonly options: AdminHandlerOptions;
-  readonly base: string;
-  readonly now: () => Date;
-  readonly sessions: SessionStore;
-  readonly uploads: Map<string, StagedUpload>;
-  readonly probes: Map<string, { at: Date; results: PortProbe[] }>;
-  audit(c: Context<AdminEnv>, action: string, domain?: string, detail?: string): Promise<void>;
 }
 
 /** The shape of a Node `(req, res)` listener, as `@hono/node-server` types it. */

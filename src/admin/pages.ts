@@ -1,20 +1,6 @@
-/**
- * The administrator's pages and actions (behind the login and CSRF checks of `createAdminHandler`).
- *
- * @module admin/pages
- */
-import { lookup } from 'node:dns/promises';
-import type { Context, Hono } from 'hono';
+import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import {
-  type Certificate,
-  describeCertificate,
-  describeCSR,
-  isMailTlsError,
-  type KeyType,
-  parseCSR,
-  suggestMailHostnames,
-} from '../index.js';
+import { describeCertificate, describeCSR, type KeyType, parseCSR, suggestMailHostnames } from '../index.js';
 import {
   listStoreCSRs,
   loadTLSSettings,
@@ -30,90 +16,15 @@ import {
   type ServiceTLSSettings,
   withDomainTLSSettings,
 } from '../settings/index.js';
-import type { AdminEnv, AdminState } from './index.js';
-import {
-  isPrivateAddress,
-  previewInstall,
-  probeDomain,
-  type StagedUpload,
-  servedSummary,
-} from './inspect.js';
-import { randomToken } from './security.js';
-import {
-  badge,
-  csrfField,
-  daysLeft,
-  domainURL,
-  keyLabel,
-  layout,
-  type Markup,
-  type PageContext,
-  settingsForm,
-} from './views.js';
-
-type C = Context<AdminEnv>;
-
-function page(c: C, s: AdminState): PageContext {
-  const session = c.get('session');
-  const flash = session?.flash.splice(0) ?? [];
-  return { base: s.base, user: c.get('user'), csrf: c.get('csrf'), flash };
-}
-
-function flash(c: C, text: string): void {
-  c.get('session')?.flash.push(text);
-}
-
-function errorText(e: unknown): string {
-  if (isMailTlsError(e)) return `${e.code}: ${e.message}`;
-  if (e instanceof TypeError) return e.message;
-  throw e;
-}
-
-async function resolveNames(
-  s: AdminState,
-  names: readonly string[],
-): Promise<Map<string, readonly string[] | string>> {
-  const resolve =
-    s.options.resolve ??
-    (async (name: string) => {
-      const timer = new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('no answer in 3 s')), 3000).unref(),
-      );
-      const r = await Promise.race([lookup(name, { all: true }), timer]);
-      return r.map((a) => a.address);
-    });
-  const out = new Map<string, readonly string[] | string>();
-  await Promise.all(
-    names
-      .filter((n) => !n.startsWith('*.'))
-      .slice(0, 20)
-      .map(async (n) => {
-        try {
-          out.set(n, await resolve(n));
-        } catch (e) {
-          out.set(n, e instanceof Error ? e.message : String(e));
-        }
-      }),
-  );
-  return out;
-}
-
-function certRows(leaf: Certificate, chainComplete: boolean | undefined, at: Date): Markup {
-  const days = daysLeft(leaf.notAfter, at);
-  return html`<dl class="grid">
-<dt>Subject</dt><dd class="mono">${leaf.subject.toString()}</dd>
-<dt>Names</dt><dd>${leaf.dnsNames.join(', ')}${leaf.ipAddresses.length > 0 ? `, ${leaf.ipAddresses.join(', ')}` : ''}</dd>
-<dt>Issuer</dt><dd class="mono">${leaf.issuer.toString()}</dd>
-<dt>Valid</dt><dd>${leaf.notBefore.toISOString().slice(0, 10)} to ${leaf.notAfter.toISOString().slice(0, 10)} ${badge(days < 0 ? 'bad' : days < 30 ? 'warn' : 'ok', days < 0 ? 'expired' : `${days} days left`)}</dd>
-<dt>Key</dt><dd>${keyLabel(leaf)}</dd>
-${chainComplete === undefined ? '' : html`<dt>Chain</dt><dd>${chainComplete ? badge('ok', 'complete') : badge('warn', 'incomplete')}</dd>`}
-<dt>SHA-256</dt><dd class="mono">${leaf.fingerprint('sha256')}</dd></dl>`;
-}
+import { isPrivateAddress, probeDomain, servedSummary } from './inspect.js';
+import { type C, certRows, errorText, flash, page, resolveNames } from './page-helpers.js';
+import { registerInstallPages } from './pages-install.js';
+import type { AdminEnv, AdminState } from './state.js';
+import { badge, csrfField, daysLeft, domainURL, layout, type Markup, settingsForm } from './views.js';
 
 /** Registers every page and action. */
 export function registerPages(app: Hono<AdminEnv>, s: AdminState): void {
   const store = s.options.store;
-  const trust = s.options.trust ?? [];
 
   // ---------------------------------------------------------------------------------------------------
   // Domains
@@ -395,121 +306,7 @@ ${field('emailAddress', 'Administrator e-mail', 'Who is responsible for the cert
     }
   });
 
-  // ---------------------------------------------------------------------------------------------------
-  // Install
-
-  const installForm = (c: C, domain: string, error?: string): Markup => {
-    const p = page(c, s);
-    return layout(
-      p,
-      'Install a certificate',
-      html`<div class="card"><form class="stack" method="post" action="${s.base}/install" enctype="multipart/form-data">${csrfField(p)}
-<label for="domain">Domain</label><input id="domain" type="text" name="domain" value="${domain}"><p class="advice">Leave empty to use the certificate's Common Name.</p>
-<label for="cert">Certificate (paste)</label><textarea id="cert" name="cert" placeholder="-----BEGIN CERTIFICATE-----"></textarea>
-<label for="certFile">or certificate file (.crt, .pem, .cer, .p7b)</label><input id="certFile" type="file" name="certFile">
-<label for="caBundle">CA bundle (paste, any order)</label><textarea id="caBundle" name="caBundle"></textarea>
-<label for="caFile">or CA bundle file (.ca-bundle)</label><input id="caFile" type="file" name="caFile">
-<label for="pfx">or a .pfx / .p12 file with key and chain</label><input id="pfx" type="file" name="pfx">
-<label for="pfxPassword">.pfx password</label><input id="pfxPassword" type="password" name="pfxPassword" autocomplete="off">
-<div class="actions"><button type="submit">Preview</button></div></form></div>`,
-      error,
-    );
-  };
-
-  app.get('/install', (c) => c.html(installForm(c, c.req.query('domain') ?? '')));
-
-  app.post('/install', async (c) => {
-    const body = await c.req.parseBody();
-    const text = async (paste: unknown, file: unknown): Promise<string | undefined> => {
-      if (file instanceof File && file.size > 0)
-        return Buffer.from(await file.arrayBuffer()).toString('latin1');
-      return typeof paste === 'string' && paste.trim() !== '' ? paste : undefined;
-    };
-    const domain =
-      typeof body.domain === 'string' && body.domain.trim() !== '' ? body.domain.trim() : undefined;
-    const pfx =
-      body.pfx instanceof File && body.pfx.size > 0
-        ? new Uint8Array(await body.pfx.arrayBuffer())
-        : undefined;
-    const upload: StagedUpload = {
-      id: randomToken(),
-      user: c.get('user'),
-      expires: s.now().getTime() + 15 * 60_000,
-      domain,
-      ...(pfx === undefined
-        ? { cert: await text(body.cert, body.certFile), caBundle: await text(body.caBundle, body.caFile) }
-        : { pkcs12: pfx, password: typeof body.pfxPassword === 'string' ? body.pfxPassword : '' }),
-    };
-    if (upload.pkcs12 === undefined && upload.cert === undefined)
-      return c.html(
-        installForm(c, domain ?? '', 'Paste or upload the certificate the CA sent (or a .pfx file).'),
-        400,
-      );
-    let preview: Awaited<ReturnType<typeof previewInstall>>;
-    try {
-      preview = await previewInstall(store, upload, trust, s.now());
-    } catch (e) {
-      return c.html(installForm(c, domain ?? '', errorText(e)), 400);
-    }
-    const now = s.now().getTime();
-    for (const [id, u] of s.uploads) if (u.expires < now) s.uploads.delete(id);
-    s.uploads.set(upload.id, { ...upload, domain: preview.domain });
-    const p = page(c, s);
-    const reordered =
-      preview.givenOrder.join('\n') !== preview.chain.map((x) => x.subject.toString()).join('\n');
-    return c.html(
-      layout(
-        p,
-        `Preview: ${preview.domain}`,
-        html`<div class="card"><h2>Certificate</h2>${certRows(preview.leaf, preview.complete, s.now())}
-<dl class="grid"><dt>Private key</dt><dd>${preview.keyMatch === undefined ? badge('bad', 'no key in the store matches this certificate: the install will be refused') : badge('ok', `matches ${preview.keyMatch}`)}</dd></dl></div>
-<div class="card"><h2>Chain as it will be served</h2><ol>${preview.chain.map((x) => html`<li class="mono">${x.subject.toString()}</li>`)}</ol>
-${reordered ? html`<p class="muted">The upload listed them in another order; mailtls put them in order.</p>` : ''}
-${preview.problems.map((x) => html`<p class="${x.code === 'missing-intermediate' || x.code === 'untrusted-root' ? 'warn' : 'muted'}">${x.message}</p>`)}</div>
-<form method="post" action="${s.base}/install/confirm">${csrfField(p)}<input type="hidden" name="upload" value="${upload.id}">
-<div class="actions"><button type="submit">Install</button><a href="${s.base}/install">Cancel</a></div></form>`,
-      ),
-    );
-  });
-
-  app.post('/install/confirm', async (c) => {
-    const body = await c.req.parseBody();
-    const id = typeof body.upload === 'string' ? body.upload : '';
-    const upload = s.uploads.get(id);
-    if (upload === undefined || upload.user !== c.get('user') || upload.expires < s.now().getTime())
-      return c.html(installForm(c, '', 'The preview expired: upload the certificate again.'), 400);
-    s.uploads.delete(id);
-    try {
-      const r = await store.install({
-        ...(upload.domain === undefined ? {} : { domain: upload.domain }),
-        ...(upload.pkcs12 === undefined
-          ? { cert: upload.cert, ...(upload.caBundle === undefined ? {} : { caBundle: upload.caBundle }) }
-          : { pkcs12: upload.pkcs12, password: upload.password ?? '' }),
-      });
-      await s.audit(c, 'install', r.domain, `${r.version} ${r.leaf.fingerprint('sha256')}`);
-      flash(c, `Installed version ${r.version}; servers watching the store serve it to the next connection.`);
-      for (const w of r.warnings) flash(c, `Note: ${w.message}`);
-      return c.redirect(domainURL(s.base, r.domain), 303);
-    } catch (e) {
-      return c.html(installForm(c, upload.domain ?? '', errorText(e)), 400);
-    }
-  });
-
-  app.post('/d/:domain/rollback', async (c) => {
-    const domain = c.req.param('domain');
-    const body = await c.req.parseBody();
-    try {
-      const r = await store.rollback(
-        domain,
-        typeof body.to === 'string' && body.to !== '' ? { to: body.to } : {},
-      );
-      await s.audit(c, 'rollback', r.domain, `${r.from} -> ${r.to}`);
-      flash(c, `Rolled back from ${r.from} to ${r.to}.`);
-      return c.redirect(domainURL(s.base, r.domain), 303);
-    } catch (e) {
-      return c.html(layout(page(c, s), domain, html``, errorText(e)), 400);
-    }
-  });
+  registerInstallPages(app, s);
 
   // ---------------------------------------------------------------------------------------------------
   // TLS settings and "test now"
