@@ -11,6 +11,11 @@
  * listens on base+25, base+465, base+587, base+110, base+995, base+143, base+993 and base+443 (`--base-port 0`
  * picks free ports), prints one line `ready {...}` with the ports as JSON, a line `reloaded {...}` after each
  * hot reload, and stops cleanly on SIGTERM or SIGINT (SIGHUP reloads at once).
+ *
+ * The store's TLS settings (`settings/tls.json`, edited by `mailtls admin` or `saveTLSSettings`) say which
+ * services run, whether STARTTLS is offered or required, and each service's TLS profile. A new revision is
+ * applied without a restart: a service turned on starts listening (`listening {...}`), one turned off stops
+ * (`closed {...}`), and a line `settings {...}` gives the revision and the ports in service.
  */
 import net from 'node:net';
 import type tls from 'node:tls';
@@ -21,11 +26,21 @@ import {
   createPeekingTLSServer,
   createSNIRegistry,
   formatStartTLSReply,
+  loadTLSSettings,
   PORTS,
+  type SNIRegistry,
   type StartTLSProtocol,
   upgradeToTLS,
   watchCredentials,
+  watchTLSSettings,
 } from 'mailtls/node';
+import { getTLSProfile, type TLSProfileName } from 'mailtls/profile';
+import {
+  enabledServices,
+  type MailService,
+  resolveDomainTLSSettings,
+  type TLSSettings,
+} from 'mailtls/settings';
 
 type Port = keyof typeof PORTS;
 const PORT_NAMES: Record<Port, string> = {
@@ -77,28 +92,53 @@ if (domains.length === 0) {
 }
 const defaultDomain = values.default ?? domains[0]!;
 const first = await store.load(defaultDomain);
-const registry = createSNIRegistry({ key: first.key, cert: first.cert });
+let settings: TLSSettings = await loadTLSSettings(storeDir);
 
-// Hot reload with the library's watcher: fs.watch on the store's files plus a version poll; every domain is
-// registered under each DNS name its certificate covers; a new pair is checked in full before it is swapped in,
-// and a refused one keeps the old pair serving.
+// One SNI registry per TLS profile in use (a profile is fixed per registry), each kept current by the
+// library's watcher: fs.watch on the store's files plus a version poll; every domain is registered under each
+// DNS name its certificate covers; a new pair is checked in full before it is swapped in, and a refused one
+// keeps the old pair serving.
 const namesOf = new Map<string, readonly string[]>();
-const watcher = watchCredentials(store, registry, {
-  defaultDomain,
-  pollIntervalMs: pollMs > 0 ? pollMs : 2000,
+const registries = new Map<
+  TLSProfileName,
+  { registry: SNIRegistry; close: () => void; refresh: () => void }
+>();
+async function registryFor(profile: TLSProfileName): Promise<SNIRegistry> {
+  const known = registries.get(profile);
+  if (known !== undefined) return known.registry;
+  const registry = createSNIRegistry(
+    { key: first.key, cert: first.cert },
+    { profile: getTLSProfile(profile) },
+  );
+  const watcher = watchCredentials(store, registry, {
+    defaultDomain,
+    pollIntervalMs: pollMs > 0 ? pollMs : 2000,
+  });
+  const reports = registries.size === 0; // one registry reports, so each reload is one line
+  watcher.on('reload', (e) => {
+    namesOf.set(e.domain, e.names);
+    if (reports && e.oldVersion !== undefined)
+      console.log(
+        `reloaded ${JSON.stringify({ domain: e.domain, fingerprint: e.fingerprint, notAfter: e.notAfter })}`,
+      );
+  });
+  watcher.on('error', (e) =>
+    console.error(`reload refused, still serving the previous certificate: ${e.message}`),
+  );
+  registries.set(profile, {
+    registry,
+    close: () => watcher.close(),
+    refresh: () => void watcher.refresh({ force: true }),
+  });
+  await watcher.ready;
+  return registry;
+}
+/** The server-wide setting of a service (one port serves every domain). */
+const serviceSettings = (service: MailService) => settings.defaults.services[service];
+await registryFor('intermediate');
+process.on('SIGHUP', () => {
+  for (const r of registries.values()) r.refresh();
 });
-watcher.on('reload', (e) => {
-  namesOf.set(e.domain, e.names);
-  if (e.oldVersion !== undefined)
-    console.log(
-      `reloaded ${JSON.stringify({ domain: e.domain, fingerprint: e.fingerprint, notAfter: e.notAfter })}`,
-    );
-});
-watcher.on('error', (e) =>
-  console.error(`reload refused, still serving the previous certificate: ${e.message}`),
-);
-await watcher.ready;
-process.on('SIGHUP', () => void watcher.refresh({ force: true }));
 
 // ---------------------------------------------------------------------------------------------------------
 // A line reader that leaves the bytes after a STARTTLS line to upgradeToTLS (which discards them). The socket
@@ -190,7 +230,11 @@ async function startTLS(
 ): Promise<void> {
   // Detach our own 'data' listener first: upgradeToTLS must be the only reader of the socket.
   reader.detach();
+  const service = serviceOf.get(socket) ?? 'smtp';
   try {
+    // The registry of the service's profile: known already (listeners are only made after it exists).
+    const registry = registries.get(serviceSettings(service).profile)?.registry;
+    if (registry === undefined) throw new Error(`no registry for ${service}`);
     const secure = await upgradeToTLS(socket, registry, {
       reply,
       pipelined: reader.rest(),
@@ -262,7 +306,22 @@ const smtpSession: Session = async (socket, secure, greet) => {
         } else socket.write('504 5.5.4 Unrecognized authentication type\r\n');
         break;
       case 'MAIL':
-      case 'RCPT':
+      case 'RCPT': {
+        // TLS required by the store's settings (RFC 3207 §4): MAIL by the server's defaults, RCPT by the
+        // recipient domain's own settings (the first point where the domain is known in plaintext).
+        const service = serviceOf.get(socket) ?? 'smtp';
+        const recipient = /@([^>\s]+)>?/.exec(args.join(' '))?.[1];
+        const policy =
+          verb.toUpperCase() === 'RCPT' && recipient !== undefined
+            ? resolveDomainTLSSettings(settings, recipient).services[service].starttls
+            : serviceSettings(service).starttls;
+        if (!secure && policy === 'required') {
+          socket.write('530 5.7.0 Must issue a STARTTLS command first\r\n');
+          break;
+        }
+        socket.write('250 2.0.0 OK\r\n');
+        break;
+      }
       case 'RSET':
       case 'NOOP':
         socket.write('250 2.0.0 OK\r\n');
@@ -386,6 +445,8 @@ const imapSession: Session = async (socket, secure, greet) => {
 // Listeners
 
 const sockets = new Set<net.Socket>();
+/** The service each plaintext connection came in on (for its STARTTLS policy and profile). */
+const serviceOf = new WeakMap<net.Socket, MailService>();
 function track(socket: net.Socket): void {
   sockets.add(socket);
   socket.once('close', () => sockets.delete(socket));
@@ -393,8 +454,9 @@ function track(socket: net.Socket): void {
   socket.setTimeout(IDLE_MS, () => socket.destroy());
 }
 
-function run(session: Session, socket: net.Socket, secure: boolean): void {
+function run(session: Session, socket: net.Socket, secure: boolean, service: MailService): void {
   track(socket);
+  serviceOf.set(socket, service);
   session(socket, secure, true).catch((e: unknown) => {
     console.error(`session error: ${String(e)}`);
     socket.destroy();
@@ -407,8 +469,14 @@ const SESSIONS: Record<'smtp' | 'pop3' | 'imap', Session> = {
   imap: imapSession,
 };
 
-function makeServer(port: Port): net.Server {
+const PORT_OF = Object.fromEntries(
+  (Object.keys(PORT_NAMES).map(Number) as Port[]).map((p) => [PORT_NAMES[p], p]),
+) as Record<MailService, Port>;
+
+async function makeServer(service: MailService): Promise<net.Server> {
+  const port = PORT_OF[service];
   const info = PORTS[port];
+  const registry = await registryFor(serviceSettings(service).profile);
   let server: net.Server;
   if (info.protocol === 'https') {
     server = createPeekingHTTPSServer(registry, { timeoutMs: 15_000 }, (req, res) => {
@@ -419,51 +487,107 @@ function makeServer(port: Port): net.Server {
     });
   } else if (info.tls === 'implicit') {
     const session = SESSIONS[info.protocol];
-    server = createPeekingTLSServer(registry, { timeoutMs: 15_000 }, (socket) => run(session, socket, true));
+    server = createPeekingTLSServer(registry, { timeoutMs: 15_000 }, (socket) =>
+      run(session, socket, true, service),
+    );
   } else {
     const session = SESSIONS[info.protocol];
-    server = net.createServer((socket) => run(session, socket, false));
+    server = net.createServer((socket) => run(session, socket, false, service));
   }
   server.on('connection', (socket: net.Socket) => track(socket));
   server.on('tlsClientError', (e: { code?: string }) => {
-    console.error(`${PORT_NAMES[port]}: TLS failed: ${e.code ?? String(e)}`);
+    console.error(`${service}: TLS failed: ${e.code ?? String(e)}`);
   });
   return server;
 }
 
-const ports = Object.keys(PORTS).map(Number) as Port[];
-const servers: net.Server[] = [];
-const bound: Record<string, number> = {};
-try {
-  for (const port of ports) {
-    const server = makeServer(port);
-    servers.push(server);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(basePort === 0 ? 0 : basePort + port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
+/** The services listening: their server, port and the profile the server was made with. */
+const running = new Map<MailService, { server: net.Server; port: number; profile: TLSProfileName }>();
+/** The port each service had, so that a service turned off and on again (or re-made) keeps its port. */
+const portOf = new Map<MailService, number>();
+
+async function open(service: MailService): Promise<void> {
+  const server = await makeServer(service);
+  const wanted = portOf.get(service) ?? (basePort === 0 ? 0 : basePort + PORT_OF[service]);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(wanted, host, () => {
+      server.off('error', reject);
+      resolve();
     });
-    bound[PORT_NAMES[port]] = (server.address() as net.AddressInfo).port;
-  }
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  portOf.set(service, port);
+  running.set(service, { server, port, profile: serviceSettings(service).profile });
+}
+
+function close(service: MailService): void {
+  const r = running.get(service);
+  if (r === undefined) return;
+  running.delete(service);
+  r.server.close();
+}
+
+function boundPorts(): Record<string, number> {
+  return Object.fromEntries([...running].map(([service, r]) => [service, r.port]));
+}
+
+try {
+  for (const service of enabledServices(settings)) await open(service);
 } catch (e) {
   const code = (e as NodeJS.ErrnoException).code;
   console.error(`cannot listen: ${code ?? String(e)}: ${(e as Error).message}`);
-  for (const s of servers) s.close();
+  for (const r of running.values()) r.server.close();
   process.exit(code === 'EADDRINUSE' ? 98 : 1);
 }
 
 console.log(
-  `ready ${JSON.stringify({ host, ports: bound, default: defaultDomain, names: [...namesOf.values()].flat() })}`,
+  `ready ${JSON.stringify({ host, ports: boundPorts(), default: defaultDomain, names: [...namesOf.values()].flat(), settingsRevision: settings.revision })}`,
+);
+
+// Hot reload of the TLS settings: services turned on start listening, services turned off stop, a service
+// whose profile changed is re-made on the same port; the STARTTLS policy is read per command, so it applies
+// to the next command at once.
+let applying = Promise.resolve();
+const settingsWatch = watchTLSSettings(
+  storeDir,
+  (next) => {
+    applying = applying.then(async () => {
+      for (const p of new Set(Object.values(next.defaults.services).map((v) => v.profile)))
+        await registryFor(p);
+      settings = next;
+      const wanted = new Set(enabledServices(next));
+      for (const service of [...running.keys()])
+        if (!wanted.has(service)) {
+          close(service);
+          console.log(`closed ${JSON.stringify({ service })}`);
+        }
+      for (const service of wanted) {
+        const r = running.get(service);
+        if (r !== undefined && r.profile === serviceSettings(service).profile) continue;
+        if (r !== undefined) close(service);
+        try {
+          await open(service);
+          console.log(`listening ${JSON.stringify({ service, port: running.get(service)?.port })}`);
+        } catch (e) {
+          console.error(`${service}: cannot listen: ${(e as Error).message}`);
+        }
+      }
+      console.log(`settings ${JSON.stringify({ revision: next.revision, ports: boundPorts() })}`);
+    });
+    return applying;
+  },
+  (e) => console.error(`TLS settings refused, the previous ones stay in force: ${e.message}`),
+  { pollIntervalMs: pollMs > 0 ? pollMs : 2000, since: settings.revision },
 );
 
 let stopping = false;
 function stop(signal: string): void {
   if (stopping) return;
   stopping = true;
-  watcher.close();
-  for (const s of servers) s.close();
+  settingsWatch.close();
+  for (const r of registries.values()) r.close();
+  for (const r of running.values()) r.server.close();
   for (const s of sockets) s.destroy();
   console.log(`stopped (${signal})`);
   process.exitCode = 0;

@@ -59,6 +59,7 @@ export {
   PEMError,
   PKCS12Error,
   ProbeError,
+  SettingsError,
   StoreError,
   TLSError,
 } from './errors.js';

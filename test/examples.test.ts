@@ -5,8 +5,8 @@
  * table. The package is built first when dist/ is missing or older than src/.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,31 +18,11 @@ import {
   issueCertificate,
 } from '../src/index.js';
 import { CertificateStore } from '../src/node/index.js';
+import { ensureBuilt } from './helpers/build.js';
 import { repoRoot } from './helpers/paths.js';
 import { skipWithout } from './helpers/peers.js';
 
-const TSC = join(repoRoot, 'node_modules/typescript/bin/tsc');
 const BUILT = join(repoRoot, 'build/examples');
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
-  }
-  return t;
-}
-
-function tsc(project: string): void {
-  const r = spawnSync(process.execPath, [TSC, '-p', project, '--pretty', 'false'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  // Emitted files are what the examples need; type errors in the examples themselves fail the test.
-  const own = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('examples/'));
-  assert.deepEqual(own, [], `tsc -p ${project}: errors in the examples`);
-}
 
 function run(cmd: string, args: string[], input = ''): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -76,9 +56,8 @@ async function issueInto(store: CertificateStore, replace: boolean): Promise<str
 }
 
 before(async () => {
-  const dist = join(repoRoot, 'dist/index.js');
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(repoRoot, 'src'))) tsc('tsconfig.build.json');
-  tsc('examples/tsconfig.json');
+  // Emitted files are what the examples need; type errors in the examples themselves fail the test.
+  assert.deepEqual(ensureBuilt(), [], 'errors in the examples');
   ca = await createCertificateAuthority({
     name: 'Examples Test Root',
     intermediate: true,

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAcme } from './acme.js';
+import { registerAdmin } from './admin.js';
 import { registerBundle } from './bundle.js';
 import { registerCA } from './ca.js';
 import { registerCheck } from './check.js';
@@ -96,6 +97,7 @@ function createProgram(argv: readonly string[]): Command {
   registerRenewCheck(program);
   registerBundle(program);
   registerConvert(program);
+  registerAdmin(program);
   return program;
 }
 

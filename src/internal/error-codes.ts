@@ -107,6 +107,14 @@ export type TLSErrorCode =
 /** Codes of the TLS probe (`probeTLS`, `mailtls probe`): the target could not be reached or did not speak its protocol. */
 export type ProbeErrorCode = 'ERR_PROBE_CONNECT' | 'ERR_PROBE_PROTOCOL' | 'ERR_PROBE_URL';
 
+/** Codes of the TLS settings (`mailtls/settings`) and the web administrator (`mailtls/admin`). */
+export type SettingsErrorCode =
+  | 'ERR_SETTINGS_INVALID'
+  | 'ERR_SETTINGS_VERSION'
+  | 'ERR_SETTINGS_CONFLICT'
+  | 'ERR_SETTINGS_TOO_LARGE'
+  | 'ERR_SETTINGS_ADMIN';
+
 /** Codes of ACME issuance and renewal (RFC 8555). */
 export type AcmeErrorCode =
   | 'ERR_ACME_TERMS'
@@ -134,7 +142,8 @@ export type ErrorCode =
   | StoreErrorCode
   | TLSErrorCode
   | ProbeErrorCode
-  | AcmeErrorCode;
+  | AcmeErrorCode
+  | SettingsErrorCode;
 
 /** Facts about input that could not be read: PEM, DER, certificates, CSRs, bundles, PKCS#12 files. */
 export interface InputDetails {
@@ -397,6 +406,26 @@ export interface AcmeDetails {
   readonly servers?: readonly string[] | undefined;
 }
 
+/** Facts about TLS settings that could not be read, validated or saved. */
+export interface SettingsDetails {
+  /** The setting at fault, as a path (`domains.example.com.smtp.profile`), or `(top)`. */
+  readonly path?: string | undefined;
+  /** The file concerned. */
+  readonly file?: string | undefined;
+  /** The format version found, when it was the problem. */
+  readonly format?: string | number | undefined;
+  /** The revision concerned, or the one now stored. */
+  readonly revision?: number | undefined;
+  /** The revision the caller expected (`ERR_SETTINGS_CONFLICT`). */
+  readonly expected?: number | undefined;
+  /** The size limit that was exceeded. */
+  readonly max?: number | undefined;
+  /** The size found. */
+  readonly length?: number | undefined;
+  /** The file-system error code. */
+  readonly errno?: string | undefined;
+}
+
 /** The details of each code of an area: every code in `Codes` carries details of shape `D`. */
 export type AreaDetails<Codes extends string, D> = { readonly [K in Codes]: D };
 
@@ -414,6 +443,7 @@ export type ErrorDetailsMap = AreaDetails<PEMErrorCode | DERErrorCode | Certific
   AreaDetails<StoreErrorCode, StoreDetails> &
   AreaDetails<TLSErrorCode | ProbeErrorCode, TLSDetails> &
   AreaDetails<AcmeErrorCode, AcmeDetails> &
+  AreaDetails<SettingsErrorCode, SettingsDetails> &
   AreaDetails<'ERR_HOSTNAME_MISMATCH', HostnameMismatchDetails> &
   AreaDetails<'ERR_CERT_ISSUE', IssueDetails> &
   AreaDetails<'ERR_CERT_NAME', NameDetails>;

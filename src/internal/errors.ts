@@ -24,6 +24,7 @@ import type {
   PEMErrorCode,
   PKCS12ErrorCode,
   ProbeErrorCode,
+  SettingsErrorCode,
   StoreErrorCode,
   TLSErrorCode,
 } from './error-codes.js';
@@ -193,6 +194,16 @@ export class ProbeError<C extends ProbeErrorCode = ProbeErrorCode> extends MailT
  * @example `new AcmeError('ERR_ACME_RATE_LIMITED', 'too many certificates', { details: { retryAfter } })`
  */
 export class AcmeError<C extends AcmeErrorCode = AcmeErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * TLS settings are invalid, from a newer version, changed by someone else meanwhile, or the administrator's
+ * accounts are missing. @example `new SettingsError('ERR_SETTINGS_INVALID', 'smtp.profile: unknown profile')`
+ */
+export class SettingsError<C extends SettingsErrorCode = SettingsErrorCode> extends MailTlsError<C> {
   constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }

@@ -5,6 +5,18 @@
  */
 
 export {
+  listTLSSettingsRevisions,
+  loadTLSSettings,
+  loadTLSSettingsRevision,
+  type SaveTLSSettingsOptions,
+  saveTLSSettings,
+  type TLSSettingsPaths,
+  type TLSSettingsWatch,
+  tlsSettingsPaths,
+  type WatchTLSSettingsOptions,
+  watchTLSSettings,
+} from './settings/tls-settings-file.js';
+export {
   isTemporaryName,
   type SaveFileAtomicOptions,
   saveFileAtomic,

@@ -7,35 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { ensureBuilt } from '../helpers/build.js';
 import { repoRoot } from '../helpers/paths.js';
 import { needs } from '../helpers/peers.js';
 import { type Pebble, startPebble } from '../node/acme/pebble.js';
 import { mailtlsAsync, scratch } from './helpers.js';
-
-const TSC = join(repoRoot, 'node_modules/typescript/bin/tsc');
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
-  }
-  return t;
-}
-
-function tsc(project: string): void {
-  const r = spawnSync(process.execPath, [TSC, '-p', project, '--pretty', 'false'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  const own = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('examples/'));
-  assert.deepEqual(own, [], `tsc -p ${project}: errors in the examples`);
-}
 
 /** openssl s_client: the served leaf's SHA-256 fingerprint when the chain and name verify, else the output. */
 function served(
@@ -90,10 +70,7 @@ describe(
     const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
 
     before(async () => {
-      const dist = join(repoRoot, 'dist/index.js');
-      if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(repoRoot, 'src')))
-        tsc('tsconfig.build.json');
-      tsc('examples/tsconfig.json');
+      assert.deepEqual(ensureBuilt(), [], 'errors in the examples');
       pebble = await startPebble();
       dir = scratch();
       store = join(dir, 'store');

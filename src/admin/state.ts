@@ -1,0 +1,31 @@
+/**
+ * What the administrator's pages share (not public API).
+ *
+ * @module admin/state
+ */
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
+import type { PortProbe, StagedUpload } from './inspect.js';
+import type { AdminHandlerOptions } from './options.js';
+import type { AdminSession, SessionStore } from './security.js';
+
+/** Per-request values the pages read. */
+export interface AdminVariables {
+  user: string;
+  csrf: string;
+  session: AdminSession | undefined;
+}
+
+/** The environment of the Hono application. */
+export type AdminEnv = { Bindings: HttpBindings; Variables: AdminVariables };
+
+/** What the pages share. */
+export interface AdminState {
+  readonly options: AdminHandlerOptions;
+  readonly base: string;
+  readonly now: () => Date;
+  readonly sessions: SessionStore;
+  readonly uploads: Map<string, StagedUpload>;
+  readonly probes: Map<string, { at: Date; results: PortProbe[] }>;
+  audit(c: Context<AdminEnv>, action: string, domain?: string, detail?: string): Promise<void>;
+}

@@ -1,0 +1,289 @@
+/**
+ * The web administrator's protections over raw HTTP: no access without login, sessions that expire, a CSRF
+ * token on every POST, a CSP without unsafe-inline, escaped certificate values, never a key in a response, and
+ * failed logins limited. Each test fails when its protection is taken out.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createAdminHandler } from '../../src/admin/index.js';
+import {
+  type CertificateAuthorityHierarchy,
+  createCertificateAuthority,
+  issueCertificate,
+} from '../../src/index.js';
+import { CertificateStore } from '../../src/node/index.js';
+import { listStoreCSRs, readAdminAudit, setAdminPassword } from '../../src/node/settings/index.js';
+
+const PASSWORD = 'correct horse battery staple';
+const dir = mkdtempSync(join(tmpdir(), 'mailtls-admin-sec-'));
+const root = join(dir, 'store');
+let ca: CertificateAuthorityHierarchy;
+let server: http.Server;
+let base: string;
+let offsetMs = 0;
+const bodies: string[] = [];
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+async function call(
+  path: string,
+  init: { method?: string; cookie?: string | undefined; form?: Record<string, string>; origin?: string } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (init.cookie !== undefined) headers.cookie = init.cookie;
+  if (init.origin !== undefined) headers.origin = init.origin;
+  const res = await fetch(`${base}${path}`, {
+    method: init.method ?? (init.form === undefined ? 'GET' : 'POST'),
+    headers,
+    redirect: 'manual',
+    ...(init.form === undefined ? {} : { body: new URLSearchParams(init.form) }),
+  });
+  const text = await res.text();
+  const h: string[] = [];
+  res.headers.forEach((v, k) => {
+    h.push(`${k}: ${v}`);
+  });
+  bodies.push(text, h.join('\n'));
+  return { status: res.status, headers: res.headers, text };
+}
+
+function cookieOf(r: Reply, name: string): string | undefined {
+  for (const c of r.headers.getSetCookie()) if (c.startsWith(`${name}=`)) return c;
+  return undefined;
+}
+
+function csrfOf(text: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(text);
+  assert.ok(m, 'the page has a CSRF field');
+  return m[1]!;
+}
+
+async function login(user = 'admin', password = PASSWORD): Promise<{ reply: Reply; cookie?: string }> {
+  const page = await call('/login');
+  const pre = cookieOf(page, 'mailtls_login')!.split(';')[0]!;
+  const reply = await call('/login', { cookie: pre, form: { _csrf: csrfOf(page.text), user, password } });
+  const set = cookieOf(reply, 'mailtls_admin');
+  return set === undefined ? { reply } : { reply, cookie: set.split(';')[0]! };
+}
+
+before(async () => {
+  ca = await createCertificateAuthority({
+    name: 'Admin Test Root',
+    intermediate: true,
+    days: 3650,
+    notBefore: new Date(Date.now() - 3_600_000),
+  });
+  const store = new CertificateStore(root, { trust: [ca.root.certPEM] });
+  await setAdminPassword(root, { user: 'admin', password: PASSWORD });
+  const handler = createAdminHandler({
+    store,
+    trust: [ca.root.certPEM],
+    resolve: async () => ['192.0.2.10'],
+    now: () => new Date(Date.now() + offsetMs),
+  });
+  server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('admin: security over raw HTTP', () => {
+  it('nothing without login: pages redirect to /login, actions are 401, req.pem is not served', async () => {
+    for (const path of [
+      '/',
+      '/csr/new',
+      '/install',
+      '/audit',
+      '/d/example.test',
+      '/d/example.test/req.pem',
+      '/d/example.test/cert.json',
+    ]) {
+      const r = await call(path);
+      assert.equal(r.status, 303, path);
+      assert.equal(r.headers.get('location'), '/login');
+    }
+    const r = await call('/csr/new', { form: { _csrf: 'x', domain: 'example.test' } });
+    assert.equal(r.status, 401);
+    assert.deepEqual(await listStoreCSRs(root), []);
+    const forged = await call('/', { cookie: 'mailtls_admin=forged-session-id' });
+    assert.equal(forged.status, 303);
+  });
+
+  it('the session cookie is Secure, HttpOnly, SameSite=Strict with a Max-Age; a login needs the login token', async () => {
+    const noToken = await call('/login', { form: { user: 'admin', password: PASSWORD } });
+    assert.equal(noToken.status, 403);
+    assert.equal(cookieOf(noToken, 'mailtls_admin'), undefined);
+    const { reply } = await login();
+    assert.equal(reply.status, 303);
+    const set = cookieOf(reply, 'mailtls_admin')!;
+    assert.match(set, /; Secure/);
+    assert.match(set, /; HttpOnly/);
+    assert.match(set, /; SameSite=Strict/);
+    assert.match(set, /; Max-Age=\d+/);
+  });
+
+  it('sessions expire after 30 minutes without a request', async () => {
+    const { cookie } = await login();
+    assert.equal((await call('/', { cookie })).status, 200);
+    offsetMs += 31 * 60_000;
+    try {
+      assert.equal((await call('/', { cookie })).status, 303);
+    } finally {
+      offsetMs -= 31 * 60_000;
+    }
+  });
+
+  it('every page has a CSP without unsafe-inline, and no script or inline style', async () => {
+    const { cookie } = await login();
+    for (const path of ['/login', '/', '/csr/new?domain=example.test', '/install', '/audit']) {
+      const r = await call(path, { cookie });
+      assert.equal(r.status, 200, path);
+      const csp = r.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'none'/);
+      assert.match(csp, /style-src 'self'/);
+      assert.doesNotMatch(csp, /unsafe-inline/);
+      assert.doesNotMatch(r.text, /<script|style="/i, path);
+      assert.equal(r.headers.get('x-frame-options'), 'SAMEORIGIN');
+    }
+  });
+
+  it('a POST without its CSRF token is refused and changes nothing; with it, it works', async () => {
+    const { cookie } = await login();
+    const form = { domain: 'csrf.example.test', hostnames: 'mail.csrf.example.test', keyType: 'ec' };
+    const none = await call('/csr/new', { cookie, form });
+    assert.equal(none.status, 403);
+    const wrong = await call('/csr/new', { cookie, form: { ...form, _csrf: 'A'.repeat(43) } });
+    assert.equal(wrong.status, 403);
+    const page = await call('/csr/new?domain=csrf.example.test', { cookie });
+    const token = csrfOf(page.text);
+    const crossSite = await call('/csr/new', {
+      cookie,
+      form: { ...form, _csrf: token },
+      origin: 'https://evil.example',
+    });
+    assert.equal(crossSite.status, 403);
+    assert.deepEqual(await listStoreCSRs(root), []);
+    const ok = await call('/csr/new', { cookie, form: { ...form, _csrf: token } });
+    assert.equal(ok.status, 303);
+    assert.deepEqual(
+      (await listStoreCSRs(root)).map((x) => x.domain),
+      ['csrf.example.test'],
+    );
+    assert.equal((await readAdminAudit(root))[0]?.action, 'create-csr');
+  });
+
+  it('a subject with <script> and " is shown as text in every view; no key in any response', async () => {
+    const { cookie } = await login();
+    const page = await call('/csr/new?domain=xss.example.test', { cookie });
+    const r = await call('/csr/new', {
+      cookie,
+      form: {
+        _csrf: csrfOf(page.text),
+        domain: 'xss.example.test',
+        organization: '<script>alert(1)</script>"q',
+        hostnames: 'mail.xss.example.test',
+        keyType: 'ec',
+      },
+    });
+    assert.equal(r.status, 303, r.text);
+    const csrPage = await call('/d/xss.example.test/csr', { cookie });
+    const store = new CertificateStore(root, { trust: [ca.root.certPEM] });
+    const csrPEM = readFileSync(join(root, 'csr/xss.example.test.csr'), 'utf8');
+    const issued = await issueCertificate(csrPEM, ca.issuer, {
+      days: 30,
+      notBefore: new Date(Date.now() - 60_000),
+    });
+    await store.install({ cert: issued.certPEM, caBundle: ca.intermediate!.certPEM });
+    const views = [
+      csrPage,
+      await call('/d/xss.example.test', { cookie }),
+      await call('/d/xss.example.test/cert', { cookie }),
+    ];
+    for (const v of views) {
+      assert.equal(v.status, 200);
+      assert.doesNotMatch(v.text, /<script>alert/);
+      assert.match(v.text, /&lt;script\\?&gt;alert\(1\)\\?&lt;\/script\\?&gt;/);
+    }
+    assert.match(views[2]!.text, /&quot;q|\\&quot;q/);
+    const json = await call('/d/xss.example.test/cert.json', { cookie });
+    assert.equal(json.headers.get('content-type'), 'application/json');
+    // The key in service: no line of its base64 appears in anything the administrator sent.
+    const keyPEM = readFileSync(join(root, 'private/xss.example.test.key'), 'utf8');
+    const lines = keyPEM.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'));
+    assert.ok(lines.length > 0);
+    for (const b of bodies) {
+      assert.doesNotMatch(b, /PRIVATE KEY/);
+      for (const l of lines) assert.ok(!b.includes(l), 'a line of the private key appeared in a response');
+    }
+  });
+
+  it('failed logins are limited: after 5 the right password is refused with 429 until the window passes', async () => {
+    for (let i = 0; i < 5; i++) {
+      const { reply } = await login('admin', `wrong password ${i}`);
+      assert.equal(reply.status, 401);
+      assert.match(reply.text, /Wrong user name or password/);
+    }
+    const locked = await login();
+    assert.equal(locked.reply.status, 429);
+    assert.equal(locked.cookie, undefined);
+    assert.ok(Number(locked.reply.headers.get('retry-after')) > 0);
+    assert.ok((await readAdminAudit(root)).some((e) => e.action === 'login-failed'));
+    offsetMs += 16 * 60_000;
+    const later = await login();
+    assert.equal(later.reply.status, 303);
+  });
+});
+
+describe('admin: the authorize hook', () => {
+  it('replaces the login; a refused request is 403; POSTs still need the CSRF token', async () => {
+    const store = new CertificateStore(root, { trust: [ca.root.certPEM] });
+    const handler = createAdminHandler({
+      store,
+      basePath: '/tls',
+      authorize: (req) => (req.headers.get('x-sso-user') === 'carol' ? 'carol' : undefined),
+    });
+    const get = (path: string, user?: string) =>
+      handler.fetch(
+        new Request(`http://admin.local${path}`, {
+          headers: user === undefined ? {} : { 'x-sso-user': user },
+        }),
+      );
+    assert.equal((await get('/tls/')).status, 403);
+    assert.equal((await get('/tls/login')).status, 403);
+    const page = await get('/tls/csr/new?domain=sso.example.test', 'carol');
+    assert.equal(page.status, 200);
+    const token = csrfOf(await page.text());
+    const post = (form: Record<string, string>) =>
+      handler.fetch(
+        new Request('http://admin.local/tls/csr/new', {
+          method: 'POST',
+          headers: { 'x-sso-user': 'carol' },
+          body: new URLSearchParams(form),
+        }),
+      );
+    assert.equal((await post({ domain: 'sso.example.test', keyType: 'ec' })).status, 403);
+    const ok = await post({
+      _csrf: token,
+      domain: 'sso.example.test',
+      keyType: 'ec',
+      hostnames: 'mail.sso.example.test',
+    });
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.get('location'), '/tls/d/sso.example.test/csr');
+    assert.equal((await readAdminAudit(root))[0]?.user, 'carol');
+  });
+});
