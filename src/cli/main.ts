@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerCheck } from './check.js';
+import { registerConfig } from './config.js';
 import { registerCSR } from './csr.js';
 import { registerInstall } from './install.js';
 import { registerKey } from './key.js';
@@ -78,6 +79,7 @@ function createProgram(argv: readonly string[]): Command {
   registerProbe(program);
   registerTLSA(program);
   registerPfx(program);
+  registerConfig(program);
   return program;
 }
 

@@ -94,7 +94,8 @@ export type StoreErrorCode =
   | 'ERR_STORE_INSTALL'
   | 'ERR_STORE_EXISTS'
   | 'ERR_STORE_LAYOUT'
-  | 'ERR_STORE_INVALID_GROUP';
+  | 'ERR_STORE_INVALID_GROUP'
+  | 'ERR_STORE_SETTINGS';
 
 /** Codes of TLS serving, STARTTLS, reload and probing. */
 export type TLSErrorCode =
@@ -111,6 +112,9 @@ export type TLSErrorCode =
   | 'ERR_PROBE_PROTOCOL'
   | 'ERR_PROBE_URL';
 
+/** Codes of the server configuration emitters (Postfix, Dovecot, Haraka) and deploy hooks. */
+export type ConfigErrorCode = 'ERR_CONFIG_INVALID' | 'ERR_CONFIG_HOOK';
+
 /** Every stable error code of mailtls. */
 export type ErrorCode =
   | PEMErrorCode
@@ -122,7 +126,8 @@ export type ErrorCode =
   | ChainErrorCode
   | PKCS12ErrorCode
   | StoreErrorCode
-  | TLSErrorCode;
+  | TLSErrorCode
+  | ConfigErrorCode;
 
 /** Options accepted by every mailtls error constructor. */
 export interface MailTlsErrorOptions {
@@ -278,6 +283,18 @@ export class StoreError extends MailTlsError {
 export class TLSError extends MailTlsError {
   declare readonly code: TLSErrorCode;
   constructor(code: TLSErrorCode, message: string, options?: MailTlsErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A server configuration could not be written from the given layout or settings (a path or name the server's
+ * configuration syntax cannot hold), or a deploy hook could not be started.
+ * @example `new ConfigError('ERR_CONFIG_INVALID', 'a path with a comma')`
+ */
+export class ConfigError extends MailTlsError {
+  declare readonly code: ConfigErrorCode;
+  constructor(code: ConfigErrorCode, message: string, options?: MailTlsErrorOptions) {
     super(code, message, options);
   }
 }

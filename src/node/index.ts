@@ -39,7 +39,30 @@ export {
   type VerifyTLSPeerOptions,
   verifyTLSPeer,
 } from './client-options.js';
+export {
+  type LoadServerTLSLayoutOptions,
+  loadServerTLSLayout,
+  saveCombinedKeyChain,
+} from './config/layout.js';
 export type { Credential, CredentialFiles, CredentialSource, LoadCredentialOptions } from './credential.js';
+export {
+  type DeployChange,
+  type DeployEvent,
+  type DeployHookOptions,
+  type DeployHookResult,
+  type DeployOutcome,
+  deployHookEnvironment,
+  runDeployHooks,
+  runStoreDeployHooks,
+} from './hooks/deploy.js';
+export {
+  addDeployHook,
+  loadStoreSettings,
+  removeDeployHook,
+  STORE_SETTINGS_FILE,
+  type StoreSettings,
+  saveStoreSettings,
+} from './hooks/settings.js';
 export {
   CertbotSource,
   type CertbotSourceOptions,

@@ -43,6 +43,7 @@ import {
   loadConsistentPair,
   pairOptions,
 } from './credential.js';
+import { type DeployHookOptions, type DeployOutcome, runStoreDeployHooks } from './hooks/deploy.js';
 import { type LockOptions, withLock } from './lock.js';
 import { nodeRootCertificates } from './roots.js';
 import { exists, ioError, readLinkIfExists, systemError } from './store-io.js';
@@ -64,7 +65,7 @@ export type { InstallOptions, InstallWarning, KeySource } from './store-plan.js'
 export type { RollbackResult, StoreVersion } from './store-versions.js';
 
 /** Options of a {@link CertificateStore}. */
-export interface CertificateStoreOptions extends CryptoOptions {
+export interface CertificateStoreOptions extends CryptoOptions, DeployHookOptions {
   /** The clock: a fixed moment or a function; default the system clock. Used to refuse expired certificates. */
   at?: Date | (() => Date) | undefined;
   /**
@@ -117,8 +118,8 @@ export interface StoreCSRResult {
   };
 }
 
-/** What {@link CertificateStore.install} did. */
-export interface InstallResult {
+/** What {@link CertificateStore.install} did, and what the deploy hooks run after it did. */
+export interface InstallResult extends DeployOutcome {
   /** The domain it was filed under, canonical (`*.example.com` for a wildcard). */
   readonly domain: string;
   /** The new version, now in service. */
@@ -405,7 +406,9 @@ export class CertificateStore implements CredentialSource {
     const { previous, version } = await this.#locked(plan.paths, () =>
       commitInstall(this.#context(), plan, this.#keep),
     );
+    const hooks = { event: 'install', domain: plan.name.domain, from: previous, to: version } as const;
     return {
+      deployHooks: await runStoreDeployHooks(this.root, this.#options, hooks),
       domain: plan.name.domain,
       version,
       previousVersion: previous,
@@ -549,14 +552,16 @@ export class CertificateStore implements CredentialSource {
    * console.log(`${r.domain}: ${r.from} -> ${r.to}`);
    * ```
    */
-  async rollback(domain: string, options: { to?: string } = {}): Promise<RollbackResult> {
+  async rollback(domain: string, options: { to?: string } = {}): Promise<RollbackResult & DeployOutcome> {
     const name = storeName(domain);
     const paths = this.paths(name.domain);
-    return this.#locked(paths, async () => {
+    const r = await this.#locked(paths, async () => {
       const current = await readLinkIfExists(paths.current);
       if (current === undefined) throw notFoundError(this.root, name, paths);
       return rollbackVersion(this.#context(), name, paths, current, options.to);
     });
+    const hooks = { event: 'rollback', domain: r.domain, from: r.from, to: r.to } as const;
+    return { ...r, deployHooks: await runStoreDeployHooks(this.root, this.#options, hooks) };
   }
 
   /**
