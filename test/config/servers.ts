@@ -5,7 +5,7 @@
  * which certificate was served.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,8 @@ export interface TestStore {
 
 export async function makeTestStore(prefix: string): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), `mailtls-${prefix}-`));
+  // Postfix and Dovecot processes that run as their own users must reach their directories below it.
+  chmodSync(dir, 0o755);
   const notBefore = new Date(Date.now() - 3_600_000);
   const ca = await createCertificateAuthority({
     name: `${prefix} Test Root`,
