@@ -42,7 +42,14 @@ export interface DeployChange {
   /** The DNS names the new certificate covers. */
   readonly names: readonly string[];
   /** The public paths of the pair. */
-  readonly files: { readonly cert: string; readonly key: string; readonly ca?: string | undefined };
+  readonly files: {
+    /** `certs/<domain>.crt`: the served chain. */
+    readonly cert: string;
+    /** `private/<domain>.key`: the key. */
+    readonly key: string;
+    /** `certs/<domain>.ca-bundle`, when there is one. */
+    readonly ca?: string | undefined;
+  };
   /** The version in service before (undefined on a first install). */
   readonly oldVersion: string | undefined;
   /** The version in service now. */
