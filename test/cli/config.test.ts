@@ -22,10 +22,22 @@ describe('mailtls config', () => {
     const sni = join(t.dir, 'sni');
     const r = await mailtlsAsync(['config', 'postfix', '--store', t.root, '--sni-map', sni, '--write-maps']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`^smtpd_tls_chain_files = ${t.root}/private/${RSA_DOMAIN}\\.key, ${t.root}/certs/${RSA_DOMAIN}\\.crt$`, 'm'));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^smtpd_tls_chain_files = ${t.root}/private/${RSA_DOMAIN}\\.key, ${t.root}/certs/${RSA_DOMAIN}\\.crt$`,
+        'm',
+      ),
+    );
     assert.match(r.stdout, new RegExp(`^tls_server_sni_maps = hash:${sni}$`, 'm'));
     assert.match(r.stderr, /now run postmap -F/);
-    assert.match(readFileSync(sni, 'utf8'), new RegExp(`^mail\\.${EC_DOMAIN.replace(/\./g, '\\.')} ${t.root}/private/${EC_DOMAIN}\\.key ${t.root}/certs/${EC_DOMAIN}\\.crt$`, 'm'));
+    assert.match(
+      readFileSync(sni, 'utf8'),
+      new RegExp(
+        `^mail\\.${EC_DOMAIN.replace(/\./g, '\\.')} ${t.root}/private/${EC_DOMAIN}\\.key ${t.root}/certs/${EC_DOMAIN}\\.crt$`,
+        'm',
+      ),
+    );
   });
 
   it('--domain and --default choose the certificates and the default', async () => {
@@ -34,14 +46,24 @@ describe('mailtls config', () => {
     assert.match(r.stdout, new RegExp(`^ssl_cert = <${t.root}/certs/${EC_DOMAIN}\\.crt$`, 'm'));
     assert.doesNotMatch(r.stdout, new RegExp(RSA_DOMAIN.replace(/\./g, '\\.')));
     const d = await mailtlsAsync(['config', 'postfix', '--store', t.root, '--default', EC_DOMAIN, '--json']);
-    assert.match(String(d.json?.mainCf), new RegExp(`smtpd_tls_chain_files = ${t.root}/private/${EC_DOMAIN}\\.key`));
+    assert.match(
+      String(d.json?.mainCf),
+      new RegExp(`smtpd_tls_chain_files = ${t.root}/private/${EC_DOMAIN}\\.key`),
+    );
   });
 
   it('bad values are refused with a reason', async () => {
     const bad = await mailtlsAsync(['config', 'postfix', '--store', t.root, '--smtp', 'sometimes']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--smtp must be one of off, offered, required/);
-    const missing = await mailtlsAsync(['config', 'dovecot', '--store', t.root, '--domain', 'c.example.test']);
+    const missing = await mailtlsAsync([
+      'config',
+      'dovecot',
+      '--store',
+      t.root,
+      '--domain',
+      'c.example.test',
+    ]);
     assert.notEqual(missing.status, 0);
     assert.match(missing.stderr, /ERR_STORE_NOT_FOUND/);
     const secure = await mailtlsAsync(['config', 'postfix', '--store', t.root, '--secure', 'example.net']);
@@ -62,14 +84,27 @@ describe('mailtls config', () => {
       const text = readFileSync(file, 'utf8');
       assert.match(text, /^-----BEGIN PRIVATE KEY-----/);
       const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)![0];
-      assert.equal(parseCertificate(cert).fingerprint('sha256'), (await t.store.load(domain)).leaf.fingerprint('sha256'));
+      assert.equal(
+        parseCertificate(cert).fingerprint('sha256'),
+        (await t.store.load(domain)).leaf.fingerprint('sha256'),
+      );
     }
   });
 
   it('hooks: add, list, remove', async () => {
-    assert.equal((await mailtlsAsync(['config', 'hooks', '--store', t.root, '--add', 'doveadm reload'])).status, 0);
-    assert.deepEqual((await mailtlsAsync(['config', 'hooks', '--store', t.root, '--json'])).json, { deployHooks: ['doveadm reload'] });
-    assert.equal((await mailtlsAsync(['config', 'hooks', '--store', t.root, '--remove', 'doveadm reload'])).status, 0);
-    assert.deepEqual((await mailtlsAsync(['config', 'hooks', '--store', t.root, '--json'])).json, { deployHooks: [] });
+    assert.equal(
+      (await mailtlsAsync(['config', 'hooks', '--store', t.root, '--add', 'doveadm reload'])).status,
+      0,
+    );
+    assert.deepEqual((await mailtlsAsync(['config', 'hooks', '--store', t.root, '--json'])).json, {
+      deployHooks: ['doveadm reload'],
+    });
+    assert.equal(
+      (await mailtlsAsync(['config', 'hooks', '--store', t.root, '--remove', 'doveadm reload'])).status,
+      0,
+    );
+    assert.deepEqual((await mailtlsAsync(['config', 'hooks', '--store', t.root, '--json'])).json, {
+      deployHooks: [],
+    });
   });
 });
