@@ -7,6 +7,7 @@
  * and the resident memory of the whole process tree then. Key types: P-256 and RSA 2048 (one key per key type
  * shared by all certificates: key generation is not what is measured; MAILTLS_BENCH_KEYS=ec limits the runs).
  *
+ * MAILTLS_BENCH_SERVERS=postfix,dovecot,mailtls runs only those (matched against the row's label).
  * Needs root (Postfix and Dovecot), postfix, postmap and dovecot; a server that is missing is reported as such.
  * Prints figures; asserts nothing.
  */
@@ -335,7 +336,9 @@ for (const keyType of KEYS) {
         ['postfix', 'postmap'],
       ],
     ];
+    const only = process.env.MAILTLS_BENCH_SERVERS?.split(',');
     for (const [label, fn, needs] of runs) {
+      if (only !== undefined && !only.some((w) => label.toLowerCase().includes(w))) continue;
       const missing = needs.filter((c) => !has(c));
       if (missing.length > 0) {
         console.log(row(label, `not run: ${missing.join(', ')} not installed`));
