@@ -46,6 +46,7 @@ export {
   AcmeError,
   CertificateError,
   ChainError,
+  ConfigError,
   CSRError,
   DERError,
   type ErrorCode,

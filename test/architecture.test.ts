@@ -184,6 +184,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'node/store': "the certificate store, its lock and audit, other tools' layouts",
   'node/acme': 'ACME issuance and renewal',
   'node/config': 'writing server configuration from the store',
+  'node/hooks': 'deploy hooks run after installs and rollbacks, and the store settings that keep them',
   'node/settings': 'TLS settings in the store',
   node: 'the mailtls/node entry',
   cli: 'the mailtls command',

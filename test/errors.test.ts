@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   CertificateError,
   ChainError,
+  ConfigError,
   CSRError,
   DERError,
   HostnameError,
@@ -44,6 +45,7 @@ const rows = [
   },
   { name: 'StoreError', make: () => new StoreError('ERR_STORE_NOT_FOUND', 'm'), code: 'ERR_STORE_NOT_FOUND' },
   { name: 'TLSError', make: () => new TLSError('ERR_TLS_STARTTLS', 'm'), code: 'ERR_TLS_STARTTLS' },
+  { name: 'ConfigError', make: () => new ConfigError('ERR_CONFIG_INVALID', 'm'), code: 'ERR_CONFIG_INVALID' },
 ] as const;
 
 describe('errors', () => {

@@ -6,7 +6,13 @@
  */
 import type { Command } from 'commander';
 import { type Certificate, isMailTlsError, KeyError, parseCertificateBundle } from '../index.js';
-import { CertificateStore, type InstallResult } from '../node/index.js';
+import {
+  addDeployHook,
+  CertificateStore,
+  type CertificateStoreOptions,
+  type DeployHookResult,
+  type InstallResult,
+} from '../node/index.js';
 import {
   examples,
   hasPassword,
@@ -34,12 +40,14 @@ export function openStore(
   trust: string | readonly Certificate[] | undefined,
   at: Date | undefined,
   group?: string,
+  more: CertificateStoreOptions = {},
 ): CertificateStore {
   const roots: readonly Certificate[] = typeof trust === 'string' ? trustCertificates(trust) : (trust ?? []);
   return new CertificateStore(dir, {
     trust: roots,
     ...(at === undefined ? {} : { at }),
     ...(group === undefined ? {} : { group }),
+    ...more,
   });
 }
 
@@ -63,6 +71,28 @@ export async function rememberInstallTrust(
     out.note(`  trusted root:     ${file} (remembered: "mailtls check" uses it for ${result.domain})`);
 }
 
+/**
+ * Prints what the deploy hooks did; a failed hook is a warning with its exit code and output (the change
+ * stays in service). Returns 1 when one failed, else 0.
+ */
+export function reportDeployHooks(results: readonly DeployHookResult[], out: Output): number {
+  let status = 0;
+  for (const h of results) {
+    if (h.ok) {
+      out.note(`deploy hook ran: ${h.command}`);
+      continue;
+    }
+    status = 1;
+    const why = h.error ?? (h.signal === null ? `exit ${h.exitCode}` : `signal ${h.signal}`);
+    out.warn(
+      `deploy hook failed (${why}); the new certificate stays in service: ${h.command}` +
+        (h.output.trim() === '' ? '' : `\n${h.output.trimEnd().split('\n').slice(-20).join('\n')}`),
+      'DEPLOY_HOOK_FAILED',
+    );
+  }
+  return status;
+}
+
 /** The help text of `--group`, shared by the commands that write the store. */
 export const GROUP_HELP =
   'the group that may read the keys (private/ 0750, keys 0640 owned by it), e.g. ssl-cert or mail, for a ' +
@@ -84,6 +114,7 @@ export function reportInstall(r: InstallResult, out: Output): void {
     })),
     files: r.files,
     warnings: r.warnings.map((w) => ({ code: w.code, message: w.message })),
+    deployHooks: r.deployHooks,
   });
   out.line(
     `${out.paint('green', 'installed')} ${r.domain}: version ${r.version}` +
@@ -126,6 +157,7 @@ interface InstallCommandOptions extends PasswordOptions, KeyPasswordOptions {
   allowExpired?: boolean;
   requireCompleteChain?: boolean;
   group?: string;
+  deployHook?: string;
   json?: boolean;
 }
 
@@ -140,7 +172,8 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
       '--password is the password of --pfx; for an encrypted --key use --key-password.',
     );
   const roots = opts.trust === undefined ? [] : trustCertificates(opts.trust);
-  const store = openStore(opts.store, roots, opts.at, opts.group);
+  const hook = opts.deployHook === undefined ? {} : { deployHooks: [opts.deployHook] };
+  const store = openStore(opts.store, roots, opts.at, opts.group, hook);
   const password = passwordOf(opts);
   const keyPassword = keyPasswordOf(opts);
   const result = await out.progress('checking and installing', () =>
@@ -163,7 +196,10 @@ async function install(opts: InstallCommandOptions, out: Output): Promise<number
   );
   reportInstall(result, out);
   await rememberInstallTrust(opts.store, result, roots, out);
-  return 0;
+  // Kept for later installs, rollbacks and renewals (certbot keeps --deploy-hook the same way).
+  if (opts.deployHook !== undefined && (await addDeployHook(store.root, opts.deployHook)))
+    out.note(`deploy hook kept in ${store.root}/settings.json: ${opts.deployHook}`);
+  return reportDeployHooks(result.deployHooks, out);
 }
 
 /** Adds `mailtls install` to the program. */
@@ -197,6 +233,11 @@ export function registerInstall(program: Command): void {
     .option('--allow-expired', 'install an expired or not yet valid certificate (with a warning)')
     .option('--require-complete-chain', 'refuse a chain that does not reach a trusted root (default: warn)')
     .option('--group <group>', GROUP_HELP)
+    .option(
+      '--deploy-hook <command>',
+      'run this shell command after the install (with MAILTLS_DOMAIN, MAILTLS_CERT_FILE, ... in its environment) ' +
+        'and keep it in the store for later installs, rollbacks and renewals (mailtls config hooks)',
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',

@@ -14,6 +14,7 @@ import { registerAdmin } from './admin.js';
 import { registerBundle } from './bundle.js';
 import { registerCA } from './ca.js';
 import { registerCheck } from './check.js';
+import { registerConfig } from './config.js';
 import { registerConvert } from './convert.js';
 import { registerCSR } from './csr.js';
 import { registerInstall } from './install.js';
@@ -98,6 +99,7 @@ function createProgram(argv: readonly string[]): Command {
   registerBundle(program);
   registerConvert(program);
   registerAdmin(program);
+  registerConfig(program);
   return program;
 }
 

@@ -90,7 +90,8 @@ export type StoreErrorCode =
   | 'ERR_STORE_INSTALL'
   | 'ERR_STORE_EXISTS'
   | 'ERR_STORE_LAYOUT'
-  | 'ERR_STORE_INVALID_GROUP';
+  | 'ERR_STORE_INVALID_GROUP'
+  | 'ERR_STORE_SETTINGS';
 
 /** Codes of TLS serving, STARTTLS, reload and probing. */
 export type TLSErrorCode =
@@ -106,6 +107,9 @@ export type TLSErrorCode =
 
 /** Codes of the TLS probe (`probeTLS`, `mailtls probe`): the target could not be reached or did not speak its protocol. */
 export type ProbeErrorCode = 'ERR_PROBE_CONNECT' | 'ERR_PROBE_PROTOCOL' | 'ERR_PROBE_URL';
+
+/** Codes of server configuration written from the store (`mailtls/config`) and of deploy hooks. */
+export type ConfigErrorCode = 'ERR_CONFIG_INVALID' | 'ERR_CONFIG_HOOK';
 
 /** Codes of the TLS settings (`mailtls/settings`) and the web administrator (`mailtls/admin`). */
 export type SettingsErrorCode =
@@ -143,7 +147,8 @@ export type ErrorCode =
   | TLSErrorCode
   | ProbeErrorCode
   | AcmeErrorCode
-  | SettingsErrorCode;
+  | SettingsErrorCode
+  | ConfigErrorCode;
 
 /** Facts about input that could not be read: PEM, DER, certificates, CSRs, bundles, PKCS#12 files. */
 export interface InputDetails {
@@ -444,6 +449,7 @@ export type ErrorDetailsMap = AreaDetails<PEMErrorCode | DERErrorCode | Certific
   AreaDetails<TLSErrorCode | ProbeErrorCode, TLSDetails> &
   AreaDetails<AcmeErrorCode, AcmeDetails> &
   AreaDetails<SettingsErrorCode, SettingsDetails> &
+  AreaDetails<ConfigErrorCode, StoreDetails> &
   AreaDetails<'ERR_HOSTNAME_MISMATCH', HostnameMismatchDetails> &
   AreaDetails<'ERR_CERT_ISSUE', IssueDetails> &
   AreaDetails<'ERR_CERT_NAME', NameDetails>;

@@ -15,6 +15,7 @@ import type {
   AcmeErrorCode,
   CertificateErrorCode,
   ChainErrorCode,
+  ConfigErrorCode,
   CSRErrorCode,
   DERErrorCode,
   ErrorCode,
@@ -204,6 +205,17 @@ export class AcmeError<C extends AcmeErrorCode = AcmeErrorCode> extends MailTlsE
  * accounts are missing. @example `new SettingsError('ERR_SETTINGS_INVALID', 'smtp.profile: unknown profile')`
  */
 export class SettingsError<C extends SettingsErrorCode = SettingsErrorCode> extends MailTlsError<C> {
+  constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A server configuration could not be written from the given layout or settings (a path or name the server's
+ * configuration syntax cannot hold), or a deploy hook could not be started.
+ * @example `new ConfigError('ERR_CONFIG_INVALID', 'a path with a comma')`
+ */
+export class ConfigError<C extends ConfigErrorCode = ConfigErrorCode> extends MailTlsError<C> {
   constructor(code: C, message: string, options?: MailTlsErrorOptions<C>) {
     super(code, message, options);
   }

@@ -5,6 +5,29 @@
  */
 
 export {
+  type LoadServerTLSLayoutOptions,
+  loadServerTLSLayout,
+  saveCombinedKeyChain,
+} from './config/layout.js';
+export {
+  type DeployChange,
+  type DeployEvent,
+  type DeployHookOptions,
+  type DeployHookResult,
+  type DeployOutcome,
+  deployHookEnvironment,
+  runDeployHooks,
+  runStoreDeployHooks,
+} from './hooks/deploy.js';
+export {
+  addDeployHook,
+  loadStoreSettings,
+  removeDeployHook,
+  STORE_SETTINGS_FILE,
+  type StoreSettings,
+  saveStoreSettings,
+} from './hooks/settings.js';
+export {
   listTLSSettingsRevisions,
   loadTLSSettings,
   loadTLSSettingsRevision,

@@ -650,7 +650,7 @@ describe('CertificateStore: versions, rollback, renewal, remove', () => {
     const fp = async () => (await store.load(DOMAIN)).leaf.fingerprint('sha256');
     assert.equal(await fp(), new X509Certificate(b.certPEM).fingerprint256);
     const back = await store.rollback(DOMAIN);
-    assert.deepEqual(back, { domain: DOMAIN, from: rb.version, to: ra.version });
+    assert.deepEqual(back, { domain: DOMAIN, from: rb.version, to: ra.version, deployHooks: [] });
     assert.equal(await fp(), new X509Certificate(a.certPEM).fingerprint256);
     assert.equal(
       openssl(['pkey', '-in', store.paths(DOMAIN).key, '-pubout']).out,

@@ -33,6 +33,7 @@ import type { CryptoOptions, PrivateKey } from '../../keys/keys.js';
 import { type Certificate, parseCertificate } from '../../x509/certificate.js';
 import type { CreateCSROptions } from '../../x509/csr.js';
 import type { CSRWarning } from '../../x509/subject.js';
+import { type DeployHookOptions, type DeployOutcome, runStoreDeployHooks } from '../hooks/deploy.js';
 import { nodeRootCertificates } from '../tls/roots.js';
 import { isCode, saveFileAtomic, syncDirectory } from './atomic-write.js';
 import {
@@ -65,7 +66,7 @@ export type { InstallOptions, InstallWarning, KeySource } from './plan.js';
 export type { RollbackResult, StoreVersion } from './versions.js';
 
 /** Options of a {@link CertificateStore}. */
-export interface CertificateStoreOptions extends CryptoOptions {
+export interface CertificateStoreOptions extends CryptoOptions, DeployHookOptions {
   /** The clock: a fixed moment or a function; default the system clock. Used to refuse expired certificates. */
   at?: Date | (() => Date) | undefined;
   /**
@@ -118,8 +119,8 @@ export interface StoreCSRResult {
   };
 }
 
-/** What {@link CertificateStore.install} did. */
-export interface InstallResult {
+/** What {@link CertificateStore.install} did, and what the deploy hooks run after it did. */
+export interface InstallResult extends DeployOutcome {
   /** The domain it was filed under, canonical (`*.example.com` for a wildcard). */
   readonly domain: string;
   /** The new version, now in service. */
@@ -411,7 +412,9 @@ export class CertificateStore implements CredentialSource {
     const { previous, version } = await this.#locked(plan.paths, () =>
       commitInstall(this.#context(), plan, this.#keep),
     );
+    const hooks = { event: 'install', domain: plan.name.domain, from: previous, to: version } as const;
     return {
+      deployHooks: await runStoreDeployHooks(this.root, this.#options, hooks),
       domain: plan.name.domain,
       version,
       previousVersion: previous,
@@ -536,16 +539,18 @@ export class CertificateStore implements CredentialSource {
    * console.log(`${r.domain}: ${r.from} -> ${r.to}`);
    * ```
    */
-  async rollback(domain: string, options: { to?: string } = {}): Promise<RollbackResult> {
+  async rollback(domain: string, options: { to?: string } = {}): Promise<RollbackResult & DeployOutcome> {
     const name = storeName(domain);
     const paths = this.paths(name.domain);
-    return this.#locked(paths, async () => {
+    const r = await this.#locked(paths, async () => {
       const current = await readLinkIfExists(paths.current);
       // A domain removed with `keepHistory` comes back from its stored versions.
       if (current === undefined && (await versionIds(paths)).length === 0)
         throw notFoundError(this.root, name, paths);
       return rollbackVersion(this.#context(), name, paths, current, options.to);
     });
+    const hooks = { event: 'rollback', domain: r.domain, from: r.from, to: r.to } as const;
+    return { ...r, deployHooks: await runStoreDeployHooks(this.root, this.#options, hooks) };
   }
 
   /**
