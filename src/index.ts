@@ -109,6 +109,7 @@ export {
   type Certificate,
   type CertificateJSON,
   type FingerprintAlgorithm,
+  type ForeignCertificate,
   isCertificate,
   type ParseCertificateOptions,
   type PublicKeyInfo,

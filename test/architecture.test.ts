@@ -179,7 +179,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'internal/names': 'DNS names, IP addresses, name checks',
   'internal/chain': 'the one path builder, its policy, the certificate index, CRLs',
   'internal/pkcs12': 'PKCS#12 key derivation, MACs and encryption',
-  internal: 'shared by every domain: errors, option checks',
+  internal: "shared by every domain: errors, option checks, other libraries' certificate objects as input",
   'node/tls': 'serving TLS: secure contexts, SNI, STARTTLS, servers, reload, probes',
   'node/store': "the certificate store, its lock and audit, other tools' layouts",
   'node/acme': 'ACME issuance and renewal',

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from './helpers/paths.js';
+import { skipWithout } from './helpers/peers.js';
 
 function sh(cmd: string, args: string[], cwd: string) {
   const r = spawnSync(cmd, args, {
@@ -126,7 +127,18 @@ describe('package', () => {
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     const inst = sh(
       'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, `typescript@5.9`, '@types/node@20'],
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        tarball,
+        `typescript@5.9`,
+        '@types/node@20',
+        // the optional peers of mailtls/peculiar, as an application that uses that subpath installs them
+        '@peculiar/x509@2',
+        'reflect-metadata@0.2',
+      ],
       app,
     );
     assert.equal(inst.status, 0, inst.out);
@@ -182,5 +194,69 @@ console.log(e.code, bad);
       app,
     );
     assert.equal(ts.status, 0, ts.out);
+  });
+
+  it('mailtls/peculiar from the tarball: @peculiar/x509 objects in and out; its generator signs with a mailtls key (openssl verifies)', (t) => {
+    const app = join(work, 'app');
+    writeFileSync(
+      join(app, 'peculiar.js'),
+      `import 'reflect-metadata'; // @peculiar/x509 needs it loaded first (its own documentation says so)
+import { writeFileSync } from 'node:fs';
+import { X509Certificate, X509Certificates, X509CertificateGenerator, BasicConstraintsExtension,
+  SubjectKeyIdentifierExtension, AuthorityKeyIdentifierExtension, SubjectAlternativeNameExtension } from '@peculiar/x509';
+import { assembleChain, createCertificateAuthority, createCSR, generateKeyPair, issueCertificate } from 'mailtls';
+import { toCryptoKeyPair, toPeculiarCertificates, toPeculiarPublicKey } from 'mailtls/peculiar';
+import * as root from 'mailtls';
+if (Object.keys(root).some((k) => /peculiar/i.test(k))) process.exit(5);
+
+// A reseller's chain as @peculiar/x509 objects in, the assembled chain out and back as X509Certificates.
+const validity = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2028-01-01T00:00:00Z') };
+const at = new Date('2026-06-01T00:00:00Z');
+const ca = await createCertificateAuthority({ name: { commonName: 'Package Root' }, intermediate: true, ...validity });
+const csr = await createCSR({ subject: { commonName: 'example.com' }, hostnames: ['mail.example.com'] });
+const leaf = await issueCertificate(csr.csrPEM, ca.issuer, validity);
+const bundle = new X509Certificates([new X509Certificate(ca.root.certPEM), new X509Certificate(ca.intermediate.certPEM)]);
+const chain = await assembleChain(new X509Certificate(leaf.certPEM), bundle, { at, roots: [bundle[0]] });
+const back = toPeculiarCertificates(chain);
+if (!chain.trusted || !(back instanceof X509Certificates) || back.length !== 2) process.exit(6);
+if (!back[0].equal(new X509Certificate(leaf.certPEM))) process.exit(7);
+
+// @peculiar/x509's generator signs with a mailtls key.
+const caKey = await generateKeyPair({ type: 'ec' });
+const keys = await toCryptoKeyPair(caKey);
+const rootCert = await X509CertificateGenerator.createSelfSigned({
+  serialNumber: '01', name: 'CN=Peculiar Package Root', ...validity, keys, signingAlgorithm: keys.signingAlgorithm,
+  extensions: [new BasicConstraintsExtension(true, undefined, true), await SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto)],
+}, crypto);
+const serverKey = await generateKeyPair({ type: 'rsa' });
+const server = await X509CertificateGenerator.create({
+  serialNumber: '02', subject: 'CN=mail.example.com', issuer: rootCert.subject, ...validity,
+  publicKey: toPeculiarPublicKey(serverKey), signingKey: keys.privateKey, signingAlgorithm: keys.signingAlgorithm,
+  extensions: [new SubjectAlternativeNameExtension([{ type: 'dns', value: 'mail.example.com' }]),
+    await AuthorityKeyIdentifierExtension.create(keys.publicKey, false, crypto)],
+}, crypto);
+writeFileSync('peculiar-root.pem', rootCert.toString('pem'));
+writeFileSync('peculiar-server.pem', server.toString('pem'));
+console.log('peculiar ok', back.length);
+`,
+    );
+    const run = sh(process.execPath, ['peculiar.js'], app);
+    assert.equal(run.status, 0, run.out);
+    assert.match(run.out, /peculiar ok 2/);
+    if (skipWithout(t, 'openssl')) return;
+    const verify = sh(
+      'openssl',
+      [
+        'verify',
+        '-attime',
+        String(Date.parse('2026-06-01T00:00:00Z') / 1000),
+        '-CAfile',
+        'peculiar-root.pem',
+        'peculiar-server.pem',
+      ],
+      app,
+    );
+    assert.equal(verify.status, 0, verify.out);
+    assert.match(verify.out, /peculiar-server\.pem: OK/);
   });
 });

@@ -7,6 +7,7 @@
 import { parsePEM } from '../encoding/pem.js';
 import { CertificateError, DERError, KeyError } from '../errors.js';
 import { DerReader, parseDer, rawOf, Tag } from '../internal/encoding/der.js';
+import { type ForeignCertificate, foreignCertificateDER } from '../internal/foreign.js';
 import { PrivateKey, PublicKey } from './keys.js';
 
 /**
@@ -46,8 +47,8 @@ export function certificateSPKI(cert: Uint8Array): Uint8Array {
  * curve and point, Ed25519 bytes), not just the algorithm. Unlike `tls.createSecureContext`, which accepts an
  * RSA key with an EC certificate and fails only at the handshake, this catches every mismatch up front.
  *
- * `cert` is a PEM text (the first `CERTIFICATE` block is used), DER bytes, or anything with a `publicKey`
- * (a parsed certificate). A certificate whose key mailtls does not support (e.g. DSA) matches nothing.
+ * `cert` is a PEM text (the first `CERTIFICATE` block is used), DER bytes, node:crypto's or @peculiar/x509's
+ * `X509Certificate`, or anything with a `publicKey` (a parsed certificate). A certificate whose key mailtls does not support (e.g. DSA) matches nothing.
  *
  * @throws CertificateError ERR_CERT_INVALID when `cert` cannot be read; PEMError ERR_PEM_NO_BLOCK; TypeError
  * for wrong argument types
@@ -58,21 +59,22 @@ export function certificateSPKI(cert: Uint8Array): Uint8Array {
  */
 export function keyMatchesCertificate(
   key: PrivateKey | PublicKey,
-  cert: string | Uint8Array | { publicKey: PublicKey },
+  cert: string | Uint8Array | { publicKey: PublicKey } | ForeignCertificate,
 ): boolean {
+  const input = foreignCertificateDER(cert) ?? (cert as string | Uint8Array | { publicKey: PublicKey });
   let pub: PublicKey;
   if (key instanceof PrivateKey) pub = key.publicKey;
   else if (key instanceof PublicKey) pub = key;
   else throw new TypeError('key must be a PrivateKey or PublicKey');
   let certKey: PublicKey;
-  if (typeof cert === 'string' || cert instanceof Uint8Array) {
+  if (typeof input === 'string' || input instanceof Uint8Array) {
     let der: Uint8Array;
-    if (typeof cert === 'string') {
-      const block = parsePEM(cert).find((b) => b.label === 'CERTIFICATE');
+    if (typeof input === 'string') {
+      const block = parsePEM(input).find((b) => b.label === 'CERTIFICATE');
       if (block === undefined)
         throw new CertificateError('ERR_CERT_INVALID', 'No "-----BEGIN CERTIFICATE-----" block found.');
       der = block.bytes;
-    } else der = cert;
+    } else der = input;
     const spki = certificateSPKI(der);
     try {
       certKey = new PublicKey(spki);
@@ -88,8 +90,8 @@ export function keyMatchesCertificate(
         );
       throw e;
     }
-  } else if (cert !== null && typeof cert === 'object' && cert.publicKey instanceof PublicKey) {
-    certKey = cert.publicKey;
+  } else if (input !== null && typeof input === 'object' && input.publicKey instanceof PublicKey) {
+    certKey = input.publicKey;
   } else throw new TypeError('cert must be a PEM string, DER bytes or an object with a publicKey');
   return pub.equals(certKey);
 }

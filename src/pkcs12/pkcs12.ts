@@ -48,6 +48,7 @@ import {
   Tag,
   valueBytes,
 } from '../internal/encoding/der.js';
+import { type ForeignCertificate, foreignCertificateDER } from '../internal/foreign.js';
 import { normalizeBER } from '../internal/pkcs12/ber.js';
 import {
   invalid,
@@ -162,10 +163,10 @@ export interface CreatePKCS12Options extends CryptoOptions {
   key: PrivateKey;
   /**
    * The leaf certificate first, then its chain (intermediates; the root is optional). Parsed certificates,
-   * DER bytes, or PEM text (every CERTIFICATE block of the text is taken, so a fullchain.pem works); a
-   * certificate given twice is written once.
+   * DER bytes, PEM text (every CERTIFICATE block of the text is taken, so a fullchain.pem works), or
+   * node:crypto's or @peculiar/x509's `X509Certificate`; a certificate given twice is written once.
    */
-  certificates: readonly (Certificate | Uint8Array | string)[];
+  certificates: readonly (Certificate | Uint8Array | string | ForeignCertificate)[];
   /**
    * The password. `''` writes a file that opens without a password (OpenSSL's `-passout pass:`), which gives
    * no protection to the key.
@@ -758,7 +759,9 @@ async function assemble(
 // ---- writing ----
 
 /** The certificates of {@link CreatePKCS12Options.certificates}, in order, without repeats. */
-function certificatesOf(list: readonly (Certificate | Uint8Array | string)[]): Certificate[] {
+function certificatesOf(
+  list: readonly (Certificate | Uint8Array | string | ForeignCertificate)[],
+): Certificate[] {
   const out: Certificate[] = [];
   for (const [i, c] of list.entries()) {
     if (isCertificate(c)) out.push(c);
@@ -766,7 +769,14 @@ function certificatesOf(list: readonly (Certificate | Uint8Array | string)[]): C
       out.push(certificateFromDER(c)); // it keeps its own copy
     else if (typeof c === 'string')
       for (const b of decodePEMAll(c, 'CERTIFICATE')) out.push(certificateFromDER(b.bytes));
-    else throw new TypeError(`certificates[${i}] must be a Certificate, DER bytes or PEM text`);
+    else {
+      const der = foreignCertificateDER(c);
+      if (der === undefined)
+        throw new TypeError(
+          `certificates[${i}] must be a Certificate, DER bytes, PEM text or an X509Certificate (node:crypto or @peculiar/x509)`,
+        );
+      out.push(certificateFromDER(der));
+    }
   }
   return out;
 }

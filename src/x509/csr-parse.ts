@@ -15,6 +15,7 @@ import {
   Tag,
 } from '../internal/encoding/der.js';
 import { CSRAttributeOID, oidShortName } from '../internal/encoding/oids.js';
+import { foreignCSRDER, type PeculiarCSRObject } from '../internal/foreign.js';
 import {
   readSignatureAlgorithm,
   type SignatureAlgorithm,
@@ -323,7 +324,8 @@ function readCSR(der: Uint8Array, at: { path: string }): ParsedCSR {
  *   byte offset) or larger than `maxBytes`.
  * @throws PEMError `ERR_PEM_UNEXPECTED_LABEL` (e.g. a certificate or a key was given), `ERR_PEM_NO_BLOCK` and the
  *   other PEM codes.
- * @throws TypeError when `input` is neither a string nor a Uint8Array; RangeError for a bad `maxBytes`.
+ * @throws TypeError when `input` is neither a string, a Uint8Array nor a `Pkcs10CertificateRequest` of
+ *   @peculiar/x509; RangeError for a bad `maxBytes`.
  * @example
  * ```ts
  * import { parseCSR, verifyCSRSignature } from 'mailtls';
@@ -333,13 +335,17 @@ function readCSR(der: Uint8Array, at: { path: string }): ParsedCSR {
  * ```
  */
 export function parseCSR(
-  input: string | Uint8Array,
+  input: string | Uint8Array | PeculiarCSRObject,
   options: ParseCSROptions = {},
 ): CertificateSigningRequest {
-  let der: Uint8Array;
+  let der: Uint8Array | undefined;
   if (typeof input === 'string') der = decodePEM(input, CSR_LABELS).bytes;
   else if (input instanceof Uint8Array) der = input;
-  else throw new TypeError('parseCSR expects PEM text or DER bytes (Uint8Array)');
+  else der = foreignCSRDER(input);
+  if (der === undefined)
+    throw new TypeError(
+      'parseCSR expects PEM text, DER bytes (Uint8Array) or a Pkcs10CertificateRequest of @peculiar/x509',
+    );
   const max = integerAtLeast(options.maxBytes ?? 256 * 1024, 'maxBytes');
   if (der.length > max)
     throw new CSRError('ERR_CSR_INVALID', `The CSR is ${der.length} bytes, more than the limit of ${max}.`, {
@@ -367,7 +373,7 @@ export function parseCSR(
  * P-256/P-384/P-521, Ed25519. A valid signature proves that whoever made the CSR holds the private key of
  * the public key in it, and that the CSR was not altered.
  *
- * @param csr - A parsed CSR, or PEM/DER to parse first.
+ * @param csr - A parsed CSR, or PEM/DER (or @peculiar/x509's `Pkcs10CertificateRequest`) to parse first.
  * @param options - `{ crypto }`: the WebCrypto implementation (default `globalThis.crypto`).
  * @throws CSRError `ERR_CSR_SIGNATURE` when the signature does not verify, uses MD5/SHA-1, uses an algorithm
  *   that does not fit the key, or uses an unsupported algorithm (DSA, Ed448, ...); `details.reason` is one of
@@ -383,10 +389,13 @@ export function parseCSR(
  * ```
  */
 export async function verifyCSRSignature(
-  csr: CertificateSigningRequest | string | Uint8Array,
+  csr: CertificateSigningRequest | string | Uint8Array | PeculiarCSRObject,
   options: CryptoOptions = {},
 ): Promise<void> {
-  const view = typeof csr === 'string' || csr instanceof Uint8Array ? parseCSR(csr) : csr;
+  const view =
+    typeof csr === 'string' || csr instanceof Uint8Array || foreignCSRDER(csr) !== undefined
+      ? parseCSR(csr as string | Uint8Array | PeculiarCSRObject)
+      : csr;
   if (!(view instanceof CSRView))
     throw new TypeError('verifyCSRSignature expects a CSR from parseCSR, PEM or DER');
   const check = await verifySignature(

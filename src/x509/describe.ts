@@ -8,6 +8,7 @@
 
 import { toHex } from '../internal/encoding/bytes.js';
 import { oidLongName, oidOf, oidShortName } from '../internal/encoding/oids.js';
+import { type ForeignCertificate, foreignCSRDER, type PeculiarCSRObject } from '../internal/foreign.js';
 import type { SignatureAlgorithm } from '../internal/keys/signature.js';
 import { type PublicKeyInfo, spkiNumbers } from '../internal/keys/spki-info.js';
 import { type Certificate, type CertificateJSON, isCertificate, parseCertificate } from './certificate.js';
@@ -381,7 +382,7 @@ function checkOptions(options: DescribeOptions): { json: boolean; verbose: boole
  * Differences from OpenSSL: names keep non-ASCII text as is (OpenSSL prints `\C3\BC`), IPv6 addresses are in
  * RFC 5952 form, unknown extensions are dumped as hex, and key/signature dumps need `verbose: true`.
  *
- * @param input - A parsed certificate, PEM text or DER bytes.
+ * @param input - A parsed certificate, PEM text, DER bytes, or node:crypto's or @peculiar/x509's `X509Certificate`.
  * @throws CertificateError `ERR_CERT_INVALID` and PEMError codes as {@link parseCertificate} when `input` must be
  *   parsed first.
  * @throws TypeError for a wrong input type; RangeError for an unknown `format`.
@@ -393,19 +394,21 @@ function checkOptions(options: DescribeOptions): { json: boolean; verbose: boole
  * ```
  */
 export function describeCertificate(
-  input: Certificate | string | Uint8Array,
+  input: Certificate | string | Uint8Array | ForeignCertificate,
   options?: DescribeOptions & { format?: 'text' },
 ): string;
 export function describeCertificate(
-  input: Certificate | string | Uint8Array,
+  input: Certificate | string | Uint8Array | ForeignCertificate,
   options: DescribeOptions & { format: 'json' },
 ): CertificateJSON;
 export function describeCertificate(
-  input: Certificate | string | Uint8Array,
+  input: Certificate | string | Uint8Array | ForeignCertificate,
   options: DescribeOptions = {},
 ): string | CertificateJSON {
   const { json, verbose } = checkOptions(options);
-  const cert = isCertificate(input) ? input : parseCertificate(input as string | Uint8Array);
+  const cert = isCertificate(input)
+    ? input
+    : parseCertificate(input as string | Uint8Array | ForeignCertificate);
   return json ? cert.toJSON() : certificateText(cert, verbose);
 }
 
@@ -414,7 +417,7 @@ export function describeCertificate(
  * Requested Extensions, Signature Algorithm) plus the SPKI pin and any problems; or, with `format: 'json'`,
  * as a JSON-safe plain object. A challenge password is reported as present, never shown.
  *
- * @param input - A parsed CSR, PEM text or DER bytes.
+ * @param input - A parsed CSR, PEM text, DER bytes, or @peculiar/x509's `Pkcs10CertificateRequest`.
  * @throws CSRError `ERR_CSR_INVALID` and PEMError codes as {@link parseCSR} when `input` must be parsed first.
  * @throws TypeError for a wrong input type; RangeError for an unknown `format`.
  * @example
@@ -423,21 +426,21 @@ export function describeCertificate(
  * ```
  */
 export function describeCSR(
-  input: CertificateSigningRequest | string | Uint8Array,
+  input: CertificateSigningRequest | string | Uint8Array | PeculiarCSRObject,
   options?: DescribeOptions & { format?: 'text' },
 ): string;
 export function describeCSR(
-  input: CertificateSigningRequest | string | Uint8Array,
+  input: CertificateSigningRequest | string | Uint8Array | PeculiarCSRObject,
   options: DescribeOptions & { format: 'json' },
 ): CSRJSON;
 export function describeCSR(
-  input: CertificateSigningRequest | string | Uint8Array,
+  input: CertificateSigningRequest | string | Uint8Array | PeculiarCSRObject,
   options: DescribeOptions = {},
 ): string | CSRJSON {
   const { json, verbose } = checkOptions(options);
   const csr =
-    typeof input === 'string' || input instanceof Uint8Array
-      ? parseCSR(input)
+    typeof input === 'string' || input instanceof Uint8Array || foreignCSRDER(input) !== undefined
+      ? parseCSR(input as string | Uint8Array | PeculiarCSRObject)
       : (input as CertificateSigningRequest);
   if (csr === null || typeof csr !== 'object' || typeof (csr as { toJSON?: unknown }).toJSON !== 'function')
     throw new TypeError('describeCSR expects a CSR from parseCSR, PEM text or DER bytes');

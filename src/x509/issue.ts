@@ -37,6 +37,12 @@ import {
   parseDer,
   Tag,
 } from '../internal/encoding/der.js';
+import {
+  type ForeignCertificate,
+  foreignCertificateDER,
+  foreignCSRDER,
+  type PeculiarCSRObject,
+} from '../internal/foreign.js';
 import { withHiddenKeyPEM } from '../internal/keys/secret.js';
 import { signatureAlgorithmOf, signStructure } from '../internal/keys/sign.js';
 import { quoteName } from '../internal/names/dns-name.js';
@@ -133,8 +139,8 @@ export interface CertificateAuthority {
 
 /** A CA given by its certificate (PEM or DER) and key, e.g. loaded from files. */
 export interface CertificateAuthorityInput {
-  /** The CA certificate, PEM text or DER bytes. */
-  cert: string | Uint8Array;
+  /** The CA certificate: PEM text, DER bytes, or node:crypto's or @peculiar/x509's `X509Certificate`. */
+  cert: string | Uint8Array | ForeignCertificate;
   /** The CA's private key. */
   key: PrivateKey;
   /**
@@ -406,7 +412,7 @@ export async function createCertificateAuthority(
  * Any other extension the CSR requests is ignored: the CA decides (serverAuth, CA:FALSE, keyUsage for the
  * key type).
  *
- * @param csr - the request, PEM (`CERTIFICATE REQUEST`) or DER.
+ * @param csr - the request, PEM (`CERTIFICATE REQUEST`), DER, or @peculiar/x509's `Pkcs10CertificateRequest`.
  * @param ca - the issuing CA: a {@link CertificateAuthority} or `{ cert, key }`.
  * @throws {CSRError} `ERR_CSR_INVALID` (not a CSR), `ERR_CSR_SIGNATURE` (signature wrong or weak),
  *   `ERR_CSR_DNS_NAME`, `ERR_CSR_IP_ADDRESS`, `ERR_CSR_SUBJECT` (no name, or a SAN type other than DNS/IP).
@@ -429,12 +435,12 @@ export async function createCertificateAuthority(
  * ```
  */
 export async function issueCertificate(
-  csr: string | Uint8Array,
+  csr: string | Uint8Array | PeculiarCSRObject,
   ca: CertificateAuthority | CertificateAuthorityInput,
   options: IssueCertificateOptions,
 ): Promise<IssuedCertificate> {
-  if (typeof csr !== 'string' && !(csr instanceof Uint8Array))
-    throw new TypeError('csr must be PEM text or DER bytes');
+  if (typeof csr !== 'string' && !(csr instanceof Uint8Array) && foreignCSRDER(csr) === undefined)
+    throw new TypeError('csr must be PEM text, DER bytes or a Pkcs10CertificateRequest of @peculiar/x509');
   checkObject(ca, 'ca');
   checkObject(options, 'options');
   if (!(ca.key instanceof PrivateKeyClass)) throw new TypeError('ca.key must be a PrivateKey');
@@ -715,8 +721,14 @@ function readIssuer(ca: CertificateAuthority | CertificateAuthorityInput): Issue
   const chainPEM = ca.chainPEM;
   if (chainPEM !== undefined && typeof chainPEM !== 'string')
     throw new TypeError('ca.chainPEM must be PEM text');
-  if (typeof input !== 'string' && !(input instanceof Uint8Array))
-    throw new TypeError('ca.cert must be PEM text or DER bytes');
+  if (
+    typeof input !== 'string' &&
+    !(input instanceof Uint8Array) &&
+    foreignCertificateDER(input) === undefined
+  )
+    throw new TypeError(
+      'ca.cert must be PEM text, DER bytes or an X509Certificate (node:crypto or @peculiar/x509)',
+    );
   const cert = parseCertificate(input);
   const notCA = (why: string): never => {
     throw new CertificateError(
@@ -754,7 +766,10 @@ interface RequestInfo {
 }
 
 /** Parses the CSR, verifies its self-signature and checks that it asks only for DNS names and IPs. */
-async function readCSR(input: string | Uint8Array, crypto: CryptoOptions): Promise<RequestInfo> {
+async function readCSR(
+  input: string | Uint8Array | PeculiarCSRObject,
+  crypto: CryptoOptions,
+): Promise<RequestInfo> {
   const csr = parseCSR(input);
   await verifyCSRSignature(csr, crypto);
   if (csr.publicKey === undefined)

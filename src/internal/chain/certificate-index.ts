@@ -7,14 +7,26 @@
  */
 
 import { equalBytes, toBase64 } from '../encoding/bytes.js';
+import { CERTIFICATE_INPUT_KINDS, type ForeignCertificate, foreignCertificateDER } from '../foreign.js';
 import { parseCertificateBundle } from '../x509/bundle.js';
-import { type Certificate, isCertificate, parseCertificate } from '../x509/certificate.js';
+import {
+  type Certificate,
+  certificateFromDER,
+  isCertificate,
+  parseCertificate,
+} from '../x509/certificate.js';
 import { nameKey } from '../x509/name.js';
 
-/** One certificate as a caller may give it: PEM text, DER bytes or a parsed view. */
-export type CertificateInput = string | Uint8Array | Certificate;
+/**
+ * One certificate as a caller may give it: PEM text, DER bytes, a parsed view, or node:crypto's or
+ * @peculiar/x509's `X509Certificate` (read for its DER, not re-encoded).
+ */
+export type CertificateInput = string | Uint8Array | Certificate | ForeignCertificate;
 
-/** Several certificates: a PEM bundle, DER bytes (one or concatenated), a view, or a list of those. */
+/**
+ * Several certificates: a PEM bundle, DER bytes (one or concatenated), a view, or a list of those (an
+ * `X509Certificates` list of @peculiar/x509 is such a list).
+ */
 export type CertificateSource = CertificateInput | readonly CertificateInput[];
 
 /** Whether two certificates have the same DER bytes. */
@@ -61,10 +73,12 @@ export function readCertificates(
     else if (typeof input === 'string' && input.trim() === '') return;
     else if (typeof input === 'string' || input instanceof Uint8Array)
       out.push(...parseCertificateBundle(input, { maxCertificates }).certificates);
-    else
-      throw new TypeError(
-        `${what}${i === undefined ? '' : `[${i}]`} must be PEM text, DER bytes (Uint8Array) or a Certificate`,
-      );
+    else {
+      const der = foreignCertificateDER(input);
+      if (der === undefined)
+        throw new TypeError(`${what}${i === undefined ? '' : `[${i}]`} must be ${CERTIFICATE_INPUT_KINDS}`);
+      out.push(certificateFromDER(der));
+    }
   };
   if (Array.isArray(source)) {
     for (let i = 0; i < source.length; i++) one(source[i], i);
@@ -78,8 +92,11 @@ export function readCertificates(
  */
 export function readLeaf(input: CertificateInput, what: string): { leaf: Certificate; rest: Certificate[] } {
   if (isCertificate(input)) return { leaf: input, rest: [] };
-  if (typeof input !== 'string' && !(input instanceof Uint8Array))
-    throw new TypeError(`${what} must be PEM text, DER bytes (Uint8Array) or a Certificate`);
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    const der = foreignCertificateDER(input);
+    if (der === undefined) throw new TypeError(`${what} must be ${CERTIFICATE_INPUT_KINDS}`);
+    return { leaf: certificateFromDER(der), rest: [] };
+  }
   const [leaf, ...rest] = readCertificates(input, what);
   return { leaf: leaf ?? parseCertificate(input), rest };
 }

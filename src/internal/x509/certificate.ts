@@ -27,6 +27,7 @@ import {
 import { AccessMethodOID, ExtensionOID } from '../encoding/oids.js';
 import { decodePEM } from '../encoding/pem.js';
 import { CertificateError, DERError, MailTlsError } from '../errors.js';
+import { type ForeignCertificate, foreignCertificateDER } from '../foreign.js';
 import { type KeyFingerprint, PublicKey } from '../keys/keys.js';
 import { readSignatureAlgorithm, type SignatureAlgorithm } from '../keys/signature.js';
 import { type PublicKeyInfo, spkiInfo } from '../keys/spki-info.js';
@@ -53,6 +54,13 @@ import {
   toJSONSafe,
 } from './extensions.js';
 import { type DistinguishedName, nameEquals, readName } from './name.js';
+
+export type {
+  ForeignCertificate,
+  NodeX509CertificateObject,
+  PeculiarCSRObject,
+  PeculiarX509CertificateObject,
+} from '../foreign.js';
 
 export type { SignatureAlgorithm } from '../keys/signature.js';
 export type { PublicKeyInfo } from '../keys/spki-info.js';
@@ -588,13 +596,14 @@ export function certificateFromDER(der: Uint8Array, options: ParseCertificateOpt
  * Parses one X.509 certificate, PEM (the first `CERTIFICATE` block of the text) or DER, into a read-only
  * {@link Certificate} view.
  *
- * @param input - PEM text or DER bytes.
+ * @param input - PEM text, DER bytes, or node:crypto's or @peculiar/x509's `X509Certificate` (its DER is read
+ *   as it is, not re-encoded).
  * @param options - Limits; see {@link ParseCertificateOptions}.
  * @throws CertificateError `ERR_CERT_INVALID` when the DER is malformed (the message and `details` give the
  *   field path, e.g. `tbsCertificate.validity.notAfter`, and the byte offset) or larger than `maxBytes`.
  * @throws PEMError `ERR_PEM_UNEXPECTED_LABEL` when the text holds PEM blocks but no certificate (e.g. a private
  *   key), `ERR_PEM_NO_BLOCK` when it holds no PEM at all, and the other PEM codes for broken armour.
- * @throws TypeError when `input` is neither a string nor a Uint8Array; RangeError for a bad `maxBytes`.
+ * @throws TypeError when `input` is none of those; RangeError for a bad `maxBytes`.
  * @example
  * ```ts
  * import { parseCertificate } from 'mailtls';
@@ -604,13 +613,17 @@ export function certificateFromDER(der: Uint8Array, options: ParseCertificateOpt
  * ```
  */
 export function parseCertificate(
-  input: string | Uint8Array,
+  input: string | Uint8Array | ForeignCertificate,
   options: ParseCertificateOptions = {},
 ): Certificate {
   if (typeof input === 'string') return certificateFromDER(decodePEM(input, CERT_LABELS).bytes, options);
-  if (!(input instanceof Uint8Array))
-    throw new TypeError('parseCertificate expects PEM text or DER bytes (Uint8Array)');
-  return certificateFromDER(input, options);
+  if (input instanceof Uint8Array) return certificateFromDER(input, options);
+  const foreign = foreignCertificateDER(input);
+  if (foreign === undefined)
+    throw new TypeError(
+      'parseCertificate expects PEM text, DER bytes (Uint8Array) or an X509Certificate (node:crypto or @peculiar/x509)',
+    );
+  return certificateFromDER(foreign, options);
 }
 
 /**
