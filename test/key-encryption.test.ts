@@ -313,15 +313,21 @@ describe('iteration caps and structural errors', () => {
     it(`${row.name} is ${row.wantCode}, without running the KDF`, async () => {
       // CPU time of this process (all threads, WebCrypto's too), not wall time, which other processes stretch:
       // the refused PBKDF2 would take seconds, the PKCS#12 KDF with 100,001 rounds about 70 ms.
-      const t = process.cpuUsage();
-      await assert.rejects(decryptPKCS8(row.input(), PW), (e: unknown) => {
-        assert.ok(e instanceof KeyError, String(e));
-        assert.equal(e.code, row.wantCode);
-        assert.match(e.message, row.want);
-        return true;
-      });
-      const used = process.cpuUsage(t);
-      assert.ok(used.user + used.system < 40_000, `${(used.user + used.system) / 1000} ms of CPU`);
+      // The least of three runs: a first call's compilation or a garbage collection can cost a few ms once,
+      // while a KDF that ran would cost its full time in every run.
+      let least = Number.POSITIVE_INFINITY;
+      for (let run = 0; run < 3; run++) {
+        const t = process.cpuUsage();
+        await assert.rejects(decryptPKCS8(row.input(), PW), (e: unknown) => {
+          assert.ok(e instanceof KeyError, String(e));
+          assert.equal(e.code, row.wantCode);
+          assert.match(e.message, row.want);
+          return true;
+        });
+        const used = process.cpuUsage(t);
+        least = Math.min(least, used.user + used.system);
+      }
+      assert.ok(least < 40_000, `${least / 1000} ms of CPU`);
     });
 
   it('the largest accepted PBKDF2 count is read (not run) without complaint', () => {
