@@ -114,7 +114,7 @@ async function init(opts: CAInitOptions, out: Output): Promise<number> {
       : {}),
   };
   for (const f of Object.values(files)) checkWritable(f, opts.force);
-  const name: string | SubjectFields = opts.subject ?? opts.name ?? 'mailtls Private Root CA';
+  const name: string | SubjectFields = opts.subject ?? opts.name ?? 'Private Root CA (mailtls)';
   const at = new Date();
   // EC P-256 by default: small, fast, accepted by every current mail client.
   const type = (opts.type ?? 'ec') as KeyType;
@@ -239,7 +239,7 @@ export function registerCA(program: Command): void {
         'atomically and never replaced without --force.',
     )
     .requiredOption('--out <dir>', 'the CA directory (made with mode 0700 when missing)')
-    .option('--name <cn>', 'Common Name of the root (default "mailtls Private Root CA")')
+    .option('--name <cn>', 'Common Name of the root (default "Private Root CA (mailtls)")')
     .option(
       '--subject <dn>',
       'the root\'s whole subject, as openssl -subj: "/O=Example Inc/CN=Example Root CA"',

@@ -395,7 +395,7 @@ function commands(): Set<string> {
       ...mailtls(['--help'])
         .stdout.split(/\nCommands:\n/)[1]!
         .split('\n\n')[0]!
-        .matchAll(/^ {2}([a-z]+)/gm),
+        .matchAll(/^ {2}([a-z][a-z-]*)/gm),
     ].map((m) => m[1]!),
   );
   return commandSet;

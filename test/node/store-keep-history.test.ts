@@ -44,7 +44,7 @@ describe('CertificateStore.remove keepHistory and rollback of a removed domain',
     );
 
     const back = await store.rollback(DOMAIN);
-    assert.deepEqual(back, { domain: DOMAIN, from: 'none', to: second.version });
+    assert.deepEqual(back, { domain: DOMAIN, from: 'none', to: second.version, deployHooks: [] });
     const served = await store.load(DOMAIN);
     assert.equal(served.leaf.fingerprint('sha256'), second.leaf.fingerprint('sha256'));
     assert.ok(existsSync(store.paths(DOMAIN).caBundle));

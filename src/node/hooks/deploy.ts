@@ -98,7 +98,7 @@ export interface DeployOutcome {
 const MAX_OUTPUT = 64 * 1024;
 
 /**
- * The environment variables a hook gets for a change (added to the process's own).
+ * The environment variables a hook gets for a change (added to the process's own, whose MAILTLS_* ones are left out).
  * @example `deployHookEnvironment(change).MAILTLS_NEW_FINGERPRINT`
  */
 export function deployHookEnvironment(change: DeployChange): Record<string, string> {
@@ -174,7 +174,12 @@ export async function runDeployHooks(
   const timeoutMs = options.deployHookTimeoutMs ?? 300_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
     throw new RangeError('deployHookTimeoutMs must be a positive integer');
-  const env = { ...process.env, ...deployHookEnvironment(change) };
+  // The hook sees this change's MAILTLS_* variables and none inherited from the process that ran it (a hook
+  // run from another hook, or from a shell that exported one, must not read a stale domain or file).
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('MAILTLS_')),
+  );
+  const env = { ...inherited, ...deployHookEnvironment(change) };
   const out: DeployHookResult[] = [];
   for (const command of commands) out.push(await runOne(command, env, timeoutMs));
   return out;
