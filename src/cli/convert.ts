@@ -17,7 +17,6 @@ import {
   encodePEM,
   encodePrivateKeyPEM,
   encodePublicKeyPEM,
-  isMailTlsError,
   type PrivateKey,
   type PrivateKeyDERFormat,
   type PublicKey,
@@ -26,7 +25,6 @@ import {
   parsePEM,
   parsePKCS12,
   parsePrivateKey,
-  parsePrivateKeyDER,
   parsePublicKeyDER,
 } from '../index.js';
 import {
@@ -37,6 +35,7 @@ import {
   runCommand,
   secretOptions,
 } from './common.js';
+import { findPrivateKeyDER, notThisFormat } from './der-formats.js';
 import { checkWritable, looksLikeText, readInput, writeOutput } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 
@@ -56,10 +55,6 @@ const KEY_LABELS: Readonly<Record<string, string>> = {
   'RSA PRIVATE KEY': 'PKCS#1 PEM',
   'EC PRIVATE KEY': 'SEC1 PEM',
 };
-
-function notThisFormat(e: unknown, codes: readonly string[]): boolean {
-  return isMailTlsError(e) && (codes.includes(e.code) || e.code.startsWith('ERR_DER_'));
-}
 
 async function fromText(text: string, password: string | undefined): Promise<Input> {
   const blocks = parsePEM(text);
@@ -109,26 +104,16 @@ async function fromDER(bytes: Uint8Array, password: string | undefined): Promise
   } catch (e) {
     if (!notThisFormat(e, ['ERR_PKCS12_INVALID'])) throw e;
   }
-  const formats: [PrivateKeyDERFormat, string][] = [
-    ['pkcs8', 'PKCS#8 DER'],
-    ['pkcs1', 'PKCS#1 DER'],
-    ['sec1', 'SEC1 DER'],
-    ['encrypted-pkcs8', 'encrypted PKCS#8 DER'],
-  ];
-  let unsupported: unknown;
-  for (const [format, name] of formats) {
-    try {
-      const key = await parsePrivateKeyDER(bytes, {
-        format,
-        ...(password === undefined ? {} : { passphrase: password }),
-      });
-      return { kind: 'private-key', from: name, key };
-    } catch (e) {
-      if (isMailTlsError(e, 'ERR_KEY_PASSPHRASE') || isMailTlsError(e, 'ERR_KEY_ENCRYPTED')) throw e;
-      if (isMailTlsError(e, 'ERR_KEY_UNSUPPORTED')) unsupported ??= e;
-      else if (!notThisFormat(e, ['ERR_KEY_INVALID'])) throw e;
-    }
-  }
+  const names: Record<PrivateKeyDERFormat, string> = {
+    pkcs8: 'PKCS#8 DER',
+    pkcs1: 'PKCS#1 DER',
+    sec1: 'SEC1 DER',
+    'encrypted-pkcs8': 'encrypted PKCS#8 DER',
+  };
+  const match = await findPrivateKeyDER(bytes, password);
+  if (match.found === 'key') return { kind: 'private-key', from: names[match.format], key: match.key };
+  if (match.found === 'encrypted') throw match.error;
+  const unsupported = match.unsupported;
   try {
     return { kind: 'public-key', from: 'DER', key: parsePublicKeyDER(bytes) };
   } catch (e) {

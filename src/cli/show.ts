@@ -27,7 +27,6 @@ import {
   parsePEM,
   parsePKCS12,
   parsePrivateKey,
-  parsePrivateKeyDER,
   parsePublicKeyDER,
   verifyCSRSignature,
 } from '../index.js';
@@ -43,6 +42,7 @@ import {
   runCommand,
   secretOptions,
 } from './common.js';
+import { findPrivateKeyDER, notThisFormat } from './der-formats.js';
 import { looksLikeText, readInput } from './files.js';
 import { CLIError, EXIT_CODES_HELP, type Output } from './output.js';
 import { fingerprintOf, type Item, shortLine, visible } from './show-lines.js';
@@ -178,11 +178,6 @@ async function fromPEM(text: string, password: string | undefined, max: number):
   return items;
 }
 
-/** Whether an error means "this is not that format" (so the next format is tried). */
-function notThisFormat(e: unknown, codes: readonly string[]): boolean {
-  return e instanceof MailTlsError && (codes.includes(e.code) || e.code.startsWith('ERR_DER_'));
-}
-
 async function fromDER(
   bytes: Uint8Array,
   password: string | undefined,
@@ -226,49 +221,45 @@ async function fromDER(
     if (!notThisFormat(e, ['ERR_PKCS12_INVALID'])) throw e;
     tried.push(`PKCS#12: ${(e as Error).message}`);
   }
-  const keyFormats: [PrivateKeyDERFormat, string][] = [
-    ['pkcs8', 'PKCS#8'],
-    ['pkcs1', 'PKCS#1 (traditional RSA)'],
-    ['sec1', 'SEC1 (traditional EC)'],
-    ['encrypted-pkcs8', 'PKCS#8, encrypted'],
-  ];
-  // A key of one format read as another can look unsupported (SEC1 version 1 reads as multi-prime PKCS#1):
-  // such an answer counts only when no format fits.
-  let unsupported: unknown;
-  for (const [format, name] of keyFormats) {
-    try {
-      const key = await parsePrivateKeyDER(bytes, {
-        format,
-        ...(password === undefined ? {} : { passphrase: password }),
-      });
-      return {
-        items: [
-          { kind: 'private-key', source: 'DER', format: name, encrypted: format === 'encrypted-pkcs8', key },
-        ],
-        format: 'der-private-key',
-      };
-    } catch (e) {
-      if (format === 'encrypted-pkcs8' && isMailTlsError(e, 'ERR_KEY_ENCRYPTED')) {
-        const enc = e.details.encryption;
-        return {
-          items: [
-            {
-              kind: 'private-key',
-              source: 'DER',
-              format: name,
-              encrypted: true,
-              ...(typeof enc === 'string' ? { encryption: enc } : {}),
-            },
-          ],
-          format: 'der-private-key',
-        };
-      }
-      if (isMailTlsError(e, 'ERR_KEY_PASSPHRASE')) throw e;
-      if (isMailTlsError(e, 'ERR_KEY_UNSUPPORTED')) unsupported ??= e;
-      else if (!notThisFormat(e, ['ERR_KEY_INVALID'])) throw e;
-      tried.push(`${name} key: ${(e as Error).message}`);
-    }
+  const keyFormats: Record<PrivateKeyDERFormat, string> = {
+    pkcs8: 'PKCS#8',
+    pkcs1: 'PKCS#1 (traditional RSA)',
+    sec1: 'SEC1 (traditional EC)',
+    'encrypted-pkcs8': 'PKCS#8, encrypted',
+  };
+  const match = await findPrivateKeyDER(bytes, password);
+  if (match.found === 'key') {
+    const { format, key } = match;
+    return {
+      items: [
+        {
+          kind: 'private-key',
+          source: 'DER',
+          format: keyFormats[format],
+          encrypted: format === 'encrypted-pkcs8',
+          key,
+        },
+      ],
+      format: 'der-private-key',
+    };
   }
+  if (match.found === 'encrypted') {
+    const enc = match.error.details.encryption;
+    return {
+      items: [
+        {
+          kind: 'private-key',
+          source: 'DER',
+          format: keyFormats[match.format],
+          encrypted: true,
+          ...(typeof enc === 'string' ? { encryption: enc } : {}),
+        },
+      ],
+      format: 'der-private-key',
+    };
+  }
+  for (const t of match.tried) tried.push(`${keyFormats[t.format]} key: ${t.message}`);
+  const unsupported = match.unsupported;
   try {
     return {
       items: [{ kind: 'public-key', source: 'DER', key: parsePublicKeyDER(bytes) }],
