@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { issueCertificate } from '../../src/index.js';
 import { mailtlsAsync } from '../cli/helpers.js';
 import { needs } from '../helpers/peers.js';
 import {
@@ -72,34 +71,8 @@ describe(
     });
 
     it('a renewal is served at once through mailtls install --deploy-hook "doveadm reload"', async () => {
-      const request = await t.store.createCSR({
-        subject: { commonName: RSA_DOMAIN },
-        hostnames: namesOf(RSA_DOMAIN).slice(1),
-        keyType: 'rsa',
-        replace: true,
-      });
-      const issued = await issueCertificate(request.csrPEM, t.ca.issuer, {
-        notBefore: new Date(Date.now() - 60_000),
-        days: 90,
-      });
-      const certFile = join(t.dir, 'renewed.crt');
-      const chainFile = join(t.dir, 'intermediate.crt');
-      writeFileSync(certFile, issued.certPEM);
-      writeFileSync(chainFile, t.ca.intermediate!.certPEM);
       const before = (await t.store.load(RSA_DOMAIN)).leaf.fingerprint('sha256');
-      const r = await mailtlsAsync([
-        'install',
-        '--store',
-        t.root,
-        '--cert',
-        certFile,
-        '--chain',
-        chainFile,
-        '--trust',
-        t.caFile,
-        '--deploy-hook',
-        `doveadm -c ${conf} reload`,
-      ]);
+      const r = await t.installWithHook(RSA_DOMAIN, 'rsa', `doveadm -c ${conf} reload`);
       assert.equal(r.status, 0, r.stderr);
       const now = (await t.store.load(RSA_DOMAIN)).leaf.fingerprint('sha256');
       assert.notEqual(now, before);

@@ -7,10 +7,9 @@
  * docs/postfix.md.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { issueCertificate } from '../../src/index.js';
 import { CertificateStore } from '../../src/node/index.js';
 import { mailtlsAsync } from '../cli/helpers.js';
 import { needs } from '../helpers/peers.js';
@@ -93,34 +92,8 @@ describe(
       assert.equal(stale.fingerprint, before, 'without the hook Postfix keeps the copy in its SNI table');
 
       // With the hook, as docs/postfix.md installs a renewal.
-      const request = await t.store.createCSR({
-        subject: { commonName: EC_DOMAIN },
-        hostnames: namesOf(EC_DOMAIN).slice(1),
-        keyType: 'ec',
-        replace: true,
-      });
-      const issued = await issueCertificate(request.csrPEM, t.ca.issuer, {
-        notBefore: new Date(Date.now() - 60_000),
-        days: 90,
-      });
-      const certFile = join(t.dir, 'renewed.crt');
-      const chainFile = join(t.dir, 'intermediate.crt');
-      writeFileSync(certFile, issued.certPEM);
-      writeFileSync(chainFile, t.ca.intermediate!.certPEM);
       const hook = `postmap -c ${conf} -F hash:${sniMap} && postfix -c ${conf} reload && echo "$MAILTLS_DOMAIN $MAILTLS_NEW_FINGERPRINT" > ${join(t.dir, 'hook.out')}`;
-      const r = await mailtlsAsync([
-        'install',
-        '--store',
-        t.root,
-        '--cert',
-        certFile,
-        '--chain',
-        chainFile,
-        '--trust',
-        t.caFile,
-        '--deploy-hook',
-        hook,
-      ]);
+      const r = await t.installWithHook(EC_DOMAIN, 'ec', hook);
       assert.equal(r.status, 0, r.stderr);
       const now = (await t.store.load(EC_DOMAIN)).leaf.fingerprint('sha256');
       assert.equal(readFileSync(join(t.dir, 'hook.out'), 'utf8'), `${EC_DOMAIN} ${now}\n`);

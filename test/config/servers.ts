@@ -16,6 +16,7 @@ import {
   parseCertificate,
 } from '../../src/index.js';
 import { CertificateStore, type InstallResult } from '../../src/node/index.js';
+import { mailtlsAsync, type Run } from '../cli/helpers.js';
 
 export const RSA_DOMAIN = 'a.example.test';
 export const EC_DOMAIN = 'b.example.test';
@@ -34,6 +35,11 @@ export interface TestStore {
     keyType: 'rsa' | 'ec',
     options?: { replace?: boolean; store?: CertificateStore },
   ): Promise<InstallResult>;
+  /**
+   * Renews a domain as an administrator does with the reseller's files: a new CSR and key in the store, the
+   * certificate and intermediate written to files, then `mailtls install ... --deploy-hook HOOK`.
+   */
+  installWithHook(domain: string, keyType: 'rsa' | 'ec', hook: string): Promise<Run>;
   cleanup(): void;
 }
 
@@ -63,6 +69,24 @@ export async function makeTestStore(prefix: string): Promise<TestStore> {
     const issued = await issueCertificate(request.csrPEM, ca.issuer, { notBefore, days: 90 });
     return s.install({ cert: issued.certPEM, caBundle: ca.intermediate!.certPEM });
   };
+  const installWithHook: TestStore['installWithHook'] = async (domain, keyType, hook) => {
+    const request = await store.createCSR({
+      subject: { commonName: domain },
+      hostnames: namesOf(domain).slice(1),
+      keyType,
+      replace: true,
+    });
+    const issued = await issueCertificate(request.csrPEM, ca.issuer, {
+      notBefore: new Date(Date.now() - 60_000),
+      days: 90,
+    });
+    const certFile = join(dir, 'renewed.crt');
+    const chainFile = join(dir, 'intermediate.crt');
+    writeFileSync(certFile, issued.certPEM);
+    writeFileSync(chainFile, ca.intermediate!.certPEM);
+    const args = ['install', '--store', root, '--cert', certFile, '--chain', chainFile, '--trust', caFile];
+    return mailtlsAsync([...args, '--deploy-hook', hook]);
+  };
   await issue(RSA_DOMAIN, 'rsa');
   await issue(EC_DOMAIN, 'ec');
   return {
@@ -72,6 +96,7 @@ export async function makeTestStore(prefix: string): Promise<TestStore> {
     ca,
     store,
     issue,
+    installWithHook,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
