@@ -21,6 +21,12 @@
  * serving and is reported as an `error` event (`ERR_TLS_RELOAD`, with the reason); it is not retried until
  * its files change again. Connections already open keep the context they were accepted with.
  *
+ * This file does the I/O: it reads the source, watches the files, runs the timers and changes the registry.
+ * The decisions that need no I/O are made by pure modules beside it (no `node:*` import, tested alone):
+ * `reload-options.ts` (the options), `reload-policy.ts` (checks 2 and 3, the refusal error, what a check does
+ * with the files' stamp, coalesced checks), `reload-names.ts` (which domain serves a name that several
+ * certificates cover) and `reload-results.ts` (events, results, status).
+ *
  * @module node/tls/reload
  */
 import { EventEmitter } from 'node:events';
