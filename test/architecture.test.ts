@@ -140,7 +140,6 @@ const MAX_LINES = 600;
 
 /** Files allowed over {@link MAX_LINES}, each with the reason; an entry must name a file still over it. */
 const BIG_FILES: Readonly<Record<string, string>> = {
-  'node/tls/reload.ts': 'its pure parts move out with the store split (issue 19)',
   'node/tls/probe.ts': 'one STARTTLS probe per protocol state machine; to split by protocol',
   'node/tls/starttls-client.ts': 'the client side of four STARTTLS dialogues; to split by protocol',
   'node/store/audit.ts': 'one finding per store rule; moves with the store split (issue 19)',
@@ -154,6 +153,19 @@ const BIG_FILES: Readonly<Record<string, string>> = {
   'x509/issue.ts': 'certificate issuing with its option checks; to split by CA / self-signed / CSR signing',
   'chain/verify-chain.ts': 'the strict validation policy; shrinks when the path builders merge (issue 19)',
 };
+
+/**
+ * The pure parts of Node adapters: they sit beside the adapter whose vocabulary they speak (the reload's
+ * credential types, the registry's contexts), but do no I/O of their own, so their rules are tested without
+ * a disk or a socket. They import no `node:*` module at all.
+ */
+const PURE_ADAPTER_PARTS: readonly string[] = [
+  'node/tls/reload-names.ts',
+  'node/tls/reload-options.ts',
+  'node/tls/reload-policy.ts',
+  'node/tls/reload-results.ts',
+  'node/tls/sni-policy.ts',
+];
 
 /**
  * The domain folders: the tree shows the architecture. Pure public modules sit in one folder per domain, the
@@ -223,6 +235,22 @@ describe('architecture', () => {
   for (const file of files.filter((f) => !f.startsWith('node/') && !f.startsWith('cli/'))) {
     it(`pure module ${file} imports no node:fs/net/tls`, () => {
       const bad = imports(join(src, file)).filter((i) => forbiddenInPure.test(i));
+      assert.deepEqual(bad, [], `${file} imports ${bad.join(', ')}`);
+    });
+  }
+
+  for (const file of PURE_ADAPTER_PARTS) {
+    it(`pure part ${file} of a Node adapter imports no node:* module and no adapter's code`, () => {
+      assert.ok(files.includes(file), `${file} is gone: delete it from PURE_ADAPTER_PARTS`);
+      const bad = importsOf(sources.get(file)!)
+        .filter((i) => {
+          if (i.spec.startsWith('node:') || forbiddenInPure.test(i.spec)) return true;
+          if (i.typeOnly || !i.spec.startsWith('.')) return false;
+          // code from another Node adapter brings its I/O along; a type-only import is erased
+          const to = posix.normalize(posix.join(posix.dirname(file), i.spec)).replace(/\.js$/, '.ts');
+          return to.startsWith('node/') && !PURE_ADAPTER_PARTS.includes(to);
+        })
+        .map((i) => i.spec);
       assert.deepEqual(bad, [], `${file} imports ${bad.join(', ')}`);
     });
   }

@@ -21,74 +21,64 @@
  * serving and is reported as an `error` event (`ERR_TLS_RELOAD`, with the reason); it is not retried until
  * its files change again. Connections already open keep the context they were accepted with.
  *
+ * This file does the I/O: it reads the source, watches the files, runs the timers and changes the registry.
+ * The decisions that need no I/O are made by pure modules beside it (no `node:*` import, tested alone):
+ * `reload-options.ts` (the options), `reload-policy.ts` (checks 2 and 3, the refusal error, what a check does
+ * with the files' stamp, coalesced checks), `reload-names.ts` (which domain serves a name that several
+ * certificates cover) and `reload-results.ts` (events, results, status).
+ *
  * @module node/tls/reload
  */
 import { EventEmitter } from 'node:events';
 import { realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { TLSError } from '../../errors.js';
-import { canonicalizeSNIPattern } from '../../names/sni.js';
+import type { TLSError } from '../../errors.js';
 import { type Credential, type CredentialSource, fileSignature } from '../store/credential.js';
+import { PatternOwners } from './reload-names.js';
+import {
+  type CredentialRefreshOptions,
+  isCredentialSource,
+  type WatchCredentialsOptions,
+  type WatchSettings,
+  watchSettings,
+} from './reload-options.js';
+import {
+  CoalescedRuns,
+  checkStep,
+  codeOf,
+  judgeCandidate,
+  listError,
+  messageOf,
+  reloadError,
+  rememberRefusal,
+  rememberServed,
+  type WatchedName,
+  watchedName,
+} from './reload-policy.js';
+import {
+  byDomain,
+  type CredentialRefreshResult,
+  type CredentialReloadEvent,
+  type CredentialRemoveEvent,
+  type CredentialWatcherStats,
+  type ReloadOutcome,
+  refreshResult,
+  reloadEvent,
+  type WatchedCredentialStatus,
+  watchedStatus,
+} from './reload-results.js';
 import { SNIRegistry } from './sni-registry.js';
 import { WatchSet } from './watch.js';
 
-/** Options of {@link watchCredentials}. */
-export interface WatchCredentialsOptions {
-  /** The names to load and watch, or `'all'` (default): every name `source.list()` answers, followed over time. */
-  domains?: readonly string[] | 'all' | undefined;
-  /** The name whose credential becomes the registry's default (served without SNI and for unknown names). */
-  defaultDomain?: string | undefined;
-  /** Time to gather file events before checking, in milliseconds; default 100. */
-  debounceMs?: number | undefined;
-  /**
-   * Interval of the fallback poll that compares every name's version (and, with `'all'`, lists the source
-   * again), in milliseconds; default 5000; 0 turns polling off. `fs.watch` misses some changes (network file
-   * systems, a watch limit reached, a link swapped in a directory that is not watched).
-   */
-  pollIntervalMs?: number | undefined;
-  /** Watch the files with `fs.watch` (default true); false leaves polling and `refresh()` only. */
-  watch?: boolean | undefined;
-  /** Whether the watches and the poll timer keep the process alive (default true, as `fs.watch`). */
-  persistent?: boolean | undefined;
-  /** The clock for the validity check: a moment or a function; default the system clock. */
-  at?: Date | (() => Date) | undefined;
-  /** Serve a certificate that is expired or not yet valid instead of refusing it; default false. */
-  allowExpired?: boolean | undefined;
-  /** Closes the watcher when aborted. */
-  signal?: AbortSignal | undefined;
-}
-
-/** What a `reload` event carries. */
-export interface CredentialReloadEvent {
-  /** The name in the source. */
-  readonly domain: string;
-  /** The version served before (`undefined` on the first load). */
-  readonly oldVersion: string | undefined;
-  /** The version now served ({@link CredentialSource.version} at the time it was read). */
-  readonly newVersion: string;
-  /** SHA-256 fingerprint of the new leaf (`AA:BB:...`). */
-  readonly fingerprint: string;
-  /** SHA-256 fingerprint of the leaf served before, if any. */
-  readonly oldFingerprint: string | undefined;
-  /** End of the new leaf's validity. */
-  readonly notAfter: Date;
-  /** The SNI names (and wildcards) the new certificate is now served for. */
-  readonly names: readonly string[];
-  /** Names the domain served before and no longer does (another domain's certificate or the default serves them). */
-  readonly removedNames: readonly string[];
-  /** Whether it is also the registry's default credential now. */
-  readonly isDefault: boolean;
-}
-
-/** What a `remove` event carries (a name left the source, with `domains: 'all'`). */
-export interface CredentialRemoveEvent {
-  /** The name that is gone. */
-  readonly domain: string;
-  /** The version that was served. */
-  readonly oldVersion: string | undefined;
-  /** The SNI names no longer served with its certificate. */
-  readonly removedNames: readonly string[];
-}
+export type { CredentialRefreshOptions, WatchCredentialsOptions } from './reload-options.js';
+export type {
+  CredentialFailure,
+  CredentialRefreshResult,
+  CredentialReloadEvent,
+  CredentialRemoveEvent,
+  CredentialWatcherStats,
+  WatchedCredentialStatus,
+} from './reload-results.js';
 
 /** Events of a {@link CredentialWatcher}. */
 export interface CredentialWatcherEvents {
@@ -105,117 +95,15 @@ export interface CredentialWatcherEvents {
   error: [error: TLSError];
 }
 
-/** A name that could not be (re)loaded, in a {@link CredentialRefreshResult}. */
-export interface CredentialFailure {
-  /** The name in the source. */
-  readonly domain: string;
-  /** Why (`ERR_TLS_RELOAD`). */
-  readonly error: TLSError;
-}
-
-/** What {@link CredentialWatcher.refresh} (and {@link CredentialWatcher.ready}) answers. */
-export interface CredentialRefreshResult {
-  /** Names whose new pair went into service. */
-  readonly reloaded: readonly string[];
-  /** Names whose files did not change. */
-  readonly unchanged: readonly string[];
-  /** Names whose new pair was refused (the old one stays) or that could not be read. */
-  readonly failed: readonly CredentialFailure[];
-  /** Names that left the source. */
-  readonly removed: readonly string[];
-}
-
-/** Options of {@link CredentialWatcher.refresh}. */
-export interface CredentialRefreshOptions {
-  /** Load and check every name again even when its files look unchanged (default false). */
-  force?: boolean | undefined;
-}
-
-/** The state of one watched name, from {@link CredentialWatcher.status}. */
-export interface WatchedCredentialStatus {
-  /** The name in the source. */
-  readonly domain: string;
-  /** The version in service, if any. */
-  readonly version: string | undefined;
-  /** SHA-256 fingerprint of the leaf in service. */
-  readonly fingerprint: string | undefined;
-  /** End of validity of the leaf in service. */
-  readonly notAfter: Date | undefined;
-  /** The SNI names served with it, in the order of its certificate (subjectAltName order). */
-  readonly names: readonly string[];
-  /** Whether it is the registry's default. */
-  readonly isDefault: boolean;
-  /** When the pair in service was put in service. */
-  readonly reloadedAt: Date | undefined;
-  /** The last refusal, until a later pair goes into service. */
-  readonly lastError: TLSError | undefined;
-}
-
-/** Counters of {@link CredentialWatcher.stats}. */
-export interface CredentialWatcherStats {
-  /** Names watched. */
-  readonly domains: number;
-  /** Open `fs.watch` handles. */
-  readonly watches: number;
-  /** Pairs put in service since the start (first loads included). */
-  readonly reloads: number;
-  /** Pairs refused or sources that could not be read, since the start. */
-  readonly failures: number;
-  /** Version comparisons made. */
-  readonly checks: number;
-}
-
-type Outcome =
-  | { kind: 'reloaded' | 'unchanged' | 'removed'; domain: string }
-  | { kind: 'failed'; domain: string; error: TLSError };
-
-interface DomainState {
-  readonly domain: string;
-  /** The domain as an SNI pattern (store names are host names), for ownership of its own name. */
-  readonly selfPattern: string | undefined;
-  credential: Credential | undefined;
-  version: string | undefined;
-  fingerprint: string | undefined;
-  patterns: readonly string[];
-  /** Version and file signature of what is in service. */
-  stamp: string | undefined;
-  /** Stamp of the last refused pair: not retried until the files change. */
-  failedStamp: string | undefined;
-  lastError: TLSError | undefined;
-  reloadedAt: Date | undefined;
-  /** The check chain of this domain (checks run one after the other). */
-  running: Promise<Outcome> | undefined;
-  /** A requested check that has not started yet (requests coalesce into it). */
-  queued: Promise<Outcome> | undefined;
-  force: boolean;
+interface DomainState extends WatchedName {
+  /** The checks of this domain: one at a time, requests coalesce into the one not yet started. */
+  readonly checks: CoalescedRuns<ReloadOutcome>;
   timer: NodeJS.Timeout | undefined;
-  removed: boolean;
-  /** A watch of this domain broke: add watches again at the next check. */
-  rearm: boolean;
 }
 
-const DEFAULT_DEBOUNCE_MS = 100;
-const DEFAULT_POLL_MS = 5000;
 const CONCURRENCY = 8;
 /** Reads of one check while the files keep changing under it; the last one is judged as it is. */
 const MAX_READS = 5;
-
-function selfPatternOf(domain: string): string | undefined {
-  try {
-    return canonicalizeSNIPattern(domain);
-  } catch {
-    return undefined;
-  }
-}
-
-function codeOf(e: unknown): string {
-  const code = e !== null && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : e instanceof Error ? e.name : 'UNKNOWN';
-}
-
-function messageOf(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').slice(0, 400);
-}
 
 /**
  * Watches a credential source and keeps an SNI registry serving its current pairs. Create it with
@@ -244,26 +132,15 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
    * emitted as `error` events).
    */
   readonly ready: Promise<CredentialRefreshResult>;
-  readonly #all: boolean;
-  readonly #explicit: readonly string[];
-  readonly #defaultDomain: string | undefined;
-  readonly #debounceMs: number;
-  readonly #clock: () => Date;
-  readonly #allowExpired: boolean;
-  readonly #persistent: boolean;
+  readonly #settings: WatchSettings;
   readonly #watches: WatchSet | undefined;
   readonly #states = new Map<string, DomainState>();
-  /** Which domains' certificates cover each SNI pattern. */
-  readonly #claims = new Map<string, Set<DomainState>>();
-  /** The patterns this watcher registered, with the domain serving each. */
-  readonly #owners = new Map<string, DomainState>();
-  readonly #signal: AbortSignal | undefined;
+  /** Which domain serves each SNI pattern this watcher registered. */
+  readonly #owners = new PatternOwners<DomainState>();
   readonly #onAbort = (): void => this.close();
+  readonly #rescans = new CoalescedRuns((force) => this.#rescan(force));
   #poll: NodeJS.Timeout | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
-  #rescanRunning: Promise<CredentialRefreshResult> | undefined;
-  #rescanQueued: Promise<CredentialRefreshResult> | undefined;
-  #rescanForce = false;
   #listFailure: string | undefined;
   #closed = false;
   #reloads = 0;
@@ -273,72 +150,33 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
   /** Prefer {@link watchCredentials}. @throws TypeError, RangeError as {@link watchCredentials}. */
   constructor(source: CredentialSource, registry: SNIRegistry, options: WatchCredentialsOptions = {}) {
     super();
-    if (
-      source === null ||
-      typeof source !== 'object' ||
-      typeof source.list !== 'function' ||
-      typeof source.load !== 'function' ||
-      typeof source.version !== 'function' ||
-      typeof source.watchPaths !== 'function' ||
-      typeof source.files !== 'function'
-    )
+    if (!isCredentialSource(source))
       throw new TypeError(
         'source must be a CredentialSource (CertificateStore, CertbotSource, KubernetesSecretSource)',
       );
     if (!(registry instanceof SNIRegistry)) throw new TypeError('registry must be an SNIRegistry');
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    const domains = options.domains ?? 'all';
-    if (domains !== 'all') {
-      if (!Array.isArray(domains) || domains.some((d) => typeof d !== 'string' || d === ''))
-        throw new TypeError("domains must be 'all' or an array of names");
-    }
-    if (
-      options.defaultDomain !== undefined &&
-      (typeof options.defaultDomain !== 'string' || options.defaultDomain === '')
-    )
-      throw new TypeError('defaultDomain must be a name');
-    const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
-    if (typeof debounceMs !== 'number' || !Number.isFinite(debounceMs) || debounceMs < 0)
-      throw new RangeError('debounceMs must be a finite number of milliseconds, 0 or more');
-    const pollMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
-    if (typeof pollMs !== 'number' || !Number.isFinite(pollMs) || pollMs < 0 || (pollMs > 0 && pollMs < 10))
-      throw new RangeError('pollIntervalMs must be 0 (off) or at least 10 milliseconds');
-    const at = options.at;
-    if (at !== undefined && typeof at !== 'function' && !(at instanceof Date && !Number.isNaN(at.getTime())))
-      throw new TypeError('at must be a valid Date or a function answering one');
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
-      throw new TypeError('signal must be an AbortSignal');
+    const settings = watchSettings(options);
     this.source = source;
     this.registry = registry;
-    this.#all = domains === 'all';
-    this.#explicit = domains === 'all' ? [] : [...new Set(domains)];
-    this.#defaultDomain = options.defaultDomain;
-    if (this.#defaultDomain !== undefined && !this.#all && !this.#explicit.includes(this.#defaultDomain))
-      this.#explicit = [...this.#explicit, this.#defaultDomain];
-    this.#debounceMs = debounceMs;
-    this.#clock = at === undefined ? () => new Date() : typeof at === 'function' ? at : () => at;
-    this.#allowExpired = options.allowExpired === true;
-    this.#persistent = options.persistent !== false;
-    this.#watches =
-      options.watch === false
-        ? undefined
-        : new WatchSet({
-            persistent: this.#persistent,
-            onChange: (owners, _path, failed) => this.#onFileEvent(owners, failed),
-          });
-    this.#signal = options.signal;
-    if (this.#signal?.aborted) {
+    this.#settings = settings;
+    this.#watches = settings.watch
+      ? new WatchSet({
+          persistent: settings.persistent,
+          onChange: (owners, _path, failed) => this.#onFileEvent(owners, failed),
+        })
+      : undefined;
+    if (settings.signal?.aborted) {
       this.#closed = true;
       this.ready = Promise.resolve({ reloaded: [], unchanged: [], failed: [], removed: [] });
       return;
     }
-    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
-    this.ready = this.#requestRescan(false);
-    if (pollMs > 0) {
+    settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.ready = this.#rescans.request(false);
+    if (settings.pollMs > 0) {
       this.#poll = setInterval(() => {
-        if (this.#rescanRunning === undefined) void this.#requestRescan(false);
-      }, pollMs);
-      if (!this.#persistent) this.#poll.unref();
+        if (!this.#rescans.busy) void this.#rescans.request(false);
+      }, settings.pollMs);
+      if (!settings.persistent) this.#poll.unref();
     }
   }
 
@@ -360,24 +198,15 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
    */
   refresh(options: CredentialRefreshOptions = {}): Promise<CredentialRefreshResult> {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    return this.#requestRescan(options.force === true);
+    return this.#rescans.request(options.force === true);
   }
 
   /** The state of every watched name, sorted by name. */
   status(): WatchedCredentialStatus[] {
     return [...this.#states.values()]
       .filter((s) => !s.removed)
-      .sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0))
-      .map((s) => ({
-        domain: s.domain,
-        version: s.version,
-        fingerprint: s.fingerprint,
-        notAfter: s.credential?.leaf.notAfter,
-        names: this.#servedBy(s),
-        isDefault: s.credential !== undefined && s.domain === this.#defaultDomain,
-        reloadedAt: s.reloadedAt,
-        lastError: s.lastError,
-      }));
+      .sort(byDomain)
+      .map((s) => watchedStatus(s, this.#owners.servedBy(s), this.#settings.defaultDomain));
   }
 
   /** Counters for monitoring. */
@@ -400,7 +229,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#settings.signal?.removeEventListener('abort', this.#onAbort);
     if (this.#poll) clearInterval(this.#poll);
     if (this.#rescanTimer) clearTimeout(this.#rescanTimer);
     this.#poll = undefined;
@@ -417,6 +246,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
 
   #onFileEvent(owners: ReadonlySet<string>, failed: boolean): void {
     if (this.#closed) return;
+    const { debounceMs, persistent } = this.#settings;
     for (const domain of owners) {
       const state = this.#states.get(domain);
       // A broken watch was dropped: the next check adds watches again even if nothing changed.
@@ -425,65 +255,26 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
         // Gather the events of one swap (a throttle, not a trailing debounce: steady events cannot starve it).
         state.timer = setTimeout(() => {
           state.timer = undefined;
-          if (!this.#closed) void this.#request(state, false);
-        }, this.#debounceMs);
-        if (!this.#persistent) state.timer.unref();
+          if (!this.#closed) void state.checks.request(false);
+        }, debounceMs);
+        if (!persistent) state.timer.unref();
       }
     }
     // A shared directory changed: with 'all', a name may have been added or removed.
-    if (this.#all && this.#rescanTimer === undefined) {
+    if (this.#settings.all && this.#rescanTimer === undefined) {
       this.#rescanTimer = setTimeout(() => {
         this.#rescanTimer = undefined;
-        if (!this.#closed) void this.#requestRescan(false);
-      }, this.#debounceMs);
-      if (!this.#persistent) this.#rescanTimer.unref();
+        if (!this.#closed) void this.#rescans.request(false);
+      }, debounceMs);
+      if (!persistent) this.#rescanTimer.unref();
     }
   }
 
-  /** Runs a check of one domain after the running one; requests made before it starts share it. */
-  #request(state: DomainState, force: boolean): Promise<Outcome> {
-    state.force ||= force;
-    if (state.queued) return state.queued;
-    const run = (): Promise<Outcome> => {
-      state.queued = undefined;
-      const f = state.force;
-      state.force = false;
-      return this.#check(state, f);
-    };
-    const queued = (state.running ?? Promise.resolve()).then(run, run);
-    state.queued = queued;
-    state.running = queued;
-    return queued;
-  }
-
-  #requestRescan(force: boolean): Promise<CredentialRefreshResult> {
-    this.#rescanForce ||= force;
-    if (this.#rescanQueued) return this.#rescanQueued;
-    const run = (): Promise<CredentialRefreshResult> => {
-      this.#rescanQueued = undefined;
-      const f = this.#rescanForce;
-      this.#rescanForce = false;
-      return this.#rescan(f);
-    };
-    const queued = (this.#rescanRunning ?? Promise.resolve()).then(run, run);
-    this.#rescanQueued = queued;
-    this.#rescanRunning = queued;
-    void queued.finally(() => {
-      if (this.#rescanRunning === queued) this.#rescanRunning = undefined;
-    });
-    return queued;
-  }
-
   async #rescan(force: boolean): Promise<CredentialRefreshResult> {
-    const result = {
-      reloaded: [] as string[],
-      unchanged: [] as string[],
-      failed: [] as CredentialFailure[],
-      removed: [] as string[],
-    };
-    if (this.#closed) return result;
+    if (this.#closed) return refreshResult([], []);
+    const { all, defaultDomain } = this.#settings;
     let names: readonly string[];
-    if (this.#all) {
+    if (all) {
       try {
         names = await this.source.list();
         this.#listFailure = undefined;
@@ -493,70 +284,41 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
         if (this.#listFailure !== key) {
           this.#listFailure = key;
           this.#failures++;
-          this.#report(
-            new TLSError(
-              'ERR_TLS_RELOAD',
-              `Listing the credentials of the ${this.source.kind} source failed; what is loaded stays in service: ${messageOf(e)}`,
-              { cause: e, details: { reason: codeOf(e) } },
-            ),
-          );
+          this.#report(listError(this.source.kind, e));
         }
         names = [...this.#states.values()].filter((s) => !s.removed).map((s) => s.domain);
       }
-      if (this.#defaultDomain !== undefined && !names.includes(this.#defaultDomain))
-        names = [...names, this.#defaultDomain];
-    } else names = this.#explicit;
-    if (this.#closed) return result;
+      if (defaultDomain !== undefined && !names.includes(defaultDomain)) names = [...names, defaultDomain];
+    } else names = this.#settings.explicit;
+    if (this.#closed) return refreshResult([], []);
     const present = new Set(names);
+    const removed: string[] = [];
     for (const state of this.#states.values()) {
       if (!state.removed && !present.has(state.domain)) {
-        const outcome = await this.#remove(state);
-        if (outcome) result.removed.push(state.domain);
+        if (await this.#remove(state)) removed.push(state.domain);
       }
     }
     const states = names.map((d) => this.#state(d));
-    const outcomes: Outcome[] = [];
+    const outcomes: ReloadOutcome[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < states.length) {
         const state = states[next++]!;
-        outcomes.push(await this.#request(state, force));
+        outcomes.push(await state.checks.request(force));
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, states.length) }, worker));
-    for (const o of outcomes) {
-      if (o.kind === 'failed') result.failed.push({ domain: o.domain, error: o.error });
-      else if (o.kind === 'reloaded') result.reloaded.push(o.domain);
-      else if (o.kind === 'unchanged') result.unchanged.push(o.domain);
-      else if (o.kind === 'removed') result.removed.push(o.domain);
-    }
-    result.reloaded.sort();
-    result.unchanged.sort();
-    result.failed.sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
-    return result;
+    return refreshResult(removed, outcomes);
   }
 
   #state(domain: string): DomainState {
     let state = this.#states.get(domain);
     if (state === undefined || state.removed) {
-      state = {
-        domain,
-        selfPattern: selfPatternOf(domain),
-        credential: undefined,
-        version: undefined,
-        fingerprint: undefined,
-        patterns: [],
-        stamp: undefined,
-        failedStamp: undefined,
-        lastError: undefined,
-        reloadedAt: undefined,
-        running: undefined,
-        queued: undefined,
-        force: false,
+      const created: DomainState = Object.assign(watchedName(domain), {
+        checks: new CoalescedRuns((force: boolean) => this.#check(created, force)),
         timer: undefined,
-        removed: false,
-        rearm: false,
-      };
+      });
+      state = created;
       this.#states.set(domain, state);
     }
     return state;
@@ -572,7 +334,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     return `${version}|${await fileSignature([files.cert, files.key])}`;
   }
 
-  async #check(state: DomainState, force: boolean): Promise<Outcome> {
+  async #check(state: DomainState, force: boolean): Promise<ReloadOutcome> {
     const domain = state.domain;
     if (this.#closed || state.removed) return { kind: 'unchanged', domain };
     this.#checks++;
@@ -585,12 +347,12 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
         return this.#refuse(state, `error|${codeOf(e)}|${messageOf(e)}`, e, codeOf(e), undefined);
       }
       if (this.#closed || state.removed) return { kind: 'unchanged', domain };
-      if (!force && stamp === state.stamp) {
+      const step = checkStep(state, stamp, force);
+      if (step.kind === 'failed') return { kind: 'failed', domain, error: step.error };
+      if (step.kind === 'unchanged') {
         if (state.rearm) await this.#watch(state);
         return { kind: 'unchanged', domain };
       }
-      if (!force && stamp === state.failedStamp && state.lastError)
-        return { kind: 'failed', domain, error: state.lastError };
       let credential: Credential | undefined;
       let failure: unknown;
       try {
@@ -618,78 +380,30 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     }
   }
 
-  /** Runs the checks that do not need the old pair, then swaps. */
-  #accept(state: DomainState, stamp: string, credential: Credential): Outcome {
+  /** Runs the checks of the new pair (`judgeCandidate`, then the registry's build of its context), then swaps. */
+  #accept(state: DomainState, stamp: string, credential: Credential): ReloadOutcome {
     const domain = state.domain;
     if (this.#closed || state.removed) return { kind: 'unchanged', domain };
-    const leaf = credential.leaf;
-    const fingerprint = leaf.fingerprint('sha256');
-    // The same pair (a touch, a re-install of identical files): nothing to swap.
-    if (
-      state.credential !== undefined &&
-      state.credential.cert === credential.cert &&
-      state.credential.key === credential.key
-    ) {
-      state.stamp = stamp;
+    const fingerprint = credential.leaf.fingerprint('sha256');
+    const verdict = judgeCandidate(credential, {
+      served: state.credential,
+      clock: this.#settings.allowExpired ? undefined : this.#settings.clock,
+      mustCover: this.source.kind === 'mailtls' ? state.selfPattern : undefined,
+    });
+    if (verdict.kind === 'same') {
+      rememberServed(state, stamp);
       state.version = credential.version;
-      state.failedStamp = undefined;
-      state.lastError = undefined;
       return { kind: 'unchanged', domain };
     }
-    if (!this.#allowExpired) {
-      const now = this.#clock();
-      for (const [i, c] of credential.chain.entries()) {
-        const what = i === 0 ? 'the certificate' : `intermediate ${i} (${c.subject.toString()})`;
-        if (now.getTime() > c.notAfter.getTime())
-          return this.#refuse(
-            state,
-            stamp,
-            new Error(`${what} expired on ${c.notAfter.toISOString()}; install a renewed certificate`),
-            'CERT_EXPIRED',
-            credential,
-          );
-        if (now.getTime() < c.notBefore.getTime())
-          return this.#refuse(
-            state,
-            stamp,
-            new Error(
-              `${what} is not valid before ${c.notBefore.toISOString()}; check the clock or wait until then`,
-            ),
-            'CERT_NOT_YET_VALID',
-            credential,
-          );
-      }
-    }
-    const patterns = servedPatterns(credential);
-    if (patterns.length === 0)
-      return this.#refuse(
-        state,
-        stamp,
-        new Error(
-          'the certificate has no DNS name in its subjectAltName, so no client can ask for it by name',
-        ),
-        'NO_DNS_NAMES',
-        credential,
-      );
-    if (
-      this.source.kind === 'mailtls' &&
-      state.selfPattern !== undefined &&
-      !covers(patterns, state.selfPattern)
-    )
-      return this.#refuse(
-        state,
-        stamp,
-        new Error(`the certificate does not cover ${state.selfPattern}; it names ${patterns.join(', ')}`),
-        'NAME_NOT_COVERED',
-        credential,
-      );
+    if (verdict.kind === 'refuse')
+      return this.#refuse(state, stamp, new Error(verdict.message), verdict.reason, credential);
     try {
       // Built now, as the registry will serve it (its profile and context options), and kept for its names.
       this.registry.prepare(credential);
     } catch (e) {
       return this.#refuse(state, stamp, e, codeOf(e), credential);
     }
-    const isDefault = domain === this.#defaultDomain;
+    const isDefault = domain === this.#settings.defaultDomain;
     if (isDefault) {
       try {
         this.registry.setDefault(credential);
@@ -699,28 +413,18 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     }
     const oldVersion = state.version;
     const oldFingerprint = state.fingerprint;
-    const before = this.#servedBy(state);
-    this.#swap(state, credential, patterns);
+    const before = this.#owners.servedBy(state);
+    this.#swap(state, credential, verdict.patterns);
     state.version = credential.version;
     state.fingerprint = fingerprint;
-    state.stamp = stamp;
-    state.failedStamp = undefined;
-    state.lastError = undefined;
+    rememberServed(state, stamp);
     state.reloadedAt = new Date();
     this.#reloads++;
-    const names = this.#servedBy(state);
-    const now = new Set(names);
-    this.#emitSafely('reload', {
-      domain,
-      oldVersion,
-      newVersion: credential.version,
-      fingerprint,
-      oldFingerprint,
-      notAfter: leaf.notAfter,
-      names,
-      removedNames: before.filter((p) => !now.has(p)),
-      isDefault,
-    });
+    const names = this.#owners.servedBy(state);
+    this.#emitSafely(
+      'reload',
+      reloadEvent({ domain, oldVersion, credential, fingerprint, oldFingerprint, before, names, isDefault }),
+    );
     return { kind: 'reloaded', domain };
   }
 
@@ -730,34 +434,22 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     cause: unknown,
     reason: string,
     credential: Credential | undefined,
-  ): Outcome {
+  ): ReloadOutcome {
     const domain = state.domain;
     if (this.#closed || state.removed) return { kind: 'unchanged', domain };
     const served = state.fingerprint;
-    const keeps =
-      served === undefined
-        ? 'nothing is served for it yet'
-        : `the certificate in service (SHA-256 ${served.slice(0, 23)}..., version ${String(state.version)}) stays in service`;
-    const error = new TLSError(
-      'ERR_TLS_RELOAD',
-      `Reloading the TLS certificate of ${domain} from the ${this.source.kind} source failed and ${keeps}: ` +
-        `${messageOf(cause)}`,
-      {
-        cause,
-        details: {
-          domain,
-          reason,
-          ...(credential === undefined
-            ? {}
-            : { version: credential.version, fingerprint: credential.leaf.fingerprint('sha256') }),
-          ...(served === undefined ? {} : { servedFingerprint: served, servedVersion: state.version }),
-        },
-      },
-    );
-    const repeated = state.failedStamp === stamp;
-    state.failedStamp = stamp;
-    state.lastError = error;
-    if (!repeated) {
+    const error = reloadError({
+      domain,
+      sourceKind: this.source.kind,
+      cause,
+      reason,
+      candidate:
+        credential === undefined
+          ? undefined
+          : { version: credential.version, fingerprint: credential.leaf.fingerprint('sha256') },
+      served: served === undefined ? undefined : { version: state.version, fingerprint: served },
+    });
+    if (rememberRefusal(state, stamp, error)) {
       this.#failures++;
       this.#report(error);
     }
@@ -766,7 +458,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
 
   async #remove(state: DomainState): Promise<boolean> {
     // Let a running check finish first, so it cannot register names after the removal.
-    await state.running?.catch(() => undefined);
+    await state.checks.last?.catch(() => undefined);
     return this.#removeNow(state);
   }
 
@@ -776,7 +468,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     if (state.timer) clearTimeout(state.timer);
     state.timer = undefined;
     this.#watches?.release(state.domain);
-    const before = this.#servedBy(state);
+    const before = this.#owners.servedBy(state);
     const oldVersion = state.version;
     if (state.credential !== undefined) this.#swap(state, undefined, []);
     this.#states.delete(state.domain);
@@ -789,8 +481,8 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
    * longer lists it (`store.remove()`, a deleted lineage). Answers whether it was removed.
    */
   async #gone(state: DomainState, e: unknown): Promise<boolean> {
-    if (!this.#all || codeOf(e) !== 'ERR_STORE_NOT_FOUND' || state.domain === this.#defaultDomain)
-      return false;
+    const { all, defaultDomain } = this.#settings;
+    if (!all || codeOf(e) !== 'ERR_STORE_NOT_FOUND' || state.domain === defaultDomain) return false;
     let names: string[];
     try {
       names = await this.source.list();
@@ -821,53 +513,15 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     }
   }
 
-  // ---------------------------------------------------------------------------------------------------------
-  // the registry
-
-  /** Replaces the credential of a domain and re-decides the owner of every pattern it had or has. */
+  /**
+   * Replaces the credential of a domain and applies the owners `PatternOwners` decides for every pattern it
+   * had or has, in one synchronous step: no handshake can run between these calls.
+   */
   #swap(state: DomainState, credential: Credential | undefined, patterns: readonly string[]): void {
-    const affected = new Set([...state.patterns, ...patterns]);
-    for (const p of state.patterns) this.#claims.get(p)?.delete(state);
     state.credential = credential;
-    state.patterns = patterns;
-    for (const p of patterns) {
-      const set = this.#claims.get(p) ?? new Set<DomainState>();
-      this.#claims.set(p, set);
-      set.add(state);
-    }
-    const adds: [string, DomainState][] = [];
-    const deletes: string[] = [];
-    for (const p of affected) {
-      const owner = this.#ownerOf(p);
-      if (owner === undefined) {
-        this.#claims.delete(p);
-        if (this.#owners.has(p)) deletes.push(p);
-      } else if (this.#owners.get(p) !== owner || owner === state) adds.push([p, owner]);
-    }
-    // One synchronous step: no handshake can run between these calls.
-    for (const [p, owner] of adds) {
-      this.registry.add(p, owner.credential!);
-      this.#owners.set(p, owner);
-    }
-    for (const p of deletes) {
-      this.registry.delete(p);
-      this.#owners.delete(p);
-    }
-  }
-
-  /** The domain serving a pattern: the one filed under that very name, else the first by name. */
-  #ownerOf(pattern: string): DomainState | undefined {
-    let best: DomainState | undefined;
-    for (const s of this.#claims.get(pattern) ?? []) {
-      if (s.credential === undefined) continue;
-      if (s.selfPattern === pattern) return s;
-      if (best === undefined || s.domain < best.domain) best = s;
-    }
-    return best;
-  }
-
-  #servedBy(state: DomainState): string[] {
-    return state.patterns.filter((p) => this.#owners.get(p) === state);
+    const changes = this.#owners.assign(state, patterns);
+    for (const [p, owner] of changes.add) this.registry.add(p, owner.credential!);
+    for (const p of changes.delete) this.registry.delete(p);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -892,33 +546,6 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
       });
     }
   }
-}
-
-/** The SNI patterns of a certificate: its DNS subjectAltNames, canonical, deduplicated (invalid ones left out). */
-function servedPatterns(credential: Credential): string[] {
-  const out = new Set<string>();
-  let names: readonly string[] = credential.leaf.dnsNames;
-  // A certificate with no subjectAltName at all (installed with legacyCommonName): its Common Name.
-  if (names.length === 0 && !credential.leaf.hasSubjectAltName) {
-    const cn = credential.leaf.subject.commonName;
-    names = typeof cn === 'string' ? [cn] : [];
-  }
-  for (const n of names) {
-    try {
-      out.add(canonicalizeSNIPattern(n));
-    } catch {
-      // not a usable SNI name (an IP written as a DNS name, a partial wildcard): never asked for
-    }
-  }
-  return [...out].sort();
-}
-
-/** Whether a pattern set serves a name: the name itself, or a wildcard one label above it. */
-function covers(patterns: readonly string[], name: string): boolean {
-  if (patterns.includes(name)) return true;
-  if (name.startsWith('*.')) return false;
-  const dot = name.indexOf('.');
-  return dot > 0 && patterns.includes(`*${name.slice(dot)}`);
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type tls from 'node:tls';
-import { MailTlsError, TLSError } from '../../errors.js';
+import { MailTlsError } from '../../errors.js';
 import { canonicalizeSNIPattern, lookupSNIName, type SNILookup } from '../../names/sni.js';
 import { INTERMEDIATE_PROFILE, type TLSProfile, verifyTLSProfile } from '../../tls/profile.js';
 import {
@@ -22,6 +22,7 @@ import {
   type ServerContextOptions,
   type ServerCredential,
 } from './secure-context.js';
+import { assertKeyKept, BoundedLru, contextLoadError, SharedValues } from './sni-policy.js';
 
 /** A credential, or a function that loads it when the name is first served (sync or async). */
 export type CredentialOrLoader = ServerCredential | (() => ServerCredential | Promise<ServerCredential>);
@@ -113,14 +114,13 @@ export interface SNIRegistryEvents {
 export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   /** The profile every context uses. */
   readonly profile: TLSProfile;
-  readonly #maxContexts: number;
   readonly #contextOptions: ServerContextOptions;
   readonly #entries = new Map<string, Entry>();
-  /** Patterns with a built context, least recently used first. */
-  readonly #lru = new Map<string, Entry>();
+  /** Patterns with a built context, under the `maxContexts` bound. */
+  readonly #lru: BoundedLru<string, Entry>;
   #default!: Built;
-  /** Built contexts by credential object, with the number of holders (names with the context, and the default). */
-  readonly #shared = new Map<ServerCredential, { built: Built; holders: number }>();
+  /** Built contexts by credential object, held by the names with the context and by the default. */
+  readonly #shared = new SharedValues<ServerCredential, Built>();
   /** Contexts built by `prepare` that no name holds yet (kept while their credential object lives). */
   readonly #prepared = new WeakMap<ServerCredential, Built>();
   readonly #keyTypes = new Set<CredentialSummary['keyType']>();
@@ -133,9 +133,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     super();
     this.profile = options.profile ?? INTERMEDIATE_PROFILE;
     verifyTLSProfile(this.profile);
-    const max = options.maxContexts ?? Number.POSITIVE_INFINITY;
-    if (!(max >= 1)) throw new RangeError('maxContexts must be at least 1');
-    this.#maxContexts = max;
+    this.#lru = new BoundedLru(options.maxContexts ?? Number.POSITIVE_INFINITY);
     this.#contextOptions = options.contextOptions ?? {};
     this.#default = this.#hold(this.#existing(defaultCredential) ?? this.#build(defaultCredential));
   }
@@ -208,7 +206,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     if (existing) return existing.summary;
     const built = this.#build(credential);
     this.#builds++;
-    if (this.#maxContexts === Number.POSITIVE_INFINITY) this.#prepared.set(credential, built);
+    if (this.#lru.max === Number.POSITIVE_INFINITY) this.#prepared.set(credential, built);
     return built.summary;
   }
 
@@ -377,11 +375,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     if (entry.failure) throw entry.failure;
     if (entry.built) {
       this.#hits++;
-      // Move to the most-recently-used end (only an LRU bound needs the order).
-      if (this.#maxContexts !== Number.POSITIVE_INFINITY) {
-        this.#lru.delete(pattern);
-        this.#lru.set(pattern, entry);
-      }
+      this.#lru.touch(pattern, entry);
       return entry.built;
     }
     return undefined;
@@ -416,10 +410,8 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     if (existing === undefined) this.#builds++;
     entry.built = this.#hold(built);
     entry.summary = built.summary;
-    this.#lru.set(pattern, entry);
-    while (this.#lru.size > this.#maxContexts) {
-      const oldest = this.#lru.keys().next().value as string;
-      this.#drop(oldest, this.#lru.get(oldest)!);
+    for (const [oldest, dropped] of this.#lru.add(pattern, entry)) {
+      this.#drop(oldest, dropped);
       this.#evictions++;
     }
     return built;
@@ -427,24 +419,18 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
 
   /** The context already built for a credential object: held by a name or the default, or prepared. */
   #existing(credential: ServerCredential): Built | undefined {
-    return this.#shared.get(credential)?.built ?? this.#prepared.get(credential);
+    return this.#shared.get(credential) ?? this.#prepared.get(credential);
   }
 
   /** Counts one more holder of a built context (shared by every name registered with its credential object). */
   #hold(built: Built): Built {
-    const shared = this.#shared.get(built.credential);
-    if (shared) shared.holders++;
-    else {
-      this.#shared.set(built.credential, { built, holders: 1 });
-      this.#prepared.delete(built.credential);
-    }
+    if (this.#shared.hold(built.credential, built)) this.#prepared.delete(built.credential);
     return built;
   }
 
   /** One holder less; the context is forgotten (and can be collected) when nobody holds it. */
   #release(built: Built): void {
-    const shared = this.#shared.get(built.credential);
-    if (shared?.built === built && --shared.holders === 0) this.#shared.delete(built.credential);
+    this.#shared.release(built.credential, built);
   }
 
   /** Drops a name's built context (the summary stays). */
@@ -457,26 +443,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   }
 
   #fail(pattern: string, entry: Entry, cause: unknown): MailTlsError {
-    const error =
-      cause instanceof MailTlsError
-        ? cause
-        : cause instanceof TypeError
-          ? new TLSError(
-              'ERR_TLS_CONTEXT',
-              `the credential for "${pattern}" is not { key, cert } PEM: ${cause.message}`,
-              {
-                cause,
-                details: { pattern },
-              },
-            )
-          : new TLSError(
-              'ERR_TLS_CONTEXT',
-              `loading the credential for "${pattern}" failed; fix it and register it again`,
-              {
-                cause,
-                details: { pattern },
-              },
-            );
+    const error = contextLoadError(pattern, cause);
     entry.failure = error;
     this.emit('contextError', error, pattern);
     return error;
@@ -500,18 +467,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
  *   TypeError for any other value that is not `{ key, cert }` PEM strings.
  */
 function checkCredential(credential: unknown): asserts credential is ServerCredential {
-  if (credential !== null && typeof credential === 'object') {
-    const c = credential as { key?: unknown; cert?: unknown };
-    if (c.key === undefined && typeof c.cert === 'string')
-      throw new TLSError(
-        'ERR_TLS_CONTEXT',
-        'The credential has a certificate but no key. A loaded Credential keeps its key in a property that ' +
-          'is not enumerable (so that it is never logged): a copy made with { ...credential }, ' +
-          'Object.assign() or JSON loses it. Pass the credential object itself, or build the copy by name: ' +
-          '{ key: credential.key, cert: credential.cert }.',
-        { details: { reason: 'no-key' } },
-      );
-  }
+  assertKeyKept(credential);
   assertCredential(credential);
 }
 
