@@ -82,7 +82,13 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
     options.sessionMaxAgeMs ?? 8 * 3_600_000,
     ms,
   );
-  const limiter = new LoginLimiter(options.maxLoginFailures ?? 5, options.loginWindowMs ?? 15 * 60_000, ms);
+  const limiter = new LoginLimiter(
+    options.maxLoginFailures ?? 5,
+    options.loginWindowMs ?? 15 * 60_000,
+    ms,
+    options.loginDelayMs ?? 250,
+    options.maxLoginDelayMs ?? 30_000,
+  );
   const secure = options.secureCookie ?? true;
   const cookiePath = base === '' ? '/' : base;
   const root = options.store.root;
@@ -161,13 +167,25 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
       if (typeof body._csrf !== 'string' || !sameSecret(body._csrf, cookie))
         return c.html(loginPage(base, loginToken(c), 'The form expired: log in again.'), 403);
       const keys = [`ip:${clientAddress(c)}`, `user:${user.toLowerCase()}`];
-      const wait = limiter.retryAfter(keys);
-      if (wait > 0) {
+      const gate = limiter.begin(keys);
+      if (!gate.ok) {
+        const wait = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
         c.header('retry-after', String(wait));
-        return c.html(loginPage(base, loginToken(c), `Too many failed logins: wait ${wait} seconds.`), 429);
+        const why =
+          gate.reason === 'lockout'
+            ? `Too many failed logins: wait ${wait} seconds.`
+            : `Too soon after a failed login: wait ${wait} second${wait === 1 ? '' : 's'} and try again.`;
+        return c.html(loginPage(base, loginToken(c), why), 429);
       }
-      if (!(await verifyAdminPassword(root, user, password))) {
-        limiter.fail(keys);
+      let right: boolean;
+      try {
+        right = await verifyAdminPassword(root, user, password);
+        if (right) limiter.succeed(keys);
+        else limiter.fail(keys);
+      } finally {
+        gate.release();
+      }
+      if (!right) {
         await appendAdminAudit(root, {
           at: now(),
           user: user === '' ? '(none)' : user,
@@ -176,7 +194,6 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
         });
         return c.html(loginPage(base, loginToken(c), 'Wrong user name or password.'), 401);
       }
-      limiter.succeed(keys);
       const s = sessions.create(user);
       setCookie(c, SESSION_COOKIE, s.id, {
         path: cookiePath,

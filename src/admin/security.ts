@@ -6,9 +6,10 @@
  * - Every state-changing request carries a CSRF token in a hidden form field: a random value bound to the
  *   session (or, with an `authorize` hook and no session, an HMAC of the user name under a per-process
  *   secret). The login form has its own token, double-submitted in a short-lived cookie.
- * - Failed logins are counted per client address and per user name over a window; at the limit, every
- *   login from that address or for that name is refused (even with the right password) until the oldest
- *   failure leaves the window.
+ * - Failed logins are slowed down per client address and per user name: after each failure the next
+ *   attempt for that address or name must wait a delay that doubles (250 ms, 0.5 s, 1 s... up to a cap);
+ *   after `maxFailures` within the window every attempt is refused (even with the right password) until the
+ *   oldest failure leaves the window. An early attempt is answered at once with 429 and `Retry-After`.
  *
  * @module admin/security
  */
@@ -83,13 +84,34 @@ export class SessionStore {
   }
 }
 
-/** Failed-login counting per key (client address, user name). */
+/** What {@link LoginLimiter.begin} answers. */
+export type LoginGate =
+  | { readonly ok: true; readonly release: () => void }
+  | { readonly ok: false; readonly retryAfterMs: number; readonly reason: 'delay' | 'lockout' | 'busy' };
+
+/**
+ * Failed logins per key (client address, user name): a growing delay and a lockout.
+ *
+ * - After the n-th failure of a key within `windowMs`, the next attempt for it is allowed only
+ *   `min(baseDelayMs * 2^(n-1), maxDelayMs)` after that failure (250 ms, 0.5 s, 1 s, 2 s... by default).
+ * - After `maxFailures` failures within `windowMs`, every attempt for the key is refused until the oldest of
+ *   them leaves the window (the lockout, the backstop against a slow, patient guesser).
+ * - While one attempt of a key is being checked (the scrypt run), another one for the same key is refused:
+ *   parallel requests cannot get around the delay.
+ * - A success clears the key.
+ *
+ * An attempt that comes too early is answered at once (429 with `Retry-After`): the server never sleeps on a
+ * connection, so an attacker cannot tie it up with waiting requests, and nothing is queued.
+ */
 export class LoginLimiter {
   readonly #failures = new Map<string, number[]>();
+  readonly #busy = new Set<string>();
   constructor(
     readonly maxFailures: number,
     readonly windowMs: number,
     readonly now: () => number,
+    readonly baseDelayMs = 250,
+    readonly maxDelayMs = 30_000,
   ) {}
 
   #recent(key: string): number[] {
@@ -100,17 +122,51 @@ export class LoginLimiter {
     return list;
   }
 
-  /** Seconds to wait before another attempt for any of the keys, or 0 when a login may be tried. */
-  retryAfter(keys: readonly string[]): number {
+  /** The delay after the n-th failure (n from 1). */
+  delayAfter(n: number): number {
+    return Math.min(this.baseDelayMs * 2 ** Math.min(n - 1, 40), this.maxDelayMs);
+  }
+
+  /** When a login for `key` may next be tried (milliseconds since the epoch), and why it must wait. */
+  #allowedAt(key: string): { at: number; reason: 'delay' | 'lockout' } {
+    const list = this.#recent(key);
+    const last = list[list.length - 1];
+    if (last === undefined) return { at: 0, reason: 'delay' };
+    if (list.length >= this.maxFailures) {
+      const oldest = list[list.length - this.maxFailures] ?? last;
+      return { at: oldest + this.windowMs, reason: 'lockout' };
+    }
+    return { at: last + this.delayAfter(list.length), reason: 'delay' };
+  }
+
+  /**
+   * Asks to check a password for all of `keys`: either refused with the time to wait, or allowed, and then the
+   * caller must call `release` once the check is over (after `fail` or `succeed`).
+   */
+  begin(keys: readonly string[]): LoginGate {
+    const t = this.now();
     let wait = 0;
+    let reason: 'delay' | 'lockout' | 'busy' = 'delay';
     for (const key of keys) {
-      const list = this.#recent(key);
-      if (list.length >= this.maxFailures) {
-        const oldest = list[list.length - this.maxFailures] ?? this.now();
-        wait = Math.max(wait, Math.ceil((oldest + this.windowMs - this.now()) / 1000));
+      const a = this.#allowedAt(key);
+      if (a.at - t > wait || (a.at - t === wait && a.reason === 'lockout' && wait > 0)) {
+        wait = a.at - t;
+        reason = a.reason;
       }
     }
-    return wait;
+    if (wait > 0) return { ok: false, retryAfterMs: wait, reason };
+    if (keys.some((k) => this.#busy.has(k)))
+      return { ok: false, retryAfterMs: this.baseDelayMs, reason: 'busy' };
+    for (const k of keys) this.#busy.add(k);
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const k of keys) this.#busy.delete(k);
+      },
+    };
   }
 
   fail(keys: readonly string[]): void {

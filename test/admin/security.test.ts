@@ -1,7 +1,7 @@
 /**
  * The web administrator's protections over raw HTTP: no access without login, sessions that expire, a CSRF
  * token on every POST, a CSP without unsafe-inline, escaped certificate values, never a key in a response, and
- * failed logins limited. Each test fails when its protection is taken out.
+ * wrong passwords slowed down. Each test fails when its protection is taken out.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +26,8 @@ let ca: CertificateAuthorityHierarchy;
 let server: http.Server;
 let base: string;
 let offsetMs = 0;
+/** A stopped clock for the login-delay test (undefined: the real clock plus `offsetMs`). */
+let frozenMs: number | undefined;
 const bodies: string[] = [];
 
 interface Reply {
@@ -88,7 +90,7 @@ before(async () => {
     store,
     trust: [ca.root.certPEM],
     resolve: async () => ['192.0.2.10'],
-    now: () => new Date(Date.now() + offsetMs),
+    now: () => new Date(frozenMs ?? Date.now() + offsetMs),
   });
   server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -231,20 +233,61 @@ describe('admin: security over raw HTTP', () => {
     }
   });
 
-  it('failed logins are limited: after 5 the right password is refused with 429 until the window passes', async () => {
-    for (let i = 0; i < 5; i++) {
-      const { reply } = await login('admin', `wrong password ${i}`);
-      assert.equal(reply.status, 401);
-      assert.match(reply.text, /Wrong user name or password/);
+  it('wrong passwords are slowed down: each failure doubles the wait, reported by 429 and Retry-After', async () => {
+    // The handler's clock stands still, so "right after" does not depend on how busy the machine is.
+    frozenMs = Date.now() + offsetMs;
+    const at = (ms: number) => {
+      frozenMs = (frozenMs as number) + ms;
+    };
+    try {
+      const first = await login('admin', 'wrong password 0');
+      assert.equal(first.reply.status, 401);
+      assert.match(first.reply.text, /Wrong user name or password/);
+      // Right after the first failure: refused at once, even with the right password; nothing is checked.
+      const early = await login();
+      assert.equal(early.reply.status, 429);
+      assert.equal(early.cookie, undefined);
+      assert.equal(early.reply.headers.get('retry-after'), '1');
+      assert.match(early.reply.text, /Too soon after a failed login/);
+      // From another user name, the client address alone still has to wait.
+      assert.equal((await login('someone-else', 'wrong password x')).reply.status, 429);
+      at(250);
+      assert.equal((await login('admin', 'wrong password 1')).reply.status, 401);
+      // The second failure doubled the delay: 250 ms later is still too early, 500 ms is not.
+      at(250);
+      assert.equal((await login('admin', 'wrong password 2')).reply.status, 429);
+      at(250);
+      assert.equal((await login('admin', 'wrong password 2')).reply.status, 401);
+      at(999);
+      assert.equal((await login('admin', 'wrong password 3')).reply.status, 429);
+      at(1);
+      // Two at once: one is checked, the other refused (the delay cannot be got around in parallel).
+      const both = await Promise.all([
+        login('admin', 'wrong password 3'),
+        login('admin', 'wrong password 4'),
+      ]);
+      assert.deepEqual(both.map((b) => b.reply.status).sort(), [401, 429]);
+      const failures = (await readAdminAudit(root)).filter((e) => e.action === 'login-failed').length;
+      assert.equal(failures, 4, 'refused attempts never reached the password check');
+      at(2000);
+      assert.equal((await login('admin', 'wrong password 4')).reply.status, 401);
+      // Five failures in the window: the lockout, whatever the delay.
+      at(60_000);
+      const locked = await login();
+      assert.equal(locked.reply.status, 429);
+      assert.match(locked.reply.text, /Too many failed logins/);
+      assert.ok(Number(locked.reply.headers.get('retry-after')) > 600);
+      at(16 * 60_000);
+      const later = await login();
+      assert.equal(later.reply.status, 303);
+      assert.ok(later.cookie);
+      // A success clears the delay: the next failure is checked at once, not refused.
+      assert.equal((await login('admin', 'wrong password 5')).reply.status, 401);
+      at(250);
+      assert.equal((await login()).reply.status, 303);
+    } finally {
+      frozenMs = undefined;
     }
-    const locked = await login();
-    assert.equal(locked.reply.status, 429);
-    assert.equal(locked.cookie, undefined);
-    assert.ok(Number(locked.reply.headers.get('retry-after')) > 0);
-    assert.ok((await readAdminAudit(root)).some((e) => e.action === 'login-failed'));
-    offsetMs += 16 * 60_000;
-    const later = await login();
-    assert.equal(later.reply.status, 303);
   });
 });
 
