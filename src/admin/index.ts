@@ -20,7 +20,15 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { secureHeaders } from 'hono/secure-headers';
-import { appendAdminAudit, verifyAdminPassword } from '../node/settings/index.js';
+import {
+  appendAdminAudit,
+  loadAdminProbes,
+  loadAdminSessions,
+  saveAdminProbe,
+  saveAdminSessions,
+  verifyAdminPassword,
+} from '../node/settings/index.js';
+import { MAIL_SERVICES, type MailService } from '../settings/index.js';
 import type { AdminHandlerOptions } from './options.js';
 import { registerPages } from './pages.js';
 import { type AdminSession, LoginLimiter, randomToken, SessionStore, sameSecret } from './security.js';
@@ -77,10 +85,13 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
   if (base !== '' && !base.startsWith('/')) throw new TypeError('basePath must start with /');
   const now = options.now ?? (() => new Date());
   const ms = (): number => now().getTime();
+  const root = options.store.root;
+  const keep = options.persistSessions ?? true;
   const sessions = new SessionStore(
     options.sessionIdleMs ?? 30 * 60_000,
     options.sessionMaxAgeMs ?? 8 * 3_600_000,
     ms,
+    keep ? { load: () => loadAdminSessions(root), save: (list) => saveAdminSessions(root, list) } : undefined,
   );
   const limiter = new LoginLimiter(
     options.maxLoginFailures ?? 5,
@@ -91,7 +102,7 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
   );
   const secure = options.secureCookie ?? true;
   const cookiePath = base === '' ? '/' : base;
-  const root = options.store.root;
+  const services = new Set<string>(MAIL_SERVICES.map((m) => m.service));
 
   const state: AdminState = {
     options,
@@ -99,7 +110,15 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
     now,
     sessions,
     uploads: new Map(),
-    probes: new Map(),
+    lastProbe: async (domain) => {
+      const p = (await loadAdminProbes(root)).get(domain);
+      if (p === undefined || Number.isNaN(Date.parse(p.at))) return undefined;
+      const results = p.results
+        .filter((r) => services.has(r.service))
+        .map((r) => ({ ...r, service: r.service as MailService }));
+      return { at: new Date(p.at), results };
+    },
+    saveProbe: (domain, at, results) => saveAdminProbe(root, domain, { at: at.toISOString(), results }),
     audit: (c, action, domain, detail) =>
       appendAdminAudit(root, {
         at: now(),
@@ -194,7 +213,9 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
         });
         return c.html(loginPage(base, loginToken(c), 'Wrong user name or password.'), 401);
       }
+      await sessions.ready();
       const s = sessions.create(user);
+      await sessions.flush();
       setCookie(c, SESSION_COOKIE, s.id, {
         path: cookiePath,
         httpOnly: true,
@@ -218,6 +239,7 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
       if (user === undefined) return c.text('Forbidden: not authorised for the TLS administrator.', 403);
       csrf = sessions.userToken(user);
     } else {
+      await sessions.ready();
       session = sessions.get(getCookie(c, SESSION_COOKIE));
       if (session === undefined) {
         if (c.req.method === 'GET' || c.req.method === 'HEAD') return c.redirect(`${base}/login`, 303);
@@ -249,6 +271,7 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
 
   app.post('/logout', async (c) => {
     sessions.delete(getCookie(c, SESSION_COOKIE));
+    await sessions.flush();
     deleteCookie(c, SESSION_COOKIE, { path: cookiePath, secure });
     await state.audit(c, 'logout');
     return c.redirect(`${base}/login`, 303);

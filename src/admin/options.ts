@@ -23,6 +23,13 @@ export interface AdminHandlerOptions {
   /** A session ends this long after login in any case; default 8 hours. */
   sessionMaxAgeMs?: number | undefined;
   /**
+   * Keep sessions in the store (`admin/sessions.json`, 0600, replaced atomically, each session under the
+   * SHA-256 of its id, so a copy of the file logs nobody in), so that a restart of the administrator does not
+   * log everyone out; expiry still counts from the login and the last request. Default true; false keeps them
+   * in memory only.
+   */
+  persistSessions?: boolean | undefined;
+  /**
    * Failed logins allowed per client address and per user name in `loginWindowMs`; default 5. At the limit,
    * every login for that address or name is refused, even with the right password, until the window passes.
    */
