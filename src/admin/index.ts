@@ -10,8 +10,13 @@
  * Security: login required (accounts made by {@link setAdminPassword} / `mailtls admin init`, scrypt hashes in
  * the store) unless an `authorize(request)` hook answers for the product's own login; a session cookie
  * `Secure; HttpOnly; SameSite=Strict` that expires; a CSRF token on every POST; a Content-Security-Policy
- * without `unsafe-inline` (one style sheet served as a file); every certificate or CSR value escaped; failed
- * logins limited per client address and per user name; an audit log in the store of who changed what.
+ * without `unsafe-inline` (one style sheet served as a file); every certificate or CSR value escaped; wrong
+ * passwords slowed down per client address and per user name (a doubling delay, answered at once with 429 and
+ * `Retry-After`, then a lockout); an audit log in the store of who changed what.
+ *
+ * Kept across restarts, in the store's `admin/` directory (0600, replaced atomically): the sessions (each under
+ * the SHA-256 of its id; the CSRF token is derived from the id) and the last "test now" of each domain. Kept in
+ * memory only: the failed-login counts, staged uploads, and the CSRF secret of `authorize`-hook users.
  *
  * @module admin
  */
