@@ -98,12 +98,17 @@ export function settingsForServedName(settings: TLSSettings, name: string): Doma
  *   off, `ERR_TLS_CONTEXT` when no registry serves the domain's profile, and the registry's own errors.
  * @example
  * ```ts
- * import { createPeekingTLSServer, createSettingsContextSource, createSNIRegistry } from 'mailtls/node';
+ * import {
+ *   createPeekingTLSServer, createSettingsContextSource, createSNIRegistry, loadTLSSettings, watchTLSSettings,
+ * } from 'mailtls/node';
  * import { getTLSProfile } from 'mailtls/profile';
  * const registries = {
  *   intermediate: createSNIRegistry(cred, { profile: getTLSProfile('intermediate') }),
  *   modern: createSNIRegistry(cred, { profile: getTLSProfile('modern') }),
  * };
+ * // The store's settings, kept current by watchTLSSettings: each new revision applies to the next handshake.
+ * let current = await loadTLSSettings(root);
+ * watchTLSSettings(root, (next) => { current = next; }, (error) => log(error.message));
  * const source = createSettingsContextSource({ service: 'imaps', settings: () => current, registries });
  * createPeekingTLSServer(source, {}, (socket) => socket.end('* OK IMAP ready\r\n')).listen(993);
  * ```
