@@ -13,8 +13,10 @@
  * hot reload, and stops cleanly on SIGTERM or SIGINT (SIGHUP reloads at once).
  *
  * The store's TLS settings (`settings/tls.json`, edited by `mailtls admin` or `saveTLSSettings`) say which
- * services run, whether STARTTLS is offered or required, and each service's TLS profile. A new revision is
- * applied without a restart: a service turned on starts listening (`listening {...}`), one turned off stops
+ * services run, whether STARTTLS is offered or required, and each service's TLS profile, per domain: the
+ * profile of the domain a client names in SNI is applied to its handshake (two domains on one port can have
+ * different minimum versions), and a domain that turns a service off is refused on that port. A new revision
+ * is applied without a restart: a service turned on starts listening (`listening {...}`), one turned off stops
  * (`closed {...}`), and a line `settings {...}` gives the revision and the ports in service.
  */
 import net from 'node:net';
@@ -24,12 +26,14 @@ import {
   CertificateStore,
   createPeekingHTTPSServer,
   createPeekingTLSServer,
+  createSettingsContextSource,
   createSNIRegistry,
   formatStartTLSReply,
   loadTLSSettings,
   PORTS,
   type SNIRegistry,
   type StartTLSProtocol,
+  type TLSContextSource,
   upgradeToTLS,
   watchCredentials,
   watchTLSSettings,
@@ -232,10 +236,9 @@ async function startTLS(
   reader.detach();
   const service = serviceOf.get(socket) ?? 'smtp';
   try {
-    // The registry of the service's profile: known already (listeners are only made after it exists).
-    const registry = registries.get(serviceSettings(service).profile)?.registry;
-    if (registry === undefined) throw new Error(`no registry for ${service}`);
-    const secure = await upgradeToTLS(socket, registry, {
+    // The context follows the settings of the domain the client names in SNI (its profile, or a refusal
+    // when that domain turned the service off), read from the ClientHello before the TLS socket is made.
+    const secure = await upgradeToTLS(socket, contextSource(service), {
       reply,
       pipelined: reader.rest(),
       timeoutMs: 15_000,
@@ -473,10 +476,48 @@ const PORT_OF = Object.fromEntries(
   (Object.keys(PORT_NAMES).map(Number) as Port[]).map((p) => [PORT_NAMES[p], p]),
 ) as Record<MailService, Port>;
 
+/** The profiles the settings use for services that are on (one registry each). */
+function profilesInUse(s: TLSSettings): Set<TLSProfileName> {
+  const out = new Set<TLSProfileName>();
+  for (const d of [s.defaults, ...Object.values(s.domains)])
+    for (const v of Object.values(d.services)) if (v.enabled) out.add(v.profile);
+  return out;
+}
+
+/** The store domain whose certificate carries a served name (its settings apply to the name). */
+function domainOfName(name: string): string | undefined {
+  const wildcard = name.includes('.') ? `*${name.slice(name.indexOf('.'))}` : undefined;
+  for (const [domain, names] of namesOf) if (names.includes(name)) return domain;
+  for (const [domain, names] of namesOf)
+    if (wildcard !== undefined && names.includes(wildcard)) return domain;
+  return undefined;
+}
+
+/**
+ * The TLS settings applied per domain on one service's listener: each handshake reads the current settings
+ * and takes the profile of the SNI name's domain (so a new revision applies to the next connection without
+ * re-making the listener, and two domains on one port can have different profiles).
+ */
+const sources = new Map<MailService, TLSContextSource>();
+function contextSource(service: MailService): TLSContextSource {
+  let source = sources.get(service);
+  if (source === undefined) {
+    source = createSettingsContextSource({
+      service,
+      settings: () => settings,
+      registries: (profile) => registries.get(profile)?.registry,
+      domainOf: domainOfName,
+      defaultDomain,
+    });
+    sources.set(service, source);
+  }
+  return source;
+}
+
 async function makeServer(service: MailService): Promise<net.Server> {
   const port = PORT_OF[service];
   const info = PORTS[port];
-  const registry = await registryFor(serviceSettings(service).profile);
+  const registry = contextSource(service);
   let server: net.Server;
   if (info.protocol === 'https') {
     server = createPeekingHTTPSServer(registry, { timeoutMs: 15_000 }, (req, res) => {
@@ -501,8 +542,8 @@ async function makeServer(service: MailService): Promise<net.Server> {
   return server;
 }
 
-/** The services listening: their server, port and the profile the server was made with. */
-const running = new Map<MailService, { server: net.Server; port: number; profile: TLSProfileName }>();
+/** The services listening: their server and port. */
+const running = new Map<MailService, { server: net.Server; port: number }>();
 /** The port each service had, so that a service turned off and on again (or re-made) keeps its port. */
 const portOf = new Map<MailService, number>();
 
@@ -518,7 +559,7 @@ async function open(service: MailService): Promise<void> {
   });
   const port = (server.address() as net.AddressInfo).port;
   portOf.set(service, port);
-  running.set(service, { server, port, profile: serviceSettings(service).profile });
+  running.set(service, { server, port });
 }
 
 function close(service: MailService): void {
@@ -533,6 +574,7 @@ function boundPorts(): Record<string, number> {
 }
 
 try {
+  for (const p of profilesInUse(settings)) await registryFor(p);
   for (const service of enabledServices(settings)) await open(service);
 } catch (e) {
   const code = (e as NodeJS.ErrnoException).code;
@@ -545,16 +587,15 @@ console.log(
   `ready ${JSON.stringify({ host, ports: boundPorts(), default: defaultDomain, names: [...namesOf.values()].flat(), settingsRevision: settings.revision })}`,
 );
 
-// Hot reload of the TLS settings: services turned on start listening, services turned off stop, a service
-// whose profile changed is re-made on the same port; the STARTTLS policy is read per command, so it applies
-// to the next command at once.
+// Hot reload of the TLS settings: services turned on start listening, services turned off stop; profiles
+// and per-domain refusals are read per handshake and the STARTTLS policy per command, so they apply to the
+// next connection or command at once (a registry is made first for a profile not in use before).
 let applying = Promise.resolve();
 const settingsWatch = watchTLSSettings(
   storeDir,
   (next) => {
     applying = applying.then(async () => {
-      for (const p of new Set(Object.values(next.defaults.services).map((v) => v.profile)))
-        await registryFor(p);
+      for (const p of profilesInUse(next)) await registryFor(p);
       settings = next;
       const wanted = new Set(enabledServices(next));
       for (const service of [...running.keys()])
@@ -563,9 +604,7 @@ const settingsWatch = watchTLSSettings(
           console.log(`closed ${JSON.stringify({ service })}`);
         }
       for (const service of wanted) {
-        const r = running.get(service);
-        if (r !== undefined && r.profile === serviceSettings(service).profile) continue;
-        if (r !== undefined) close(service);
+        if (running.has(service)) continue;
         try {
           await open(service);
           console.log(`listening ${JSON.stringify({ service, port: running.get(service)?.port })}`);

@@ -17,7 +17,8 @@ import {
   createCertificateAuthority,
   issueCertificate,
 } from '../src/index.js';
-import { CertificateStore } from '../src/node/index.js';
+import { CertificateStore, loadTLSSettings, saveTLSSettings } from '../src/node/index.js';
+import { validateTLSSettings } from '../src/settings/index.js';
 import { ensureBuilt } from './helpers/build.js';
 import { repoRoot } from './helpers/paths.js';
 import { skipWithout } from './helpers/peers.js';
@@ -39,6 +40,7 @@ function run(cmd: string, args: string[], input = ''): Promise<{ code: number; o
 
 const dir = mkdtempSync(join(tmpdir(), 'mailtls-examples-test-'));
 const H = 'mail.example.test';
+const H2 = 'mail.second.test';
 let ca: CertificateAuthorityHierarchy;
 let caFile: string;
 let storeDir: string;
@@ -67,7 +69,12 @@ before(async () => {
   caFile = join(dir, 'root.pem');
   writeFileSync(caFile, ca.root.certPEM);
   storeDir = join(dir, 'store');
-  await issueInto(new CertificateStore(storeDir, { trust: [ca.root.certPEM] }), false);
+  const store = new CertificateStore(storeDir, { trust: [ca.root.certPEM] });
+  await issueInto(store, false);
+  // A second domain on the same ports, for the TLS settings per domain.
+  const request = await store.createCSR({ subject: { commonName: 'second.test' }, hostnames: [H2] });
+  const issued = await issueCertificate(request.csrPEM, ca.issuer, { notBefore, days: 90 });
+  await store.install({ cert: issued.certPEM, caBundle: ca.root.certPEM + ca.intermediate!.certPEM });
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,7 +89,11 @@ interface Server {
 function startMailServer(base: number): Promise<Server | 'EADDRINUSE'> {
   const child = spawn(
     process.execPath,
-    [join(BUILT, 'mail-server.js'), '--store', storeDir, '--host', '127.0.0.1', '--base-port', String(base)],
+    [
+      join(BUILT, 'mail-server.js'),
+      ...['--store', storeDir, '--host', '127.0.0.1', '--base-port', String(base)],
+      ...['--default', 'example.test'],
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
@@ -264,6 +275,40 @@ describe('examples/mail-server.ts', () => {
       s.once('error', reject);
     });
     assert.equal(served, fingerprint);
+  });
+
+  it('TLS settings per domain: on one port, TLS 1.2 is refused for the modern domain and served for the other', async (t) => {
+    if (skipWithout(t, 'openssl')) return;
+    const current = await loadTLSSettings(storeDir);
+    const modern = { profile: 'modern' } as const;
+    const next = validateTLSSettings({
+      ...current,
+      domains: { 'second.test': { services: { imaps: modern, imap: modern } } },
+    });
+    const saved = await saveTLSSettings(storeDir, next, { by: 'examples test' });
+    await server.waitFor(new RegExp(`^settings \\{"revision":${saved.revision},`), 20_000);
+    const sclient = (service: string, name: string, version: string, starttls?: string) => {
+      const args = ['s_client', '-connect', `127.0.0.1:${server.ports[service]}`, '-servername', name];
+      args.push('-verify_hostname', name, '-CAfile', caFile, '-verify_return_error', '-brief', version);
+      if (starttls !== undefined) args.push('-starttls', starttls);
+      return run('openssl', args, 'a LOGOUT\r\n');
+    };
+    for (const [service, starttls] of [
+      ['imaps', undefined],
+      ['imap', 'imap'],
+    ] as const) {
+      const strict12 = await sclient(service, H2, '-tls1_2', starttls);
+      assert.notEqual(strict12.code, 0, `${service}: TLS 1.2 to the modern domain: ${strict12.out}`);
+      const strict13 = await sclient(service, H2, '-tls1_3', starttls);
+      assert.equal(strict13.code, 0, strict13.out);
+      assert.match(strict13.out, /Verification: OK/);
+      const other12 = await sclient(service, H, '-tls1_2', starttls);
+      assert.equal(other12.code, 0, other12.out);
+      assert.match(other12.out, /Protocol version: TLSv1\.2/);
+    }
+    // Other services keep the defaults for the modern domain.
+    const pop3s = await sclient('pop3s', H2, '-tls1_2');
+    assert.equal(pop3s.code, 0, pop3s.out);
   });
 
   it('SIGTERM stops it cleanly (exit 0)', async () => {

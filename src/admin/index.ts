@@ -10,8 +10,13 @@
  * Security: login required (accounts made by {@link setAdminPassword} / `mailtls admin init`, scrypt hashes in
  * the store) unless an `authorize(request)` hook answers for the product's own login; a session cookie
  * `Secure; HttpOnly; SameSite=Strict` that expires; a CSRF token on every POST; a Content-Security-Policy
- * without `unsafe-inline` (one style sheet served as a file); every certificate or CSR value escaped; failed
- * logins limited per client address and per user name; an audit log in the store of who changed what.
+ * without `unsafe-inline` (one style sheet served as a file); every certificate or CSR value escaped; wrong
+ * passwords slowed down per client address and per user name (a doubling delay, answered at once with 429 and
+ * `Retry-After`, then a lockout); an audit log in the store of who changed what.
+ *
+ * Kept across restarts, in the store's `admin/` directory (0600, replaced atomically): the sessions (each under
+ * the SHA-256 of its id; the CSRF token is derived from the id) and the last "test now" of each domain. Kept in
+ * memory only: the failed-login counts, staged uploads, and the CSRF secret of `authorize`-hook users.
  *
  * @module admin
  */
@@ -20,7 +25,15 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { secureHeaders } from 'hono/secure-headers';
-import { appendAdminAudit, verifyAdminPassword } from '../node/settings/index.js';
+import {
+  appendAdminAudit,
+  loadAdminProbes,
+  loadAdminSessions,
+  saveAdminProbe,
+  saveAdminSessions,
+  verifyAdminPassword,
+} from '../node/settings/index.js';
+import { MAIL_SERVICES, type MailService } from '../settings/index.js';
 import type { AdminHandlerOptions } from './options.js';
 import { registerPages } from './pages.js';
 import { type AdminSession, LoginLimiter, randomToken, SessionStore, sameSecret } from './security.js';
@@ -77,15 +90,24 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
   if (base !== '' && !base.startsWith('/')) throw new TypeError('basePath must start with /');
   const now = options.now ?? (() => new Date());
   const ms = (): number => now().getTime();
+  const root = options.store.root;
+  const keep = options.persistSessions ?? true;
   const sessions = new SessionStore(
     options.sessionIdleMs ?? 30 * 60_000,
     options.sessionMaxAgeMs ?? 8 * 3_600_000,
     ms,
+    keep ? { load: () => loadAdminSessions(root), save: (list) => saveAdminSessions(root, list) } : undefined,
   );
-  const limiter = new LoginLimiter(options.maxLoginFailures ?? 5, options.loginWindowMs ?? 15 * 60_000, ms);
+  const limiter = new LoginLimiter(
+    options.maxLoginFailures ?? 5,
+    options.loginWindowMs ?? 15 * 60_000,
+    ms,
+    options.loginDelayMs ?? 250,
+    options.maxLoginDelayMs ?? 30_000,
+  );
   const secure = options.secureCookie ?? true;
   const cookiePath = base === '' ? '/' : base;
-  const root = options.store.root;
+  const services = new Set<string>(MAIL_SERVICES.map((m) => m.service));
 
   const state: AdminState = {
     options,
@@ -93,7 +115,15 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
     now,
     sessions,
     uploads: new Map(),
-    probes: new Map(),
+    lastProbe: async (domain) => {
+      const p = (await loadAdminProbes(root)).get(domain);
+      if (p === undefined || Number.isNaN(Date.parse(p.at))) return undefined;
+      const results = p.results
+        .filter((r) => services.has(r.service))
+        .map((r) => ({ ...r, service: r.service as MailService }));
+      return { at: new Date(p.at), results };
+    },
+    saveProbe: (domain, at, results) => saveAdminProbe(root, domain, { at: at.toISOString(), results }),
     audit: (c, action, domain, detail) =>
       appendAdminAudit(root, {
         at: now(),
@@ -161,13 +191,25 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
       if (typeof body._csrf !== 'string' || !sameSecret(body._csrf, cookie))
         return c.html(loginPage(base, loginToken(c), 'The form expired: log in again.'), 403);
       const keys = [`ip:${clientAddress(c)}`, `user:${user.toLowerCase()}`];
-      const wait = limiter.retryAfter(keys);
-      if (wait > 0) {
+      const gate = limiter.begin(keys);
+      if (!gate.ok) {
+        const wait = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
         c.header('retry-after', String(wait));
-        return c.html(loginPage(base, loginToken(c), `Too many failed logins: wait ${wait} seconds.`), 429);
+        const why =
+          gate.reason === 'lockout'
+            ? `Too many failed logins: wait ${wait} seconds.`
+            : `Too soon after a failed login: wait ${wait} second${wait === 1 ? '' : 's'} and try again.`;
+        return c.html(loginPage(base, loginToken(c), why), 429);
       }
-      if (!(await verifyAdminPassword(root, user, password))) {
-        limiter.fail(keys);
+      let right: boolean;
+      try {
+        right = await verifyAdminPassword(root, user, password);
+        if (right) limiter.succeed(keys);
+        else limiter.fail(keys);
+      } finally {
+        gate.release();
+      }
+      if (!right) {
         await appendAdminAudit(root, {
           at: now(),
           user: user === '' ? '(none)' : user,
@@ -176,8 +218,9 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
         });
         return c.html(loginPage(base, loginToken(c), 'Wrong user name or password.'), 401);
       }
-      limiter.succeed(keys);
+      await sessions.ready();
       const s = sessions.create(user);
+      await sessions.flush();
       setCookie(c, SESSION_COOKIE, s.id, {
         path: cookiePath,
         httpOnly: true,
@@ -201,6 +244,7 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
       if (user === undefined) return c.text('Forbidden: not authorised for the TLS administrator.', 403);
       csrf = sessions.userToken(user);
     } else {
+      await sessions.ready();
       session = sessions.get(getCookie(c, SESSION_COOKIE));
       if (session === undefined) {
         if (c.req.method === 'GET' || c.req.method === 'HEAD') return c.redirect(`${base}/login`, 303);
@@ -232,6 +276,7 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
 
   app.post('/logout', async (c) => {
     sessions.delete(getCookie(c, SESSION_COOKIE));
+    await sessions.flush();
     deleteCookie(c, SESSION_COOKIE, { path: cookiePath, secure });
     await state.audit(c, 'logout');
     return c.redirect(`${base}/login`, 303);

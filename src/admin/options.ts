@@ -22,10 +22,28 @@ export interface AdminHandlerOptions {
   sessionIdleMs?: number | undefined;
   /** A session ends this long after login in any case; default 8 hours. */
   sessionMaxAgeMs?: number | undefined;
-  /** Failed logins allowed per client address and per user name in `loginWindowMs`; default 5. */
+  /**
+   * Keep sessions in the store (`admin/sessions.json`, 0600, replaced atomically, each session under the
+   * SHA-256 of its id, so a copy of the file logs nobody in), so that a restart of the administrator does not
+   * log everyone out; expiry still counts from the login and the last request. Default true; false keeps them
+   * in memory only.
+   */
+  persistSessions?: boolean | undefined;
+  /**
+   * Failed logins allowed per client address and per user name in `loginWindowMs`; default 5. At the limit,
+   * every login for that address or name is refused, even with the right password, until the window passes.
+   */
   maxLoginFailures?: number | undefined;
   /** The window of `maxLoginFailures`; default 15 minutes. */
   loginWindowMs?: number | undefined;
+  /**
+   * The delay after a first failed login before the same address or user name may try again; it doubles with
+   * each further failure in the window, up to `maxLoginDelayMs`. An earlier attempt is answered at once with
+   * 429 and `Retry-After` (the server never holds a connection open to wait). Default 250 ms.
+   */
+  loginDelayMs?: number | undefined;
+  /** The longest delay between failed logins; default 30 seconds. */
+  maxLoginDelayMs?: number | undefined;
   /**
    * Mark the session cookie `Secure` (only sent over HTTPS); default true. Turn off only behind a local
    * TLS-terminating proxy that forwards over plain HTTP on loopback.

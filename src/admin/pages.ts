@@ -93,7 +93,7 @@ ${
     const addresses = await resolveNames(s, names);
     const lanOnly = resolveDomainTLSSettings(settings, domain).lanOnly;
     const findings = audit?.findings.filter((f) => f.domain === domain) ?? [];
-    const probe = s.probes.get(domain);
+    const probe = await s.lastProbe(domain);
     const p = page(c, s);
     return c.html(
       layout(
@@ -385,7 +385,7 @@ ${field('emailAddress', 'Administrator e-mail', 'Who is responsible for the cert
       { ...(s.options.probe ?? {}), ...(s.options.trust === undefined ? {} : { trust: s.options.trust }) },
       served?.leaf,
     );
-    s.probes.set(domain, { at, results });
+    await s.saveProbe(domain, at, results);
     const good = results.filter((r) => r.ok).length;
     await s.audit(c, 'probe', domain, `${good}/${results.length} verified`);
     flash(c, `${good} of ${results.length} ports verified.`);

@@ -26,6 +26,9 @@ export interface AdminState {
   readonly now: () => Date;
   readonly sessions: SessionStore;
   readonly uploads: Map<string, StagedUpload>;
-  readonly probes: Map<string, { at: Date; results: PortProbe[] }>;
+  /** The last "test now" of a domain (kept in the store, so it outlives a restart). */
+  lastProbe(domain: string): Promise<{ at: Date; results: readonly PortProbe[] } | undefined>;
+  /** Records a domain's "test now". */
+  saveProbe(domain: string, at: Date, results: readonly PortProbe[]): Promise<void>;
   audit(c: Context<AdminEnv>, action: string, domain?: string, detail?: string): Promise<void>;
 }

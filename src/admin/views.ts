@@ -107,6 +107,7 @@ ${MAIL_SERVICES.map((s) => {
   }</td><td>${profiles(s.service, v.profile)}</td></tr>`;
 })}
 </tbody></table>
+<p class="muted">Enabled and Profile apply to this domain's names on a shared port when the server reads the TLS hello before choosing (mailtls's peeking servers, as in examples/mail-server.ts): another domain on the same port keeps its own. A server on node's SNICallback path can only vary the certificate per name; there the profile of a port is the loosest of the domains that serve it.</p>
 <h2 class="spaced">Outgoing SMTP</h2>
 <div class="grid"><dt>TLS</dt><dd><select name="outgoing.tls"><option value="opportunistic"${d.outgoing.tls === 'opportunistic' ? ' selected' : ''}>opportunistic (when offered)</option><option value="required"${d.outgoing.tls === 'required' ? ' selected' : ''}>required (never plaintext)</option></select></dd>
 <dt>Send name (SNI)</dt><dd><input type="checkbox" name="outgoing.sni"${d.outgoing.sni ? ' checked' : ''}></dd>

@@ -168,6 +168,12 @@ export {
   updateSMTPServer,
 } from './tls/servers.js';
 export {
+  createSettingsContextSource,
+  type SettingsContextSourceOptions,
+  settingsForServedName,
+  type TLSContextSource,
+} from './tls/settings-source.js';
+export {
   type CredentialOrLoader,
   createSNIRegistry,
   type ResolvedContext,

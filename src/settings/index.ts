@@ -19,6 +19,20 @@
  *   (encryption only), `mx-host` (the MX host name, Postfix `verify`) or `next-hop` (the recipient domain,
  *   Postfix `secure`).
  *
+ * Where each setting applies, per domain or per listener (one port serves every domain):
+ * - whether a service is served: the port listens when the defaults or any domain turn it on; a domain that
+ *   turns it off is refused on that port once its name is known (the SNI name of the ClientHello, read by the
+ *   peeking servers of `mailtls/node` before the handshake; a client without SNI gets the defaults);
+ * - the TLS profile (versions, suites, groups): per domain on the peeking servers (`createPeekingTLSServer`,
+ *   `createPeekingHTTPSServer`, `acceptTLS`, and `upgradeToTLS` after STARTTLS) through
+ *   `createSettingsContextSource`, which chooses the context from the SNI name before the TLS socket exists;
+ *   per listener on node's own SNI path (`SNICallback`: `createTLSServer`, `createHTTPSServer`, smtp-server),
+ *   where OpenSSL has already chosen the version and keeps the listener's suites when the name arrives: use
+ *   {@link listenerTLSProfile} there (the loosest profile of the domains on that service);
+ * - STARTTLS `offered` or `required`: per domain where the server knows the domain in plaintext (SMTP `RCPT
+ *   TO`), else by the defaults;
+ * - outgoing SMTP: per sending domain, read by the client for each delivery.
+ *
  * @module settings
  */
 import { SettingsError } from '../errors.js';
@@ -478,6 +492,34 @@ export function matchDomainTLSSettings(a: DomainTLSSettings, b: DomainTLSSetting
 export function enabledServices(settings: TLSSettings): MailService[] {
   const all = [settings.defaults, ...Object.values(settings.domains)];
   return MAIL_SERVICES.filter((s) => all.some((d) => d.services[s.service].enabled)).map((s) => s.service);
+}
+
+/** Profiles from the loosest to the strictest (a looser one accepts every client a stricter one accepts). */
+const PROFILE_LOOSENESS: readonly TLSProfileName[] = ['legacy-port-25', 'intermediate', 'modern'];
+
+/**
+ * The profile one listener of `service` must use where the profile cannot follow the domain: on node's own
+ * SNI path (`tls.createServer` with `SNICallback`, smtp-server), OpenSSL picks the version and the suites from
+ * the listener's context before it learns the name, so only the certificate can differ per domain. The rule
+ * is the loosest profile among the defaults and the domains that turn the service on, so that no domain's
+ * clients are refused; a domain with a stricter profile then gets it only on the peeking servers of
+ * `mailtls/node` (see `createSettingsContextSource`), which read the ClientHello first and apply every
+ * domain's own profile. Undefined when no domain serves the service.
+ *
+ * @example
+ * ```ts
+ * listenerTLSProfile(settings, 'imaps'); // 'intermediate' when one domain is intermediate and one modern
+ * ```
+ */
+export function listenerTLSProfile(settings: TLSSettings, service: MailService): TLSProfileName | undefined {
+  let best: number | undefined;
+  for (const d of [settings.defaults, ...Object.values(settings.domains)]) {
+    const s = d.services[service];
+    if (!s.enabled) continue;
+    const rank = PROFILE_LOOSENESS.indexOf(s.profile);
+    if (best === undefined || rank < best) best = rank;
+  }
+  return best === undefined ? undefined : PROFILE_LOOSENESS[best];
 }
 
 /** Client options for outgoing SMTP derived from {@link OutgoingTLSSettings} (see {@link outgoingTLSOptions}). */

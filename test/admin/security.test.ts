@@ -1,12 +1,13 @@
 /**
  * The web administrator's protections over raw HTTP: no access without login, sessions that expire, a CSRF
  * token on every POST, a CSP without unsafe-inline, escaped certificate values, never a key in a response, and
- * failed logins limited. Each test fails when its protection is taken out.
+ * wrong passwords slowed down. Each test fails when its protection is taken out.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +27,8 @@ let ca: CertificateAuthorityHierarchy;
 let server: http.Server;
 let base: string;
 let offsetMs = 0;
+/** A stopped clock for the login-delay test (undefined: the real clock plus `offsetMs`). */
+let frozenMs: number | undefined;
 const bodies: string[] = [];
 
 interface Reply {
@@ -88,7 +91,7 @@ before(async () => {
     store,
     trust: [ca.root.certPEM],
     resolve: async () => ['192.0.2.10'],
-    now: () => new Date(Date.now() + offsetMs),
+    now: () => new Date(frozenMs ?? Date.now() + offsetMs),
   });
   server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -231,20 +234,61 @@ describe('admin: security over raw HTTP', () => {
     }
   });
 
-  it('failed logins are limited: after 5 the right password is refused with 429 until the window passes', async () => {
-    for (let i = 0; i < 5; i++) {
-      const { reply } = await login('admin', `wrong password ${i}`);
-      assert.equal(reply.status, 401);
-      assert.match(reply.text, /Wrong user name or password/);
+  it('wrong passwords are slowed down: each failure doubles the wait, reported by 429 and Retry-After', async () => {
+    // The handler's clock stands still, so "right after" does not depend on how busy the machine is.
+    frozenMs = Date.now() + offsetMs;
+    const at = (ms: number) => {
+      frozenMs = (frozenMs as number) + ms;
+    };
+    try {
+      const first = await login('admin', 'wrong password 0');
+      assert.equal(first.reply.status, 401);
+      assert.match(first.reply.text, /Wrong user name or password/);
+      // Right after the first failure: refused at once, even with the right password; nothing is checked.
+      const early = await login();
+      assert.equal(early.reply.status, 429);
+      assert.equal(early.cookie, undefined);
+      assert.equal(early.reply.headers.get('retry-after'), '1');
+      assert.match(early.reply.text, /Too soon after a failed login/);
+      // From another user name, the client address alone still has to wait.
+      assert.equal((await login('someone-else', 'wrong password x')).reply.status, 429);
+      at(250);
+      assert.equal((await login('admin', 'wrong password 1')).reply.status, 401);
+      // The second failure doubled the delay: 250 ms later is still too early, 500 ms is not.
+      at(250);
+      assert.equal((await login('admin', 'wrong password 2')).reply.status, 429);
+      at(250);
+      assert.equal((await login('admin', 'wrong password 2')).reply.status, 401);
+      at(999);
+      assert.equal((await login('admin', 'wrong password 3')).reply.status, 429);
+      at(1);
+      // Two at once: one is checked, the other refused (the delay cannot be got around in parallel).
+      const both = await Promise.all([
+        login('admin', 'wrong password 3'),
+        login('admin', 'wrong password 4'),
+      ]);
+      assert.deepEqual(both.map((b) => b.reply.status).sort(), [401, 429]);
+      const failures = (await readAdminAudit(root)).filter((e) => e.action === 'login-failed').length;
+      assert.equal(failures, 4, 'refused attempts never reached the password check');
+      at(2000);
+      assert.equal((await login('admin', 'wrong password 4')).reply.status, 401);
+      // Five failures in the window: the lockout, whatever the delay.
+      at(60_000);
+      const locked = await login();
+      assert.equal(locked.reply.status, 429);
+      assert.match(locked.reply.text, /Too many failed logins/);
+      assert.ok(Number(locked.reply.headers.get('retry-after')) > 600);
+      at(16 * 60_000);
+      const later = await login();
+      assert.equal(later.reply.status, 303);
+      assert.ok(later.cookie);
+      // A success clears the delay: the next failure is checked at once, not refused.
+      assert.equal((await login('admin', 'wrong password 5')).reply.status, 401);
+      at(250);
+      assert.equal((await login()).reply.status, 303);
+    } finally {
+      frozenMs = undefined;
     }
-    const locked = await login();
-    assert.equal(locked.reply.status, 429);
-    assert.equal(locked.cookie, undefined);
-    assert.ok(Number(locked.reply.headers.get('retry-after')) > 0);
-    assert.ok((await readAdminAudit(root)).some((e) => e.action === 'login-failed'));
-    offsetMs += 16 * 60_000;
-    const later = await login();
-    assert.equal(later.reply.status, 303);
   });
 });
 
@@ -285,5 +329,119 @@ describe('admin: the authorize hook', () => {
     assert.equal(ok.status, 303);
     assert.equal(ok.headers.get('location'), '/tls/d/sso.example.test/csr');
     assert.equal((await readAdminAudit(root))[0]?.user, 'carol');
+  });
+});
+
+describe('admin: sessions and probe results outlive a restart of the handler', () => {
+  const STATE_PASSWORD = 'restart proof password';
+  const make = (clockMs = 0) =>
+    createAdminHandler({
+      store: new CertificateStore(root, { trust: [ca.root.certPEM] }),
+      resolve: async () => ['192.0.2.10'],
+      now: () => new Date(Date.now() + clockMs),
+      probe: { connect: '127.0.0.1', ports: () => closedPort, timeoutMs: 5000 },
+    });
+  let closedPort = 0;
+  const send = async (
+    handler: ReturnType<typeof make>,
+    path: string,
+    init: { cookie?: string | undefined; form?: Record<string, string> } = {},
+  ) => {
+    const res = await handler.fetch(
+      new Request(`https://admin.local${path}`, {
+        method: init.form === undefined ? 'GET' : 'POST',
+        headers: init.cookie === undefined ? {} : { cookie: init.cookie },
+        redirect: 'manual',
+        ...(init.form === undefined ? {} : { body: new URLSearchParams(init.form) }),
+      }),
+    );
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  };
+
+  it('a logged-in browser stays logged in, its CSRF token still works, and the last probe is still shown', async () => {
+    const probeServer = net.createServer();
+    await new Promise<void>((resolve) => probeServer.listen(0, '127.0.0.1', resolve));
+    closedPort = (probeServer.address() as AddressInfo).port;
+    await new Promise((resolve) => probeServer.close(resolve));
+    await setAdminPassword(root, { user: 'restarter', password: STATE_PASSWORD });
+
+    const first = make();
+    const page = await send(first, '/login');
+    const pre = page.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('mailtls_login='))!
+      .split(';')[0]!;
+    const done = await send(first, '/login', {
+      cookie: pre,
+      form: { _csrf: csrfOf(page.text), user: 'restarter', password: STATE_PASSWORD },
+    });
+    assert.equal(done.status, 303);
+    const cookie = done.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('mailtls_admin='))!
+      .split(';')[0]!;
+    const id = cookie.slice('mailtls_admin='.length);
+    const domainPage = await send(first, '/d/restart.example.test', { cookie });
+    assert.equal(domainPage.status, 200);
+    assert.match(domainPage.text, /Not tested yet/);
+    const tested = await send(first, '/d/restart.example.test/probe', {
+      cookie,
+      form: { _csrf: csrfOf(domainPage.text) },
+    });
+    assert.equal(tested.status, 303);
+
+    // The file holds the hash of the session id, never the id (nor the CSRF token), and only its owner reads it.
+    const file = join(root, 'admin/sessions.json');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const kept = readFileSync(file, 'utf8');
+    assert.ok(!kept.includes(id), 'the session id is not in the file');
+    assert.ok(!kept.includes(csrfOf(domainPage.text)), 'the CSRF token is not in the file');
+    assert.ok(kept.includes(createHash('sha256').update(id).digest('base64url')));
+    assert.equal(statSync(join(root, 'admin/probes.json')).mode & 0o777, 0o600);
+
+    // A new handler on the same store: the same cookie is still logged in, with the same CSRF token.
+    const second = make();
+    const again = await send(second, '/d/restart.example.test', { cookie });
+    assert.equal(again.status, 200);
+    assert.equal(csrfOf(again.text), csrfOf(domainPage.text));
+    assert.match(again.text, /Tested \d{4}-\d\d-\d\dT/);
+    const rows = [...again.text.matchAll(/<tr data-service="([a-z0-9]+)">/g)].map((m) => m[1]);
+    assert.deepEqual(rows.sort(), ['https', 'imap', 'imaps', 'pop3', 'pop3s', 'smtp', 'smtps', 'submission']);
+    assert.match(again.text, /failed/);
+    // A cookie whose session the file holds a hash of cannot be forged from the hash.
+    const hashCookie = `mailtls_admin=${createHash('sha256').update(id).digest('base64url')}`;
+    assert.equal((await send(second, '/', { cookie: hashCookie })).status, 303);
+
+    // Expiry is honoured across the restart: 31 minutes later, a new handler refuses the cookie.
+    assert.equal((await send(make(31 * 60_000), '/', { cookie })).status, 303);
+
+    // A logout is kept too: after it, another restart does not bring the session back.
+    const loggedOut = await send(second, '/logout', { cookie, form: { _csrf: csrfOf(again.text) } });
+    assert.equal(loggedOut.status, 303);
+    assert.equal((await send(make(), '/', { cookie })).status, 303);
+  });
+
+  it('without persistence a restart logs the browser out (the test above depends on the store)', async () => {
+    const handler = (keep: boolean) =>
+      createAdminHandler({
+        store: new CertificateStore(root, { trust: [ca.root.certPEM] }),
+        persistSessions: keep,
+      });
+    const a = handler(false);
+    const page = await send(a, '/login');
+    const pre = page.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('mailtls_login='))!
+      .split(';')[0]!;
+    const done = await send(a, '/login', {
+      cookie: pre,
+      form: { _csrf: csrfOf(page.text), user: 'restarter', password: STATE_PASSWORD },
+    });
+    const cookie = done.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('mailtls_admin='))!
+      .split(';')[0]!;
+    assert.equal((await send(a, '/', { cookie })).status, 200);
+    assert.equal((await send(handler(true), '/', { cookie })).status, 303);
   });
 });

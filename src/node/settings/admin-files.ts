@@ -63,7 +63,7 @@ function runScrypt(
   );
 }
 
-async function readSmall(path: string, max: number): Promise<string | undefined> {
+export async function readSmall(path: string, max: number): Promise<string | undefined> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, 'r');

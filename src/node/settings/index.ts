@@ -15,6 +15,15 @@ export {
   setAdminPassword,
   verifyAdminPassword,
 } from './admin-files.js';
+export {
+  loadAdminProbes,
+  loadAdminSessions,
+  type StoredAdminSession,
+  type StoredDomainProbe,
+  type StoredPortProbe,
+  saveAdminProbe,
+  saveAdminSessions,
+} from './admin-state.js';
 export { listStoreCSRs, readStoreCSR, type StoreCSR } from './store-csr.js';
 export {
   listTLSSettingsRevisions,

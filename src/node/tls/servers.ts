@@ -3,6 +3,8 @@
  *
  * - {@link acceptTLS} / {@link createPeekingTLSServer}: a plain `net` socket or server; the ClientHello is read
  *   first and the `TLSSocket` is created with the right context from the start (no node SNI path at all).
+ *   They take a registry or any {@link TLSContextSource}, such as `createSettingsContextSource`, which applies
+ *   the TLS settings' profile per domain (possible here because the context is chosen before the handshake).
  * - {@link tlsServerOptions} / {@link createTLSServer} / {@link createHTTPSServer}: node:tls and node:https
  *   servers through `SNICallback`, with the default identity passed as `key`/`cert` (both servers ignore a
  *   `secureContext` option, so clients without SNI would get no certificate) and the profile ordered so that
@@ -23,6 +25,7 @@ import type { SNILookup } from '../../names/sni.js';
 import { orderProfileForDefaultKeyType } from '../../tls/profile.js';
 import { type ClientHelloInfo, peekClientHello } from './client-hello.js';
 import { type ProfileContextOptions, profileContextOptions } from './secure-context.js';
+import type { TLSContextSource } from './settings-source.js';
 import type { ResolvedContext, SNIRegistry } from './sni-registry.js';
 
 /** node:tls options that serve a registry through `SNICallback`. */
@@ -226,7 +229,7 @@ export type AcceptedTLSSocket = tls.TLSSocket & {
  */
 export function acceptTLS(
   socket: net.Socket,
-  registry: SNIRegistry,
+  registry: TLSContextSource,
   options: AcceptTLSOptions = {},
 ): Promise<AcceptedTLSSocket> {
   if (!(socket instanceof net.Socket)) throw new TypeError('socket must be a net.Socket');
@@ -253,7 +256,7 @@ function checkAcceptOptions(options: Pick<AcceptTLSOptions, 'timeoutMs' | 'maxCl
  */
 function secureSocket(
   socket: net.Socket,
-  registry: SNIRegistry,
+  registry: TLSContextSource,
   options: AcceptTLSOptions,
   timeoutMs: number,
   resolve: (socket: AcceptedTLSSocket) => void,
@@ -383,7 +386,7 @@ export type PeekingTLSServerOptions = Omit<AcceptTLSOptions, 'server'> & net.Ser
  * ```
  */
 export function createPeekingTLSServer(
-  registry: SNIRegistry,
+  registry: TLSContextSource,
   options: PeekingTLSServerOptions = {},
   secureConnectionListener?: (socket: AcceptedTLSSocket) => void,
 ): net.Server {
@@ -427,7 +430,7 @@ export type PeekingHTTPSServer = net.Server & {
  * ```
  */
 export function createPeekingHTTPSServer(
-  registry: SNIRegistry,
+  registry: TLSContextSource,
   options: PeekingTLSServerOptions = {},
   requestListener?: http.RequestListener,
 ): PeekingHTTPSServer {

@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { TLSError } from '../../errors.js';
 import { type AcceptedTLSInfo, type AcceptedTLSSocket, type AcceptTLSOptions, acceptTLS } from './servers.js';
-import type { SNIRegistry } from './sni-registry.js';
+import type { TLSContextSource } from './settings-source.js';
 
 /** The protocols with a STARTTLS command. */
 export type StartTLSProtocol = 'smtp' | 'pop3' | 'imap';
@@ -85,7 +85,7 @@ export type UpgradedTLSSocket = AcceptedTLSSocket & {
  */
 export async function upgradeToTLS(
   socket: net.Socket,
-  registry: SNIRegistry,
+  registry: TLSContextSource,
   options: UpgradeToTLSOptions = {},
 ): Promise<UpgradedTLSSocket> {
   if (!(socket instanceof net.Socket)) throw new TypeError('socket must be a net.Socket');
