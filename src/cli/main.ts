@@ -3,32 +3,19 @@
  * The `mailtls` command: keys, CSRs, viewing, verifying and installing mail-server certificates.
  * One file per sub-command; they use only the public API (`../index.js`, `../node/index.js`).
  *
+ * Start-up is kept short (a cron job runs `mailtls acme run` or `mailtls renew-check` often, and scripts call
+ * the command once per file): only the module of the sub-command named on the command line is loaded, and a
+ * sub-command loads its heavy parts (the ACME client, the admin server) when its action runs. `--version`
+ * loads no sub-command; `--help`, `help`, no command or an unknown one load them all, so the list and the
+ * suggestions are complete.
+ *
  * @module cli/main
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { registerAcme } from './acme.js';
-import { registerAdmin } from './admin.js';
-import { registerBundle } from './bundle.js';
-import { registerCA } from './ca.js';
-import { registerCheck } from './check.js';
-import { registerConfig } from './config.js';
-import { registerConvert } from './convert.js';
-import { registerCSR } from './csr.js';
-import { registerInstall } from './install.js';
-import { registerKey } from './key.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './output.js';
-import { registerPfx } from './pfx.js';
-import { registerProbe } from './probe.js';
-import { registerRenewCheck } from './renew-check.js';
-import { registerSelfSigned } from './selfsigned.js';
-import { registerShow } from './show.js';
-import { registerSign } from './sign.js';
-import { registerStore } from './store.js';
-import { registerTLSA } from './tlsa.js';
-import { registerVerify } from './verify.js';
 
 /** The version in the package.json above this file (dist/cli/ or build/src/cli/). */
 function packageVersion(): string {
@@ -49,8 +36,48 @@ function packageVersion(): string {
   }
 }
 
-/** Builds the program with every sub-command. */
-function createProgram(argv: readonly string[]): Command {
+type Register = (program: Command) => void;
+
+/** Every sub-command, in the order `--help` lists them, with the module that adds it. */
+const COMMANDS: readonly (readonly [string, () => Promise<Register>])[] = [
+  ['key', async () => (await import('./key.js')).registerKey],
+  ['csr', async () => (await import('./csr.js')).registerCSR],
+  ['show', async () => (await import('./show.js')).registerShow],
+  ['verify', async () => (await import('./verify.js')).registerVerify],
+  ['install', async () => (await import('./install.js')).registerInstall],
+  ['check', async () => (await import('./check.js')).registerCheck],
+  ['probe', async () => (await import('./probe.js')).registerProbe],
+  ['tlsa', async () => (await import('./tlsa.js')).registerTLSA],
+  ['pfx', async () => (await import('./pfx.js')).registerPfx],
+  ['acme', async () => (await import('./acme.js')).registerAcme],
+  ['ca', async () => (await import('./ca.js')).registerCA],
+  ['sign', async () => (await import('./sign.js')).registerSign],
+  ['selfsigned', async () => (await import('./selfsigned.js')).registerSelfSigned],
+  ['store', async () => (await import('./store.js')).registerStore],
+  ['renew-check', async () => (await import('./renew-check.js')).registerRenewCheck],
+  ['bundle', async () => (await import('./bundle.js')).registerBundle],
+  ['convert', async () => (await import('./convert.js')).registerConvert],
+  ['admin', async () => (await import('./admin.js')).registerAdmin],
+  ['config', async () => (await import('./config.js')).registerConfig],
+];
+
+/**
+ * The sub-commands this command line needs: the one it names; none for a bare `--version`; all of them
+ * when it asks for help, names none or names one that does not exist (the program has no option that takes
+ * a value before the sub-command, so the first word not starting with "-" is the sub-command).
+ */
+function commandsFor(argv: readonly string[]): (typeof COMMANDS)[number][] {
+  const args = argv.slice(2);
+  const first = args.find((a) => !a.startsWith('-'));
+  const named = COMMANDS.find(([name]) => name === first);
+  if (named !== undefined) return [named];
+  const asksHelp = args.some((a) => a === '-h' || a === '--help');
+  if (first === undefined && !asksHelp && args.some((a) => a === '-V' || a === '--version')) return [];
+  return [...COMMANDS];
+}
+
+/** Builds the program with the sub-commands this command line needs. */
+async function createProgram(argv: readonly string[]): Promise<Command> {
   const json = argv.includes('--json');
   const program = new Command('mailtls')
     .description(
@@ -81,25 +108,8 @@ function createProgram(argv: readonly string[]): Command {
         '  NO_COLOR                   no colour even on a terminal (colour is used only on a terminal anyway)\n' +
         '  MAILTLS_PROGRESS_DELAY_MS  how long slow work runs before a spinner appears on a terminal (default 300)\n',
     );
-  registerKey(program);
-  registerCSR(program);
-  registerShow(program);
-  registerVerify(program);
-  registerInstall(program);
-  registerCheck(program);
-  registerProbe(program);
-  registerTLSA(program);
-  registerPfx(program);
-  registerAcme(program);
-  registerCA(program);
-  registerSign(program);
-  registerSelfSigned(program);
-  registerStore(program);
-  registerRenewCheck(program);
-  registerBundle(program);
-  registerConvert(program);
-  registerAdmin(program);
-  registerConfig(program);
+  const registers = await Promise.all(commandsFor(argv).map(([, load]) => load()));
+  for (const register of registers) register(program);
   return program;
 }
 
@@ -109,7 +119,7 @@ async function main(): Promise<void> {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
-  const program = createProgram(process.argv);
+  const program = await createProgram(process.argv);
   try {
     await program.parseAsync(process.argv);
   } catch (e) {

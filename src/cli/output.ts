@@ -9,7 +9,7 @@
  *
  * @module cli/output
  */
-import { MailTlsError } from '../index.js';
+import { MailTlsError } from '../errors.js';
 
 /** Exit status: success. */
 export const EXIT_OK = 0;

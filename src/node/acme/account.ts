@@ -14,7 +14,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import https from 'node:https';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import acme from 'acme-client';
 import { AcmeError, type AcmeErrorCode, MailTlsError } from '../../errors.js';
 import { saveFileAtomic } from '../store/atomic-write.js';
@@ -196,7 +196,7 @@ function buildClient(
   const agent =
     options.directoryCA === undefined
       ? undefined
-      : new https.Agent({ ca: [...rootCertificates, options.directoryCA], keepAlive: true });
+      : new https.Agent({ secureContext: trustContext(options.directoryCA), keepAlive: true });
   const retry = options.retry ?? {};
   const attempts = retry.attempts ?? 3;
   const minDelay = retry.minDelayMs ?? 500;
@@ -251,6 +251,20 @@ function buildClient(
     }
   };
   return client;
+}
+
+/**
+ * One TLS context per private ACME root, made once: a `ca` option on the agent would make Node parse the
+ * system roots and this one again for every new connection (about 50 ms each, several per order).
+ */
+const trustContexts = new Map<string, SecureContext>();
+function trustContext(directoryCA: string): SecureContext {
+  let context = trustContexts.get(directoryCA);
+  if (context === undefined) {
+    context = createSecureContext({ ca: [...rootCertificates, directoryCA] });
+    trustContexts.set(directoryCA, context);
+  }
+  return context;
 }
 
 /** The network error a plain request to `url` gets now (the reason of a failure acme-client hid). */
