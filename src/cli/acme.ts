@@ -44,6 +44,15 @@ interface CommonOptions {
   json?: boolean;
 }
 
+/** Options of a profile and a staging dry run (issue, renew, run). */
+interface StagingOptions {
+  profile?: string;
+  stagingDirectory?: string;
+  stagingDirectoryCa?: string;
+  dryRun?: boolean;
+  agreeTos?: boolean;
+}
+
 interface ChallengeOptions {
   challenge?: AcmeChallengeType;
   httpPort?: number;
@@ -54,7 +63,7 @@ interface ChallengeOptions {
   dnsWait?: number;
 }
 
-interface IssueOptions extends CommonOptions, ChallengeOptions {
+interface IssueOptions extends CommonOptions, ChallengeOptions, StagingOptions {
   san?: string[];
   email?: string;
   agreeTos?: boolean;
@@ -74,6 +83,7 @@ const TERMS_HINTS: Readonly<Record<string, string>> = {
     'Register first: mailtls acme register --store DIR --directory URL --email ADDR --agree-tos.',
   ERR_ACME_UNAVAILABLE: 'For a private ACME server, give its HTTPS root with --directory-ca FILE.',
   ERR_ACME_PREFLIGHT: 'Give --lan-only for a LAN-only domain, or --insist to order anyway.',
+  ERR_ACME_PROFILE: 'Give --profile with one of the offered profiles, or leave it out.',
 };
 
 function directoryCA(file: string | undefined): string | undefined {
@@ -235,6 +245,57 @@ function addChallenge(cmd: Command): Command {
     );
 }
 
+function addStaging(cmd: Command, what: string): Command {
+  return cmd
+    .option('--profile <name>', `the ACME profile to ${what} with (one the CA lists; kept for renewals)`)
+    .option(
+      '--staging-directory <url>',
+      'first run a complete order at this staging directory (throwaway account), then the real one',
+    )
+    .option(
+      '--staging-directory-ca <file>',
+      "trust this root (PEM) for the staging server's HTTPS certificate (default: --directory-ca)",
+    )
+    .option('--dry-run', 'only the order at --staging-directory: nothing in the store changes');
+}
+
+/** The staging directory of the options, or undefined; `--dry-run` without one is a usage error. */
+function stagingDirectory(o: StagingOptions & CommonOptions): AcmeLibrary.StagingDirectory | undefined {
+  if (o.stagingDirectory === undefined) {
+    if (o.dryRun === true)
+      throw new CLIError(
+        'ERR_CLI_USAGE',
+        '--dry-run needs --staging-directory URL (e.g. https://acme-staging-v02.api.letsencrypt.org/directory).',
+      );
+    return undefined;
+  }
+  const ca = directoryCA(o.stagingDirectoryCa ?? o.directoryCa);
+  return {
+    url: o.stagingDirectory,
+    ...(ca === undefined ? {} : { directoryCA: ca }),
+    ...(o.agreeTos === undefined ? {} : { agreeToTerms: o.agreeTos }),
+  };
+}
+
+function dryRunLine(out: Output, d: AcmeLibrary.DryRunResult, what: string): void {
+  out.line(
+    `${d.domain}: ${what} at ${d.directoryUrl} passed (${d.names.join(', ')}${d.profile ? `, profile ${d.profile}` : ''}; ` +
+      `staging serial ${d.serialNumber}, ${d.chainLength} certificate(s), ${d.durationMs} ms; discarded)`,
+  );
+}
+
+function dryRunJSON(d: AcmeLibrary.DryRunResult): Record<string, unknown> {
+  return {
+    directoryUrl: d.directoryUrl,
+    names: d.names,
+    profile: d.profile ?? null,
+    serialNumber: d.serialNumber,
+    notAfter: d.notAfter.toISOString(),
+    chainLength: d.chainLength,
+    durationMs: d.durationMs,
+  };
+}
+
 function printTLSA(out: Output, domain: string, current: string, next: string | undefined): void {
   out.line(`  TLSA 3 1 1 ${current}  (key in service)`);
   if (next !== undefined) out.line(`  TLSA 3 1 1 ${next}  (next key: publish it before the switch)`);
@@ -300,43 +361,46 @@ export function registerAcme(program: Command): void {
 
   addChallenge(
     addCommon(
-      group
-        .command('issue')
-        .description('order a certificate for DOMAIN (the Common Name) and --san names, and install it')
-        .argument('<domain>', 'the bare domain, e.g. example.com')
-        .option(
-          '--san <name>',
-          'another name on the certificate, e.g. mail.example.com (repeatable)',
-          collect,
-        )
-        .option('--email <addr>', 'register with this address if the store has no account yet')
-        .option('--agree-tos', 'agree to the terms of service when registering')
-        .addOption(
-          new Option('--challenge <type>', 'how to prove control')
-            .choices(['tls-alpn-01', 'http-01', 'dns-01'])
-            .makeOptionMandatory(),
-        )
-        .addOption(new Option('--key-type <type>', 'type of a new key (default ec)').choices(['ec', 'rsa']))
-        .addOption(
-          new Option(
-            '--key-rollover <policy>',
-            'key of renewals (default reuse with --dane, else fresh)',
-          ).choices(['reuse', 'next-published', 'fresh']),
-        )
-        .option('--dane', 'the domain publishes TLSA records: keep the key across renewals by default')
-        .option(
-          '--next-key-wait <duration>',
-          'next-published: how long the next key’s TLSA record must be published (default 2d)',
-          parseDuration,
-        )
-        .option('--no-preflight', 'do not resolve the names before ordering')
-        .option(
-          '--resolver <ip[:port]>',
-          'pre-flight: ask this DNS server (repeatable; default the system’s)',
-          collect,
-        )
-        .option('--lan-only', 'the domain is for the LAN only: LAN addresses are fine')
-        .option('--insist', 'order even when a name does not resolve or resolves to a LAN address'),
+      addStaging(
+        group
+          .command('issue')
+          .description('order a certificate for DOMAIN (the Common Name) and --san names, and install it')
+          .argument('<domain>', 'the bare domain, e.g. example.com')
+          .option(
+            '--san <name>',
+            'another name on the certificate, e.g. mail.example.com (repeatable)',
+            collect,
+          )
+          .option('--email <addr>', 'register with this address if the store has no account yet')
+          .option('--agree-tos', 'agree to the terms of service when registering')
+          .addOption(
+            new Option('--challenge <type>', 'how to prove control')
+              .choices(['tls-alpn-01', 'http-01', 'dns-01'])
+              .makeOptionMandatory(),
+          )
+          .addOption(new Option('--key-type <type>', 'type of a new key (default ec)').choices(['ec', 'rsa']))
+          .addOption(
+            new Option(
+              '--key-rollover <policy>',
+              'key of renewals (default reuse with --dane, else fresh)',
+            ).choices(['reuse', 'next-published', 'fresh']),
+          )
+          .option('--dane', 'the domain publishes TLSA records: keep the key across renewals by default')
+          .option(
+            '--next-key-wait <duration>',
+            'next-published: how long the next key’s TLSA record must be published (default 2d)',
+            parseDuration,
+          )
+          .option('--no-preflight', 'do not resolve the names before ordering')
+          .option(
+            '--resolver <ip[:port]>',
+            'pre-flight: ask this DNS server (repeatable; default the system’s)',
+            collect,
+          )
+          .option('--lan-only', 'the domain is for the LAN only: LAN addresses are fine')
+          .option('--insist', 'order even when a name does not resolve or resolves to a LAN address'),
+        'order',
+      ),
       true,
     ),
   )
@@ -345,6 +409,8 @@ export function registerAcme(program: Command): void {
       examples(
         'mailtls acme issue example.com --san mail.example.com --store /etc/mail/tls --directory https://acme-v02.api.letsencrypt.org/directory --email postmaster@example.com --agree-tos --challenge tls-alpn-01 --listen 0.0.0.0',
         'mailtls acme issue example.com --san mx.example.com --store DIR --directory URL --challenge dns-01 --dns-hook /etc/mail/dns-hook',
+        'mailtls acme issue example.com --san mail.example.com --store DIR --directory https://acme-v02.api.letsencrypt.org/directory --staging-directory https://acme-staging-v02.api.letsencrypt.org/directory --agree-tos --challenge http-01 --dry-run',
+        'mailtls acme issue example.com --store DIR --directory URL --challenge tls-alpn-01 --profile shortlived',
       ),
     )
     .action((domain: string, o: IssueOptions) =>
@@ -353,33 +419,50 @@ export function registerAcme(program: Command): void {
         async (out) => {
           await loadAcme();
           const store = openStore(o.store, o.trust, undefined);
-          const acct = await account(store, o, true);
+          const staging = stagingDirectory(o);
+          requireDirectory(o);
+          // A dry run needs no production account: none is registered, nothing is written.
+          const acct = o.dryRun === true ? undefined : await account(store, o, true);
           const r = await startResponders([o.challenge!], o);
           try {
+            const settings: Omit<AcmeLibrary.ObtainCertificateOptions, 'account'> = {
+              store,
+              domain,
+              names: o.san ?? [],
+              challenge: o.challenge!,
+              ...(r.tlsAlpn ? { tlsAlpn: r.tlsAlpn } : {}),
+              ...(r.http01 ? { http01: r.http01 } : {}),
+              ...(r.dns ? { dns: r.dns } : {}),
+              ...(o.keyType === undefined ? {} : { keyType: o.keyType }),
+              ...(o.keyRollover === undefined ? {} : { keyRollover: o.keyRollover }),
+              ...(o.dane === undefined ? {} : { dane: o.dane }),
+              ...(o.nextKeyWait === undefined ? {} : { nextKeyPublishedForMs: o.nextKeyWait }),
+              preflight: o.preflight
+                ? {
+                    ...(o.resolver === undefined ? {} : { servers: o.resolver }),
+                    ...(o.lanOnly === undefined ? {} : { lanOnly: o.lanOnly }),
+                    ...(o.insist === undefined ? {} : { insist: o.insist }),
+                  }
+                : false,
+              ...(o.profile === undefined ? {} : { profile: o.profile }),
+              onProgress: progress(out),
+            };
+            if (o.dryRun === true && staging !== undefined) {
+              const dry = await out.progress(`dry run for ${domain} at ${staging.url}`, () =>
+                acme.dryRunCertificate({ ...settings, stagingDirectory: staging }),
+              );
+              dryRunLine(out, dry, 'dry run');
+              out.result({ domain: dry.domain, dryRun: dryRunJSON(dry) });
+              return EXIT_OK;
+            }
             const result = await out.progress(`ordering a certificate for ${domain}`, () =>
               acme.obtainCertificate({
-                account: acct,
-                store,
-                domain,
-                names: o.san ?? [],
-                challenge: o.challenge!,
-                ...(r.tlsAlpn ? { tlsAlpn: r.tlsAlpn } : {}),
-                ...(r.http01 ? { http01: r.http01 } : {}),
-                ...(r.dns ? { dns: r.dns } : {}),
-                ...(o.keyType === undefined ? {} : { keyType: o.keyType }),
-                ...(o.keyRollover === undefined ? {} : { keyRollover: o.keyRollover }),
-                ...(o.dane === undefined ? {} : { dane: o.dane }),
-                ...(o.nextKeyWait === undefined ? {} : { nextKeyPublishedForMs: o.nextKeyWait }),
-                preflight: o.preflight
-                  ? {
-                      ...(o.resolver === undefined ? {} : { servers: o.resolver }),
-                      ...(o.lanOnly === undefined ? {} : { lanOnly: o.lanOnly }),
-                      ...(o.insist === undefined ? {} : { insist: o.insist }),
-                    }
-                  : false,
-                onProgress: progress(out),
+                ...settings,
+                account: acct!,
+                ...(staging === undefined ? {} : { stagingDirectory: staging }),
               }),
             );
+            if (result.staging) dryRunLine(out, result.staging, 'staging order');
             for (const w of result.install.warnings) out.warn(w.message, w.code);
             out.line(
               `${result.domain}: version ${result.install.version} in service, ${result.names.join(', ')}, ` +
@@ -393,6 +476,8 @@ export function registerAcme(program: Command): void {
               key: result.key,
               fingerprint: result.install.leaf.fingerprint('sha256'),
               durationMs: result.durationMs,
+              profile: result.profile ?? null,
+              staging: result.staging === undefined ? null : dryRunJSON(result.staging),
             });
             return EXIT_OK;
           } finally {
@@ -405,12 +490,13 @@ export function registerAcme(program: Command): void {
 
   const renewAction =
     (mode: 'renew' | 'run') =>
-    (domains: string[], o: CommonOptions & ChallengeOptions & { force?: boolean }) =>
+    (domains: string[], o: CommonOptions & ChallengeOptions & StagingOptions & { force?: boolean }) =>
       runCommand(
         o.json,
         async (out) => {
           await loadAcme();
           const store = openStore(o.store, o.trust, undefined);
+          const staging = stagingDirectory(o);
           const chosen = domains.length > 0 ? domains : await acme.listAcmeDomains(store);
           // The domains grouped by the directory they were ordered from (or --directory for all).
           const groups = new Map<string, { domains: string[]; challenges: Set<AcmeChallengeType> }>();
@@ -442,13 +528,22 @@ export function registerAcme(program: Command): void {
                 ...(r.tlsAlpn ? { tlsAlpn: r.tlsAlpn } : {}),
                 ...(r.http01 ? { http01: r.http01 } : {}),
                 ...(r.dns ? { dns: r.dns } : {}),
-                obtain: { onProgress: progress(out), ...(o.challenge ? { challenge: o.challenge } : {}) },
+                ...(staging === undefined ? {} : { stagingDirectory: staging }),
+                ...(o.dryRun === true ? { dryRun: true } : {}),
+                obtain: {
+                  onProgress: progress(out),
+                  ...(o.challenge ? { challenge: o.challenge } : {}),
+                  ...(o.profile === undefined ? {} : { profile: o.profile }),
+                },
               });
               for (const x of outcomes) {
                 if (x.error) {
                   status = EXIT_PROBLEM;
                   out.warn(`${x.domain}: ${x.error.message}`, x.error.code);
+                } else if (x.dryRun) {
+                  dryRunLine(out, x.dryRun, 'dry run');
                 } else if (x.result) {
+                  if (x.result.staging) dryRunLine(out, x.result.staging, 'staging order');
                   out.line(
                     `${x.domain}: renewed, version ${x.result.install.version}, expires ${x.result.install.leaf.notAfter.toISOString()}`,
                   );
@@ -467,6 +562,10 @@ export function registerAcme(program: Command): void {
                 report.push({
                   domain: x.domain,
                   renewed: x.result !== undefined,
+                  ...(x.dryRun ? { dryRun: dryRunJSON(x.dryRun) } : {}),
+                  ...(x.result
+                    ? { profile: x.result.profile ?? null, replaces: x.result.replaces ?? null }
+                    : {}),
                   ...(x.result
                     ? {
                         version: x.result.install.version,
@@ -476,6 +575,7 @@ export function registerAcme(program: Command): void {
                   ...(x.error ? { error: x.error.toJSON() } : {}),
                   due: x.status.due,
                   reason: x.status.reason,
+                  source: x.status.source,
                   atRisk: x.status.atRisk,
                 });
               }
@@ -491,40 +591,54 @@ export function registerAcme(program: Command): void {
 
   addChallenge(
     addCommon(
-      group
-        .command('renew')
-        .description('renew the ACME-managed domains that are due (all, or the ones named)')
-        .argument('[domains...]', 'only these domains')
-        .option('--force', 'renew even when not due')
-        .addOption(
-          new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
-            'tls-alpn-01',
-            'http-01',
-            'dns-01',
-          ]),
-        ),
+      addStaging(
+        group
+          .command('renew')
+          .description('renew the ACME-managed domains that are due (all, or the ones named)')
+          .argument('[domains...]', 'only these domains')
+          .option('--force', 'renew even when not due')
+          .addOption(
+            new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
+              'tls-alpn-01',
+              'http-01',
+              'dns-01',
+            ]),
+          )
+          .option('--agree-tos', "agree to the staging CA's terms of service for the throwaway account"),
+        'renew',
+      ),
       false,
     ),
   )
-    .addHelpText('after', examples('mailtls acme renew --store /etc/mail/tls --listen 0.0.0.0'))
+    .addHelpText(
+      'after',
+      examples(
+        'mailtls acme renew --store /etc/mail/tls --listen 0.0.0.0',
+        'mailtls acme renew --store /etc/mail/tls --staging-directory https://acme-staging-v02.api.letsencrypt.org/directory --agree-tos --dry-run',
+      ),
+    )
     .action(renewAction('renew'));
 
   addChallenge(
     addCommon(
-      group
-        .command('run')
-        .description(
-          'for cron or a systemd timer: renew what is due; exit 1 when a renewal failed or a certificate will ' +
-            'expire before its next attempt',
-        )
-        .argument('[domains...]', 'only these domains')
-        .addOption(
-          new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
-            'tls-alpn-01',
-            'http-01',
-            'dns-01',
-          ]),
-        ),
+      addStaging(
+        group
+          .command('run')
+          .description(
+            'for cron or a systemd timer: renew what is due; exit 1 when a renewal failed or a certificate will ' +
+              'expire before its next attempt',
+          )
+          .argument('[domains...]', 'only these domains')
+          .addOption(
+            new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
+              'tls-alpn-01',
+              'http-01',
+              'dns-01',
+            ]),
+          )
+          .option('--agree-tos', "agree to the staging CA's terms of service for the throwaway account"),
+        'renew',
+      ),
       false,
     ),
   )
@@ -537,7 +651,10 @@ export function registerAcme(program: Command): void {
   addCommon(
     group
       .command('status')
-      .description('show each ACME-managed domain: expiry, renewal time, failures, TLSA records of the keys')
+      .description(
+        'show each ACME-managed domain: expiry, renewal window and time (from the CA’s renewal information, ' +
+          'RFC 9773, or the lifetime rule), profile, failures, TLSA records of the keys',
+      )
       .argument('[domains...]', 'only these domains'),
     false,
   ).action((domains: string[], o: CommonOptions) =>
@@ -547,9 +664,26 @@ export function registerAcme(program: Command): void {
       const chosen = domains.length > 0 ? domains : await acme.listAcmeDomains(store);
       let status = EXIT_OK;
       const report: unknown[] = [];
+      // The account of each directory (read from the store, no request) asks its CA for renewal windows.
+      const accounts = new Map<string, AcmeAccount | string>();
+      const accountFor = async (directoryUrl: string): Promise<AcmeAccount | string> => {
+        const known = accounts.get(directoryUrl);
+        if (known !== undefined) return known;
+        let a: AcmeAccount | string;
+        try {
+          a = await account(store, { ...o, directory: directoryUrl }, false);
+        } catch (e) {
+          if (!isMailTlsError(e)) throw e;
+          a = `no account for ${directoryUrl} in the store to ask its CA with (${e.code})`;
+        }
+        accounts.set(directoryUrl, a);
+        return a;
+      };
       for (const d of chosen) {
-        const s = await acme.acmeRenewalStatus(store, d);
         const state = await acme.loadAcmeState(store, d);
+        const acct = state === undefined ? undefined : await accountFor(o.directory ?? state.directoryUrl);
+        const s = await acme.acmeRenewalStatus(store, d, typeof acct === 'object' ? { account: acct } : {});
+        const note = s.note ?? (typeof acct === 'string' && s.source === 'lifetime' ? acct : undefined);
         let current: string | undefined;
         try {
           current = tlsaRecord((await store.load(d)).privateKey).data;
@@ -562,6 +696,16 @@ export function registerAcme(program: Command): void {
           `${d}: ${s.expiresAt ? `expires ${s.expiresAt.toISOString()}, renews ${s.renewAt?.toISOString()}` : 'no certificate'}` +
             `${s.due ? ' (due now)' : ''}${s.failures > 0 ? `, ${s.failures} failed attempt(s), last ${s.lastError?.code}, next not before ${s.nextAttemptAt?.toISOString()}` : ''}`,
         );
+        if (s.window !== undefined)
+          out.line(
+            `  renewal window ${s.window.start.toISOString()} .. ${s.window.end.toISOString()} (${
+              s.source === 'ari'
+                ? 'the CA’s renewal information, RFC 9773'
+                : 'lifetime rule: a third left, with jitter'
+            })${s.explanationUrl ? `, see ${s.explanationUrl}` : ''}`,
+          );
+        if (note !== undefined) out.line(`  ${note}`);
+        if (state?.profile !== undefined) out.line(`  profile ${state.profile}`);
         if (s.atRisk)
           out.warn(
             `${d} will expire without a successful renewal: ${s.lastError?.message ?? 'no certificate'}`,
@@ -575,6 +719,15 @@ export function registerAcme(program: Command): void {
           keyRollover: state?.keyRollover ?? null,
           expiresAt: s.expiresAt?.toISOString() ?? null,
           renewAt: s.renewAt?.toISOString() ?? null,
+          window:
+            s.window === undefined
+              ? null
+              : { start: s.window.start.toISOString(), end: s.window.end.toISOString() },
+          source: s.source,
+          note: note ?? null,
+          explanationUrl: s.explanationUrl ?? null,
+          renewalInfoCheckAt: s.renewalInfoCheckAt?.toISOString() ?? null,
+          profile: state?.profile ?? null,
           due: s.due,
           reason: s.reason,
           failures: s.failures,

@@ -56,8 +56,8 @@ export interface AcmeManagerOptions {
   lockWaitMs?: number | undefined;
   /** More options of every order (pre-flight, key policy, profile...). */
   obtain?: Partial<Omit<ObtainCertificateOptions, 'account' | 'store' | 'domain' | 'names'>> | undefined;
-  /** Renewal timing (fraction, jitter). */
-  renewal?: Omit<RenewalStatusOptions, 'at'> | undefined;
+  /** Renewal timing (fraction, jitter); the account's CA's renewal information (RFC 9773) is used when offered. */
+  renewal?: Omit<RenewalStatusOptions, 'at' | 'account'> | undefined;
 }
 
 /** What one domain's check did. */
@@ -166,7 +166,7 @@ export class AcmeManager extends EventEmitter<AcmeManagerEvents> {
   async #one(d: ManagedDomain, options: { force?: boolean; at?: Date }): Promise<ManagerOutcome> {
     const o = this.#o;
     const at = options.at ?? new Date();
-    const status = await acmeRenewalStatus(o.store, d.domain, { ...o.renewal, at });
+    const status = await acmeRenewalStatus(o.store, d.domain, { ...o.renewal, at, account: o.account });
     if (status.atRisk) this.emit('atRisk', status);
     if (!status.due && options.force !== true) {
       const served = await this.#serve(d.domain);

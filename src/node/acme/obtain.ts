@@ -14,12 +14,15 @@ import { AcmeError, MailTlsError, StoreError } from '../../errors.js';
 import { generateKeyPair, type PrivateKey } from '../../keys/keys.js';
 import { encodePrivateKeyPEM, parsePrivateKey } from '../../keys/private-key.js';
 import { canonicalizeHostname } from '../../names/hostname.js';
+import { parseCertificateBundle } from '../../x509/bundle.js';
+import type { Certificate } from '../../x509/certificate.js';
 import { createCSR } from '../../x509/csr.js';
 import { saveFileAtomic } from '../store/atomic-write.js';
 import { storeName } from '../store/layout.js';
 import { acquireLock, type LockOptions } from '../store/lock.js';
 import type { CertificateStore, InstallResult } from '../store/store.js';
-import { type AcmeAccount, acmeFailure } from './account.js';
+import { type AcmeAccount, acmeFailure, acmeProfiles, createThrowawayAccount } from './account.js';
+import { ariCertId, renewalInfoUrl } from './ari.js';
 import type { DnsProvider, Http01Responder, TlsAlpnResponder } from './challenges.js';
 import { type VerifyNamesOptions, verifyNamesResolve } from './preflight.js';
 import {
@@ -36,6 +39,7 @@ import {
 export type ObtainStep =
   | 'preflight'
   | 'key'
+  | 'staging'
   | 'order'
   | 'challenge'
   | 'validated'
@@ -73,14 +77,64 @@ export interface ObtainCertificateOptions {
   preflight?: false | VerifyNamesOptions | undefined;
   /** Fail install unless the chain reaches a trusted root (default false: a warning). */
   requireCompleteChain?: boolean | undefined;
-  /** An ACME profile to ask for (e.g. `shortlived`), when the server lists it. */
-  profile?: string | undefined;
+  /**
+   * An ACME profile to ask for (draft-ietf-acme-profiles), e.g. `shortlived`: it must be one the CA lists
+   * in its directory (`meta.profiles`, see `acmeProfiles`), else the order is refused before it is made
+   * (`ERR_ACME_PROFILE`, listing the offered ones). It is kept in the domain's state, so renewals ask for
+   * the same; left out, the stored one is used; `null` orders without a profile (and forgets the stored one).
+   */
+  profile?: string | null | undefined;
+  /**
+   * Renewing a certificate of the same CA: name it in the order's `replaces` field (RFC 9773 section 5) when
+   * the CA offers renewal information (default true).
+   */
+  replaces?: boolean | undefined;
+  /**
+   * A staging directory (e.g. `https://acme-staging-v02.api.letsencrypt.org/directory`): first run a
+   * complete order there, with a throwaway account key that is never stored, for the same names, key,
+   * challenge and profile; discard that certificate, and only then order from the account's directory. A
+   * failure there stops before anything is ordered from production. See also {@link dryRunCertificate}.
+   */
+  stagingDirectory?: string | StagingDirectory | undefined;
   /** Lock timing: only one process orders for a domain at a time. */
   lock?: LockOptions | undefined;
   /** Called at each step. */
   onProgress?: ((step: ObtainStep, detail: string) => void) | undefined;
   /** The clock (back-off and key ages); default now. */
   at?: Date | undefined;
+}
+
+/** A staging directory of a dry run, with its own trust and terms. */
+export interface StagingDirectory {
+  /** The staging directory URL. */
+  readonly url: string;
+  /** More roots (PEM) to trust for the staging server's own HTTPS certificate (a private or test CA). */
+  readonly directoryCA?: string | undefined;
+  /**
+   * Agree to the staging CA's terms of service for the throwaway account (required when its directory lists
+   * terms: `ERR_ACME_TERMS` otherwise).
+   */
+  readonly agreeToTerms?: boolean | undefined;
+}
+
+/** What a dry run on a staging directory did (the certificate itself is discarded). */
+export interface DryRunResult {
+  /** The staging directory URL. */
+  readonly directoryUrl: string;
+  /** The domain, canonical. */
+  readonly domain: string;
+  /** Every name ordered, all on the staging certificate. */
+  readonly names: readonly string[];
+  /** The ACME profile asked for, if any. */
+  readonly profile: string | undefined;
+  /** The staging certificate's serial number (hex). */
+  readonly serialNumber: string;
+  /** The staging certificate's notAfter. */
+  readonly notAfter: Date;
+  /** Certificates in the chain the staging CA sent (the leaf included). */
+  readonly chainLength: number;
+  /** Milliseconds the staging order took (account, order, challenges, download). */
+  readonly durationMs: number;
 }
 
 /** What {@link obtainCertificate} did. */
@@ -95,13 +149,31 @@ export interface ObtainResult {
   readonly key: 'reused' | 'next' | 'new';
   /** Milliseconds from start to install. */
   readonly durationMs: number;
+  /** The ACME profile ordered with, if any. */
+  readonly profile: string | undefined;
+  /** The RFC 9773 identifier of the certificate the order named in `replaces`, if it named one. */
+  readonly replaces: string | undefined;
+  /** The dry run on the staging directory that came first, when one was asked for. */
+  readonly staging?: DryRunResult;
 }
+
+/** Options of {@link dryRunCertificate}: those of `obtainCertificate`, the staging directory required. */
+export interface DryRunOptions extends Omit<ObtainCertificateOptions, 'account' | 'stagingDirectory'> {
+  /** The staging directory the order is made at (a throwaway account key, never stored). */
+  stagingDirectory: string | StagingDirectory;
+  /** Not needed: a dry run orders from the staging directory only. */
+  account?: AcmeAccount | undefined;
+}
+
+/** What the internal steps read of either options. */
+type AnyOptions = Omit<ObtainCertificateOptions, 'account'> & { account?: AcmeAccount | undefined };
 
 const DEFAULT_PUBLISHED_FOR = 2 * 86_400_000;
 
-function checkOptions(o: ObtainCertificateOptions): void {
+function checkOptions(o: AnyOptions, needsAccount = true): void {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
-  if (typeof o.account?.client !== 'object') throw new TypeError('options.account must be an AcmeAccount');
+  if ((needsAccount || o.account !== undefined) && typeof o.account?.client !== 'object')
+    throw new TypeError('options.account must be an AcmeAccount');
   if (typeof o.store?.root !== 'string') throw new TypeError('options.store must be a CertificateStore');
   const needs: Record<AcmeChallengeType, keyof ObtainCertificateOptions> = {
     'tls-alpn-01': 'tlsAlpn',
@@ -110,6 +182,14 @@ function checkOptions(o: ObtainCertificateOptions): void {
   };
   const need = needs[o.challenge];
   if (need === undefined) throw new TypeError('challenge must be tls-alpn-01, http-01 or dns-01');
+  if (o.profile !== undefined && o.profile !== null && (typeof o.profile !== 'string' || o.profile === ''))
+    throw new TypeError('profile must be a profile name, or null for none');
+  if (
+    o.stagingDirectory !== undefined &&
+    typeof o.stagingDirectory !== 'string' &&
+    typeof o.stagingDirectory?.url !== 'string'
+  )
+    throw new TypeError('stagingDirectory must be a URL or { url, directoryCA?, agreeToTerms? }');
   if (o[need] === undefined) throw new TypeError(`challenge ${o.challenge} needs options.${need}`);
   if (o.keyType !== undefined && o.keyType !== 'ec' && o.keyType !== 'rsa')
     throw new TypeError("keyType must be 'ec' or 'rsa'");
@@ -142,7 +222,7 @@ async function fileAge(path: string, now: Date): Promise<number | undefined> {
 
 /** Chooses the key by the rollover policy; answers the key, its origin, and what to do after install. */
 async function chooseKey(
-  o: ObtainCertificateOptions,
+  o: AnyOptions,
   domain: string,
   policy: KeyRollover,
   type: 'ec' | 'rsa',
@@ -192,11 +272,7 @@ async function chooseKey(
 }
 
 /** Answers one authorization with the chosen challenge; cleans up in every case. */
-async function answer(
-  o: ObtainCertificateOptions,
-  client: acme.Client,
-  authz: acme.Authorization,
-): Promise<void> {
+async function answer(o: AnyOptions, client: acme.Client, authz: acme.Authorization): Promise<void> {
   if (authz.status === 'valid') return;
   const name = authz.identifier.value;
   const challenge = authz.challenges.find((c) => c.type === o.challenge);
@@ -265,6 +341,173 @@ async function answer(
   }
 }
 
+/** The staging directory of options, normalized. */
+function stagingOf(value: string | StagingDirectory | undefined): StagingDirectory | undefined {
+  return typeof value === 'string' ? { url: value } : value;
+}
+
+/**
+ * Refuses a profile the CA does not list (draft-ietf-acme-profiles: `meta.profiles`), naming the ones it
+ * lists.
+ */
+async function checkProfile(account: AcmeAccount, profile: string): Promise<void> {
+  const offered = Object.keys(await acmeProfiles(account));
+  if (offered.includes(profile)) return;
+  throw new AcmeError(
+    'ERR_ACME_PROFILE',
+    offered.length === 0
+      ? `The CA at ${account.directoryUrl} offers no ACME profiles, so it cannot issue with profile ` +
+          `${JSON.stringify(profile)}: order without a profile (leave out profile / --profile).`
+      : `The CA at ${account.directoryUrl} does not offer the ACME profile ${JSON.stringify(profile)}: it ` +
+          `offers ${offered.join(', ')}. Choose one of those (profile / --profile NAME).`,
+    { details: { directoryUrl: account.directoryUrl, profile, offered } },
+  );
+}
+
+/** The steps of one order at one CA: order, challenges, finalisation, download. Answers the chain (PEM). */
+async function runOrder(
+  o: AnyOptions,
+  account: AcmeAccount,
+  names: readonly string[],
+  csrPEM: string,
+  extra: { profile: string | undefined; replaces: string | undefined },
+): Promise<{ chainPEM: string; replaces: string | undefined }> {
+  const client = account.client;
+  o.onProgress?.('order', `${names.join(' ')} at ${account.directoryUrl}`);
+  const data: Record<string, unknown> = { identifiers: names.map((value) => ({ type: 'dns', value })) };
+  if (extra.profile !== undefined) data.profile = extra.profile;
+  if (extra.replaces !== undefined) data.replaces = extra.replaces;
+  const create = (): Promise<acme.Order> =>
+    client.createOrder(data as unknown as Parameters<acme.Client['createOrder']>[0]);
+  let replaces = extra.replaces;
+  let order: acme.Order;
+  try {
+    order = await create();
+  } catch (e) {
+    // RFC 9773 section 5: the certificate was already replaced by another order (another node of a cluster,
+    // or a run that crashed after ordering): order again without naming it.
+    if (replaces === undefined || !/:alreadyReplaced$/.test(account.lastProblem?.type ?? ''))
+      throw acmeFailure(account, e, `Ordering a certificate for ${names.join(', ')}`);
+    account.lastProblem = undefined;
+    delete data.replaces;
+    replaces = undefined;
+    try {
+      order = await create();
+    } catch (e2) {
+      throw acmeFailure(account, e2, `Ordering a certificate for ${names.join(', ')}`);
+    }
+  }
+  let authorizations: acme.Authorization[];
+  try {
+    authorizations = await client.getAuthorizations(order);
+  } catch (e) {
+    throw acmeFailure(account, e, 'Reading the authorizations of the order');
+  }
+  // Each name is validated independently; all at once is what the CA expects and the fastest.
+  const answers = await Promise.allSettled(authorizations.map((a) => answer(o, client, a)));
+  const refused = answers.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (refused) throw acmeFailure(account, refused.reason, 'Validating the names', 'ERR_ACME_CHALLENGE');
+  o.onProgress?.('validated', names.join(' '));
+  try {
+    o.onProgress?.('finalize', '');
+    const finalized = await client.finalizeOrder(order, csrPEM);
+    o.onProgress?.('download', '');
+    return { chainPEM: await client.getCertificate(finalized), replaces };
+  } catch (e) {
+    throw acmeFailure(account, e, 'Finalizing the order', 'ERR_ACME_ORDER_INVALID');
+  }
+}
+
+/** A failure of the dry run, said to be one (the code stays: it is the same problem). */
+function stagingFailure(e: unknown, staging: string, production: string | undefined): unknown {
+  if (!(e instanceof AcmeError)) return e;
+  const err = e as AcmeError;
+  return new AcmeError(
+    err.code,
+    `The dry run at the staging directory ${staging} failed${
+      production === undefined ? '' : `, so nothing was ordered from ${production}`
+    }: ${err.message}`,
+    { cause: e, details: { ...err.details, staging } },
+  );
+}
+
+/** A complete order at the staging directory with a throwaway account; the certificate is checked, then dropped. */
+async function stagingOrder(
+  o: AnyOptions,
+  staging: StagingDirectory,
+  domain: string,
+  names: readonly string[],
+  csrPEM: string,
+  profile: string | undefined,
+  production: string | undefined,
+): Promise<DryRunResult> {
+  const started = Date.now();
+  try {
+    o.onProgress?.('staging', staging.url);
+    const account = await createThrowawayAccount({
+      directoryUrl: staging.url,
+      ...(staging.directoryCA === undefined ? {} : { directoryCA: staging.directoryCA }),
+      ...(staging.agreeToTerms === undefined ? {} : { agreeToTerms: staging.agreeToTerms }),
+    });
+    if (profile !== undefined) await checkProfile(account, profile);
+    const { chainPEM } = await runOrder(o, account, names, csrPEM, { profile, replaces: undefined });
+    let chain: readonly Certificate[];
+    try {
+      chain = parseCertificateBundle(chainPEM).certificates;
+    } catch (e) {
+      throw new AcmeError(
+        'ERR_ACME_PROTOCOL',
+        `The staging CA sent a certificate chain that cannot be read (${(e as Error).message}).`,
+        { cause: e, details: { directoryUrl: staging.url } },
+      );
+    }
+    const leaf = chain[0];
+    const missing = leaf === undefined ? [...names] : names.filter((n) => !leaf.dnsNames.includes(n));
+    if (leaf === undefined || missing.length > 0)
+      throw new AcmeError(
+        'ERR_ACME_PROTOCOL',
+        `The staging CA issued a certificate without ${missing.join(', ')}: the production CA may do the ` +
+          'same; check the names and the CA.',
+        { details: { directoryUrl: staging.url, domain } },
+      );
+    return {
+      directoryUrl: staging.url,
+      domain,
+      names,
+      profile,
+      serialNumber: leaf.serialNumber,
+      notAfter: leaf.notAfter,
+      chainLength: chain.length,
+      durationMs: Date.now() - started,
+    };
+  } catch (e) {
+    throw stagingFailure(e, staging.url, production);
+  }
+}
+
+/** The identifier of the certificate in service, when the order may name it in `replaces` (RFC 9773). */
+async function replacesId(
+  o: ObtainCertificateOptions,
+  domain: string,
+  previous: AcmeDomainState | undefined,
+): Promise<string | undefined> {
+  if (o.replaces === false || previous?.directoryUrl !== o.account.directoryUrl) return undefined;
+  let leaf: Certificate;
+  try {
+    leaf = (await o.store.load(domain)).leaf;
+  } catch (e) {
+    if (e instanceof StoreError && e.code === 'ERR_STORE_NOT_FOUND') return undefined;
+    throw e;
+  }
+  try {
+    if ((await renewalInfoUrl(o.account)) === undefined) return undefined;
+    return ariCertId(leaf);
+  } catch {
+    // No authority key identifier, or no directory: the order goes without `replaces`.
+    return undefined;
+  }
+}
+
 /**
  * Orders a certificate for a domain and its mail host names and installs it into the store. The names are
  * checked first (see `verifyNamesResolve`), one process per domain orders at a time (a lock file in
@@ -272,12 +515,19 @@ async function answer(
  * but the store. On failure the certificate in service is unchanged and the store records the failure and
  * the time of the next attempt (exponential back-off, or the CA's `Retry-After`).
  *
+ * With `stagingDirectory`, a complete order at the staging directory comes first (see
+ * {@link dryRunCertificate}); a renewal of the same CA's certificate names it in `replaces` (RFC 9773)
+ * when the CA offers renewal information; `profile` is checked against the CA's list before ordering.
+ *
  * @throws AcmeError `ERR_ACME_PREFLIGHT` (a name does not resolve or resolves to a LAN address),
  *   `ERR_ACME_CHALLENGE` (the CA refused the challenge: `details.problem` has its reason),
  *   `ERR_ACME_ORDER_INVALID`, `ERR_ACME_CSR_REJECTED`, `ERR_ACME_RATE_LIMITED` (`details.retryAfter`),
  *   `ERR_ACME_UNAVAILABLE` (the CA is down or untrusted), `ERR_ACME_PROTOCOL`, `ERR_ACME_DNS_HOOK`,
- *   `ERR_ACME_KEY_ROLLOVER`; StoreError `ERR_STORE_LOCKED` (another process is ordering), and the codes of
- *   `store.install` (the issued certificate failed validation: nothing was installed).
+ *   `ERR_ACME_KEY_ROLLOVER`, `ERR_ACME_PROFILE` (the CA does not offer the profile: `details.offered`),
+ *   `ERR_ACME_TERMS` (the staging CA's terms were not agreed to); any of these with `details.staging` when
+ *   the dry run failed (nothing was ordered from production); StoreError `ERR_STORE_LOCKED` (another
+ *   process is ordering), and the codes of `store.install` (the issued certificate failed validation:
+ *   nothing was installed).
  * @example
  * ```ts
  * import { CertificateStore, createSNIRegistry } from 'mailtls/node';
@@ -287,6 +537,7 @@ async function answer(
  * const account = await loadAcmeAccount({ store, directoryUrl });
  * const r = await obtainCertificate({
  *   account, store, domain: 'example.com', names: ['mail.example.com'], challenge: 'tls-alpn-01', tlsAlpn,
+ *   stagingDirectory: { url: 'https://acme-staging-v02.api.letsencrypt.org/directory', agreeToTerms: true },
  * });
  * console.log(r.install.version, r.install.leaf.notAfter);
  * ```
@@ -305,6 +556,7 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
   const type = options.keyType ?? previous?.keyType ?? 'ec';
   const policy =
     options.keyRollover ?? (options.dane === true ? 'reuse' : (previous?.keyRollover ?? 'fresh'));
+  const profile = options.profile === null ? undefined : (options.profile ?? previous?.profile);
   const base: AcmeDomainState = {
     domain,
     names,
@@ -319,6 +571,8 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
     jitterFor: previous?.jitterFor,
     jitterMs: previous?.jitterMs ?? 0,
     nextKeyCreatedAt: previous?.nextKeyCreatedAt,
+    profile: previous?.profile,
+    ari: previous?.ari,
     preflight:
       options.preflight === false
         ? false
@@ -339,42 +593,29 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
       hostnames: names.slice(1),
       key: chosen.key,
     });
-    const client = options.account.client;
-    options.onProgress?.('order', names.join(' '));
-    let order: acme.Order;
-    try {
-      const data: Record<string, unknown> = { identifiers: names.map((value) => ({ type: 'dns', value })) };
-      if (options.profile !== undefined) data.profile = options.profile;
-      order = await client.createOrder(data as unknown as Parameters<acme.Client['createOrder']>[0]);
-    } catch (e) {
-      throw acmeFailure(options.account, e, `Ordering a certificate for ${names.join(', ')}`);
-    }
-    let authorizations: acme.Authorization[];
-    try {
-      authorizations = await client.getAuthorizations(order);
-    } catch (e) {
-      throw acmeFailure(options.account, e, 'Reading the authorizations of the order');
-    }
-    // Each name is validated independently; all at once is what the CA expects and the fastest.
-    const answers = await Promise.allSettled(authorizations.map((a) => answer(options, client, a)));
-    const refused = answers.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (refused)
-      throw acmeFailure(options.account, refused.reason, 'Validating the names', 'ERR_ACME_CHALLENGE');
-    options.onProgress?.('validated', names.join(' '));
-    let chainPEM: string;
-    try {
-      options.onProgress?.('finalize', '');
-      const finalized = await client.finalizeOrder(order, csr.csrPEM);
-      options.onProgress?.('download', '');
-      chainPEM = await client.getCertificate(finalized);
-    } catch (e) {
-      const failure = acmeFailure(options.account, e, 'Finalizing the order', 'ERR_ACME_ORDER_INVALID');
-      throw failure;
-    }
+    // The production CA's list first: a profile it does not offer is refused before any order anywhere.
+    if (profile !== undefined) await checkProfile(options.account, profile);
+    const stagingDir = stagingOf(options.stagingDirectory);
+    const staging =
+      stagingDir === undefined
+        ? undefined
+        : await stagingOrder(
+            options,
+            stagingDir,
+            domain,
+            names,
+            csr.csrPEM,
+            profile,
+            options.account.directoryUrl,
+          );
+    const ordered = await runOrder(options, options.account, names, csr.csrPEM, {
+      profile,
+      replaces: await replacesId(options, domain, previous),
+    });
     options.onProgress?.('install', '');
     const install = await store.install({
       domain,
-      cert: chainPEM,
+      cert: ordered.chainPEM,
       key: await encodePrivateKeyPEM(chosen.key),
       ...(options.requireCompleteChain === undefined
         ? {}
@@ -400,8 +641,19 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
       jitterFor: undefined,
       jitterMs: 0,
       nextKeyCreatedAt,
+      profile,
+      ari: undefined,
     });
-    return { domain, names, install, key: chosen.origin, durationMs: Date.now() - started };
+    return {
+      domain,
+      names,
+      install,
+      key: chosen.origin,
+      durationMs: Date.now() - started,
+      profile,
+      replaces: ordered.replaces,
+      ...(staging === undefined ? {} : { staging }),
+    };
   } catch (e) {
     const failures = base.failures + 1;
     let next = now.getTime() + backoffMs(failures);
@@ -421,4 +673,52 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * A dry run: a complete order for the domain's names at a staging directory (pre-flight, the key the next
+ * real order would use, CSR, a throwaway account that is never stored, challenges, finalisation, download),
+ * whose certificate is checked for every name and then discarded. Nothing in the store changes: no lock
+ * file, no state, no key, no account (the store is only read, for the key in service and the stored
+ * profile). It shows that a real order would pass, without spending the production CA's rate limits.
+ *
+ * @throws AcmeError the codes of {@link obtainCertificate} for the staging order, each with
+ *   `details.staging`; TypeError for bad options.
+ * @example
+ * ```ts
+ * const r = await dryRunCertificate({
+ *   store, domain: 'example.com', names: ['mail.example.com'], challenge: 'http-01', http01,
+ *   stagingDirectory: { url: 'https://acme-staging-v02.api.letsencrypt.org/directory', agreeToTerms: true },
+ * });
+ * console.log(`staging issued serial ${r.serialNumber} in ${r.durationMs} ms`);
+ * ```
+ */
+export async function dryRunCertificate(options: DryRunOptions): Promise<DryRunResult> {
+  checkOptions(options, false);
+  const staging = stagingOf(options.stagingDirectory);
+  if (staging === undefined) throw new TypeError('a dry run needs options.stagingDirectory');
+  const now = options.at ?? new Date();
+  const domain = storeName(options.domain).domain;
+  const names = orderedNames(domain, options.names);
+  const previous = await loadAcmeState(options.store, domain).catch(() => undefined);
+  const type = options.keyType ?? previous?.keyType ?? 'ec';
+  const policy =
+    options.keyRollover ?? (options.dane === true ? 'reuse' : (previous?.keyRollover ?? 'fresh'));
+  const profile = options.profile === null ? undefined : (options.profile ?? previous?.profile);
+  try {
+    if (options.preflight !== false) {
+      options.onProgress?.('preflight', names.join(' '));
+      await verifyNamesResolve(names, options.preflight ?? {});
+    }
+  } catch (e) {
+    throw stagingFailure(e, staging.url, undefined);
+  }
+  options.onProgress?.('key', policy);
+  const chosen = await chooseKey(options, domain, policy, type, previous, now);
+  const csr = await createCSR({
+    subject: { commonName: domain },
+    hostnames: names.slice(1),
+    key: chosen.key,
+  });
+  return stagingOrder(options, staging, domain, names, csr.csrPEM, profile, undefined);
 }
