@@ -47,7 +47,7 @@ export interface SeenCertificate {
 export interface AcmeFront {
   /** The directory URL clients use. */
   readonly directoryUrl: string;
-  /** Every newOrder payload seen, in order (including refused ones). */
+  /** Every newOrder payload Pebble accepted, or the front refused, in order (not those with a bad nonce). */
   readonly orders: Record<string, unknown>[];
   /** Every CertID asked for at the renewal-info path, in order. */
   readonly renewalInfoRequests: string[];
@@ -166,12 +166,14 @@ export async function startAcmeFront(pebble: Pebble, options: AcmeFrontOptions =
       return;
     }
     let profile: string | undefined;
+    let newOrder: Record<string, unknown> | undefined;
     if (req.method === 'POST' && path === newOrderPath) {
       const jws = JSON.parse(body.toString()) as { payload: string };
       const payload = JSON.parse(Buffer.from(jws.payload, 'base64url').toString()) as Record<string, unknown>;
-      orders.push(payload);
+      newOrder = payload;
       if (payload.profile !== undefined) {
         if (options.profiles === undefined || !(String(payload.profile) in options.profiles)) {
+          orders.push(payload);
           problem(res, 400, 'invalidProfile', `profile ${String(payload.profile)} is not offered`);
           return;
         }
@@ -180,16 +182,20 @@ export async function startAcmeFront(pebble: Pebble, options: AcmeFrontOptions =
       if (payload.replaces !== undefined) {
         const id = String(payload.replaces);
         if (replaced.has(id)) {
+          orders.push(payload);
           problem(res, 409, 'alreadyReplaced', `certificate ${id} was already replaced`);
           return;
         }
         if (!issued.some((c) => c.certId === id)) {
+          orders.push(payload);
           problem(res, 400, 'malformed', `replaces names an unknown certificate ${id}`);
           return;
         }
       }
     }
     const r = await forward(req, body);
+    // Pebble refuses a share of good nonces on purpose: only orders it accepted count (the client retries).
+    if (newOrder !== undefined && r.status === 201) orders.push(newOrder);
     if (req.method === 'GET' && path === target.pathname && r.status === 200) {
       const dir = JSON.parse(r.body.toString()) as Record<string, unknown> & {
         meta?: Record<string, unknown>;
