@@ -189,11 +189,13 @@ async function account(
   store: CertificateStore,
   o: CommonOptions & { email?: string; agreeTos?: boolean },
   register: boolean,
+  retry?: AcmeLibrary.AcmeRetryOptions,
 ): Promise<AcmeAccount> {
   const base = {
     store,
     directoryUrl: requireDirectory(o),
     ...(o.directoryCa === undefined ? {} : { directoryCA: directoryCA(o.directoryCa) }),
+    ...(retry === undefined ? {} : { retry }),
   };
   if (!register) return acme.loadAcmeAccount(base);
   try {
@@ -655,9 +657,13 @@ export function registerAcme(program: Command): void {
         'show each ACME-managed domain: expiry, renewal window and time (from the CA’s renewal information, ' +
           'RFC 9773, or the lifetime rule), profile, failures, TLSA records of the keys',
       )
-      .argument('[domains...]', 'only these domains'),
+      .argument('[domains...]', 'only these domains')
+      .option(
+        '--no-renewal-info',
+        'do not ask the CA for renewal windows (RFC 9773): the stored window, or the lifetime rule',
+      ),
     false,
-  ).action((domains: string[], o: CommonOptions) =>
+  ).action((domains: string[], o: CommonOptions & { renewalInfo: boolean }) =>
     runCommand(o.json, async (out) => {
       await loadAcme();
       const store = openStore(o.store, o.trust, undefined);
@@ -671,7 +677,8 @@ export function registerAcme(program: Command): void {
         if (known !== undefined) return known;
         let a: AcmeAccount | string;
         try {
-          a = await account(store, { ...o, directory: directoryUrl }, false);
+          // One attempt: a status must not wait for a CA that is down (it says so in the note instead).
+          a = await account(store, { ...o, directory: directoryUrl }, false, { attempts: 1 });
         } catch (e) {
           if (!isMailTlsError(e)) throw e;
           a = `no account for ${directoryUrl} in the store to ask its CA with (${e.code})`;
@@ -681,7 +688,10 @@ export function registerAcme(program: Command): void {
       };
       for (const d of chosen) {
         const state = await acme.loadAcmeState(store, d);
-        const acct = state === undefined ? undefined : await accountFor(o.directory ?? state.directoryUrl);
+        const acct =
+          state === undefined || !o.renewalInfo
+            ? undefined
+            : await accountFor(o.directory ?? state.directoryUrl);
         const s = await acme.acmeRenewalStatus(store, d, typeof acct === 'object' ? { account: acct } : {});
         const note = s.note ?? (typeof acct === 'string' && s.source === 'lifetime' ? acct : undefined);
         let current: string | undefined;
