@@ -10,48 +10,33 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { isMailTlsError, parsePrivateKey } from '../index.js';
 import type * as AcmeLibrary from '../node/acme/index.js';
 import type {
-  AcmeAccount,
   AcmeChallengeType,
   DnsProvider,
   Http01Responder,
   KeyRollover,
   TlsAlpnResponder,
 } from '../node/acme/index.js';
-import type { CertificateStore } from '../node/index.js';
-import { tlsaRecord } from '../tls/tlsa.js';
+import {
+  account,
+  acme,
+  addCommon,
+  addStaging,
+  type CommonOptions,
+  directoryCA,
+  dryRunJSON,
+  dryRunLine,
+  loadAcme,
+  requireDirectory,
+  type StagingOptions,
+  stagingDirectory,
+  TERMS_HINTS,
+} from './acme-common.js';
+import { registerAcmeStatus } from './acme-status.js';
 import { collect, examples, parsePort, runCommand } from './common.js';
-import { readInput } from './files.js';
 import { openStore } from './install.js';
 import { CLIError, EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEM, type Output } from './output.js';
-
-/**
- * The ACME library, loaded by the acme commands only: acme-client and what it loads take about two seconds
- * to import on a busy machine, which no other command should pay at start-up.
- */
-let acme: typeof AcmeLibrary;
-async function loadAcme(): Promise<void> {
-  acme ??= await import('../node/acme/index.js');
-}
-
-interface CommonOptions {
-  store: string;
-  directory?: string;
-  directoryCa?: string;
-  trust?: string;
-  json?: boolean;
-}
-
-/** Options of a profile and a staging dry run (issue, renew, run). */
-interface StagingOptions {
-  profile?: string;
-  stagingDirectory?: string;
-  stagingDirectoryCa?: string;
-  dryRun?: boolean;
-  agreeTos?: boolean;
-}
 
 interface ChallengeOptions {
   challenge?: AcmeChallengeType;
@@ -75,25 +60,6 @@ interface IssueOptions extends CommonOptions, ChallengeOptions, StagingOptions {
   resolver?: string[];
   lanOnly?: boolean;
   insist?: boolean;
-}
-
-const TERMS_HINTS: Readonly<Record<string, string>> = {
-  ERR_ACME_TERMS: 'Read the terms, then give --agree-tos.',
-  ERR_ACME_ACCOUNT:
-    'Register first: mailtls acme register --store DIR --directory URL --email ADDR --agree-tos.',
-  ERR_ACME_UNAVAILABLE: 'For a private ACME server, give its HTTPS root with --directory-ca FILE.',
-  ERR_ACME_PREFLIGHT: 'Give --lan-only for a LAN-only domain, or --insist to order anyway.',
-  ERR_ACME_PROFILE: 'Give --profile with one of the offered profiles, or leave it out.',
-};
-
-function directoryCA(file: string | undefined): string | undefined {
-  return file === undefined ? undefined : new TextDecoder().decode(readInput(file, 'directory CA file'));
-}
-
-function requireDirectory(o: CommonOptions): string {
-  if (o.directory === undefined)
-    throw new CLIError('ERR_CLI_USAGE', 'Give the ACME directory URL with --directory URL.');
-  return o.directory;
 }
 
 /** Seconds, minutes, hours or days: `90s`, `30m`, `48h`, `2d`. */
@@ -185,43 +151,6 @@ function progress(out: Output): (step: string, detail: string) => void {
   };
 }
 
-async function account(
-  store: CertificateStore,
-  o: CommonOptions & { email?: string; agreeTos?: boolean },
-  register: boolean,
-  retry?: AcmeLibrary.AcmeRetryOptions,
-): Promise<AcmeAccount> {
-  const base = {
-    store,
-    directoryUrl: requireDirectory(o),
-    ...(o.directoryCa === undefined ? {} : { directoryCA: directoryCA(o.directoryCa) }),
-    ...(retry === undefined ? {} : { retry }),
-  };
-  if (!register) return acme.loadAcmeAccount(base);
-  try {
-    return await acme.loadAcmeAccount(base);
-  } catch (e) {
-    if (!isMailTlsError(e, 'ERR_ACME_ACCOUNT') || (o.agreeTos !== true && o.email === undefined)) throw e;
-    return acme.registerAcmeAccount({
-      ...base,
-      ...(o.email === undefined ? {} : { email: o.email }),
-      ...(o.agreeTos === undefined ? {} : { agreeToTerms: o.agreeTos }),
-    });
-  }
-}
-
-function addCommon(cmd: Command, directoryRequired: boolean): Command {
-  return cmd
-    .requiredOption('--store <dir>', 'the certificate store')
-    .option(
-      '--directory <url>',
-      `the ACME directory URL${directoryRequired ? '' : ' (default: the one each domain was ordered from)'}`,
-    )
-    .option('--directory-ca <file>', "trust this root (PEM) for the ACME server's own HTTPS certificate")
-    .option('--trust <file>', 'roots the installed chain may end at besides the system roots (a private CA)')
-    .option('--json', 'print JSON');
-}
-
 function addChallenge(cmd: Command): Command {
   return cmd
     .option('--http-port <n>', 'the port the http-01 responder listens on (default 80)', parsePort)
@@ -245,73 +174,6 @@ function addChallenge(cmd: Command): Command {
       'dns-01: longest wait for the record to appear (default 120s)',
       parseDuration,
     );
-}
-
-function addStaging(cmd: Command, what: string): Command {
-  return cmd
-    .option('--profile <name>', `the ACME profile to ${what} with (one the CA lists; kept for renewals)`)
-    .option(
-      '--staging-directory <url>',
-      'first run a complete order at this staging directory (throwaway account), then the real one',
-    )
-    .option(
-      '--staging-directory-ca <file>',
-      "trust this root (PEM) for the staging server's HTTPS certificate (default: --directory-ca)",
-    )
-    .option('--dry-run', 'only the order at --staging-directory: nothing in the store changes');
-}
-
-/** The staging directory of the options, or undefined; `--dry-run` without one is a usage error. */
-function stagingDirectory(o: StagingOptions & CommonOptions): AcmeLibrary.StagingDirectory | undefined {
-  if (o.stagingDirectory === undefined) {
-    if (o.dryRun === true)
-      throw new CLIError(
-        'ERR_CLI_USAGE',
-        '--dry-run needs --staging-directory URL (e.g. https://acme-staging-v02.api.letsencrypt.org/directory).',
-      );
-    return undefined;
-  }
-  const ca = directoryCA(o.stagingDirectoryCa ?? o.directoryCa);
-  return {
-    url: o.stagingDirectory,
-    ...(ca === undefined ? {} : { directoryCA: ca }),
-    ...(o.agreeTos === undefined ? {} : { agreeToTerms: o.agreeTos }),
-  };
-}
-
-function dryRunLine(out: Output, d: AcmeLibrary.DryRunResult, what: string): void {
-  out.line(
-    `${d.domain}: ${what} at ${d.directoryUrl} passed (${d.names.join(', ')}${d.profile ? `, profile ${d.profile}` : ''}; ` +
-      `staging serial ${d.serialNumber}, ${d.chainLength} certificate(s), ${d.durationMs} ms; discarded)`,
-  );
-}
-
-function dryRunJSON(d: AcmeLibrary.DryRunResult): Record<string, unknown> {
-  return {
-    directoryUrl: d.directoryUrl,
-    names: d.names,
-    profile: d.profile ?? null,
-    serialNumber: d.serialNumber,
-    notAfter: d.notAfter.toISOString(),
-    chainLength: d.chainLength,
-    durationMs: d.durationMs,
-  };
-}
-
-function printTLSA(out: Output, domain: string, current: string, next: string | undefined): void {
-  out.line(`  TLSA 3 1 1 ${current}  (key in service)`);
-  if (next !== undefined) out.line(`  TLSA 3 1 1 ${next}  (next key: publish it before the switch)`);
-  void domain;
-}
-
-async function nextKeyTLSA(store: CertificateStore, domain: string): Promise<string | undefined> {
-  try {
-    const { readFile } = await import('node:fs/promises');
-    return tlsaRecord(await parsePrivateKey(await readFile(acme.nextKeyPath(store, domain), 'utf8'))).data;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') return undefined;
-    throw e;
-  }
 }
 
 /** Adds `mailtls acme` to the program. */
@@ -650,105 +512,5 @@ export function registerAcme(program: Command): void {
     )
     .action(renewAction('run'));
 
-  addCommon(
-    group
-      .command('status')
-      .description(
-        'show each ACME-managed domain: expiry, renewal window and time (from the CA’s renewal information, ' +
-          'RFC 9773, or the lifetime rule), profile, failures, TLSA records of the keys',
-      )
-      .argument('[domains...]', 'only these domains')
-      .option(
-        '--no-renewal-info',
-        'do not ask the CA for renewal windows (RFC 9773): the stored window, or the lifetime rule',
-      ),
-    false,
-  ).action((domains: string[], o: CommonOptions & { renewalInfo: boolean }) =>
-    runCommand(o.json, async (out) => {
-      await loadAcme();
-      const store = openStore(o.store, o.trust, undefined);
-      const chosen = domains.length > 0 ? domains : await acme.listAcmeDomains(store);
-      let status = EXIT_OK;
-      const report: unknown[] = [];
-      // The account of each directory (read from the store, no request) asks its CA for renewal windows.
-      const accounts = new Map<string, AcmeAccount | string>();
-      const accountFor = async (directoryUrl: string): Promise<AcmeAccount | string> => {
-        const known = accounts.get(directoryUrl);
-        if (known !== undefined) return known;
-        let a: AcmeAccount | string;
-        try {
-          // One attempt: a status must not wait for a CA that is down (it says so in the note instead).
-          a = await account(store, { ...o, directory: directoryUrl }, false, { attempts: 1 });
-        } catch (e) {
-          if (!isMailTlsError(e)) throw e;
-          a = `no account for ${directoryUrl} in the store to ask its CA with (${e.code})`;
-        }
-        accounts.set(directoryUrl, a);
-        return a;
-      };
-      for (const d of chosen) {
-        const state = await acme.loadAcmeState(store, d);
-        const acct =
-          state === undefined || !o.renewalInfo
-            ? undefined
-            : await accountFor(o.directory ?? state.directoryUrl);
-        const s = await acme.acmeRenewalStatus(store, d, typeof acct === 'object' ? { account: acct } : {});
-        const note = s.note ?? (typeof acct === 'string' && s.source === 'lifetime' ? acct : undefined);
-        let current: string | undefined;
-        try {
-          current = tlsaRecord((await store.load(d)).privateKey).data;
-        } catch (e) {
-          if (!isMailTlsError(e)) throw e;
-        }
-        const next = await nextKeyTLSA(store, d);
-        if (s.atRisk) status = EXIT_PROBLEM;
-        out.line(
-          `${d}: ${s.expiresAt ? `expires ${s.expiresAt.toISOString()}, renews ${s.renewAt?.toISOString()}` : 'no certificate'}` +
-            `${s.due ? ' (due now)' : ''}${s.failures > 0 ? `, ${s.failures} failed attempt(s), last ${s.lastError?.code}, next not before ${s.nextAttemptAt?.toISOString()}` : ''}`,
-        );
-        if (s.window !== undefined)
-          out.line(
-            `  renewal window ${s.window.start.toISOString()} .. ${s.window.end.toISOString()} (${
-              s.source === 'ari'
-                ? 'the CA’s renewal information, RFC 9773'
-                : 'lifetime rule: a third left, with jitter'
-            })${s.explanationUrl ? `, see ${s.explanationUrl}` : ''}`,
-          );
-        if (note !== undefined) out.line(`  ${note}`);
-        if (state?.profile !== undefined) out.line(`  profile ${state.profile}`);
-        if (s.atRisk)
-          out.warn(
-            `${d} will expire without a successful renewal: ${s.lastError?.message ?? 'no certificate'}`,
-            'ACME_AT_RISK',
-          );
-        if (current !== undefined) printTLSA(out, d, current, next);
-        report.push({
-          domain: d,
-          names: state?.names ?? [],
-          challenge: state?.challenge ?? null,
-          keyRollover: state?.keyRollover ?? null,
-          expiresAt: s.expiresAt?.toISOString() ?? null,
-          renewAt: s.renewAt?.toISOString() ?? null,
-          window:
-            s.window === undefined
-              ? null
-              : { start: s.window.start.toISOString(), end: s.window.end.toISOString() },
-          source: s.source,
-          note: note ?? null,
-          explanationUrl: s.explanationUrl ?? null,
-          renewalInfoCheckAt: s.renewalInfoCheckAt?.toISOString() ?? null,
-          profile: state?.profile ?? null,
-          due: s.due,
-          reason: s.reason,
-          failures: s.failures,
-          nextAttemptAt: s.nextAttemptAt?.toISOString() ?? null,
-          lastError: s.lastError ?? null,
-          atRisk: s.atRisk,
-          tlsa: [current, next].filter((x) => x !== undefined).map((x) => `3 1 1 ${x}`),
-        });
-      }
-      out.result({ domains: report });
-      return status;
-    }),
-  );
+  registerAcmeStatus(group);
 }
