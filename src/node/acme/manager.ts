@@ -50,7 +50,11 @@ export interface AcmeManagerOptions {
   dns?: DnsProvider | undefined;
   /** The registry the server serves: new certificates are registered in it under their names. */
   registry?: SNIRegistry | undefined;
-  /** Time between checks in milliseconds (default one hour). */
+  /**
+   * Longest time between checks in milliseconds (default one hour). A check comes earlier when a time drawn
+   * in a CA's renewal window, or the CA's `Retry-After` for asking again, falls before (RFC 9773 section 4.3:
+   * renew at the selected time).
+   */
   checkIntervalMs?: number | undefined;
   /** How long to wait for another process's lock on a domain before skipping it this round (default 100 ms). */
   lockWaitMs?: number | undefined;
@@ -108,6 +112,8 @@ export interface AcmeManagerEvents {
 export class AcmeManager extends EventEmitter<AcmeManagerEvents> {
   readonly #o: AcmeManagerOptions;
   #timer: NodeJS.Timeout | undefined;
+  /** The earliest renewal time or renewal-information check still to come (epoch ms), from the last check. */
+  #wakeAt: number | undefined;
   #running: Promise<ManagerOutcome[]> | undefined;
   #stopped = false;
   readonly #served = new Map<string, string>();
@@ -135,8 +141,15 @@ export class AcmeManager extends EventEmitter<AcmeManagerEvents> {
         .finally(() => {
           if (!this.#stopped) this.#schedule();
         });
-    }, this.#o.checkIntervalMs ?? 3_600_000);
+    }, this.#delay());
     this.#timer.unref();
+  }
+
+  /** Time to the next check: the interval, or sooner for a renewal time or a renewal-information check. */
+  #delay(): number {
+    const interval = this.#o.checkIntervalMs ?? 3_600_000;
+    if (this.#wakeAt === undefined) return interval;
+    return Math.max(1000, Math.min(interval, this.#wakeAt - Date.now()));
   }
 
   /** Stops checking; waits for a check in progress. */
@@ -160,6 +173,12 @@ export class AcmeManager extends EventEmitter<AcmeManagerEvents> {
   async #check(options: { force?: boolean; at?: Date }): Promise<ManagerOutcome[]> {
     const out: ManagerOutcome[] = [];
     for (const d of this.#o.domains) out.push(await this.#one(d, options));
+    const now = (options.at ?? new Date()).getTime();
+    const times = out
+      .filter((x) => x.action === 'not-due' || x.action === 'served')
+      .flatMap((x) => [x.status.renewAt?.getTime(), x.status.renewalInfoCheckAt?.getTime()])
+      .filter((t): t is number => t !== undefined && t > now);
+    this.#wakeAt = times.length === 0 ? undefined : Math.min(...times);
     return out;
   }
 

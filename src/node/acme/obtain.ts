@@ -18,20 +18,9 @@ import { saveFileAtomic } from '../store/atomic-write.js';
 import { storeName } from '../store/layout.js';
 import { acquireLock } from '../store/lock.js';
 import { ariCertId, renewalInfoUrl } from './ari.js';
-import type {
-  DryRunOptions,
-  DryRunResult,
-  ObtainCertificateOptions,
-  ObtainResult,
-} from './options.js';
+import type { DryRunOptions, DryRunResult, ObtainCertificateOptions, ObtainResult } from './options.js';
 import { verifyNamesResolve } from './preflight.js';
-import {
-  type AcmeDomainState,
-  backoffMs,
-  loadAcmeState,
-  nextKeyPath,
-  saveAcmeState,
-} from './state.js';
+import { type AcmeDomainState, backoffMs, loadAcmeState, nextKeyPath, saveAcmeState } from './state.js';
 import {
   checkOptions,
   checkProfile,
@@ -52,6 +41,7 @@ export type {
   ObtainStep,
   StagingDirectory,
 } from './options.js';
+
 /** The identifier of the certificate in service, when the order may name it in `replaces` (RFC 9773). */
 async function replacesId(
   o: ObtainCertificateOptions,

@@ -336,4 +336,3 @@ export async function stagingOrder(
     throw stagingFailure(e, staging.url, production);
   }
 }
-

@@ -19,9 +19,11 @@ import {
   acmeProfiles,
   acmeRenewalStatus,
   ariCertId,
+  createAcmeManager,
   createTlsAlpnResponder,
   fetchRenewalInfo,
   loadAcmeState,
+  type ObtainResult,
   obtainCertificate,
   registerAcmeAccount,
   renewDue,
@@ -280,5 +282,32 @@ describe('ARI and profiles through a front of Pebble', needs('pebble', 'pebble-c
     const s = await acmeRenewalStatus(plain, 'plain.example.test', { account: direct });
     assert.equal(s.source, 'lifetime');
     assert.match(s.note ?? '', /offers no renewal information/);
+  });
+
+  it('the manager checks again at the time drawn in the window, long before its interval, and renews', {
+    timeout: 120_000,
+  }, async () => {
+    const certId = await currentCertId();
+    const start = new Date(Date.now() + 5000);
+    front.setWindow(certId, { start, end: new Date(start.getTime() + 1000), retryAfter: 3600 });
+    const manager = createAcmeManager({
+      store,
+      account,
+      tlsAlpn,
+      domains: [{ domain, names: ['mail.ari.example.test'] }],
+      checkIntervalMs: DAY,
+      obtain: { preflight: preflight() },
+    });
+    const renewed = new Promise<ObtainResult>((resolve) => manager.once('renewed', resolve));
+    try {
+      const [first] = await manager.start();
+      assert.equal(first?.action, 'not-due');
+      assert.equal(first?.status.source, 'ari');
+      const r = await renewed;
+      assert.equal(r.replaces, certId);
+      assert.ok(Date.now() >= start.getTime(), 'not before the window');
+    } finally {
+      await manager.stop();
+    }
   });
 });
