@@ -30,6 +30,8 @@ export interface ManagedDomain {
   readonly names?: readonly string[] | undefined;
   /** Its challenge (default the manager's). */
   readonly challenge?: AcmeChallengeType | undefined;
+  /** Its ACME profile (default the manager's `obtain.profile`, else the one it was ordered with). */
+  readonly profile?: string | null | undefined;
 }
 
 /** Options of {@link createAcmeManager}. */
@@ -199,6 +201,7 @@ export class AcmeManager extends EventEmitter<AcmeManagerEvents> {
         domain: d.domain,
         names: d.names ?? [],
         challenge: d.challenge ?? o.obtain?.challenge ?? o.challenge ?? 'tls-alpn-01',
+        ...(d.profile === undefined ? {} : { profile: d.profile }),
         tlsAlpn: o.tlsAlpn,
         http01: o.http01,
         dns: o.dns,

@@ -284,7 +284,7 @@ describe('ARI and profiles through a front of Pebble', needs('pebble', 'pebble-c
     assert.match(s.note ?? '', /offers no renewal information/);
   });
 
-  it('the manager checks again at the time drawn in the window, long before its interval, and renews', {
+  it('the manager checks again at the time drawn in the window, long before its interval, and renews with the domain’s profile', {
     timeout: 120_000,
   }, async () => {
     const certId = await currentCertId();
@@ -294,7 +294,7 @@ describe('ARI and profiles through a front of Pebble', needs('pebble', 'pebble-c
       store,
       account,
       tlsAlpn,
-      domains: [{ domain, names: ['mail.ari.example.test'] }],
+      domains: [{ domain, names: ['mail.ari.example.test'], profile: 'classic' }],
       checkIntervalMs: DAY,
       obtain: { preflight: preflight() },
     });
@@ -306,6 +306,8 @@ describe('ARI and profiles through a front of Pebble', needs('pebble', 'pebble-c
       const r = await renewed;
       assert.equal(r.replaces, certId);
       assert.ok(Date.now() >= start.getTime(), 'not before the window');
+      assert.equal(front.orders.at(-1)?.profile, 'classic', 'the domain’s profile');
+      assert.equal((await loadAcmeState(store, domain))?.profile, 'classic');
     } finally {
       await manager.stop();
     }
