@@ -141,5 +141,5 @@ export interface DryRunOptions extends Omit<ObtainCertificateOptions, 'account' 
   account?: AcmeAccount | undefined;
 }
 
-/** What the internal steps read of either options. @internal */
+/** What the internal steps read of either options (not exported by the entry point). */
 export type AnyOptions = Omit<ObtainCertificateOptions, 'account'> & { account?: AcmeAccount | undefined };

@@ -4,7 +4,6 @@
  * CA (order, challenges, finalisation, download), and the complete order at a staging directory.
  *
  * @module node/acme/steps
- * @internal
  */
 import { readFile, stat } from 'node:fs/promises';
 import type acme from 'acme-client';
