@@ -10,39 +10,33 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { isMailTlsError, parsePrivateKey } from '../index.js';
 import type * as AcmeLibrary from '../node/acme/index.js';
 import type {
-  AcmeAccount,
   AcmeChallengeType,
   DnsProvider,
   Http01Responder,
   KeyRollover,
   TlsAlpnResponder,
 } from '../node/acme/index.js';
-import type { CertificateStore } from '../node/index.js';
-import { tlsaRecord } from '../tls/tlsa.js';
+import {
+  account,
+  acme,
+  addCommon,
+  addStaging,
+  type CommonOptions,
+  directoryCA,
+  dryRunJSON,
+  dryRunLine,
+  loadAcme,
+  requireDirectory,
+  type StagingOptions,
+  stagingDirectory,
+  TERMS_HINTS,
+} from './acme-common.js';
+import { registerAcmeStatus } from './acme-status.js';
 import { collect, examples, parsePort, runCommand } from './common.js';
-import { readInput } from './files.js';
 import { openStore } from './install.js';
 import { CLIError, EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEM, type Output } from './output.js';
-
-/**
- * The ACME library, loaded by the acme commands only: acme-client and what it loads take about two seconds
- * to import on a busy machine, which no other command should pay at start-up.
- */
-let acme: typeof AcmeLibrary;
-async function loadAcme(): Promise<void> {
-  acme ??= await import('../node/acme/index.js');
-}
-
-interface CommonOptions {
-  store: string;
-  directory?: string;
-  directoryCa?: string;
-  trust?: string;
-  json?: boolean;
-}
 
 interface ChallengeOptions {
   challenge?: AcmeChallengeType;
@@ -54,7 +48,7 @@ interface ChallengeOptions {
   dnsWait?: number;
 }
 
-interface IssueOptions extends CommonOptions, ChallengeOptions {
+interface IssueOptions extends CommonOptions, ChallengeOptions, StagingOptions {
   san?: string[];
   email?: string;
   agreeTos?: boolean;
@@ -66,24 +60,6 @@ interface IssueOptions extends CommonOptions, ChallengeOptions {
   resolver?: string[];
   lanOnly?: boolean;
   insist?: boolean;
-}
-
-const TERMS_HINTS: Readonly<Record<string, string>> = {
-  ERR_ACME_TERMS: 'Read the terms, then give --agree-tos.',
-  ERR_ACME_ACCOUNT:
-    'Register first: mailtls acme register --store DIR --directory URL --email ADDR --agree-tos.',
-  ERR_ACME_UNAVAILABLE: 'For a private ACME server, give its HTTPS root with --directory-ca FILE.',
-  ERR_ACME_PREFLIGHT: 'Give --lan-only for a LAN-only domain, or --insist to order anyway.',
-};
-
-function directoryCA(file: string | undefined): string | undefined {
-  return file === undefined ? undefined : new TextDecoder().decode(readInput(file, 'directory CA file'));
-}
-
-function requireDirectory(o: CommonOptions): string {
-  if (o.directory === undefined)
-    throw new CLIError('ERR_CLI_USAGE', 'Give the ACME directory URL with --directory URL.');
-  return o.directory;
 }
 
 /** Seconds, minutes, hours or days: `90s`, `30m`, `48h`, `2d`. */
@@ -175,41 +151,6 @@ function progress(out: Output): (step: string, detail: string) => void {
   };
 }
 
-async function account(
-  store: CertificateStore,
-  o: CommonOptions & { email?: string; agreeTos?: boolean },
-  register: boolean,
-): Promise<AcmeAccount> {
-  const base = {
-    store,
-    directoryUrl: requireDirectory(o),
-    ...(o.directoryCa === undefined ? {} : { directoryCA: directoryCA(o.directoryCa) }),
-  };
-  if (!register) return acme.loadAcmeAccount(base);
-  try {
-    return await acme.loadAcmeAccount(base);
-  } catch (e) {
-    if (!isMailTlsError(e, 'ERR_ACME_ACCOUNT') || (o.agreeTos !== true && o.email === undefined)) throw e;
-    return acme.registerAcmeAccount({
-      ...base,
-      ...(o.email === undefined ? {} : { email: o.email }),
-      ...(o.agreeTos === undefined ? {} : { agreeToTerms: o.agreeTos }),
-    });
-  }
-}
-
-function addCommon(cmd: Command, directoryRequired: boolean): Command {
-  return cmd
-    .requiredOption('--store <dir>', 'the certificate store')
-    .option(
-      '--directory <url>',
-      `the ACME directory URL${directoryRequired ? '' : ' (default: the one each domain was ordered from)'}`,
-    )
-    .option('--directory-ca <file>', "trust this root (PEM) for the ACME server's own HTTPS certificate")
-    .option('--trust <file>', 'roots the installed chain may end at besides the system roots (a private CA)')
-    .option('--json', 'print JSON');
-}
-
 function addChallenge(cmd: Command): Command {
   return cmd
     .option('--http-port <n>', 'the port the http-01 responder listens on (default 80)', parsePort)
@@ -233,22 +174,6 @@ function addChallenge(cmd: Command): Command {
       'dns-01: longest wait for the record to appear (default 120s)',
       parseDuration,
     );
-}
-
-function printTLSA(out: Output, domain: string, current: string, next: string | undefined): void {
-  out.line(`  TLSA 3 1 1 ${current}  (key in service)`);
-  if (next !== undefined) out.line(`  TLSA 3 1 1 ${next}  (next key: publish it before the switch)`);
-  void domain;
-}
-
-async function nextKeyTLSA(store: CertificateStore, domain: string): Promise<string | undefined> {
-  try {
-    const { readFile } = await import('node:fs/promises');
-    return tlsaRecord(await parsePrivateKey(await readFile(acme.nextKeyPath(store, domain), 'utf8'))).data;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') return undefined;
-    throw e;
-  }
 }
 
 /** Adds `mailtls acme` to the program. */
@@ -300,43 +225,46 @@ export function registerAcme(program: Command): void {
 
   addChallenge(
     addCommon(
-      group
-        .command('issue')
-        .description('order a certificate for DOMAIN (the Common Name) and --san names, and install it')
-        .argument('<domain>', 'the bare domain, e.g. example.com')
-        .option(
-          '--san <name>',
-          'another name on the certificate, e.g. mail.example.com (repeatable)',
-          collect,
-        )
-        .option('--email <addr>', 'register with this address if the store has no account yet')
-        .option('--agree-tos', 'agree to the terms of service when registering')
-        .addOption(
-          new Option('--challenge <type>', 'how to prove control')
-            .choices(['tls-alpn-01', 'http-01', 'dns-01'])
-            .makeOptionMandatory(),
-        )
-        .addOption(new Option('--key-type <type>', 'type of a new key (default ec)').choices(['ec', 'rsa']))
-        .addOption(
-          new Option(
-            '--key-rollover <policy>',
-            'key of renewals (default reuse with --dane, else fresh)',
-          ).choices(['reuse', 'next-published', 'fresh']),
-        )
-        .option('--dane', 'the domain publishes TLSA records: keep the key across renewals by default')
-        .option(
-          '--next-key-wait <duration>',
-          'next-published: how long the next key’s TLSA record must be published (default 2d)',
-          parseDuration,
-        )
-        .option('--no-preflight', 'do not resolve the names before ordering')
-        .option(
-          '--resolver <ip[:port]>',
-          'pre-flight: ask this DNS server (repeatable; default the system’s)',
-          collect,
-        )
-        .option('--lan-only', 'the domain is for the LAN only: LAN addresses are fine')
-        .option('--insist', 'order even when a name does not resolve or resolves to a LAN address'),
+      addStaging(
+        group
+          .command('issue')
+          .description('order a certificate for DOMAIN (the Common Name) and --san names, and install it')
+          .argument('<domain>', 'the bare domain, e.g. example.com')
+          .option(
+            '--san <name>',
+            'another name on the certificate, e.g. mail.example.com (repeatable)',
+            collect,
+          )
+          .option('--email <addr>', 'register with this address if the store has no account yet')
+          .option('--agree-tos', 'agree to the terms of service when registering')
+          .addOption(
+            new Option('--challenge <type>', 'how to prove control')
+              .choices(['tls-alpn-01', 'http-01', 'dns-01'])
+              .makeOptionMandatory(),
+          )
+          .addOption(new Option('--key-type <type>', 'type of a new key (default ec)').choices(['ec', 'rsa']))
+          .addOption(
+            new Option(
+              '--key-rollover <policy>',
+              'key of renewals (default reuse with --dane, else fresh)',
+            ).choices(['reuse', 'next-published', 'fresh']),
+          )
+          .option('--dane', 'the domain publishes TLSA records: keep the key across renewals by default')
+          .option(
+            '--next-key-wait <duration>',
+            'next-published: how long the next key’s TLSA record must be published (default 2d)',
+            parseDuration,
+          )
+          .option('--no-preflight', 'do not resolve the names before ordering')
+          .option(
+            '--resolver <ip[:port]>',
+            'pre-flight: ask this DNS server (repeatable; default the system’s)',
+            collect,
+          )
+          .option('--lan-only', 'the domain is for the LAN only: LAN addresses are fine')
+          .option('--insist', 'order even when a name does not resolve or resolves to a LAN address'),
+        'order',
+      ),
       true,
     ),
   )
@@ -345,6 +273,8 @@ export function registerAcme(program: Command): void {
       examples(
         'mailtls acme issue example.com --san mail.example.com --store /etc/mail/tls --directory https://acme-v02.api.letsencrypt.org/directory --email postmaster@example.com --agree-tos --challenge tls-alpn-01 --listen 0.0.0.0',
         'mailtls acme issue example.com --san mx.example.com --store DIR --directory URL --challenge dns-01 --dns-hook /etc/mail/dns-hook',
+        'mailtls acme issue example.com --san mail.example.com --store DIR --directory https://acme-v02.api.letsencrypt.org/directory --staging-directory https://acme-staging-v02.api.letsencrypt.org/directory --agree-tos --challenge http-01 --dry-run',
+        'mailtls acme issue example.com --store DIR --directory URL --challenge tls-alpn-01 --profile shortlived',
       ),
     )
     .action((domain: string, o: IssueOptions) =>
@@ -353,33 +283,50 @@ export function registerAcme(program: Command): void {
         async (out) => {
           await loadAcme();
           const store = openStore(o.store, o.trust, undefined);
-          const acct = await account(store, o, true);
+          const staging = stagingDirectory(o);
+          requireDirectory(o);
+          // A dry run needs no production account: none is registered, nothing is written.
+          const acct = o.dryRun === true ? undefined : await account(store, o, true);
           const r = await startResponders([o.challenge!], o);
           try {
+            const settings: Omit<AcmeLibrary.ObtainCertificateOptions, 'account'> = {
+              store,
+              domain,
+              names: o.san ?? [],
+              challenge: o.challenge!,
+              ...(r.tlsAlpn ? { tlsAlpn: r.tlsAlpn } : {}),
+              ...(r.http01 ? { http01: r.http01 } : {}),
+              ...(r.dns ? { dns: r.dns } : {}),
+              ...(o.keyType === undefined ? {} : { keyType: o.keyType }),
+              ...(o.keyRollover === undefined ? {} : { keyRollover: o.keyRollover }),
+              ...(o.dane === undefined ? {} : { dane: o.dane }),
+              ...(o.nextKeyWait === undefined ? {} : { nextKeyPublishedForMs: o.nextKeyWait }),
+              preflight: o.preflight
+                ? {
+                    ...(o.resolver === undefined ? {} : { servers: o.resolver }),
+                    ...(o.lanOnly === undefined ? {} : { lanOnly: o.lanOnly }),
+                    ...(o.insist === undefined ? {} : { insist: o.insist }),
+                  }
+                : false,
+              ...(o.profile === undefined ? {} : { profile: o.profile }),
+              onProgress: progress(out),
+            };
+            if (o.dryRun === true && staging !== undefined) {
+              const dry = await out.progress(`dry run for ${domain} at ${staging.url}`, () =>
+                acme.dryRunCertificate({ ...settings, stagingDirectory: staging }),
+              );
+              dryRunLine(out, dry, 'dry run');
+              out.result({ domain: dry.domain, dryRun: dryRunJSON(dry) });
+              return EXIT_OK;
+            }
             const result = await out.progress(`ordering a certificate for ${domain}`, () =>
               acme.obtainCertificate({
-                account: acct,
-                store,
-                domain,
-                names: o.san ?? [],
-                challenge: o.challenge!,
-                ...(r.tlsAlpn ? { tlsAlpn: r.tlsAlpn } : {}),
-                ...(r.http01 ? { http01: r.http01 } : {}),
-                ...(r.dns ? { dns: r.dns } : {}),
-                ...(o.keyType === undefined ? {} : { keyType: o.keyType }),
-                ...(o.keyRollover === undefined ? {} : { keyRollover: o.keyRollover }),
-                ...(o.dane === undefined ? {} : { dane: o.dane }),
-                ...(o.nextKeyWait === undefined ? {} : { nextKeyPublishedForMs: o.nextKeyWait }),
-                preflight: o.preflight
-                  ? {
-                      ...(o.resolver === undefined ? {} : { servers: o.resolver }),
-                      ...(o.lanOnly === undefined ? {} : { lanOnly: o.lanOnly }),
-                      ...(o.insist === undefined ? {} : { insist: o.insist }),
-                    }
-                  : false,
-                onProgress: progress(out),
+                ...settings,
+                account: acct!,
+                ...(staging === undefined ? {} : { stagingDirectory: staging }),
               }),
             );
+            if (result.staging) dryRunLine(out, result.staging, 'staging order');
             for (const w of result.install.warnings) out.warn(w.message, w.code);
             out.line(
               `${result.domain}: version ${result.install.version} in service, ${result.names.join(', ')}, ` +
@@ -393,6 +340,8 @@ export function registerAcme(program: Command): void {
               key: result.key,
               fingerprint: result.install.leaf.fingerprint('sha256'),
               durationMs: result.durationMs,
+              profile: result.profile ?? null,
+              staging: result.staging === undefined ? null : dryRunJSON(result.staging),
             });
             return EXIT_OK;
           } finally {
@@ -405,12 +354,13 @@ export function registerAcme(program: Command): void {
 
   const renewAction =
     (mode: 'renew' | 'run') =>
-    (domains: string[], o: CommonOptions & ChallengeOptions & { force?: boolean }) =>
+    (domains: string[], o: CommonOptions & ChallengeOptions & StagingOptions & { force?: boolean }) =>
       runCommand(
         o.json,
         async (out) => {
           await loadAcme();
           const store = openStore(o.store, o.trust, undefined);
+          const staging = stagingDirectory(o);
           const chosen = domains.length > 0 ? domains : await acme.listAcmeDomains(store);
           // The domains grouped by the directory they were ordered from (or --directory for all).
           const groups = new Map<string, { domains: string[]; challenges: Set<AcmeChallengeType> }>();
@@ -442,13 +392,22 @@ export function registerAcme(program: Command): void {
                 ...(r.tlsAlpn ? { tlsAlpn: r.tlsAlpn } : {}),
                 ...(r.http01 ? { http01: r.http01 } : {}),
                 ...(r.dns ? { dns: r.dns } : {}),
-                obtain: { onProgress: progress(out), ...(o.challenge ? { challenge: o.challenge } : {}) },
+                ...(staging === undefined ? {} : { stagingDirectory: staging }),
+                ...(o.dryRun === true ? { dryRun: true } : {}),
+                obtain: {
+                  onProgress: progress(out),
+                  ...(o.challenge ? { challenge: o.challenge } : {}),
+                  ...(o.profile === undefined ? {} : { profile: o.profile }),
+                },
               });
               for (const x of outcomes) {
                 if (x.error) {
                   status = EXIT_PROBLEM;
                   out.warn(`${x.domain}: ${x.error.message}`, x.error.code);
+                } else if (x.dryRun) {
+                  dryRunLine(out, x.dryRun, 'dry run');
                 } else if (x.result) {
+                  if (x.result.staging) dryRunLine(out, x.result.staging, 'staging order');
                   out.line(
                     `${x.domain}: renewed, version ${x.result.install.version}, expires ${x.result.install.leaf.notAfter.toISOString()}`,
                   );
@@ -467,6 +426,10 @@ export function registerAcme(program: Command): void {
                 report.push({
                   domain: x.domain,
                   renewed: x.result !== undefined,
+                  ...(x.dryRun ? { dryRun: dryRunJSON(x.dryRun) } : {}),
+                  ...(x.result
+                    ? { profile: x.result.profile ?? null, replaces: x.result.replaces ?? null }
+                    : {}),
                   ...(x.result
                     ? {
                         version: x.result.install.version,
@@ -476,6 +439,7 @@ export function registerAcme(program: Command): void {
                   ...(x.error ? { error: x.error.toJSON() } : {}),
                   due: x.status.due,
                   reason: x.status.reason,
+                  source: x.status.source,
                   atRisk: x.status.atRisk,
                 });
               }
@@ -491,40 +455,54 @@ export function registerAcme(program: Command): void {
 
   addChallenge(
     addCommon(
-      group
-        .command('renew')
-        .description('renew the ACME-managed domains that are due (all, or the ones named)')
-        .argument('[domains...]', 'only these domains')
-        .option('--force', 'renew even when not due')
-        .addOption(
-          new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
-            'tls-alpn-01',
-            'http-01',
-            'dns-01',
-          ]),
-        ),
+      addStaging(
+        group
+          .command('renew')
+          .description('renew the ACME-managed domains that are due (all, or the ones named)')
+          .argument('[domains...]', 'only these domains')
+          .option('--force', 'renew even when not due')
+          .addOption(
+            new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
+              'tls-alpn-01',
+              'http-01',
+              'dns-01',
+            ]),
+          )
+          .option('--agree-tos', "agree to the staging CA's terms of service for the throwaway account"),
+        'renew',
+      ),
       false,
     ),
   )
-    .addHelpText('after', examples('mailtls acme renew --store /etc/mail/tls --listen 0.0.0.0'))
+    .addHelpText(
+      'after',
+      examples(
+        'mailtls acme renew --store /etc/mail/tls --listen 0.0.0.0',
+        'mailtls acme renew --store /etc/mail/tls --staging-directory https://acme-staging-v02.api.letsencrypt.org/directory --agree-tos --dry-run',
+      ),
+    )
     .action(renewAction('renew'));
 
   addChallenge(
     addCommon(
-      group
-        .command('run')
-        .description(
-          'for cron or a systemd timer: renew what is due; exit 1 when a renewal failed or a certificate will ' +
-            'expire before its next attempt',
-        )
-        .argument('[domains...]', 'only these domains')
-        .addOption(
-          new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
-            'tls-alpn-01',
-            'http-01',
-            'dns-01',
-          ]),
-        ),
+      addStaging(
+        group
+          .command('run')
+          .description(
+            'for cron or a systemd timer: renew what is due; exit 1 when a renewal failed or a certificate will ' +
+              'expire before its next attempt',
+          )
+          .argument('[domains...]', 'only these domains')
+          .addOption(
+            new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
+              'tls-alpn-01',
+              'http-01',
+              'dns-01',
+            ]),
+          )
+          .option('--agree-tos', "agree to the staging CA's terms of service for the throwaway account"),
+        'renew',
+      ),
       false,
     ),
   )
@@ -534,58 +512,5 @@ export function registerAcme(program: Command): void {
     )
     .action(renewAction('run'));
 
-  addCommon(
-    group
-      .command('status')
-      .description('show each ACME-managed domain: expiry, renewal time, failures, TLSA records of the keys')
-      .argument('[domains...]', 'only these domains'),
-    false,
-  ).action((domains: string[], o: CommonOptions) =>
-    runCommand(o.json, async (out) => {
-      await loadAcme();
-      const store = openStore(o.store, o.trust, undefined);
-      const chosen = domains.length > 0 ? domains : await acme.listAcmeDomains(store);
-      let status = EXIT_OK;
-      const report: unknown[] = [];
-      for (const d of chosen) {
-        const s = await acme.acmeRenewalStatus(store, d);
-        const state = await acme.loadAcmeState(store, d);
-        let current: string | undefined;
-        try {
-          current = tlsaRecord((await store.load(d)).privateKey).data;
-        } catch (e) {
-          if (!isMailTlsError(e)) throw e;
-        }
-        const next = await nextKeyTLSA(store, d);
-        if (s.atRisk) status = EXIT_PROBLEM;
-        out.line(
-          `${d}: ${s.expiresAt ? `expires ${s.expiresAt.toISOString()}, renews ${s.renewAt?.toISOString()}` : 'no certificate'}` +
-            `${s.due ? ' (due now)' : ''}${s.failures > 0 ? `, ${s.failures} failed attempt(s), last ${s.lastError?.code}, next not before ${s.nextAttemptAt?.toISOString()}` : ''}`,
-        );
-        if (s.atRisk)
-          out.warn(
-            `${d} will expire without a successful renewal: ${s.lastError?.message ?? 'no certificate'}`,
-            'ACME_AT_RISK',
-          );
-        if (current !== undefined) printTLSA(out, d, current, next);
-        report.push({
-          domain: d,
-          names: state?.names ?? [],
-          challenge: state?.challenge ?? null,
-          keyRollover: state?.keyRollover ?? null,
-          expiresAt: s.expiresAt?.toISOString() ?? null,
-          renewAt: s.renewAt?.toISOString() ?? null,
-          due: s.due,
-          reason: s.reason,
-          failures: s.failures,
-          nextAttemptAt: s.nextAttemptAt?.toISOString() ?? null,
-          lastError: s.lastError ?? null,
-          atRisk: s.atRisk,
-          tlsa: [current, next].filter((x) => x !== undefined).map((x) => `3 1 1 ${x}`),
-        });
-      }
-      out.result({ domains: report });
-      return status;
-    }),
-  );
+  registerAcmeStatus(group);
 }

@@ -132,7 +132,11 @@ export type AcmeErrorCode =
   | 'ERR_ACME_PROTOCOL'
   | 'ERR_ACME_PREFLIGHT'
   | 'ERR_ACME_DNS_HOOK'
-  | 'ERR_ACME_KEY_ROLLOVER';
+  | 'ERR_ACME_KEY_ROLLOVER'
+  /** The ACME profile asked for is not one the CA offers (draft-ietf-acme-profiles). */
+  | 'ERR_ACME_PROFILE'
+  /** The CA's renewal information (RFC 9773) could not be read or made no sense. */
+  | 'ERR_ACME_RENEWAL_INFO';
 
 /** Every stable error code of mailtls. */
 export type ErrorCode =
@@ -400,8 +404,14 @@ export interface AcmeDetails {
   readonly domain?: string | undefined;
   /** The challenge type concerned (`tls-alpn-01`, `http-01`, `dns-01`). */
   readonly challenge?: string | undefined;
-  /** The challenge types the CA offered. */
+  /** The challenge types, or the profiles, the CA offered. */
   readonly offered?: readonly string[] | undefined;
+  /** The ACME profile asked for. */
+  readonly profile?: string | undefined;
+  /** The staging directory of a dry run that failed (nothing was ordered from the production directory). */
+  readonly staging?: string | undefined;
+  /** The certificate's renewal information identifier (RFC 9773 section 4.1). */
+  readonly certId?: string | undefined;
   /** When to try again after a rate limit (ISO 8601). */
   readonly retryAfter?: string | undefined;
   /** The terms of service the account must agree to. */

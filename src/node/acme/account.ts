@@ -315,6 +315,7 @@ const PROBLEM_CODES: readonly [string, AcmeErrorCode][] = [
   ['accountDoesNotExist', 'ERR_ACME_ACCOUNT'],
   ['orderNotReady', 'ERR_ACME_ORDER_INVALID'],
   ['serverInternal', 'ERR_ACME_UNAVAILABLE'],
+  ['invalidProfile', 'ERR_ACME_PROFILE'],
 ];
 
 /**
@@ -350,6 +351,8 @@ export function acmeFailure(
     ERR_ACME_PREFLIGHT: '',
     ERR_ACME_DNS_HOOK: '',
     ERR_ACME_KEY_ROLLOVER: '',
+    ERR_ACME_PROFILE: 'Choose one of the profiles the CA lists in its directory (meta.profiles), or none.',
+    ERR_ACME_RENEWAL_INFO: '',
   };
   return new AcmeError(code, `${what} failed: ${text}. ${advice[code]}`.trim(), {
     cause: e,
@@ -497,6 +500,114 @@ export async function loadAcmeAccount(options: AcmeAccountOptions): Promise<Acme
     get: () => holder.lastProblem,
     set: (v: Problem | undefined) => {
       holder.lastProblem = v;
+    },
+  });
+  return account;
+}
+
+/** acme-client's HTTP layer (with this account's trust and retries, see `buildClient`). */
+function httpOf(account: AcmeAccount): { getDirectory(): Promise<unknown>; request: RequestFn } {
+  return (account.client as unknown as { http: { getDirectory(): Promise<unknown>; request: RequestFn } })
+    .http;
+}
+
+/**
+ * The CA's directory (RFC 8555 section 7.1.1), as acme-client caches it.
+ * @internal
+ */
+export async function acmeDirectory(account: AcmeAccount): Promise<Readonly<Record<string, unknown>>> {
+  try {
+    const dir = await httpOf(account).getDirectory();
+    if (dir === null || typeof dir !== 'object') throw new TypeError('the directory is not a JSON object');
+    return dir as Record<string, unknown>;
+  } catch (e) {
+    throw acmeFailure(account, e, `Reading the directory ${account.directoryUrl}`, 'ERR_ACME_UNAVAILABLE');
+  }
+}
+
+/**
+ * An unauthenticated GET (renewal information, RFC 9773 section 4.1) through the account's client: its
+ * trust, and its retries of network failures and `429`/`503` answers.
+ * @internal
+ */
+export async function acmeGet(
+  account: AcmeAccount,
+  url: string,
+): Promise<{ status: number; data: unknown; headers: Record<string, unknown> }> {
+  const resp = await httpOf(account).request(url, 'get', { headers: { accept: 'application/json' } });
+  return { status: resp.status, data: resp.data, headers: resp.headers ?? {} };
+}
+
+/**
+ * The ACME profiles the account's CA offers (draft-ietf-acme-profiles: the directory's `meta.profiles`), by
+ * name, each with the CA's description (a text or a URL); empty when the CA lists none.
+ *
+ * @throws AcmeError `ERR_ACME_UNAVAILABLE` when the directory cannot be read.
+ * @example
+ * ```ts
+ * const profiles = await acmeProfiles(account);
+ * for (const [name, about] of Object.entries(profiles)) console.log(name, about);
+ * ```
+ */
+export async function acmeProfiles(account: AcmeAccount): Promise<Readonly<Record<string, string>>> {
+  const meta = (await acmeDirectory(account)).meta as { profiles?: unknown } | undefined;
+  const profiles = meta?.profiles;
+  const out: Record<string, string> = {};
+  if (profiles === null || typeof profiles !== 'object' || Array.isArray(profiles)) return out;
+  for (const [name, about] of Object.entries(profiles)) out[name] = typeof about === 'string' ? about : '';
+  return out;
+}
+
+/**
+ * An account with a new key that is never stored (for a dry run on a staging directory): registered at the
+ * directory, agreeing to its terms only when `agreeToTerms` is true.
+ * @internal
+ */
+export async function createThrowawayAccount(
+  options: Omit<AcmeAccountOptions, 'store' | 'email'>,
+): Promise<AcmeAccount> {
+  if (typeof options.directoryUrl !== 'string') throw new TypeError('the staging directory must be a URL');
+  const keyPEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const holder = { lastProblem: undefined as Problem | undefined };
+  const client = buildClient(options as AcmeAccountOptions, keyPEM, undefined, holder);
+  const account = new AcmeAccount(
+    { directoryUrl: options.directoryUrl, url: '', contact: [], termsOfService: undefined, createdAt: '' },
+    '',
+    client,
+  );
+  Object.defineProperty(account, 'lastProblem', {
+    get: () => holder.lastProblem,
+    set: (v: Problem | undefined) => {
+      holder.lastProblem = v;
+    },
+  });
+  let terms: string | undefined;
+  try {
+    terms = (await client.getTermsOfServiceUrl()) ?? undefined;
+  } catch (e) {
+    throw acmeFailure(account, e, `Reading the directory ${options.directoryUrl}`, 'ERR_ACME_UNAVAILABLE');
+  }
+  if (terms !== undefined && options.agreeToTerms !== true)
+    throw new AcmeError(
+      'ERR_ACME_TERMS',
+      `The staging CA at ${options.directoryUrl} requires agreeing to its terms of service: read ${terms}, ` +
+        'then give agreeToTerms: true with the staging directory (mailtls acme ... --agree-tos).',
+      { details: { directoryUrl: options.directoryUrl, termsOfService: terms } },
+    );
+  try {
+    await client.createAccount({ termsOfServiceAgreed: options.agreeToTerms === true });
+  } catch (e) {
+    throw acmeFailure(account, e, `Registering a throwaway account at ${options.directoryUrl}`);
+  }
+  Object.assign(account, {
+    info: {
+      directoryUrl: options.directoryUrl,
+      url: client.getAccountUrl(),
+      contact: [],
+      termsOfService: terms,
+      createdAt: new Date().toISOString(),
     },
   });
   return account;

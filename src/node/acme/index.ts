@@ -1,8 +1,9 @@
 /**
  * ACME (RFC 8555) issuance and renewal into the mailtls certificate store: accounts kept in the store's
  * private area, the tls-alpn-01 (through an SNI registry), http-01 and dns-01 (hook command) challenges,
- * pre-flight name resolution, DANE-safe key rollover, renewal with jitter and back-off, and a manager for
- * long-running servers. The protocol is spoken by `acme-client`, which only this entry point loads.
+ * pre-flight name resolution, DANE-safe key rollover, renewal by the CA's renewal information (RFC 9773) or
+ * with jitter, back-off, ACME profiles, dry runs on a staging directory, and a manager for long-running
+ * servers. The protocol is spoken by `acme-client`, which only this entry point loads.
  *
  * @module acme
  */
@@ -11,9 +12,17 @@ export {
   type AcmeAccountInfo,
   type AcmeAccountOptions,
   type AcmeRetryOptions,
+  acmeProfiles,
   loadAcmeAccount,
   registerAcmeAccount,
 } from './account.js';
+export {
+  type AriCertificate,
+  ariCertId,
+  fetchRenewalInfo,
+  type RenewalInfo,
+  renewalInfoUrl,
+} from './ari.js';
 export {
   ACME_TLS_ALPN,
   createHookDnsProvider,
@@ -33,10 +42,14 @@ export {
   type ManagerOutcome,
 } from './manager.js';
 export {
+  type DryRunOptions,
+  type DryRunResult,
+  dryRunCertificate,
   type ObtainCertificateOptions,
   type ObtainResult,
   type ObtainStep,
   obtainCertificate,
+  type StagingDirectory,
 } from './obtain.js';
 export {
   type AddressScope,
@@ -57,6 +70,7 @@ export {
   renewDue,
 } from './renew.js';
 export {
+  type AcmeAriState,
   type AcmeChallengeType,
   type AcmeDomainState,
   type KeyRollover,

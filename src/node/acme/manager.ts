@@ -30,6 +30,8 @@ export interface ManagedDomain {
   readonly names?: readonly string[] | undefined;
   /** Its challenge (default the manager's). */
   readonly challenge?: AcmeChallengeType | undefined;
+  /** Its ACME profile (default the manager's `obtain.profile`, else the one it was ordered with). */
+  readonly profile?: string | null | undefined;
 }
 
 /** Options of {@link createAcmeManager}. */
@@ -50,14 +52,18 @@ export interface AcmeManagerOptions {
   dns?: DnsProvider | undefined;
   /** The registry the server serves: new certificates are registered in it under their names. */
   registry?: SNIRegistry | undefined;
-  /** Time between checks in milliseconds (default one hour). */
+  /**
+   * Longest time between checks in milliseconds (default one hour). A check comes earlier when a time drawn
+   * in a CA's renewal window, or the CA's `Retry-After` for asking again, falls before (RFC 9773 section 4.3:
+   * renew at the selected time).
+   */
   checkIntervalMs?: number | undefined;
   /** How long to wait for another process's lock on a domain before skipping it this round (default 100 ms). */
   lockWaitMs?: number | undefined;
   /** More options of every order (pre-flight, key policy, profile...). */
   obtain?: Partial<Omit<ObtainCertificateOptions, 'account' | 'store' | 'domain' | 'names'>> | undefined;
-  /** Renewal timing (fraction, jitter). */
-  renewal?: Omit<RenewalStatusOptions, 'at'> | undefined;
+  /** Renewal timing (fraction, jitter); the account's CA's renewal information (RFC 9773) is used when offered. */
+  renewal?: Omit<RenewalStatusOptions, 'at' | 'account'> | undefined;
 }
 
 /** What one domain's check did. */
@@ -108,6 +114,8 @@ export interface AcmeManagerEvents {
 export class AcmeManager extends EventEmitter<AcmeManagerEvents> {
   readonly #o: AcmeManagerOptions;
   #timer: NodeJS.Timeout | undefined;
+  /** The earliest renewal time or renewal-information check still to come (epoch ms), from the last check. */
+  #wakeAt: number | undefined;
   #running: Promise<ManagerOutcome[]> | undefined;
   #stopped = false;
   readonly #served = new Map<string, string>();
@@ -135,8 +143,15 @@ export class AcmeManager extends EventEmitter<AcmeManagerEvents> {
         .finally(() => {
           if (!this.#stopped) this.#schedule();
         });
-    }, this.#o.checkIntervalMs ?? 3_600_000);
+    }, this.#delay());
     this.#timer.unref();
+  }
+
+  /** Time to the next check: the interval, or sooner for a renewal time or a renewal-information check. */
+  #delay(): number {
+    const interval = this.#o.checkIntervalMs ?? 3_600_000;
+    if (this.#wakeAt === undefined) return interval;
+    return Math.max(1000, Math.min(interval, this.#wakeAt - Date.now()));
   }
 
   /** Stops checking; waits for a check in progress. */
@@ -160,13 +175,19 @@ export class AcmeManager extends EventEmitter<AcmeManagerEvents> {
   async #check(options: { force?: boolean; at?: Date }): Promise<ManagerOutcome[]> {
     const out: ManagerOutcome[] = [];
     for (const d of this.#o.domains) out.push(await this.#one(d, options));
+    const now = (options.at ?? new Date()).getTime();
+    const times = out
+      .filter((x) => x.action === 'not-due' || x.action === 'served')
+      .flatMap((x) => [x.status.renewAt?.getTime(), x.status.renewalInfoCheckAt?.getTime()])
+      .filter((t): t is number => t !== undefined && t > now);
+    this.#wakeAt = times.length === 0 ? undefined : Math.min(...times);
     return out;
   }
 
   async #one(d: ManagedDomain, options: { force?: boolean; at?: Date }): Promise<ManagerOutcome> {
     const o = this.#o;
     const at = options.at ?? new Date();
-    const status = await acmeRenewalStatus(o.store, d.domain, { ...o.renewal, at });
+    const status = await acmeRenewalStatus(o.store, d.domain, { ...o.renewal, at, account: o.account });
     if (status.atRisk) this.emit('atRisk', status);
     if (!status.due && options.force !== true) {
       const served = await this.#serve(d.domain);
@@ -180,6 +201,7 @@ export class AcmeManager extends EventEmitter<AcmeManagerEvents> {
         domain: d.domain,
         names: d.names ?? [],
         challenge: d.challenge ?? o.obtain?.challenge ?? o.challenge ?? 'tls-alpn-01',
+        ...(d.profile === undefined ? {} : { profile: d.profile }),
         tlsAlpn: o.tlsAlpn,
         http01: o.http01,
         dns: o.dns,

@@ -60,6 +60,10 @@ export interface AcmeDomainState {
   readonly jitterMs: number;
   /** When the waiting next key was made (ISO), for `next-published`. */
   readonly nextKeyCreatedAt: string | undefined;
+  /** The ACME profile it was ordered with (renewals ask for the same), if any. */
+  readonly profile?: string | undefined;
+  /** The CA's renewal window (RFC 9773) of the certificate in service, as last fetched. */
+  readonly ari?: AcmeAriState | undefined;
   /** The pre-flight check the domain was ordered with (DNS servers, LAN-only), or false when skipped. */
   readonly preflight?:
     | false
@@ -70,6 +74,26 @@ export interface AcmeDomainState {
         readonly lanOnly?: boolean;
       }
     | undefined;
+}
+
+/** The renewal information (RFC 9773) the store keeps for the certificate in service. */
+export interface AcmeAriState {
+  /** The certificate it is for (SHA-256 fingerprint). */
+  readonly certFor: string;
+  /** The certificate's RFC 9773 identifier. */
+  readonly certId: string;
+  /** The suggested window's start (ISO). */
+  readonly start: string;
+  /** The suggested window's end (ISO). */
+  readonly end: string;
+  /** The time chosen uniformly at random inside the window (ISO); drawn again when the window changes. */
+  readonly renewAt: string;
+  /** The CA's explanation page, if any. */
+  readonly explanationUrl?: string | undefined;
+  /** Not asked again before this time (the CA's `Retry-After`, ISO). */
+  readonly nextCheckAt: string;
+  /** When it was fetched (ISO). */
+  readonly checkedAt: string;
 }
 
 /** The state file of a domain. @internal */

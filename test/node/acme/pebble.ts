@@ -47,6 +47,11 @@ export interface Pebble {
 export interface PebbleOptions {
   /** Percentage of good nonces Pebble rejects (default 15). */
   nonceReject?: number;
+  /**
+   * The ports this Pebble validates http-01 and tls-alpn-01 on (default: free ones chosen here). Two Pebbles
+   * given the same ports validate against the same responders (a staging and a production CA).
+   */
+  validationPorts?: { httpPort: number; tlsPort: number };
 }
 
 const used = new Set<number>();
@@ -186,14 +191,14 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
   if (made.status !== 0) throw new Error(`openssl could not make Pebble's certificate: ${made.stderr}`);
   const directoryCA = readFileSync(certFile, 'utf8');
   for (let attempt = 1; ; attempt++) {
-    const [acmePort, mgmtPort, httpPort, tlsPort, dnsPort, ctsPort] = [
+    const [acmePort, mgmtPort, dnsPort, ctsPort] = [
       await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
-      await freePort(),
-      await freePort(),
-    ] as [number, number, number, number, number, number];
+    ] as [number, number, number, number];
+    const httpPort = options.validationPorts?.httpPort ?? (await freePort());
+    const tlsPort = options.validationPorts?.tlsPort ?? (await freePort());
     const config = join(dir, 'pebble.json');
     writeFileSync(
       config,
