@@ -86,6 +86,7 @@ export {
   type RollbackResult,
   type StoreCSROptions,
   type StoreCSRResult,
+  type StoreListOptions,
   type StoreVersion,
 } from './store/store.js';
 export {

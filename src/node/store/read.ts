@@ -13,7 +13,6 @@ import { isTemporaryName } from './atomic-write.js';
 import { fileSignature, type RawPair } from './credential.js';
 import { exists, readdirOrEmpty, readIfExists, readLinkIfExists, resolves } from './io.js';
 import {
-  CURRENT_LINK,
   STORE_DIRECTORIES,
   type StoreName,
   type StorePaths,
@@ -74,15 +73,29 @@ export function notFoundError(
   );
 }
 
-/** The domains with a pair in service (managed, or hand-placed), sorted. */
-export async function listDomains(root: string): Promise<string[]> {
-  const found = new Set<string>();
+/**
+ * Whether a domain has a pair in service: managed (its `current` link exists), or hand-placed (both
+ * `certs/<name>.crt` and `private/<name>.key` lead to a file; dangling links, as left by a remove() half-way,
+ * are no pair, as load() says). One `readlink`, plus two `stat`s for a domain that is not managed.
+ */
+export async function holdsDomain(root: string, name: StoreName): Promise<boolean> {
+  const paths = storePaths(root, name.domain);
+  if ((await readLinkIfExists(paths.current)) !== undefined) return true;
+  return (await resolves(paths.cert)) && (await resolves(paths.key));
+}
+
+/**
+ * The domains with a pair in service (managed, or hand-placed), sorted. The names come from two directory
+ * listings (`history/` and `certs/`); each is then checked with {@link holdsDomain}, in order, until `limit`
+ * domains are found, so the first few of a large store cost a few system calls each, not one per domain.
+ */
+export async function listDomains(root: string, limit = Number.POSITIVE_INFINITY): Promise<string[]> {
+  const candidates = new Map<string, { name: StoreName; managed: boolean }>();
   for (const entry of await readdirOrEmpty(join(root, STORE_DIRECTORIES.history))) {
     if (isTemporaryName(entry) !== undefined) continue;
-    if ((await readLinkIfExists(join(root, STORE_DIRECTORIES.history, entry, CURRENT_LINK))) === undefined)
-      continue;
     try {
-      found.add(storeName(entry).domain);
+      const name = storeName(entry);
+      candidates.set(name.domain, { name, managed: true });
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
     }
@@ -91,16 +104,25 @@ export async function listDomains(root: string): Promise<string[]> {
     if (!entry.endsWith('.crt') || isTemporaryName(entry) !== undefined) continue;
     try {
       const name = storeName(entry.slice(0, -4));
-      if (found.has(name.domain)) continue;
-      // Both files must be there through their links: dangling links (a remove() half-way, after `current`
-      // went) are no pair, as load() says.
-      const paths = storePaths(root, name.domain);
-      if ((await resolves(paths.cert)) && (await resolves(paths.key))) found.add(name.domain);
+      if (!candidates.has(name.domain)) candidates.set(name.domain, { name, managed: false });
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
     }
   }
-  return [...found].sort();
+  const found: string[] = [];
+  for (const domain of [...candidates.keys()].sort()) {
+    if (found.length >= limit) break;
+    const { name, managed } = candidates.get(domain)!;
+    const paths = storePaths(root, name.domain);
+    // A history directory without `current` (a remove() that kept the history) may still have hand-placed
+    // files; a name seen only in certs/ is checked as hand-placed.
+    if (
+      (managed && (await readLinkIfExists(paths.current)) !== undefined) ||
+      ((await resolves(paths.cert)) && (await resolves(paths.key)))
+    )
+      found.push(domain);
+  }
+  return found;
 }
 
 /** The keys a store holds, read from its files when the install planner asks. */
