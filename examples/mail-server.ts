@@ -16,7 +16,8 @@
  * else the store's first domain by name). Any other name is looked up in the store when a ClientHello first
  * asks for it, served from then on, and checked for a new version every `--poll-ms` (a line `loaded {...}`
  * per domain loaded, with the number loaded so far). `--eager` loads and watches every domain before it
- * listens instead, which takes minutes with thousands of domains.
+ * listens instead, which takes minutes with thousands of domains. `--max-contexts N` keeps at most N TLS
+ * contexts built (the least recently used are dropped and rebuilt when asked for again).
  *
  * The store's TLS settings (`settings/tls.json`, edited by `mailtls admin` or `saveTLSSettings`) say which
  * services run, whether STARTTLS is offered or required, and each service's TLS profile. A new revision is
@@ -77,11 +78,13 @@ const { values } = parseArgs({
     default: { type: 'string' },
     'poll-ms': { type: 'string', default: '2000' },
     eager: { type: 'boolean', default: false },
+    'max-contexts': { type: 'string' },
   },
 });
 if (values.store === undefined) {
   console.error(
-    'usage: mail-server --store DIR [--host 127.0.0.1] [--base-port N] [--default DOMAIN] [--poll-ms N] [--eager]',
+    'usage: mail-server --store DIR [--host 127.0.0.1] [--base-port N] [--default DOMAIN] [--poll-ms N] ' +
+      '[--eager] [--max-contexts N]',
   );
   process.exit(2);
 }
@@ -93,6 +96,11 @@ if (!Number.isInteger(basePort) || basePort < 0 || basePort + 993 > 65535) {
   process.exit(2);
 }
 const pollMs = Number(values['poll-ms']);
+const maxContexts = values['max-contexts'] === undefined ? undefined : Number(values['max-contexts']);
+if (maxContexts !== undefined && !(Number.isInteger(maxContexts) && maxContexts >= 1)) {
+  console.error('--max-contexts must be a positive integer');
+  process.exit(2);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Certificates. The default domain is loaded and watched (fs.watch and a poll) before the ports open; every
@@ -261,10 +269,9 @@ class LazyDomains {
 
   async #loadNow(domain: string): Promise<LazyEntry | undefined> {
     const old = this.#entries.get(domain);
-    let version: string | undefined;
     try {
       const c = await store.load(domain);
-      version = c.version;
+      const version = c.version;
       const now = Date.now();
       for (const cert of c.chain)
         if (now > cert.notAfter.getTime() || now < cert.notBefore.getTime())
@@ -289,7 +296,6 @@ class LazyDomains {
       else console.log(`reloaded ${JSON.stringify(fields)}`);
       return entry;
     } catch (e) {
-      if (old !== undefined && version !== undefined) old.failedVersion = version;
       console.error(
         `${domain}: ${old === undefined ? 'not served' : 'reload refused, still serving the previous certificate'}: ${(e as Error).message}`,
       );
@@ -340,9 +346,13 @@ class LazyDomains {
         } catch {
           continue; // unreadable for now: keep serving, try at the next sweep
         }
-        if (version === 'none') this.#unregister(entry);
-        else if (force || (version !== entry.version && version !== entry.failedVersion))
-          await this.#load(entry.domain);
+        if (version === 'none') {
+          this.#unregister(entry);
+          continue;
+        }
+        if (!force && (version === entry.version || version === entry.failedVersion)) continue;
+        // A refused pair (unreadable, mismatched, expired) is not tried again until the version changes.
+        if ((await this.#load(entry.domain)) === undefined) entry.failedVersion = version;
       }
     };
     this.#sweeping = (this.#sweeping ?? Promise.resolve()).then(run, run);
@@ -397,7 +407,8 @@ async function registryFor(profile: TLSProfileName): Promise<SNIRegistry> {
   const known = registries.get(profile);
   if (known !== undefined) return known.registry;
   const defaultCredential = { key: first.key, cert: first.cert };
-  const options = { profile: getTLSProfile(profile) };
+  // --max-contexts bounds the TLS contexts kept built (least recently used dropped, rebuilt on demand).
+  const options = { profile: getTLSProfile(profile), ...(maxContexts === undefined ? {} : { maxContexts }) };
   const registry = eager
     ? createSNIRegistry(defaultCredential, options)
     : new StoreRegistry(defaultCredential, options);

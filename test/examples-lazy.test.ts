@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -86,15 +86,20 @@ function start(extra: string[] = []): Promise<Server> {
   );
   const lines: string[] = [];
   const errors: string[] = [];
-  child.stderr!.on('data', (b: Buffer) => errors.push(b.toString()));
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  const onLine = (line: string): void => {
     lines.push(line);
     for (const w of [...waiters])
       if (w.re.test(line)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve(line);
       }
+  };
+  createInterface({ input: child.stdout! }).on('line', onLine);
+  // stderr lines are kept too, prefixed, so that a refusal can be waited for.
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    errors.push(line);
+    onLine(`stderr: ${line}`);
   });
   // Generous: only a hung server fails this, never a slow machine.
   const waitFor = (re: RegExp): Promise<string> =>
@@ -214,6 +219,19 @@ describe('examples/mail-server.ts loads domains on demand', () => {
     assert.equal(after.fp, fingerprint);
     assert.equal((await served(server.port, 'mail.shop.test')).fp, fingerprint);
     assert.equal(server.child.exitCode, null, 'no restart');
+  });
+
+  it('a new pair that does not cover its domain is refused; the loaded one keeps serving', async () => {
+    const before = await served(server.port, name(7));
+    // d008's certificate (same key, names d000 and d008) placed as d007's: it does not cover d007.
+    const other = await served(server.port, name(8));
+    assert.notEqual(other.fp, before.fp);
+    writeFileSync(
+      join(root, 'certs', `${name(7)}.crt`),
+      readFileSync(join(root, 'certs', `${name(8)}.crt`), 'utf8'),
+    );
+    await server.waitFor(/^stderr: d007\.lazy\.test: reload refused.*does not cover d007\.lazy\.test/);
+    assert.equal((await served(server.port, name(7))).fp, before.fp);
   });
 
   it('a domain installed after the start is served when first asked for', async () => {
