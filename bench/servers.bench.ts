@@ -9,10 +9,10 @@
  *
  * The resident memory is taken right after the first handshake and again after the last; "added per name
  * served" is the difference divided by the names served (the cost of a domain once it is in use).
- * examples/mail-server.ts loads names on demand; its `--eager` row (every domain loaded before it listens, the
- * behaviour before) runs only when asked for. Dovecot runs with `default_vsz_limit` and the config service's
- * `vsz_limit` raised (MAILTLS_BENCH_DOVECOT_VSZ, default 4G): with the default 256 MB its config process cannot
- * hold 10,000 local_name blocks.
+ * examples/mail-server.ts loads names on demand; its `--eager` row (every domain loaded before it listens,
+ * the behaviour before) runs only when asked for. Dovecot runs with `default_vsz_limit` and the config
+ * service's `vsz_limit` raised (MAILTLS_BENCH_DOVECOT_VSZ, default 4G): with the default 256 MB its config
+ * process cannot hold 10,000 local_name blocks.
  *
  * A row with `--max-contexts` (MAILTLS_BENCH_MAX_CONTEXTS, default 1000: at most that many TLS contexts kept
  * built) shows the memory of a bounded cache.

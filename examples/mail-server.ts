@@ -15,9 +15,9 @@
  * It listens at once, whatever the size of the store: only the default domain is loaded before (`--default`,
  * else the store's first domain by name). Any other name is looked up in the store when a ClientHello first
  * asks for it, served from then on, and checked for a new version every `--poll-ms` (a line `loaded {...}`
- * per domain loaded, with the number loaded so far). `--eager` loads and watches every domain before it
- * listens instead, which takes minutes with thousands of domains. `--max-contexts N` keeps at most N TLS
- * contexts built (the least recently used are dropped and rebuilt when asked for again).
+ * per domain loaded, with the number loaded on demand so far). `--eager` loads and watches every domain
+ * before it listens instead, which takes minutes with thousands of domains. `--max-contexts N` keeps at most
+ * N TLS contexts built (the least recently used are dropped and rebuilt when asked for again).
  *
  * The store's TLS settings (`settings/tls.json`, edited by `mailtls admin` or `saveTLSSettings`) say which
  * services run, whether STARTTLS is offered or required, and each service's TLS profile. A new revision is
@@ -126,7 +126,7 @@ try {
 let settings: TLSSettings = await loadTLSSettings(storeDir);
 const pollEvery = pollMs > 0 ? pollMs : 2000;
 
-/** The SNI names a certificate serves: its DNS subjectAltNames, canonical (names no client can send left out). */
+/** The SNI names a certificate serves: its DNS subjectAltNames, canonical (names no client sends left out). */
 function servedNames(c: Credential): string[] {
   const out = new Set<string>();
   for (const n of c.leaf.dnsNames) {
@@ -208,8 +208,8 @@ class LazyDomains {
   }
 
   /**
-   * Whether a name must be looked up in the store before it is served: it is not registered, or only through a
-   * wildcard, or by the certificate of another domain (a domain filed under the very name serves it, as with
+   * Whether a name must be looked up in the store before it is served: it is not registered, or only through
+   * a wildcard, or by the certificate of another domain (a domain filed under the very name serves it, as with
    * --eager), and it was not looked up in the last LOOKUP_AGAIN_MS.
    */
   wants(registry: SNIRegistry, servername: string | null | undefined): boolean {
@@ -309,7 +309,8 @@ class LazyDomains {
     for (const p of entry.patterns) {
       const owner = this.#owner.get(p);
       if (p !== self && owner !== undefined && owner !== entry.domain) continue; // the first domain keeps it
-      if (p !== self && owner === undefined && [...this.#registries].some((r) => r.has(p))) continue; // default's
+      // Registered by the default domain's watcher.
+      if (p !== self && owner === undefined && [...this.#registries].some((r) => r.has(p))) continue;
       if (owner !== undefined && owner !== entry.domain) {
         const other = this.#entries.get(owner);
         if (other !== undefined) other.names = other.names.filter((n) => n !== p);

@@ -1,8 +1,8 @@
 /**
- * examples/mail-server.ts with a store of a few hundred domains: it listens before it has loaded them, loads a
- * domain when a ClientHello first asks for one of its names (its log says how many are loaded), finds names a
- * parent domain's or a wildcard's certificate covers, serves the default certificate for a name the store does
- * not hold (as before), serves a domain installed after it started, and reloads a lazily loaded domain when a
+ * examples/mail-server.ts with a store of a few hundred domains: it listens before it has loaded them, loads
+ * a domain when a ClientHello first asks for one of its names (its log says how many are loaded), finds names
+ * a parent domain's or a wildcard's certificate covers, serves the default certificate for a name the store
+ * does not hold (as before), serves a domain installed after it started, and reloads a lazily loaded domain when a
  * new certificate is installed. `--eager` loads every domain before it listens (the behaviour before).
  * Real handshakes on 127.0.0.1, the chain and the name verified by node:tls; no timing is asserted.
  */

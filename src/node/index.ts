@@ -75,6 +75,7 @@ export {
   type KubernetesSecretSourceOptions,
 } from './store/layouts.js';
 export { acquireLock, type LockHandle, type LockOptions, type LockOwner, withLock } from './store/lock.js';
+export type { StoreListOptions } from './store/read.js';
 export {
   CertificateStore,
   type CertificateStoreOptions,
@@ -86,7 +87,6 @@ export {
   type RollbackResult,
   type StoreCSROptions,
   type StoreCSRResult,
-  type StoreListOptions,
   type StoreVersion,
 } from './store/store.js';
 export {

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { StoreError } from '../../errors.js';
 import { isTemporaryName } from './atomic-write.js';
 import { fileSignature, type RawPair } from './credential.js';
-import { exists, readdirOrEmpty, readIfExists, readLinkIfExists, resolves } from './io.js';
+import { exists, ioError, readdirOrEmpty, readIfExists, readLinkIfExists, resolves } from './io.js';
 import {
   STORE_DIRECTORIES,
   type StoreName,
@@ -73,6 +73,32 @@ export function notFoundError(
   );
 }
 
+/** Options of the store's `list`. */
+export interface StoreListOptions {
+  /** Answer at most this many domains (the first ones by name); default all. */
+  limit?: number | undefined;
+}
+
+/**
+ * The store's `has`: whether a domain has a pair in service ({@link holdsDomain}); false for a name the
+ * store could not hold (names sent by clients), `ERR_STORE_IO`/`ERR_STORE_PERMISSIONS` when unreadable.
+ */
+export async function hasPair(root: string, domain: string): Promise<boolean> {
+  let name: StoreName;
+  try {
+    name = storeName(domain);
+  } catch (e) {
+    if (e instanceof StoreError) return false;
+    throw e;
+  }
+  try {
+    return await holdsDomain(root, name);
+  } catch (e) {
+    if (e instanceof StoreError) throw e;
+    throw ioError(e, 'read', storePaths(root, name.domain).cert);
+  }
+}
+
 /**
  * Whether a domain has a pair in service: managed (its `current` link exists), or hand-placed (both
  * `certs/<name>.crt` and `private/<name>.key` lead to a file; dangling links, as left by a remove() half-way,
@@ -88,8 +114,14 @@ export async function holdsDomain(root: string, name: StoreName): Promise<boolea
  * The domains with a pair in service (managed, or hand-placed), sorted. The names come from two directory
  * listings (`history/` and `certs/`); each is then checked with {@link holdsDomain}, in order, until `limit`
  * domains are found, so the first few of a large store cost a few system calls each, not one per domain.
+ *
+ * @throws RangeError for a `limit` that is not a positive integer; TypeError for options that are no object.
  */
-export async function listDomains(root: string, limit = Number.POSITIVE_INFINITY): Promise<string[]> {
+export async function listDomains(root: string, options: StoreListOptions = {}): Promise<string[]> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  if (options.limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+    throw new RangeError('limit must be a positive integer');
   const candidates = new Map<string, { name: StoreName; managed: boolean }>();
   for (const entry of await readdirOrEmpty(join(root, STORE_DIRECTORIES.history))) {
     if (isTemporaryName(entry) !== undefined) continue;

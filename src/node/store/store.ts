@@ -47,18 +47,11 @@ import {
 } from './credential.js';
 import { registerStoreDefaults } from './defaults.js';
 import { exists, ioError, readLinkIfExists, systemError, versionIds } from './io.js';
-import {
-  resolveGroup,
-  STORE_DIRECTORIES,
-  type StoreName,
-  type StorePaths,
-  storeName,
-  storePaths,
-} from './layout.js';
+import { resolveGroup, STORE_DIRECTORIES, type StorePaths, storeName, storePaths } from './layout.js';
 import { type LockOptions, withLock } from './lock.js';
 import { checkLayout, ensureDirectories, fixPermissions, type PermissionFix } from './modes.js';
 import { type InstallOptions, type InstallWarning, type KeySource, planInstall } from './plan.js';
-import { holdsDomain, listDomains, notFoundError, readPair, storedKeys } from './read.js';
+import { hasPair, listDomains, notFoundError, readPair, type StoreListOptions, storedKeys } from './read.js';
 import {
   commitInstall,
   listVersions,
@@ -95,12 +88,6 @@ export interface CertificateStoreOptions extends CryptoOptions, DeployHookOption
    * in a 0700 `private/`. Setting the group needs root (or membership of the group).
    */
   group?: string | number | undefined;
-}
-
-/** Options of {@link CertificateStore.list}. */
-export interface StoreListOptions {
-  /** Answer at most this many domains (the first ones by name); default all. */
-  limit?: number | undefined;
 }
 
 /** Options of {@link CertificateStore.createCSR}: those of `createCSR` (the key is always generated). */
@@ -474,54 +461,23 @@ export class CertificateStore implements CredentialSource {
   }
 
   /**
-   * The domains with a certificate and key in service (managed, or placed by hand in `certs/` and
-   * `private/`), sorted; wildcards as `*.example.com`. With `limit`, only the first `limit` of them: the two
-   * directories are still listed, but only as many names are checked as it takes to find them, so the first
-   * domain of a store of 10,000 costs a few system calls rather than 10,000 checks.
-   *
-   * @throws StoreError `ERR_STORE_IO` when the store cannot be read. RangeError when `limit` is not a
-   *   positive integer.
-   * @example
-   * ```ts
-   * for (const d of await store.list()) console.log(d);
-   * const [first] = await store.list({ limit: 1 }); // undefined for an empty store
-   * ```
+   * The domains with a pair in service (managed, or placed by hand in `certs/` and `private/`), sorted;
+   * wildcards as `*.example.com`. With `limit`, only the first `limit`, checking no more names than that.
+   * @throws StoreError `ERR_STORE_IO` when the store cannot be read; RangeError for a bad `limit`.
+   * @example `const [first] = await store.list({ limit: 1 }); // undefined for an empty store`
    */
   async list(options: StoreListOptions = {}): Promise<string[]> {
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    const limit = options.limit;
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
-      throw new RangeError('limit must be a positive integer');
-    return listDomains(this.root, limit);
+    return listDomains(this.root, options);
   }
 
   /**
-   * Whether the store holds a pair in service for a domain, as {@link CertificateStore.list} would count it,
-   * without listing the store or reading the files: one `readlink`, and two `stat`s for hand-placed files.
-   * For a server that looks a name up when a client first asks for it. A name the store could not hold (an
-   * IP address, `a..b`, a partial wildcard) answers false rather than throwing, since such names come from
-   * clients.
-   *
-   * @throws StoreError `ERR_STORE_IO` (`ERR_STORE_PERMISSIONS` for EACCES/EPERM) when the store cannot be read.
-   * @example
-   * ```ts
-   * if (await store.has(servername)) registry.add(servername, await store.load(servername));
-   * ```
+   * Whether a domain has a pair in service, as `list()` counts it, in one `readlink` (two more `stat`s for
+   * hand-placed files) instead of a listing; false for a name the store cannot hold (as clients may send).
+   * @throws StoreError `ERR_STORE_IO` (`ERR_STORE_PERMISSIONS`) when the store cannot be read.
+   * @example `if (await store.has(servername)) registry.add(servername, await store.load(servername));`
    */
   async has(domain: string): Promise<boolean> {
-    let name: StoreName;
-    try {
-      name = storeName(domain);
-    } catch (e) {
-      if (e instanceof StoreError) return false;
-      throw e;
-    }
-    try {
-      return await holdsDomain(this.root, name);
-    } catch (e) {
-      if (e instanceof StoreError) throw e;
-      throw ioError(e, 'read', this.paths(name.domain).cert);
-    }
+    return hasPair(this.root, domain);
   }
 
   /**
