@@ -2,8 +2,9 @@
  * examples/mail-server.ts with a store of a few hundred domains: it listens before it has loaded them, loads
  * a domain when a ClientHello first asks for one of its names (its log says how many are loaded), finds names
  * a parent domain's or a wildcard's certificate covers, serves the default certificate for a name the store
- * does not hold (as before), serves a domain installed after it started, and reloads a lazily loaded domain when a
- * new certificate is installed. `--eager` loads every domain before it listens (the behaviour before).
+ * does not hold (as before), serves a domain installed after it started and stops serving it once removed,
+ * and reloads a lazily loaded domain when a new certificate is installed. `--eager` loads every domain before
+ * it listens (the behaviour before).
  * Real handshakes on 127.0.0.1, the chain and the name verified by node:tls; no timing is asserted.
  */
 import assert from 'node:assert/strict';
@@ -239,6 +240,12 @@ describe('examples/mail-server.ts loads domains on demand', () => {
     // Looked up when asked: nothing polls the store's listing.
     assert.equal((await served(server.port, 'late.test')).fp, fingerprint);
   });
+
+  it('a lazily loaded domain removed from the store is no longer served (the default is, as before)', async () => {
+    await store.remove('late.test');
+    await server.waitFor(/^removed \{"domain":"late\.test"\}/);
+    assert.deepEqual((await served(server.port, 'late.test', false)).dns, ['*.wild.test']);
+  });
 });
 
 describe('examples/mail-server.ts --eager', () => {
@@ -246,7 +253,7 @@ describe('examples/mail-server.ts --eager', () => {
     const server = await start(['--eager', '--default', name(0)]);
     try {
       assert.equal(server.ready.default, name(0));
-      for (const n of [name(0), name(299), 'mail.shop.test', '*.wild.test', 'late.test'])
+      for (const n of [name(0), name(299), 'mail.shop.test', 'smtp.shop.test', '*.wild.test'])
         assert.ok(server.ready.names.includes(n), n);
       assert.deepEqual((await served(server.port, name(42))).dns, [name(0), name(42)]);
       assert.deepEqual((await served(server.port, name(0))).dns, [name(0)]);
