@@ -129,7 +129,9 @@ const pollEvery = pollMs > 0 ? pollMs : 2000;
 /** The SNI names a certificate serves: its DNS subjectAltNames, canonical (names no client sends left out). */
 function servedNames(c: Credential): string[] {
   const out = new Set<string>();
-  for (const n of c.leaf.dnsNames) {
+  // A certificate without any subjectAltName (installed with legacyCommonName) serves its Common Name.
+  const cn = c.leaf.hasSubjectAltName ? undefined : c.leaf.subject.commonName;
+  for (const n of c.leaf.dnsNames.length > 0 || typeof cn !== 'string' ? c.leaf.dnsNames : [cn]) {
     try {
       out.add(canonicalizeSNIPattern(n));
     } catch {
