@@ -75,6 +75,7 @@ export {
   type KubernetesSecretSourceOptions,
 } from './store/layouts.js';
 export { acquireLock, type LockHandle, type LockOptions, type LockOwner, withLock } from './store/lock.js';
+export type { StoreListOptions } from './store/read.js';
 export {
   CertificateStore,
   type CertificateStoreOptions,

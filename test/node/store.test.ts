@@ -14,6 +14,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -759,6 +760,65 @@ describe('CertificateStore: versions, rollback, renewal, remove', () => {
     assert.deepEqual(readdirSync(join(store.root, 'history')), []);
     await assert.rejects(store.remove(DOMAIN), { code: 'ERR_STORE_NOT_FOUND' });
     assert.equal(await store.version(DOMAIN), 'none');
+  });
+});
+
+describe('CertificateStore: has() and list({ limit })', () => {
+  it('has() answers as list() counts: managed, hand-placed, half-placed, dangling, removed, invalid names', async () => {
+    const store = newStore();
+    assert.equal(await store.has(DOMAIN), false, 'an empty (missing) store holds nothing');
+    const a = await issueLeaf(NAMES);
+    await store.install({ cert: a.chainPEM, key: a.keyPEM, caBundle: ca.bundlePEM });
+    assert.equal(await store.has(DOMAIN), true);
+    assert.equal(await store.has('EXAMPLE.com.'), true, 'the name is canonicalised as load() does');
+    assert.equal(
+      await store.has('mail.example.com'),
+      false,
+      'a name of the certificate is not a domain of the store',
+    );
+    // Hand-placed: both files make a pair, one alone does not, a dangling link does not.
+    const b = await issueLeaf(['hand.example.net']);
+    writeFileSync(join(store.root, 'certs', 'hand.example.net.crt'), b.chainPEM);
+    assert.equal(await store.has('hand.example.net'), false, 'a certificate without its key');
+    writeFileSync(join(store.root, 'private', 'hand.example.net.key'), b.keyPEM, { mode: 0o600 });
+    assert.equal(await store.has('hand.example.net'), true);
+    symlinkSync(join(store.root, 'nowhere.crt'), join(store.root, 'certs', 'dangling.example.net.crt'));
+    symlinkSync(join(store.root, 'nowhere.key'), join(store.root, 'private', 'dangling.example.net.key'));
+    assert.equal(await store.has('dangling.example.net'), false);
+    for (const d of ['example.com', 'hand.example.net', 'dangling.example.net'])
+      assert.equal(await store.has(d), (await store.list()).includes(d), d);
+    for (const bad of ['../etc', '127.0.0.1', 'a..b', 'mail.*.example.com', '', 'x'.repeat(300)])
+      assert.equal(await store.has(bad), false, bad);
+    await store.remove(DOMAIN);
+    assert.equal(await store.has(DOMAIN), false, 'removed');
+    await assert.rejects(store.load(DOMAIN), { code: 'ERR_STORE_NOT_FOUND' });
+  });
+
+  it('list({ limit }) answers the first domains of list(), in order; a bad limit is a RangeError', async () => {
+    const store = newStore();
+    assert.deepEqual(await store.list({ limit: 1 }), []);
+    const names = ['c.example.org', 'a.example.org', '*.example.org', 'b.example.org'];
+    // Two managed, two hand-placed, one half-placed (not counted), and a temporary file (never counted).
+    for (const n of names.slice(0, 2)) {
+      const l = await issueLeaf([n]);
+      await store.install({ cert: l.chainPEM, key: l.keyPEM });
+    }
+    for (const n of names.slice(2)) {
+      const l = await issueLeaf([n]);
+      const file = storeName(n).fileName;
+      writeFileSync(join(store.root, 'certs', `${file}.crt`), l.chainPEM);
+      writeFileSync(join(store.root, 'private', `${file}.key`), l.keyPEM, { mode: 0o600 });
+    }
+    writeFileSync(
+      join(store.root, 'certs', '0.example.org.crt'),
+      (await issueLeaf(['0.example.org'])).chainPEM,
+    );
+    const all = await store.list();
+    assert.deepEqual(all, [...names].sort());
+    for (let limit = 1; limit <= 5; limit++)
+      assert.deepEqual(await store.list({ limit }), all.slice(0, limit), `limit ${limit}`);
+    for (const bad of [0, -1, 1.5, Number.NaN])
+      await assert.rejects(store.list({ limit: bad }), RangeError, String(bad));
   });
 });
 

@@ -11,9 +11,8 @@ import { join, relative } from 'node:path';
 import { StoreError } from '../../errors.js';
 import { isTemporaryName } from './atomic-write.js';
 import { fileSignature, type RawPair } from './credential.js';
-import { exists, readdirOrEmpty, readIfExists, readLinkIfExists, resolves } from './io.js';
+import { exists, ioError, readdirOrEmpty, readIfExists, readLinkIfExists, resolves } from './io.js';
 import {
-  CURRENT_LINK,
   STORE_DIRECTORIES,
   type StoreName,
   type StorePaths,
@@ -74,15 +73,61 @@ export function notFoundError(
   );
 }
 
-/** The domains with a pair in service (managed, or hand-placed), sorted. */
-export async function listDomains(root: string): Promise<string[]> {
-  const found = new Set<string>();
+/** Options of the store's `list`. */
+export interface StoreListOptions {
+  /** Answer at most this many domains (the first ones by name); default all. */
+  limit?: number | undefined;
+}
+
+/**
+ * The store's `has`: whether a domain has a pair in service ({@link holdsDomain}); false for a name the
+ * store could not hold (names sent by clients), `ERR_STORE_IO`/`ERR_STORE_PERMISSIONS` when unreadable.
+ */
+export async function hasPair(root: string, domain: string): Promise<boolean> {
+  let name: StoreName;
+  try {
+    name = storeName(domain);
+  } catch (e) {
+    if (e instanceof StoreError) return false;
+    throw e;
+  }
+  try {
+    return await holdsDomain(root, name);
+  } catch (e) {
+    if (e instanceof StoreError) throw e;
+    throw ioError(e, 'read', storePaths(root, name.domain).cert);
+  }
+}
+
+/**
+ * Whether a domain has a pair in service: managed (its `current` link exists), or hand-placed (both
+ * `certs/<name>.crt` and `private/<name>.key` lead to a file; dangling links, as left by a remove() half-way,
+ * are no pair, as load() says). One `readlink`, plus two `stat`s for a domain that is not managed.
+ */
+export async function holdsDomain(root: string, name: StoreName): Promise<boolean> {
+  const paths = storePaths(root, name.domain);
+  if ((await readLinkIfExists(paths.current)) !== undefined) return true;
+  return (await resolves(paths.cert)) && (await resolves(paths.key));
+}
+
+/**
+ * The domains with a pair in service (managed, or hand-placed), sorted. The names come from two directory
+ * listings (`history/` and `certs/`); each is then checked with {@link holdsDomain}, in order, until `limit`
+ * domains are found, so the first few of a large store cost a few system calls each, not one per domain.
+ *
+ * @throws RangeError for a `limit` that is not a positive integer; TypeError for options that are no object.
+ */
+export async function listDomains(root: string, options: StoreListOptions = {}): Promise<string[]> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  if (options.limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+    throw new RangeError('limit must be a positive integer');
+  const candidates = new Map<string, { name: StoreName; managed: boolean }>();
   for (const entry of await readdirOrEmpty(join(root, STORE_DIRECTORIES.history))) {
     if (isTemporaryName(entry) !== undefined) continue;
-    if ((await readLinkIfExists(join(root, STORE_DIRECTORIES.history, entry, CURRENT_LINK))) === undefined)
-      continue;
     try {
-      found.add(storeName(entry).domain);
+      const name = storeName(entry);
+      candidates.set(name.domain, { name, managed: true });
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
     }
@@ -91,16 +136,25 @@ export async function listDomains(root: string): Promise<string[]> {
     if (!entry.endsWith('.crt') || isTemporaryName(entry) !== undefined) continue;
     try {
       const name = storeName(entry.slice(0, -4));
-      if (found.has(name.domain)) continue;
-      // Both files must be there through their links: dangling links (a remove() half-way, after `current`
-      // went) are no pair, as load() says.
-      const paths = storePaths(root, name.domain);
-      if ((await resolves(paths.cert)) && (await resolves(paths.key))) found.add(name.domain);
+      if (!candidates.has(name.domain)) candidates.set(name.domain, { name, managed: false });
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
     }
   }
-  return [...found].sort();
+  const found: string[] = [];
+  for (const domain of [...candidates.keys()].sort()) {
+    if (found.length >= limit) break;
+    const { name, managed } = candidates.get(domain)!;
+    const paths = storePaths(root, name.domain);
+    // A history directory without `current` (a remove() that kept the history) may still have hand-placed
+    // files; a name seen only in certs/ is checked as hand-placed.
+    if (
+      (managed && (await readLinkIfExists(paths.current)) !== undefined) ||
+      ((await resolves(paths.cert)) && (await resolves(paths.key)))
+    )
+      found.push(domain);
+  }
+  return found;
 }
 
 /** The keys a store holds, read from its files when the install planner asks. */

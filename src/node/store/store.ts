@@ -51,7 +51,7 @@ import { resolveGroup, STORE_DIRECTORIES, type StorePaths, storeName, storePaths
 import { type LockOptions, withLock } from './lock.js';
 import { checkLayout, ensureDirectories, fixPermissions, type PermissionFix } from './modes.js';
 import { type InstallOptions, type InstallWarning, type KeySource, planInstall } from './plan.js';
-import { listDomains, notFoundError, readPair, storedKeys } from './read.js';
+import { hasPair, listDomains, notFoundError, readPair, type StoreListOptions, storedKeys } from './read.js';
 import {
   commitInstall,
   listVersions,
@@ -461,14 +461,23 @@ export class CertificateStore implements CredentialSource {
   }
 
   /**
-   * The domains with a certificate and key in service (managed, or placed by hand in `certs/` and
-   * `private/`), sorted; wildcards as `*.example.com`.
-   *
-   * @throws StoreError `ERR_STORE_IO` when the store cannot be read.
-   * @example `for (const d of await store.list()) console.log(d)`
+   * The domains with a pair in service (managed, or placed by hand in `certs/` and `private/`), sorted;
+   * wildcards as `*.example.com`. With `limit`, only the first `limit`, checking no more names than that.
+   * @throws StoreError `ERR_STORE_IO` when the store cannot be read; RangeError for a bad `limit`.
+   * @example `const [first] = await store.list({ limit: 1 }); // undefined for an empty store`
    */
-  async list(): Promise<string[]> {
-    return listDomains(this.root);
+  async list(options: StoreListOptions = {}): Promise<string[]> {
+    return listDomains(this.root, options);
+  }
+
+  /**
+   * Whether a domain has a pair in service, as `list()` counts it, in one `readlink` (two more `stat`s for
+   * hand-placed files) instead of a listing; false for a name the store cannot hold (as clients may send).
+   * @throws StoreError `ERR_STORE_IO` (`ERR_STORE_PERMISSIONS`) when the store cannot be read.
+   * @example `if (await store.has(servername)) registry.add(servername, await store.load(servername));`
+   */
+  async has(domain: string): Promise<boolean> {
+    return hasPair(this.root, domain);
   }
 
   /**
