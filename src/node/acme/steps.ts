@@ -13,7 +13,8 @@ import { parsePrivateKey } from '../../keys/private-key.js';
 import { canonicalizeHostname } from '../../names/hostname.js';
 import { parseCertificateBundle } from '../../x509/bundle.js';
 import type { Certificate } from '../../x509/certificate.js';
-import { type AcmeAccount, acmeFailure, acmeProfiles, createThrowawayAccount } from './account.js';
+import { type AcmeAccount, acmeProfiles, createThrowawayAccount } from './account.js';
+import { acmeFailure } from './failures.js';
 import type { AnyOptions, DryRunResult, ObtainCertificateOptions, StagingDirectory } from './options.js';
 import { type AcmeChallengeType, type AcmeDomainState, type KeyRollover, nextKeyPath } from './state.js';
 
