@@ -283,7 +283,27 @@ export function stagingFailure(e: unknown, staging: string, production: string |
   );
 }
 
-/** A complete order at the staging directory with a throwaway account; the certificate is checked, then dropped. */
+/**
+ * Ends a throwaway staging account (RFC 8555 section 7.3.6), so that no unused account lingers at the CA.
+ * Best effort: an account that was never created is left alone, and a refusal only leaves it to expire.
+ */
+async function deactivate(account: AcmeAccount): Promise<void> {
+  try {
+    account.client.getAccountUrl();
+  } catch {
+    return;
+  }
+  try {
+    await account.client.updateAccount({ status: 'deactivated' });
+  } catch {
+    // Nothing depends on it: the key is gone with this process, so nobody can use the account again.
+  }
+}
+
+/**
+ * A complete order at the staging directory with a throwaway account; the certificate is checked, then
+ * dropped, and the account is deactivated.
+ */
 export async function stagingOrder(
   o: AnyOptions,
   staging: StagingDirectory,
@@ -301,8 +321,13 @@ export async function stagingOrder(
       ...(staging.directoryCA === undefined ? {} : { directoryCA: staging.directoryCA }),
       ...(staging.agreeToTerms === undefined ? {} : { agreeToTerms: staging.agreeToTerms }),
     });
-    if (profile !== undefined) await checkProfile(account, profile);
-    const { chainPEM } = await runOrder(o, account, names, csrPEM, { profile, replaces: undefined });
+    let chainPEM: string;
+    try {
+      if (profile !== undefined) await checkProfile(account, profile);
+      ({ chainPEM } = await runOrder(o, account, names, csrPEM, { profile, replaces: undefined }));
+    } finally {
+      await deactivate(account);
+    }
     let chain: readonly Certificate[];
     try {
       chain = parseCertificateBundle(chainPEM).certificates;

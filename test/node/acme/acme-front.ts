@@ -53,6 +53,8 @@ export interface AcmeFront {
   readonly renewalInfoRequests: string[];
   /** Every certificate downloaded through the front, in order. */
   readonly issued: SeenCertificate[];
+  /** The path of every account Pebble deactivated (RFC 8555 section 7.3.6) through the front, in order. */
+  readonly deactivated: string[];
   /** Sets the answer for a CertID. */
   setWindow(certId: string, answer: WindowAnswer): void;
   /** Marks a certificate as replaced already (a later `replaces` naming it gets `alreadyReplaced`). */
@@ -98,6 +100,7 @@ export async function startAcmeFront(pebble: Pebble, options: AcmeFrontOptions =
   const orders: Record<string, unknown>[] = [];
   const renewalInfoRequests: string[] = [];
   const issued: SeenCertificate[] = [];
+  const deactivated: string[] = [];
   const windows = new Map<string, WindowAnswer>();
   const replaced = new Set<string>();
   let newOrderPath = '/order-plz';
@@ -193,7 +196,16 @@ export async function startAcmeFront(pebble: Pebble, options: AcmeFrontOptions =
         }
       }
     }
+    let deactivating = false;
+    if (req.method === 'POST' && path !== newOrderPath && body.length > 0) {
+      const jws = JSON.parse(body.toString()) as { payload?: string };
+      if (jws.payload) {
+        const payload = JSON.parse(Buffer.from(jws.payload, 'base64url').toString()) as { status?: unknown };
+        deactivating = payload.status === 'deactivated';
+      }
+    }
     const r = await forward(req, body);
+    if (deactivating && r.status === 200) deactivated.push(path);
     // Pebble refuses a share of good nonces on purpose: only orders it accepted count (the client retries).
     if (newOrder !== undefined && r.status === 201) orders.push(newOrder);
     if (req.method === 'GET' && path === target.pathname && r.status === 200) {
@@ -234,6 +246,7 @@ export async function startAcmeFront(pebble: Pebble, options: AcmeFrontOptions =
     directoryUrl: `${base}${target.pathname}`,
     orders,
     renewalInfoRequests,
+    deactivated,
     issued,
     setWindow: (certId, answer) => windows.set(certId, answer),
     markReplaced: (certId) => replaced.add(certId),

@@ -92,6 +92,8 @@ describe('dry runs on a staging directory (two Pebbles)', needs('pebble', 'pebbl
     const prodSerials = prodFront.issued.map((c) => parseCertificate(c.pem).serialNumber);
     assert.deepEqual(stagingSerials, [r.staging.serialNumber]);
     assert.deepEqual(prodSerials, [r.install.leaf.serialNumber], 'the installed certificate is production’s');
+    assert.equal(stagingFront.deactivated.length, 1, 'the throwaway staging account is deactivated');
+    assert.equal(prodFront.deactivated.length, 0, 'the production account stays');
   });
 
   it('a staging CA that is not reached stops before production: nothing ordered, the certificate unchanged', async () => {
@@ -138,6 +140,7 @@ describe('dry runs on a staging directory (two Pebbles)', needs('pebble', 'pebbl
     const before = snapshot(store.root);
     const stagingOrders = stagingFront.orders.length;
     const prodOrders = prodFront.orders.length;
+    const deactivated = stagingFront.deactivated.length;
     for (const d of [domain, 'new.staging.example.test']) {
       const r = await dryRunCertificate({
         store,
@@ -153,6 +156,8 @@ describe('dry runs on a staging directory (two Pebbles)', needs('pebble', 'pebbl
     }
     assert.equal(stagingFront.orders.length, stagingOrders + 2);
     assert.equal(prodFront.orders.length, prodOrders, 'production was not asked');
+    assert.equal(stagingFront.deactivated.length, deactivated + 2, 'each throwaway account is deactivated');
+    assert.equal(new Set(stagingFront.deactivated).size, stagingFront.deactivated.length, 'one account each');
     assert.deepEqual(snapshot(store.root), before);
   });
 
