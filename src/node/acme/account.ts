@@ -259,6 +259,46 @@ function trustContext(directoryCA: string): SecureContext {
   return context;
 }
 
+/**
+ * An account object around a new protocol client, whose failed requests leave their problem document in
+ * `lastProblem` for {@link acmeFailure}.
+ */
+function accountWithClient(
+  options: AcmeAccountOptions,
+  keyPEM: string,
+  info: AcmeAccountInfo,
+  keyFile: string,
+): AcmeAccount {
+  const holder = { lastProblem: undefined as Problem | undefined };
+  const client = buildClient(options, keyPEM, info.url === '' ? undefined : info.url, holder);
+  const account = new AcmeAccount(info, keyFile, client);
+  Object.defineProperty(account, 'lastProblem', {
+    get: () => holder.lastProblem,
+    set: (v: Problem | undefined) => {
+      holder.lastProblem = v;
+    },
+  });
+  return account;
+}
+
+/** The URL of the CA's terms of service, when its directory names one. */
+async function termsOfService(account: AcmeAccount): Promise<string | undefined> {
+  try {
+    return (await account.client.getTermsOfServiceUrl()) ?? undefined;
+  } catch (e) {
+    throw acmeFailure(account, e, `Reading the directory ${account.directoryUrl}`, 'ERR_ACME_UNAVAILABLE');
+  }
+}
+
+/** A new account's record before the CA has answered: no URL yet. */
+const unregistered = (directoryUrl: string): AcmeAccountInfo => ({
+  directoryUrl,
+  url: '',
+  contact: [],
+  termsOfService: undefined,
+  createdAt: '',
+});
+
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
@@ -296,30 +336,14 @@ export async function registerAcmeAccount(options: AcmeAccountOptions): Promise<
   const dir = accountDirectory(options.store, options.directoryUrl);
   const keyFile = join(dir, 'account.key');
   let keyPEM = await readIfExists(keyFile);
-  const holder = { lastProblem: undefined as Problem | undefined };
   const fresh = keyPEM === undefined;
   if (keyPEM === undefined)
     keyPEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString();
-  const client = buildClient(options, keyPEM, undefined, holder);
-  const account = new AcmeAccount(
-    { directoryUrl: options.directoryUrl, url: '', contact: [], termsOfService: undefined, createdAt: '' },
-    keyFile,
-    client,
-  );
-  Object.defineProperty(account, 'lastProblem', {
-    get: () => holder.lastProblem,
-    set: (v: Problem | undefined) => {
-      holder.lastProblem = v;
-    },
-  });
-  let terms: string | undefined;
-  try {
-    terms = (await client.getTermsOfServiceUrl()) ?? undefined;
-  } catch (e) {
-    throw acmeFailure(account, e, `Reading the directory ${options.directoryUrl}`, 'ERR_ACME_UNAVAILABLE');
-  }
+  const account = accountWithClient(options, keyPEM, unregistered(options.directoryUrl), keyFile);
+  const client = account.client;
+  const terms = await termsOfService(account);
   if (terms !== undefined && options.agreeToTerms !== true)
     throw new AcmeError(
       'ERR_ACME_TERMS',
@@ -386,15 +410,7 @@ export async function loadAcmeAccount(options: AcmeAccountOptions): Promise<Acme
       { cause: e, details: { path: join(dir, 'account.json') } },
     );
   }
-  const holder = { lastProblem: undefined as Problem | undefined };
-  const client = buildClient(options, keyPEM, info.url, holder);
-  const account = new AcmeAccount(info, keyFile, client);
-  Object.defineProperty(account, 'lastProblem', {
-    get: () => holder.lastProblem,
-    set: (v: Problem | undefined) => {
-      holder.lastProblem = v;
-    },
-  });
+  const account = accountWithClient(options, keyPEM, info, keyFile);
   return account;
 }
 
@@ -463,25 +479,14 @@ export async function createThrowawayAccount(
   const keyPEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     .privateKey.export({ type: 'pkcs8', format: 'pem' })
     .toString();
-  const holder = { lastProblem: undefined as Problem | undefined };
-  const client = buildClient(options as AcmeAccountOptions, keyPEM, undefined, holder);
-  const account = new AcmeAccount(
-    { directoryUrl: options.directoryUrl, url: '', contact: [], termsOfService: undefined, createdAt: '' },
+  const account = accountWithClient(
+    options as AcmeAccountOptions,
+    keyPEM,
+    unregistered(options.directoryUrl),
     '',
-    client,
   );
-  Object.defineProperty(account, 'lastProblem', {
-    get: () => holder.lastProblem,
-    set: (v: Problem | undefined) => {
-      holder.lastProblem = v;
-    },
-  });
-  let terms: string | undefined;
-  try {
-    terms = (await client.getTermsOfServiceUrl()) ?? undefined;
-  } catch (e) {
-    throw acmeFailure(account, e, `Reading the directory ${options.directoryUrl}`, 'ERR_ACME_UNAVAILABLE');
-  }
+  const client = account.client;
+  const terms = await termsOfService(account);
   if (terms !== undefined && options.agreeToTerms !== true)
     throw new AcmeError(
       'ERR_ACME_TERMS',
