@@ -24,6 +24,7 @@ import {
 } from '../src/index.js';
 import { CertificateStore } from '../src/node/index.js';
 import { ensureBuilt } from './helpers/build.js';
+import { lineLog } from './helpers/lines.js';
 import { repoRoot } from './helpers/paths.js';
 
 const COUNT = 300;
@@ -85,40 +86,17 @@ function start(extra: string[] = []): Promise<Server> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const lines: string[] = [];
   const errors: string[] = [];
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  const onLine = (line: string): void => {
-    lines.push(line);
-    for (const w of [...waiters])
-      if (w.re.test(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-  };
-  createInterface({ input: child.stdout! }).on('line', onLine);
+  const log = lineLog(() => errors.join(''));
+  const lines = log.lines;
+  createInterface({ input: child.stdout! }).on('line', (line) => log.push(line));
   // stderr lines are kept too, prefixed, so that a refusal can be waited for.
   createInterface({ input: child.stderr! }).on('line', (line) => {
     errors.push(line);
-    onLine(`stderr: ${line}`);
+    log.push(`stderr: ${line}`);
   });
   // Generous: only a hung server fails this, never a slow machine.
-  const waitFor = (re: RegExp): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const seen = lines.find((l) => re.test(l));
-      if (seen !== undefined) return resolve(seen);
-      const timer = setTimeout(
-        () => reject(new Error(`no line ${re}: ${lines.join(' | ')} ${errors.join('')}`)),
-        120_000,
-      );
-      waiters.push({
-        re,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
+  const waitFor = (re: RegExp): Promise<string> => log.waitFor(re, 120_000);
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`mail-server exited ${code}: ${errors.join('')}`)));
     waitFor(/^ready /).then((line) => {

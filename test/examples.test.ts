@@ -20,6 +20,7 @@ import {
 import { CertificateStore, loadTLSSettings, saveTLSSettings } from '../src/node/index.js';
 import { validateTLSSettings } from '../src/settings/index.js';
 import { ensureBuilt } from './helpers/build.js';
+import { lineLog } from './helpers/lines.js';
 import { repoRoot } from './helpers/paths.js';
 import { skipWithout } from './helpers/peers.js';
 
@@ -96,33 +97,11 @@ function startMailServer(base: number): Promise<Server | 'EADDRINUSE'> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const lines: string[] = [];
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const w of [...waiters])
-      if (w.re.test(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-  });
+  const log = lineLog();
+  const lines = log.lines;
+  createInterface({ input: child.stdout! }).on('line', (line) => log.push(line));
   child.stderr!.resume();
-  const waitFor = (re: RegExp, ms: number): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const seen = lines.find((l) => re.test(l));
-      if (seen !== undefined) return resolve(seen);
-      const timer = setTimeout(
-        () => reject(new Error(`no line ${re} in ${ms} ms: ${lines.join(' | ')}`)),
-        ms,
-      );
-      waiters.push({
-        re,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
+  const waitFor = (re: RegExp, ms: number): Promise<string> => log.waitFor(re, ms);
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => (code === 98 ? resolve('EADDRINUSE') : reject(new Error(`exit ${code}`))));
     waitFor(/^ready /, 20_000).then((line) => {

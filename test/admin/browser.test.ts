@@ -28,6 +28,7 @@ import {
 import { setAdminPassword } from '../../src/node/settings/index.js';
 import { withDomainTLSSettings } from '../../src/settings/index.js';
 import { ensureBuilt } from '../helpers/build.js';
+import { lineLog } from '../helpers/lines.js';
 import { repoRoot } from '../helpers/paths.js';
 import { needs } from '../helpers/peers.js';
 
@@ -95,13 +96,12 @@ function startMailServer(): Promise<MailServer> {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const lines: string[] = [];
   const ports: Record<string, number> = {};
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   const errors: string[] = [];
   child.stderr!.on('data', (b: Buffer) => errors.push(b.toString()));
+  const log = lineLog(() => errors.join(''));
+  const lines = log.lines;
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
     const json = line.slice(line.indexOf(' ') + 1);
     if (line.startsWith('ready ') || line.startsWith('settings '))
       Object.assign(ports, JSON.parse(json).ports);
@@ -109,28 +109,9 @@ function startMailServer(): Promise<MailServer> {
       const v = JSON.parse(json) as { service: string; port: number };
       ports[v.service] = v.port;
     }
-    for (const w of [...waiters])
-      if (w.re.test(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
+    log.push(line);
   });
-  const waitFor = (re: RegExp, ms = 30_000): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const seen = lines.find((l) => re.test(l));
-      if (seen !== undefined) return resolve(seen);
-      const timer = setTimeout(
-        () => reject(new Error(`no line ${re} in ${ms} ms: ${lines.join(' | ')} ${errors.join('')}`)),
-        ms,
-      );
-      waiters.push({
-        re,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
+  const waitFor = (re: RegExp, ms = 30_000): Promise<string> => log.waitFor(re, ms);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`mail-server exited ${code}: ${errors.join('')}`)));
