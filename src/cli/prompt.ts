@@ -8,7 +8,7 @@
  * @module cli/prompt
  */
 import { createInterface } from 'node:readline';
-import { getDomain } from 'tldts';
+import { getDomain } from 'tldts/dist/index.esm.min.js';
 import { isMailTlsError, normalizeSubject, type SubjectFields, suggestMailHostnames } from '../index.js';
 import { CLIError } from './output.js';
 

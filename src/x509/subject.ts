@@ -13,7 +13,7 @@
  * @module subject
  */
 
-import { getPublicSuffix } from 'tldts';
+import { getPublicSuffix } from 'tldts/dist/index.esm.min.js';
 import { CSRError, HostnameError } from '../errors.js';
 import {
   encodeImplicit,

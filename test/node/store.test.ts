@@ -820,6 +820,20 @@ describe('CertificateStore: has() and list({ limit })', () => {
     for (const bad of [0, -1, 1.5, Number.NaN])
       await assert.rejects(store.list({ limit: bad }), RangeError, String(bad));
   });
+
+  it('list({ limit }) skips files whose names the store cannot hold, even when they sort first', async () => {
+    const store = newStore();
+    const l = await issueLeaf(['b.example.org']);
+    await store.install({ cert: l.chainPEM, key: l.keyPEM });
+    // Pairs under names in lower-case LDH spelling that are no host names (a leading hyphen, an IP address,
+    // an all-digit last label), and one in upper case: none is a domain of the store.
+    for (const file of ['-a.example.org', '10.0.0.1', 'a.123', 'A.EXAMPLE.ORG', '_wildcard.-x.example.org']) {
+      writeFileSync(join(store.root, 'certs', `${file}.crt`), l.chainPEM);
+      writeFileSync(join(store.root, 'private', `${file}.key`), l.keyPEM, { mode: 0o600 });
+    }
+    assert.deepEqual(await store.list(), ['b.example.org']);
+    assert.deepEqual(await store.list({ limit: 1 }), ['b.example.org']);
+  });
 });
 
 describe('CertificateStore: locking and concurrent installs', () => {

@@ -85,19 +85,26 @@ function permute64(hi: number, lo: number, table: readonly number[]): [number, n
 const FP: number[] = new Array(64);
 for (let i = 0; i < 64; i++) FP[IP[i]! - 1] = i + 1;
 
-/** SP[i][v]: the P-permuted output of S-box i for the 6-bit input v, placed at its nibble. */
-const SP: Uint32Array[] = S.map((box, i) => {
-  const t = new Uint32Array(64);
-  for (let v = 0; v < 64; v++) {
-    const row = ((v & 0x20) >> 4) | (v & 1);
-    const col = (v >> 1) & 0xf;
-    const out = box[row * 16 + col]! << (28 - 4 * i);
-    let p = 0;
-    for (let j = 0; j < 32; j++) p = (p << 1) | ((out >>> (32 - P[j]!)) & 1);
-    t[v] = p >>> 0;
-  }
-  return t;
-});
+/**
+ * SP[i][v]: the P-permuted output of S-box i for the 6-bit input v, placed at its nibble. Built on first use
+ * (tens of thousands of steps): only legacy encrypted keys need DES, and loading this module must stay cheap.
+ */
+let spTables: Uint32Array[] | undefined;
+function spTable(): Uint32Array[] {
+  spTables ??= S.map((box, i) => {
+    const t = new Uint32Array(64);
+    for (let v = 0; v < 64; v++) {
+      const row = ((v & 0x20) >> 4) | (v & 1);
+      const col = (v >> 1) & 0xf;
+      const out = box[row * 16 + col]! << (28 - 4 * i);
+      let p = 0;
+      for (let j = 0; j < 32; j++) p = (p << 1) | ((out >>> (32 - P[j]!)) & 1);
+      t[v] = p >>> 0;
+    }
+    return t;
+  });
+  return spTables;
+}
 
 /** 16 round keys of 8 six-bit groups each. */
 export type DESKeySchedule = Uint8Array;
@@ -132,22 +139,23 @@ function rotl(x: number, n: number): number {
   return n === 0 ? x >>> 0 : ((x << n) | (x >>> (32 - n))) >>> 0;
 }
 
-function feistel(r: number, ks: DESKeySchedule, round: number): number {
+function feistel(r: number, ks: DESKeySchedule, round: number, sp: readonly Uint32Array[]): number {
   let f = 0;
   for (let g = 0; g < 8; g++) {
     const six = rotl(r, (4 * g + 31) % 32) >>> 26;
-    f ^= SP[g]![six ^ ks[round * 8 + g]!]!;
+    f ^= sp[g]![six ^ ks[round * 8 + g]!]!;
   }
   return f >>> 0;
 }
 
 /** Encrypts (or, with `decrypt`, decrypts) one block given as two 32-bit halves. */
 function desBlock(hi: number, lo: number, ks: DESKeySchedule, decrypt: boolean): [number, number] {
+  const sp = spTable();
   let [l, r] = permute64(hi, lo, IP);
   for (let i = 0; i < 16; i++) {
     const round = decrypt ? 15 - i : i;
     const t = r;
-    r = (l ^ feistel(r, ks, round)) >>> 0;
+    r = (l ^ feistel(r, ks, round, sp)) >>> 0;
     l = t;
   }
   return permute64(r, l, FP);

@@ -5,7 +5,7 @@
  *
  * @module internal/names/dns-name
  */
-import { getPublicSuffix } from 'tldts';
+import { getPublicSuffix } from 'tldts/dist/index.esm.min.js';
 import type { HostnameProblem } from './hostname-types.js';
 import { parseIPAddress } from './ip-address.js';
 

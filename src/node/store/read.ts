@@ -19,6 +19,7 @@ import {
   storeName,
   storePaths,
   VERSION_FILES,
+  WILDCARD_PREFIX,
 } from './layout.js';
 import type { StoredKeyFile, StoredKeys } from './plan.js';
 
@@ -80,6 +81,12 @@ export interface StoreListOptions {
 }
 
 /**
+ * A file name in the store's own spelling: lower-case LDH labels, no empty label, no trailing dot, with
+ * `_wildcard.` in front for a wildcard. Such a name is canonical already when it is valid at all.
+ */
+const STORE_SPELLING = /^(?:_wildcard\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*$/;
+
+/**
  * The store's `has`: whether a domain has a pair in service ({@link holdsDomain}); false for a name the
  * store could not hold (names sent by clients), `ERR_STORE_IO`/`ERR_STORE_PERMISSIONS` when unreadable.
  */
@@ -122,37 +129,66 @@ export async function listDomains(root: string, options: StoreListOptions = {}):
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   if (options.limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
     throw new RangeError('limit must be a positive integer');
-  const candidates = new Map<string, { name: StoreName; managed: boolean }>();
-  for (const entry of await readdirOrEmpty(join(root, STORE_DIRECTORIES.history))) {
-    if (isTemporaryName(entry) !== undefined) continue;
-    try {
-      const name = storeName(entry);
-      candidates.set(name.domain, { name, managed: true });
-    } catch (e) {
-      if (!(e instanceof StoreError)) throw e;
+  // Each entry is filed under its sort key, the domain it names. An entry in the store's own spelling
+  // (lower-case LDH labels, `_wildcard.` for a wildcard) is either invalid or names exactly that domain, so
+  // it is checked only when its turn comes: the first few of a large store do not validate every name.
+  // Any other spelling (upper case, Unicode, a trailing dot) is canonicalised now to find its place.
+  const candidates = new Map<string, { entry: string; name?: StoreName; managed: boolean }>();
+  const add = (entry: string, managed: boolean, check = false): void => {
+    let key: string;
+    let name: StoreName | undefined;
+    if (!check && STORE_SPELLING.test(entry)) {
+      key = entry.startsWith(WILDCARD_PREFIX) ? `*.${entry.slice(WILDCARD_PREFIX.length)}` : entry;
+    } else {
+      try {
+        name = storeName(entry);
+      } catch (e) {
+        if (e instanceof StoreError) return;
+        throw e;
+      }
+      key = name.domain;
     }
-  }
-  for (const entry of await readdirOrEmpty(join(root, STORE_DIRECTORIES.certs))) {
-    if (!entry.endsWith('.crt') || isTemporaryName(entry) !== undefined) continue;
-    try {
-      const name = storeName(entry.slice(0, -4));
-      if (!candidates.has(name.domain)) candidates.set(name.domain, { name, managed: false });
-    } catch (e) {
-      if (!(e instanceof StoreError)) throw e;
+    const known = candidates.get(key);
+    if (known === undefined)
+      candidates.set(key, name === undefined ? { entry, managed } : { entry, name, managed });
+    else if (managed && !known.managed) candidates.set(key, { ...known, managed });
+  };
+  for (const entry of await readdirOrEmpty(join(root, STORE_DIRECTORIES.history)))
+    if (isTemporaryName(entry) === undefined) add(entry, true);
+  for (const entry of await readdirOrEmpty(join(root, STORE_DIRECTORIES.certs)))
+    if (entry.endsWith('.crt') && isTemporaryName(entry) === undefined) add(entry.slice(0, -4), false);
+  let found: string[] = [];
+  for (let keys = [...candidates.keys()].sort(), i = 0; i < keys.length && found.length < limit; i++) {
+    const key = keys[i]!;
+    const candidate = candidates.get(key)!;
+    let name = candidate.name;
+    if (name === undefined) {
+      try {
+        name = storeName(candidate.entry);
+      } catch (e) {
+        if (e instanceof StoreError) continue;
+        throw e;
+      }
+      if (name.domain !== key) {
+        // Not expected (STORE_SPELLING names are canonical): file every entry under its checked domain and
+        // start over, so the order stays right.
+        const all = [...candidates.values()];
+        candidates.clear();
+        for (const c of all) add(c.entry, c.managed, true);
+        keys = [...candidates.keys()].sort();
+        i = -1;
+        found = [];
+        continue;
+      }
     }
-  }
-  const found: string[] = [];
-  for (const domain of [...candidates.keys()].sort()) {
-    if (found.length >= limit) break;
-    const { name, managed } = candidates.get(domain)!;
     const paths = storePaths(root, name.domain);
     // A history directory without `current` (a remove() that kept the history) may still have hand-placed
     // files; a name seen only in certs/ is checked as hand-placed.
     if (
-      (managed && (await readLinkIfExists(paths.current)) !== undefined) ||
+      (candidate.managed && (await readLinkIfExists(paths.current)) !== undefined) ||
       ((await resolves(paths.cert)) && (await resolves(paths.key)))
     )
-      found.push(domain);
+      found.push(name.domain);
   }
   return found;
 }
