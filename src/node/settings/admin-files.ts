@@ -46,6 +46,24 @@ function adminDir(root: string): string {
   return join(root, 'admin');
 }
 
+/**
+ * The store's `admin/` directory, made if missing and kept at 0700 (it holds the password hashes, sessions and
+ * the audit log).
+ * @internal
+ */
+export async function ensureAdminDir(root: string): Promise<string> {
+  const dir = adminDir(root);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+  } catch (e) {
+    throw new StoreError('ERR_STORE_IO', `cannot create ${dir} (${(e as NodeJS.ErrnoException).code ?? e})`, {
+      cause: e,
+    });
+  }
+  return dir;
+}
+
 function runScrypt(
   password: string,
   salt: Buffer,
@@ -146,15 +164,7 @@ export async function setAdminPassword(root: string, options: SetAdminPasswordOp
       'ERR_SETTINGS_ADMIN',
       `The administrator password must have ${MIN_ADMIN_PASSWORD} to ${MAX_PASSWORD} characters; choose a longer one (a few random words work well).`,
     );
-  const dir = adminDir(root);
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
-  } catch (e) {
-    throw new StoreError('ERR_STORE_IO', `cannot create ${dir} (${(e as NodeJS.ErrnoException).code ?? e})`, {
-      cause: e,
-    });
-  }
+  const dir = await ensureAdminDir(root);
   const salt = randomBytes(16);
   const { N, r, p, keyLength } = ADMIN_SCRYPT;
   const hash = await runScrypt(password, salt, { N, r, p }, keyLength);

@@ -16,12 +16,11 @@
  *
  * @module node/settings/admin-state
  */
-import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../../errors.js';
 import { saveFileAtomic } from '../store/atomic-write.js';
 import { withLock } from '../store/lock.js';
-import { readSmall } from './admin-files.js';
+import { ensureAdminDir, readSmall } from './admin-files.js';
 
 /** At most this many sessions are written (the most recently seen). */
 const MAX_SESSIONS = 1000;
@@ -59,19 +58,6 @@ export interface StoredDomainProbe {
   readonly at: string;
   /** One row per enabled port. */
   readonly results: readonly StoredPortProbe[];
-}
-
-async function adminDir(root: string): Promise<string> {
-  const dir = join(root, 'admin');
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
-  } catch (e) {
-    throw new StoreError('ERR_STORE_IO', `cannot create ${dir} (${(e as NodeJS.ErrnoException).code ?? e})`, {
-      cause: e,
-    });
-  }
-  return dir;
 }
 
 async function readJSON(path: string): Promise<Record<string, unknown> | undefined> {
@@ -131,7 +117,7 @@ export async function saveAdminSessions(
   root: string,
   sessions: readonly StoredAdminSession[],
 ): Promise<void> {
-  const dir = await adminDir(root);
+  const dir = await ensureAdminDir(root);
   const kept = [...sessions].sort((a, b) => b.seen - a.seen).slice(0, MAX_SESSIONS);
   await write(join(dir, 'sessions.json'), {
     format: 1,
@@ -173,7 +159,7 @@ export async function loadAdminProbes(root: string): Promise<Map<string, StoredD
  * @example `await saveAdminProbe(root, 'example.com', { at: new Date().toISOString(), results })`
  */
 export async function saveAdminProbe(root: string, domain: string, probe: StoredDomainProbe): Promise<void> {
-  const dir = await adminDir(root);
+  const dir = await ensureAdminDir(root);
   await withLock(join(dir, 'probes.lock'), {}, async () => {
     const all = await loadAdminProbes(root);
     all.delete(domain);
