@@ -406,6 +406,22 @@ class StoreRegistry extends SNIRegistry {
 // certificate is registered under each DNS name it covers; a new pair is checked in full before it is swapped
 // in, and a refused one keeps the old pair serving.
 const namesOf = new Map<string, readonly string[]>();
+/** The domains whose certificates carry each name, earliest first: a handshake's lookup is one map read. */
+const domainsOfName = new Map<string, string[]>();
+/** Records the names a domain's certificate serves now (a reload may add and drop names). */
+function recordNames(domain: string, names: readonly string[]): void {
+  for (const n of namesOf.get(domain) ?? []) {
+    if (names.includes(n)) continue; // still served: the domain keeps its place
+    const left = domainsOfName.get(n)?.filter((d) => d !== domain) ?? [];
+    if (left.length === 0) domainsOfName.delete(n);
+    else domainsOfName.set(n, left);
+  }
+  namesOf.set(domain, names);
+  for (const n of names) {
+    const claimants = domainsOfName.get(n) ?? [];
+    if (!claimants.includes(domain)) domainsOfName.set(n, [...claimants, domain]);
+  }
+}
 const registries = new Map<
   TLSProfileName,
   { registry: SNIRegistry; close: () => void; refresh: () => void }
@@ -426,7 +442,7 @@ async function registryFor(profile: TLSProfileName): Promise<SNIRegistry> {
   });
   const reports = registries.size === 0; // one registry reports, so each reload is one line
   watcher.on('reload', (e) => {
-    namesOf.set(e.domain, e.names);
+    recordNames(e.domain, e.names);
     if (reports && e.oldVersion !== undefined)
       console.log(
         `reloaded ${JSON.stringify({ domain: e.domain, fingerprint: e.fingerprint, notAfter: e.notAfter })}`,
@@ -795,10 +811,9 @@ function profilesInUse(s: TLSSettings): Set<TLSProfileName> {
 /** The store domain whose certificate carries a served name (its settings apply to the name). */
 function domainOfName(name: string): string | undefined {
   const wildcard = name.includes('.') ? `*${name.slice(name.indexOf('.'))}` : undefined;
-  for (const [domain, names] of namesOf) if (names.includes(name)) return domain;
-  for (const [domain, names] of namesOf)
-    if (wildcard !== undefined && names.includes(wildcard)) return domain;
-  return undefined;
+  return (
+    domainsOfName.get(name)?.[0] ?? (wildcard === undefined ? undefined : domainsOfName.get(wildcard)?.[0])
+  );
 }
 
 /**
