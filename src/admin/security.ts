@@ -147,8 +147,7 @@ export class SessionStore {
   }
 
   #view(id: string, e: Entry): AdminSession {
-    const view = { id, user: e.user, csrf: csrfOf(id), created: e.created, seen: e.seen, flash: e.flash };
-    return view;
+    return { id, user: e.user, csrf: csrfOf(id), created: e.created, seen: e.seen, flash: e.flash };
   }
 
   create(user: string): AdminSession {
