@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { isMailTlsError, TLSError } from '../../src/errors.js';
 import { encodePrivateKeyPEM } from '../../src/keys/private-key.js';
-import { covers, PatternOwners, selfPatternOf, servedPatterns } from '../../src/node/tls/reload-names.js';
+import {
+  covers,
+  lookupCandidates,
+  PatternOwners,
+  selfPatternOf,
+  servedPatterns,
+} from '../../src/node/tls/reload-names.js';
 import {
   DEFAULT_DEBOUNCE_MS,
   DEFAULT_POLL_MS,
@@ -27,6 +33,7 @@ import {
   rememberRefusal,
   rememberServed,
   type StampMemory,
+  servedPair,
   watchedName,
 } from '../../src/node/tls/reload-policy.js';
 import { byDomain, refreshResult, reloadEvent, watchedStatus } from '../../src/node/tls/reload-results.js';
@@ -84,6 +91,17 @@ describe('reload-names', () => {
       san: [{ ip: [192, 0, 2, 1] }],
     });
     assert.deepEqual(servedPatterns(ipOnly.cert), []);
+  });
+
+  it('lookupCandidates: the name, the wildcard above it, then each parent of two labels or more', () => {
+    assert.deepEqual(lookupCandidates('a.mail.example.org'), [
+      'a.mail.example.org',
+      '*.mail.example.org',
+      'mail.example.org',
+      'example.org',
+    ]);
+    assert.deepEqual(lookupCandidates('example.org'), ['example.org']);
+    assert.deepEqual(lookupCandidates('localhost'), ['localhost']);
   });
 
   it('covers: the name itself or a wildcard exactly one label above it', () => {
@@ -195,6 +213,7 @@ describe('reload-options', () => {
       { ...s, clock: typeof s.clock },
       {
         all: true,
+        onDemand: false,
         explicit: [],
         defaultDomain: undefined,
         debounceMs: DEFAULT_DEBOUNCE_MS,
@@ -219,6 +238,13 @@ describe('reload-options', () => {
     );
     assert.deepEqual(watchSettings({ domains: ['a.org'], defaultDomain: 'a.org' }).explicit, ['a.org']);
     assert.deepEqual(watchSettings({ domains: 'all', defaultDomain: 'a.org' }).explicit, []);
+  });
+
+  it("'on-demand' watches the default domain before any handshake, and only it", () => {
+    const s = watchSettings({ domains: 'on-demand', defaultDomain: 'a.org' });
+    assert.deepEqual([s.onDemand, s.all, s.explicit], [true, false, ['a.org']]);
+    assert.deepEqual(watchSettings({ domains: 'on-demand' }).explicit, []);
+    assert.throws(() => watchSettings({ domains: 'lazy' as never }), /'all', 'on-demand' or an array/);
   });
 
   it('the clock is a fixed moment or a function; the flags are read as given', () => {
@@ -612,7 +638,7 @@ describe('reload-results', () => {
     const pair = await candidate(leaf);
     const error = new TLSError('ERR_TLS_RELOAD', 'refused');
     Object.assign(name, {
-      credential: pair,
+      credential: servedPair(pair),
       version: 'v3',
       fingerprint: 'FP',
       reloadedAt: AT,

@@ -201,7 +201,7 @@ describe('lookups build lazily and cache', () => {
     assert.equal(r.defaultSummary.fingerprint256, other.fingerprint256);
   });
 
-  it('prepare refuses a broken credential and keeps nothing; with an LRU bound it checks without keeping', () => {
+  it('prepare refuses a broken credential and keeps nothing; with an LRU bound it keeps only the last few', () => {
     const r = createSNIRegistry(def.credential);
     const rows: { name: string; credential: unknown; want: (e: unknown) => boolean }[] = [
       {
@@ -221,7 +221,19 @@ describe('lookups build lazily and cache', () => {
     bounded.add('a.example.test', mail.credential);
     assert.equal(bounded.stats().contexts, 1, 'nothing kept outside the bound');
     bounded.resolveIfReady('a.example.test');
-    assert.deepEqual([bounded.stats().builds, bounded.stats().contexts], [2, 2], 'built again when served');
+    assert.deepEqual(
+      [bounded.stats().builds, bounded.stats().contexts],
+      [1, 2],
+      'served from the prepared build',
+    );
+    // Only the last 32 prepared contexts wait for their names: an older one is built again when served.
+    const early = { key: mail.key, cert: mail.cert };
+    bounded.prepare(early);
+    for (let i = 0; i < 32; i++) bounded.prepare({ key: mail.key, cert: mail.cert });
+    assert.equal(bounded.stats().builds, 34);
+    bounded.add('b.example.test', early);
+    bounded.resolveIfReady('b.example.test');
+    assert.equal(bounded.stats().builds, 35, 'built again when served');
   });
 
   it('an LRU bound counts names: evicting one name keeps the context another name shares', () => {

@@ -75,6 +75,12 @@ export interface CredentialSource {
   /** The names that can be loaded, sorted. */
   list(): Promise<string[]>;
   /**
+   * Whether a name can be loaded, without listing every name (optional: `watchCredentials` with `domains:
+   * 'on-demand'` asks it of each name a client sends, and falls back to `list()` without it). False for a
+   * name the source cannot hold.
+   */
+  has?(name: string): Promise<boolean>;
+  /**
    * Loads a consistent pair (the key matches the leaf).
    * @throws StoreError `ERR_STORE_NOT_FOUND`; KeyError `ERR_KEY_MISMATCH`, `ERR_KEY_ENCRYPTED`; parse errors.
    */

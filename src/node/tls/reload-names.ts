@@ -58,6 +58,24 @@ export function covers(patterns: readonly string[], name: string): boolean {
 }
 
 /**
+ * The names under which a credential source may file the certificate for a canonical SNI name, most specific
+ * first: the name itself, the wildcard one label above it, then each parent domain down to two labels (a
+ * certificate filed under `example.org` usually covers `mail.example.org`). Used to load names on demand.
+ *
+ * @example
+ * ```ts
+ * lookupCandidates('mail.example.org'); // ['mail.example.org', '*.example.org', 'example.org']
+ * ```
+ */
+export function lookupCandidates(name: string): string[] {
+  const labels = name.split('.');
+  const out = [name];
+  if (labels.length > 2) out.push(`*.${labels.slice(1).join('.')}`);
+  for (let i = 1; i < labels.length - 1; i++) out.push(labels.slice(i).join('.'));
+  return out;
+}
+
+/**
  * The name a domain is filed under, as an SNI pattern (store names are host names), or undefined when it is
  * not one (a certbot lineage called `example.com-0001`). A domain always serves the pattern of its own name
  * when its certificate covers it.
@@ -146,6 +164,11 @@ export class PatternOwners<D extends PatternClaimant> {
   /** The patterns a claimant serves now, in the order of its patterns (those another claimant won left out). */
   servedBy(claimant: D): string[] {
     return (this.#patterns.get(claimant) ?? []).filter((p) => this.#owners.get(p) === claimant);
+  }
+
+  /** Every pattern a claimant's certificate covers, served by it or not. */
+  patternsOf(claimant: D): readonly string[] {
+    return this.#patterns.get(claimant) ?? [];
   }
 
   /** The claimant serving a pattern, if any. */

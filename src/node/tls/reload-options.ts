@@ -8,8 +8,19 @@ import type { CredentialSource } from '../store/credential.js';
 
 /** Options of {@link watchCredentials}. */
 export interface WatchCredentialsOptions {
-  /** The names to load and watch, or `'all'` (default): every name `source.list()` answers, followed over time. */
-  domains?: readonly string[] | 'all' | undefined;
+  /**
+   * The names to load and watch: `'all'` (default), every name `source.list()` answers, followed over time;
+   * a list of names; or `'on-demand'`: only `defaultDomain` before `ready`, and any other name when a
+   * ClientHello first asks for it (for stores of thousands of domains: the server listens at once). On
+   * demand, a name the registry does not serve from a certificate filed under that very name is looked up in
+   * the source (the name, the wildcard one label above it, then each parent domain: a certificate filed under
+   * `example.org` that covers `mail.example.org` is found), loaded, checked as any reload and registered before
+   * the handshake goes on; a name found nowhere gets the default and is looked up again after
+   * `pollIntervalMs`. Loaded names are kept current by the poll (the default domain by `fs.watch` too), and
+   * one that leaves the source is removed. A name covered only by the certificate of an unrelated domain is
+   * not found this way: use `'all'` for such a source.
+   */
+  domains?: readonly string[] | 'all' | 'on-demand' | undefined;
   /** The name whose credential becomes the registry's default (served without SNI and for unknown names). */
   defaultDomain?: string | undefined;
   /** Time to gather file events before checking, in milliseconds; default 100. */
@@ -47,7 +58,9 @@ export const DEFAULT_POLL_MS = 5000;
 export interface WatchSettings {
   /** Whether every name of the source is watched (`domains: 'all'`). */
   readonly all: boolean;
-  /** The names watched when not `all`, deduplicated, the default domain included. */
+  /** Whether names are loaded when a handshake first asks for them (`domains: 'on-demand'`). */
+  readonly onDemand: boolean;
+  /** The names watched when neither `all` nor `onDemand`, deduplicated, the default domain included. */
   readonly explicit: readonly string[];
   /** The name whose credential becomes the registry's default. */
   readonly defaultDomain: string | undefined;
@@ -82,9 +95,10 @@ export interface WatchSettings {
 export function watchSettings(options: WatchCredentialsOptions): WatchSettings {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const domains = options.domains ?? 'all';
-  if (domains !== 'all') {
+  const onDemand = domains === 'on-demand';
+  if (domains !== 'all' && !onDemand) {
     if (!Array.isArray(domains) || domains.some((d) => typeof d !== 'string' || d === ''))
-      throw new TypeError("domains must be 'all' or an array of names");
+      throw new TypeError("domains must be 'all', 'on-demand' or an array of names");
   }
   const defaultDomain = options.defaultDomain;
   if (defaultDomain !== undefined && (typeof defaultDomain !== 'string' || defaultDomain === ''))
@@ -101,11 +115,12 @@ export function watchSettings(options: WatchCredentialsOptions): WatchSettings {
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
     throw new TypeError('signal must be an AbortSignal');
   const all = domains === 'all';
-  let explicit: readonly string[] = all ? [] : [...new Set(domains)];
+  let explicit: readonly string[] = all || onDemand ? [] : [...new Set(domains as readonly string[])];
   if (defaultDomain !== undefined && !all && !explicit.includes(defaultDomain))
     explicit = [...explicit, defaultDomain];
   return {
     all,
+    onDemand,
     explicit,
     defaultDomain,
     debounceMs,

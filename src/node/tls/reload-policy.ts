@@ -325,6 +325,56 @@ export function rememberRefusal(memory: StampMemory, stamp: string, error: TLSEr
   return news;
 }
 
+/**
+ * What the watcher keeps of the pair in service: the texts the registry serves and the leaf's end of
+ * validity. The parsed certificates are not kept (a server loading thousands of domains holds only this per
+ * domain); the key text is not enumerable, so it never appears in a log of the object or in JSON.
+ */
+export interface ServedPair {
+  /** The certificate chain, PEM. */
+  readonly cert: string;
+  /** The private key, PEM (not enumerable). */
+  readonly key: string;
+  /** When the leaf expires. */
+  readonly notAfter: Date;
+}
+
+/**
+ * The {@link ServedPair} of a credential that passed the checks.
+ *
+ * @example
+ * ```ts
+ * registry.add('mail.example.org', servedPair(credential));
+ * ```
+ */
+export function servedPair(credential: Pick<Credential, 'cert' | 'key' | 'leaf'>): ServedPair {
+  const pair = { cert: credential.cert, notAfter: credential.leaf.notAfter } as ServedPair;
+  Object.defineProperty(pair, 'key', { value: credential.key, enumerable: false });
+  return Object.freeze(pair);
+}
+
+/**
+ * Whether a credential is a pair loaded from a source of `kind` for `domain` at the version a stamp starts
+ * with (`${version}|...`): the registry made from `store.load(domain)` holds the pair in service, which the
+ * watcher need not read again (the caller also compares the files' paths).
+ *
+ * @example
+ * ```ts
+ * isLoadedAt(registry.defaultCredential, 'example.org', 'mailtls', stamp);
+ * ```
+ */
+export function isLoadedAt(given: object, domain: string, kind: string, stamp: string): given is Credential {
+  const c = given as Partial<Credential>;
+  return (
+    c.domain === domain &&
+    c.source === kind &&
+    c.files !== undefined &&
+    c.leaf !== undefined &&
+    c.chain !== undefined &&
+    stamp.startsWith(`${c.version}|`)
+  );
+}
+
 /** What the watcher knows of one name between checks. */
 export interface WatchedName extends StampMemory {
   /** The name in the source. */
@@ -332,7 +382,7 @@ export interface WatchedName extends StampMemory {
   /** The name as an SNI pattern ({@link selfPatternOf}), which its own certificate serves first. */
   readonly selfPattern: string | undefined;
   /** The pair in service, if any. */
-  credential: Credential | undefined;
+  credential: ServedPair | undefined;
   /** The version in service. */
   version: string | undefined;
   /** SHA-256 fingerprint of the leaf in service. */

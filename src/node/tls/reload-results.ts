@@ -9,6 +9,21 @@ import type { TLSError } from '../../errors.js';
 import type { Credential, CredentialSource } from '../store/credential.js';
 import type { WatchedName } from './reload-policy.js';
 
+/** Events of a {@link CredentialWatcher}. */
+export interface CredentialWatcherEvents {
+  /** A new pair is in service. */
+  reload: [event: CredentialReloadEvent];
+  /** A name left the source (with `domains: 'all'`); its names fall back to other certificates or the default. */
+  remove: [event: CredentialRemoveEvent];
+  /**
+   * A new pair was refused, or the source could not be read; what was served stays in service.
+   * `error.code` is `ERR_TLS_RELOAD`; `error.details` has `domain`, `reason` (the cause's code or `CERT_EXPIRED`,
+   * `CERT_NOT_YET_VALID`, `NAME_NOT_COVERED`, `NO_DNS_NAMES`) and `servedFingerprint`; `error.cause` is the
+   * original error. Without an `error` listener these become process warnings, never an exception.
+   */
+  error: [error: TLSError];
+}
+
 /** What a `reload` event carries. */
 export interface CredentialReloadEvent {
   /** The name in the source. */
@@ -212,7 +227,7 @@ export function watchedStatus(
     domain: name.domain,
     version: name.version,
     fingerprint: name.fingerprint,
-    notAfter: name.credential?.leaf.notAfter,
+    notAfter: name.credential?.notAfter,
     names,
     isDefault: name.credential !== undefined && name.domain === defaultDomain,
     reloadedAt: name.reloadedAt,

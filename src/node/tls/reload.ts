@@ -30,13 +30,13 @@
  * @module node/tls/reload
  */
 import { EventEmitter } from 'node:events';
-import { realpath } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { TLSError } from '../../errors.js';
 import { type Credential, type CredentialSource, fileSignature } from '../store/credential.js';
-import { PatternOwners } from './reload-names.js';
+import { covers, PatternOwners } from './reload-names.js';
+import { type DemandHost, DemandLookups, ListedNames } from './reload-on-demand.js';
 import {
   type CredentialRefreshOptions,
+  DEFAULT_POLL_MS,
   isCredentialSource,
   type WatchCredentialsOptions,
   type WatchSettings,
@@ -46,12 +46,15 @@ import {
   CoalescedRuns,
   checkStep,
   codeOf,
+  isLoadedAt,
   judgeCandidate,
   listError,
   messageOf,
   reloadError,
   rememberRefusal,
   rememberServed,
+  type ServedPair,
+  servedPair,
   type WatchedName,
   watchedName,
 } from './reload-policy.js';
@@ -60,6 +63,7 @@ import {
   type CredentialRefreshResult,
   type CredentialReloadEvent,
   type CredentialRemoveEvent,
+  type CredentialWatcherEvents,
   type CredentialWatcherStats,
   type ReloadOutcome,
   refreshResult,
@@ -67,8 +71,8 @@ import {
   type WatchedCredentialStatus,
   watchedStatus,
 } from './reload-results.js';
-import { SNIRegistry } from './sni-registry.js';
-import { WatchSet } from './watch.js';
+import { attachNameFinder, SNIRegistry } from './sni-registry.js';
+import { credentialWatchPaths, WatchSet } from './watch.js';
 
 export type { CredentialRefreshOptions, WatchCredentialsOptions } from './reload-options.js';
 export type {
@@ -76,24 +80,10 @@ export type {
   CredentialRefreshResult,
   CredentialReloadEvent,
   CredentialRemoveEvent,
+  CredentialWatcherEvents,
   CredentialWatcherStats,
   WatchedCredentialStatus,
 } from './reload-results.js';
-
-/** Events of a {@link CredentialWatcher}. */
-export interface CredentialWatcherEvents {
-  /** A new pair is in service. */
-  reload: [event: CredentialReloadEvent];
-  /** A name left the source (with `domains: 'all'`); its names fall back to other certificates or the default. */
-  remove: [event: CredentialRemoveEvent];
-  /**
-   * A new pair was refused, or the source could not be read; what was served stays in service.
-   * `error.code` is `ERR_TLS_RELOAD`; `error.details` has `domain`, `reason` (the cause's code or `CERT_EXPIRED`,
-   * `CERT_NOT_YET_VALID`, `NAME_NOT_COVERED`, `NO_DNS_NAMES`) and `servedFingerprint`; `error.cause` is the
-   * original error. Without an `error` listener these become process warnings, never an exception.
-   */
-  error: [error: TLSError];
-}
 
 interface DomainState extends WatchedName {
   /** The checks of this domain: one at a time, requests coalesce into the one not yet started. */
@@ -102,6 +92,8 @@ interface DomainState extends WatchedName {
 }
 
 const CONCURRENCY = 8;
+/** The poll runs again after at least this many times its last duration (a sweep of thousands of names). */
+const POLL_SPACING = 4;
 /** Reads of one check while the files keep changing under it; the last one is judged as it is. */
 const MAX_READS = 5;
 
@@ -140,6 +132,13 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
   readonly #onAbort = (): void => this.close();
   readonly #rescans = new CoalescedRuns((force) => this.#rescan(force));
   #poll: NodeJS.Timeout | undefined;
+  /** On demand: the names looked up in the source when a handshake asks for them. */
+  readonly #finder = new DemandLookups(this.#demandHost(), () => performance.now());
+  /** On demand, for a source without `has`: its listing. */
+  readonly #listed = new ListedNames(
+    () => this.source.list(),
+    () => performance.now(),
+  );
   #rescanTimer: NodeJS.Timeout | undefined;
   #listFailure: string | undefined;
   #closed = false;
@@ -172,12 +171,22 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     }
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.ready = this.#rescans.request(false);
-    if (settings.pollMs > 0) {
-      this.#poll = setInterval(() => {
-        if (!this.#rescans.busy) void this.#rescans.request(false);
-      }, settings.pollMs);
-      if (!settings.persistent) this.#poll.unref();
-    }
+    if (settings.onDemand) attachNameFinder(registry, this.#finder);
+    if (settings.pollMs > 0) this.#schedulePoll(settings.pollMs);
+  }
+
+  /** The next poll: after `pollIntervalMs`, or longer when the last one took long (thousands of names). */
+  #schedulePoll(ms: number): void {
+    this.#poll = setTimeout(() => {
+      const started = performance.now();
+      const run = this.#rescans.busy ? Promise.resolve() : this.#rescans.request(false);
+      void run.then(() => {
+        if (this.#closed) return;
+        const took = performance.now() - started;
+        this.#schedulePoll(Math.max(this.#settings.pollMs, POLL_SPACING * took));
+      });
+    }, ms);
+    if (!this.#settings.persistent) this.#poll.unref();
   }
 
   /** Whether {@link CredentialWatcher.close} was called (or the signal aborted). */
@@ -230,7 +239,8 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#settings.signal?.removeEventListener('abort', this.#onAbort);
-    if (this.#poll) clearInterval(this.#poll);
+    if (this.#settings.onDemand) attachNameFinder(this.registry, this.#finder, false);
+    if (this.#poll) clearTimeout(this.#poll);
     if (this.#rescanTimer) clearTimeout(this.#rescanTimer);
     this.#poll = undefined;
     this.#rescanTimer = undefined;
@@ -280,15 +290,15 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
         this.#listFailure = undefined;
       } catch (e) {
         // Keep serving what is loaded; check the known names.
-        const key = `${codeOf(e)}:${messageOf(e)}`;
-        if (this.#listFailure !== key) {
-          this.#listFailure = key;
-          this.#failures++;
-          this.#report(listError(this.source.kind, e));
-        }
+        this.#reportListFailure(e);
         names = [...this.#states.values()].filter((s) => !s.removed).map((s) => s.domain);
       }
       if (defaultDomain !== undefined && !names.includes(defaultDomain)) names = [...names, defaultDomain];
+    } else if (this.#settings.onDemand) {
+      // The names loaded so far (and those that failed to load: they are checked again as they change).
+      const loaded = new Set(this.#settings.explicit);
+      for (const s of this.#states.values()) if (!s.removed) loaded.add(s.domain);
+      names = [...loaded];
     } else names = this.#settings.explicit;
     if (this.#closed) return refreshResult([], []);
     const present = new Set(names);
@@ -325,6 +335,48 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
   }
 
   // ---------------------------------------------------------------------------------------------------------
+  // loading on demand (domains: 'on-demand'; the decisions are in reload-on-demand.ts)
+
+  #demandHost(): DemandHost {
+    return {
+      closed: () => this.#closed,
+      lookupIntervalMs: () => this.#lookupMs(),
+      exactIsFinal: (name) => {
+        const owner = this.#owners.ownerOf(name);
+        return owner === undefined || owner.selfPattern === name;
+      },
+      serves: async (domain, name) => {
+        const state = this.#states.get(domain);
+        if (state === undefined || state.removed) return 'unknown';
+        // A load of this domain running for another name: its outcome decides.
+        if (state.credential === undefined) await state.checks.last?.catch(() => undefined);
+        return this.#covers(state, name) ? 'serves' : 'does-not-serve';
+      },
+      has: (domain) => this.#has(domain, false),
+      load: async (domain, name) => {
+        const state = this.#state(domain);
+        await state.checks.request(false);
+        return this.#covers(state, name);
+      },
+      failed: (e) => this.#reportListFailure(e),
+    };
+  }
+
+  #covers(state: DomainState, name: string): boolean {
+    return state.credential !== undefined && covers(this.#owners.patternsOf(state), name);
+  }
+
+  /** Whether the source holds a name: `source.has`, else its listing (made again after a poll interval). */
+  #has(domain: string, fresh: boolean): Promise<boolean> {
+    if (typeof this.source.has === 'function') return this.source.has(domain);
+    return this.#listed.has(domain, this.#lookupMs(), fresh);
+  }
+
+  #lookupMs(): number {
+    return this.#settings.pollMs > 0 ? this.#settings.pollMs : DEFAULT_POLL_MS;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
   // checking and loading
 
   /** A cheap identifier of the files' state: the source's version and the signature of the files it resolves to. */
@@ -332,6 +384,19 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     const version = await this.source.version(domain);
     const files = await this.source.files(domain);
     return `${version}|${await fileSignature([files.cert, files.key])}`;
+  }
+
+  /**
+   * The registry's default credential, when it was loaded from this source for the default domain at the
+   * version now in service (`createSNIRegistry(await store.load(domain))`): the first check uses it instead of
+   * reading and checking the same files a second time.
+   */
+  async #loadedDefault(state: DomainState, stamp: string): Promise<Credential | undefined> {
+    if (state.credential !== undefined || state.domain !== this.#settings.defaultDomain) return undefined;
+    const given = this.registry.defaultCredential;
+    if (!isLoadedAt(given, state.domain, this.source.kind, stamp)) return undefined;
+    const files = await this.source.files(state.domain);
+    return files.cert === given.files.cert && files.key === given.files.key ? given : undefined;
   }
 
   async #check(state: DomainState, force: boolean): Promise<ReloadOutcome> {
@@ -353,12 +418,14 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
         if (state.rearm) await this.#watch(state);
         return { kind: 'unchanged', domain };
       }
-      let credential: Credential | undefined;
+      let credential: Credential | undefined = await this.#loadedDefault(state, stamp);
       let failure: unknown;
-      try {
-        credential = await this.source.load(domain);
-      } catch (e) {
-        failure = e;
+      if (credential === undefined) {
+        try {
+          credential = await this.source.load(domain);
+        } catch (e) {
+          failure = e;
+        }
       }
       // The outcome is filed under the stamp, and a refusal is reported only when the stamp is new: so the
       // stamp must describe the files that were read. When they changed while they were read (a write landing
@@ -397,16 +464,18 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     }
     if (verdict.kind === 'refuse')
       return this.#refuse(state, stamp, new Error(verdict.message), verdict.reason, credential);
+    // What is kept and served: the texts, not the parsed certificates (memory per domain).
+    const pair = servedPair(credential);
     try {
       // Built now, as the registry will serve it (its profile and context options), and kept for its names.
-      this.registry.prepare(credential);
+      this.registry.prepare(pair);
     } catch (e) {
       return this.#refuse(state, stamp, e, codeOf(e), credential);
     }
     const isDefault = domain === this.#settings.defaultDomain;
     if (isDefault) {
       try {
-        this.registry.setDefault(credential);
+        this.registry.setDefault(pair);
       } catch (e) {
         return this.#refuse(state, stamp, e, codeOf(e), credential);
       }
@@ -414,7 +483,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
     const oldVersion = state.version;
     const oldFingerprint = state.fingerprint;
     const before = this.#owners.servedBy(state);
-    this.#swap(state, credential, verdict.patterns);
+    this.#swap(state, pair, verdict.patterns);
     state.version = credential.version;
     state.fingerprint = fingerprint;
     rememberServed(state, stamp);
@@ -481,31 +550,28 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
    * longer lists it (`store.remove()`, a deleted lineage). Answers whether it was removed.
    */
   async #gone(state: DomainState, e: unknown): Promise<boolean> {
-    const { all, defaultDomain } = this.#settings;
-    if (!all || codeOf(e) !== 'ERR_STORE_NOT_FOUND' || state.domain === defaultDomain) return false;
-    let names: string[];
+    const { all, onDemand, defaultDomain } = this.#settings;
+    if (!(all || onDemand) || codeOf(e) !== 'ERR_STORE_NOT_FOUND' || state.domain === defaultDomain)
+      return false;
+    let present: boolean;
     try {
-      names = await this.source.list();
+      present = onDemand
+        ? await this.#has(state.domain, true)
+        : (await this.source.list()).includes(state.domain);
     } catch {
       return false;
     }
-    return !names.includes(state.domain) && this.#removeNow(state);
+    return !present && this.#removeNow(state);
   }
 
   async #watch(state: DomainState): Promise<void> {
     state.rearm = false;
     if (!this.#watches || this.#closed || state.removed) return;
+    // On demand, only the default domain is watched with fs.watch (thousands of watches would exhaust the
+    // system's limit); the names loaded on demand are kept current by the poll.
+    if (this.#settings.onDemand && state.domain !== this.#settings.defaultDomain) return;
     try {
-      const paths = [...(await this.source.watchPaths(state.domain))];
-      const files = await this.source.files(state.domain);
-      // The directories of the files themselves, so a file replaced inside a version directory is seen.
-      for (const f of [files.cert, files.key]) {
-        try {
-          paths.push(dirname(await realpath(f)));
-        } catch {
-          // missing: polling covers it
-        }
-      }
+      const paths = await credentialWatchPaths(this.source, state.domain);
       if (this.#closed || state.removed) return;
       await this.#watches.set(state.domain, paths);
     } catch {
@@ -517,7 +583,7 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
    * Replaces the credential of a domain and applies the owners `PatternOwners` decides for every pattern it
    * had or has, in one synchronous step: no handshake can run between these calls.
    */
-  #swap(state: DomainState, credential: Credential | undefined, patterns: readonly string[]): void {
+  #swap(state: DomainState, credential: ServedPair | undefined, patterns: readonly string[]): void {
     state.credential = credential;
     const changes = this.#owners.assign(state, patterns);
     for (const [p, owner] of changes.add) this.registry.add(p, owner.credential!);
@@ -526,6 +592,15 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
 
   // ---------------------------------------------------------------------------------------------------------
   // events
+
+  /** Reports a failure to list (or look a name up in) the source, once until it fails differently. */
+  #reportListFailure(e: unknown): void {
+    const key = `${codeOf(e)}:${messageOf(e)}`;
+    if (this.#listFailure === key) return;
+    this.#listFailure = key;
+    this.#failures++;
+    this.#report(listError(this.source.kind, e));
+  }
 
   #report(error: TLSError): void {
     if (this.listenerCount('error') > 0) this.#emitSafely('error', error);

@@ -96,6 +96,29 @@ export interface SNIRegistryEvents {
 }
 
 /**
+ * Loads names on demand before a registry answers for them: a watcher with `domains: 'on-demand'` attaches
+ * one. (not public API)
+ */
+export interface NameFinder {
+  /** The canonical name to look up before answering this lookup, or undefined; no side effect. */
+  wanted(lookup: SNILookup): string | undefined;
+  /** Looks the name up and registers what serves it; never rejects. */
+  find(name: string): Promise<void>;
+}
+
+let setFinders: (registry: SNIRegistry, finders: readonly NameFinder[]) => void;
+let getFinders: (registry: SNIRegistry) => readonly NameFinder[];
+
+/** Attaches a {@link NameFinder} to a registry (or detaches it with `attach: false`). (not public API) */
+export function attachNameFinder(registry: SNIRegistry, finder: NameFinder, attach = true): void {
+  const others = getFinders(registry).filter((f) => f !== finder);
+  setFinders(registry, attach ? [...others, finder] : others);
+}
+
+/** Prepared contexts a registry with a bound keeps until their names are first served. */
+const RECENTLY_PREPARED = 32;
+
+/**
  * The SNI registry. Create it with {@link createSNIRegistry}.
  *
  * Events: `change` (a name was added, replaced or removed), `default` (the default credential changed: servers
@@ -123,6 +146,15 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
   readonly #shared = new SharedValues<ServerCredential, Built>();
   /** Contexts built by `prepare` that no name holds yet (kept while their credential object lives). */
   readonly #prepared = new WeakMap<ServerCredential, Built>();
+  /** With `maxContexts`: the last contexts built by `prepare`, so the next handshake does not build again. */
+  readonly #recent = new Map<ServerCredential, Built>();
+  #finders: readonly NameFinder[] = [];
+  static {
+    setFinders = (registry, finders) => {
+      registry.#finders = finders;
+    };
+    getFinders = (registry) => registry.#finders;
+  }
   readonly #keyTypes = new Set<CredentialSummary['keyType']>();
   #builds = 0;
   #evictions = 0;
@@ -207,6 +239,10 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
     const built = this.#build(credential);
     this.#builds++;
     if (this.#lru.max === Number.POSITIVE_INFINITY) this.#prepared.set(credential, built);
+    else {
+      this.#recent.set(credential, built);
+      if (this.#recent.size > RECENTLY_PREPARED) this.#recent.delete(this.#recent.keys().next().value!);
+    }
     return built.summary;
   }
 
@@ -277,13 +313,25 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
 
   /**
    * The context for a name received in SNI (or none): exact name, wildcard, else the default. Builds and caches
-   * the context on first use, calling an async loader if one was registered.
+   * the context on first use, calling an async loader if one was registered. A watcher with `domains:
+   * 'on-demand'` looks a name it does not serve yet up in its source first.
    *
    * @throws {TLSError} (rejects) `ERR_TLS_CONTEXT` when the name's credential cannot be loaded (also emitted as
    *   `contextError`; the failure is remembered until the name is registered again).
    */
   async resolve(servername: string | null | undefined): Promise<ResolvedContext> {
-    const lookup = this.lookup(servername);
+    let lookup = this.lookup(servername);
+    // Names loaded on demand (watchCredentials with domains: 'on-demand') are looked up first.
+    if (this.#finders.length > 0) {
+      const finds = this.#finders.map((f) => {
+        const name = f.wanted(lookup);
+        return name === undefined ? undefined : f.find(name);
+      });
+      if (finds.some((f) => f !== undefined)) {
+        await Promise.all(finds);
+        lookup = this.lookup(servername);
+      }
+    }
     if (lookup.pattern === undefined) return this.#answer(lookup, this.#default);
     const entry = this.#entries.get(lookup.pattern)!;
     const ready = this.#ready(lookup.pattern, entry);
@@ -294,8 +342,9 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
 
   /**
    * The context for a name if it can be had without waiting: the default, a cached context, one built now from
-   * PEM strings or from a synchronous loader. Undefined when the name's context needs an asynchronous loader:
-   * the loader is started (once) and `resolve` answers when it is done.
+   * PEM strings or from a synchronous loader. Undefined when the name's context needs an asynchronous loader
+   * (the loader is started, once) or when a watcher with `domains: 'on-demand'` must look the name up in its
+   * source first: `resolve` answers when that is done.
    *
    * @throws {TLSError} `ERR_TLS_CONTEXT` when the name's credential cannot be loaded.
    * @example
@@ -305,6 +354,7 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
    */
   resolveIfReady(servername: string | null | undefined): ResolvedContext | undefined {
     const lookup = this.lookup(servername);
+    for (const f of this.#finders) if (f.wanted(lookup) !== undefined) return undefined;
     if (lookup.pattern === undefined) return this.#answer(lookup, this.#default);
     const entry = this.#entries.get(lookup.pattern)!;
     const ready = this.#ready(lookup.pattern, entry);
@@ -419,12 +469,15 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
 
   /** The context already built for a credential object: held by a name or the default, or prepared. */
   #existing(credential: ServerCredential): Built | undefined {
-    return this.#shared.get(credential) ?? this.#prepared.get(credential);
+    return this.#shared.get(credential) ?? this.#prepared.get(credential) ?? this.#recent.get(credential);
   }
 
   /** Counts one more holder of a built context (shared by every name registered with its credential object). */
   #hold(built: Built): Built {
-    if (this.#shared.hold(built.credential, built)) this.#prepared.delete(built.credential);
+    if (this.#shared.hold(built.credential, built)) {
+      this.#prepared.delete(built.credential);
+      this.#recent.delete(built.credential);
+    }
     return built;
   }
 

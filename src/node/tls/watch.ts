@@ -14,6 +14,31 @@
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { realpath } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * The paths to watch for a credential: the source's watch paths and the directories of the files themselves
+ * (so a file replaced inside a version directory is seen); a file missing now is left out (polling covers it).
+ * @internal
+ */
+export async function credentialWatchPaths(
+  source: {
+    watchPaths(name: string): Promise<string[]>;
+    files(name: string): Promise<{ cert: string; key: string }>;
+  },
+  domain: string,
+): Promise<string[]> {
+  const paths = [...(await source.watchPaths(domain))];
+  const files = await source.files(domain);
+  for (const f of [files.cert, files.key]) {
+    try {
+      paths.push(dirname(await realpath(f)));
+    } catch {
+      // missing: polling covers it
+    }
+  }
+  return paths;
+}
 
 /** Options of {@link WatchSet}. @internal */
 export interface WatchSetOptions {
