@@ -32,6 +32,7 @@ import { parseArgs } from 'node:util';
 import {
   CertificateStore,
   type Credential,
+  type CredentialWatcher,
   createPeekingHTTPSServer,
   createPeekingTLSServer,
   createSettingsContextSource,
@@ -39,9 +40,7 @@ import {
   formatStartTLSReply,
   loadTLSSettings,
   PORTS,
-  type ResolvedContext,
-  type ServerCredential,
-  SNIRegistry,
+  type SNIRegistry,
   type StartTLSProtocol,
   type TLSContextSource,
   upgradeToTLS,
@@ -55,7 +54,6 @@ import {
   resolveDomainTLSSettings,
   type TLSSettings,
 } from 'mailtls/settings';
-import { canonicalizeSNIPattern } from 'mailtls/sni';
 
 type Port = keyof typeof PORTS;
 const PORT_NAMES: Record<Port, string> = {
@@ -108,8 +106,8 @@ if (maxContexts !== undefined && !(Number.isInteger(maxContexts) && maxContexts 
 
 // ---------------------------------------------------------------------------------------------------------
 // Certificates. The default domain is loaded and watched (fs.watch and a poll) before the ports open; every
-// other domain is loaded when a client first asks for one of its names (LazyDomains below), or with --eager
-// all of them are loaded and watched before the ports open.
+// other domain is loaded when a client first asks for one of its names (the watcher's 'on-demand' mode), or
+// with --eager all of them are loaded and watched before the ports open.
 
 const store = new CertificateStore(storeDir);
 const eager = values.eager === true;
@@ -130,285 +128,16 @@ try {
 let settings: TLSSettings = await loadTLSSettings(storeDir);
 const pollEvery = pollMs > 0 ? pollMs : 2000;
 
-/** The SNI names a certificate serves: its DNS subjectAltNames, canonical (names no client sends left out). */
-function servedNames(c: Credential): string[] {
-  const out = new Set<string>();
-  // A certificate without any subjectAltName (installed with legacyCommonName) serves its Common Name.
-  const cn = c.leaf.hasSubjectAltName ? undefined : c.leaf.subject.commonName;
-  for (const n of c.leaf.dnsNames.length > 0 || typeof cn !== 'string' ? c.leaf.dnsNames : [cn]) {
-    try {
-      out.add(canonicalizeSNIPattern(n));
-    } catch {
-      // an IP address written as a DNS name, a partial wildcard: never asked for
-    }
-  }
-  return [...out];
-}
-
-/** Whether names serve a name: the name itself, or a wildcard one label above it. */
-function covers(names: readonly string[], name: string): boolean {
-  const dot = name.indexOf('.');
-  return names.includes(name) || (dot > 0 && !name.startsWith('*.') && names.includes(`*${name.slice(dot)}`));
-}
-
-/**
- * The store domains that may hold the certificate for a name, most specific first: the name itself, the
- * wildcard one label above it, then each parent domain (a certificate filed under example.org usually covers
- * mail.example.org). A name covered only by the certificate of an unrelated domain is not found this way: run
- * with --eager for such a store.
- */
-function candidates(name: string): string[] {
-  const labels = name.split('.');
-  const out = [name];
-  if (labels.length > 2) out.push(`*.${labels.slice(1).join('.')}`);
-  for (let i = 1; i < labels.length - 1; i++) out.push(labels.slice(i).join('.'));
-  return out;
-}
-
-interface LazyEntry {
-  readonly domain: string;
-  /** Chain and key only: the parsed certificates are not kept (memory per domain). */
-  readonly credential: ServerCredential;
-  /** The store's version of the pair in service. */
-  readonly version: string;
-  /** Every SNI name the certificate serves. */
-  readonly patterns: readonly string[];
-  /** The names registered for it (those no other domain serves). */
-  names: string[];
-  /** A version refused (expired, broken): not tried again until the store's version changes. */
-  failedVersion?: string;
-}
-
-/** Names looked up in the store are looked up again after this long (a domain installed since is found). */
-const LOOKUP_AGAIN_MS = pollEvery;
-/** Names remembered as looked up (an unbounded map would let clients fill the memory with made-up names). */
-const MAX_LOOKED_UP = 10_000;
-
-/**
- * Domains loaded on demand. A name that no registry has registered exactly is looked up in the store
- * (`store.has`, a few system calls per candidate) when a ClientHello asks for it; a domain found is loaded,
- * checked (key and chain belong together, valid now, covers its own name, a context can be built) and
- * registered in every registry under the names its certificate covers; then the name is served from the
- * registry. A name found nowhere gets the default certificate, as before, and is looked up again after
- * LOOKUP_AGAIN_MS. Loaded domains are kept current by a poll of their store version (every --poll-ms, and
- * spaced out by four times the last sweep's duration so that the sweep of thousands of domains stays below a
- * fifth of a core): a new pair is checked before it is swapped in, a refused one leaves the old one serving.
- */
-class LazyDomains {
-  readonly #entries = new Map<string, LazyEntry>();
-  readonly #loading = new Map<string, Promise<LazyEntry | undefined>>();
-  readonly #finding = new Map<string, Promise<void>>();
-  readonly #lookedUp = new Map<string, number>();
-  /** The domain serving each name registered here. */
-  readonly #owner = new Map<string, string>();
-  readonly #registries = new Set<SNIRegistry>();
-  #timer: NodeJS.Timeout | undefined;
-  #sweeping: Promise<void> | undefined;
-  #closed = false;
-
-  /** Registers every loaded domain in a new registry (a new TLS profile) and serves lookups for it. */
-  attach(registry: SNIRegistry): void {
-    this.#registries.add(registry);
-    for (const e of this.#entries.values()) for (const n of e.names) registry.add(n, e.credential);
-    if (this.#timer === undefined && !this.#closed) this.#schedule(pollEvery);
-  }
-
-  /**
-   * Whether a name must be looked up in the store before it is served: it is not registered, or only through
-   * a wildcard, or by the certificate of another domain (a domain filed under the very name serves it, as with
-   * --eager), and it was not looked up in the last LOOKUP_AGAIN_MS.
-   */
-  wants(registry: SNIRegistry, servername: string | null | undefined): boolean {
-    if (this.#closed) return false;
-    const { name, match } = registry.lookup(servername);
-    if (name === undefined) return false;
-    if (match === 'exact') {
-      const owner =
-        this.#owner.get(name) ?? (namesOf.get(defaultDomain)?.includes(name) ? defaultDomain : undefined);
-      if (owner === undefined || owner === name) return false;
-    }
-    const at = this.#lookedUp.get(name);
-    return at === undefined || Date.now() - at >= LOOKUP_AGAIN_MS;
-  }
-
-  /** Looks a canonical name up in the store and registers the domain serving it; never rejects. */
-  find(name: string): Promise<void> {
-    let finding = this.#finding.get(name);
-    if (finding === undefined) {
-      finding = this.#find(name).finally(() => {
-        this.#finding.delete(name);
-        this.#lookedUp.delete(name);
-        this.#lookedUp.set(name, Date.now());
-        if (this.#lookedUp.size > MAX_LOOKED_UP) this.#lookedUp.delete(this.#lookedUp.keys().next().value!);
-      });
-      this.#finding.set(name, finding);
-    }
-    return finding;
-  }
-
-  async #find(name: string): Promise<void> {
-    for (const domain of candidates(name)) {
-      if (domain === defaultDomain) continue; // its watcher serves its names
-      let entry = this.#entries.get(domain);
-      if (entry === undefined) {
-        try {
-          if (!(await store.has(domain))) continue;
-        } catch (e) {
-          console.error(`looking ${domain} up in the store failed: ${(e as Error).message}`);
-          return;
-        }
-        entry = await this.#load(domain);
-      }
-      if (entry !== undefined && covers(entry.patterns, name)) return;
-    }
-  }
-
-  /** Loads and checks a domain's pair and registers it; undefined (and a line on stderr) when refused. */
-  #load(domain: string): Promise<LazyEntry | undefined> {
-    let loading = this.#loading.get(domain);
-    if (loading === undefined) {
-      loading = this.#loadNow(domain).finally(() => this.#loading.delete(domain));
-      this.#loading.set(domain, loading);
-    }
-    return loading;
-  }
-
-  async #loadNow(domain: string): Promise<LazyEntry | undefined> {
-    const old = this.#entries.get(domain);
-    try {
-      const c = await store.load(domain);
-      const version = c.version;
-      const now = Date.now();
-      for (const cert of c.chain)
-        if (now > cert.notAfter.getTime() || now < cert.notBefore.getTime())
-          throw new Error(
-            `${cert.subject.toString()} is not valid now (${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()})`,
-          );
-      const patterns = servedNames(c);
-      const self = canonicalizeSNIPattern(domain);
-      if (!covers(patterns, self)) throw new Error(`the certificate does not cover ${self}`);
-      const credential: ServerCredential = { key: c.key, cert: c.cert };
-      // Built now with a registry's profile, so a pair node cannot use is refused here, not at a handshake.
-      const [registry] = this.#registries;
-      registry?.prepare(credential);
-      if (this.#closed) return undefined;
-      const entry: LazyEntry = { domain, credential, version, patterns, names: [] };
-      this.#register(entry, old);
-      const fields = { domain, fingerprint: c.leaf.fingerprint('sha256'), notAfter: c.leaf.notAfter };
-      if (old === undefined)
-        console.log(
-          `loaded ${JSON.stringify({ ...fields, names: entry.names, loaded: this.#entries.size })}`,
-        );
-      else console.log(`reloaded ${JSON.stringify(fields)}`);
-      return entry;
-    } catch (e) {
-      console.error(
-        `${domain}: ${old === undefined ? 'not served' : 'reload refused, still serving the previous certificate'}: ${(e as Error).message}`,
-      );
-      return undefined;
-    }
-  }
-
-  /** Puts an entry in service: its names (those no other domain serves, and its own) in every registry. */
-  #register(entry: LazyEntry, old: LazyEntry | undefined): void {
-    const self = canonicalizeSNIPattern(entry.domain);
-    for (const p of entry.patterns) {
-      const owner = this.#owner.get(p);
-      if (p !== self && owner !== undefined && owner !== entry.domain) continue; // the first domain keeps it
-      // Registered by the default domain's watcher.
-      if (p !== self && owner === undefined && [...this.#registries].some((r) => r.has(p))) continue;
-      if (owner !== undefined && owner !== entry.domain) {
-        const other = this.#entries.get(owner);
-        if (other !== undefined) other.names = other.names.filter((n) => n !== p);
-      }
-      this.#owner.set(p, entry.domain);
-      entry.names.push(p);
-    }
-    const gone = (old?.names ?? []).filter((n) => !entry.names.includes(n));
-    this.#entries.set(entry.domain, entry);
-    // One synchronous step: no handshake runs between these calls.
-    for (const r of this.#registries) {
-      for (const n of entry.names) r.add(n, entry.credential);
-      for (const n of gone) r.delete(n);
-    }
-    for (const n of gone) this.#owner.delete(n);
-  }
-
-  #unregister(entry: LazyEntry): void {
-    for (const r of this.#registries) for (const n of entry.names) r.delete(n);
-    for (const n of entry.names) this.#owner.delete(n);
-    this.#entries.delete(entry.domain);
-    console.log(`removed ${JSON.stringify({ domain: entry.domain })}`);
-  }
-
-  /** Checks the store version of every loaded domain; reloads those that changed (all of them with force). */
-  sweep(force = false): Promise<void> {
-    const run = async (): Promise<void> => {
-      for (const entry of [...this.#entries.values()]) {
-        if (this.#closed) return;
-        if (this.#entries.get(entry.domain) !== entry) continue;
-        let version: string;
-        try {
-          version = await store.version(entry.domain);
-        } catch {
-          continue; // unreadable for now: keep serving, try at the next sweep
-        }
-        if (version === 'none') {
-          this.#unregister(entry);
-          continue;
-        }
-        if (!force && (version === entry.version || version === entry.failedVersion)) continue;
-        // A refused pair (unreadable, mismatched, expired) is not tried again until the version changes.
-        if ((await this.#load(entry.domain)) === undefined) entry.failedVersion = version;
-      }
-    };
-    this.#sweeping = (this.#sweeping ?? Promise.resolve()).then(run, run);
-    return this.#sweeping;
-  }
-
-  #schedule(ms: number): void {
-    this.#timer = setTimeout(() => {
-      const t0 = performance.now();
-      void this.sweep().then(() => {
-        if (!this.#closed) this.#schedule(Math.max(pollEvery, 4 * (performance.now() - t0)));
-      });
-    }, ms);
-  }
-
-  /** Domains loaded on demand so far. */
-  get loaded(): number {
-    return this.#entries.size;
-  }
-
-  close(): void {
-    this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-  }
-}
-
-const lazy = eager ? undefined : new LazyDomains();
-
-/** A registry that has a name looked up in the store before it serves the default certificate for it. */
-class StoreRegistry extends SNIRegistry {
-  override resolveIfReady(servername: string | null | undefined): ResolvedContext | undefined {
-    return lazy?.wants(this, servername) ? undefined : super.resolveIfReady(servername);
-  }
-
-  override async resolve(servername: string | null | undefined): Promise<ResolvedContext> {
-    const name = this.lookup(servername).name;
-    if (lazy?.wants(this, servername) && name !== undefined) await lazy.find(name);
-    return super.resolve(servername);
-  }
-}
-
-// One SNI registry per TLS profile in use (a profile is fixed per registry). The library's watcher keeps the
-// default domain current (every domain with --eager): fs.watch on the store's files plus a version poll; a
-// certificate is registered under each DNS name it covers; a new pair is checked in full before it is swapped
-// in, and a refused one keeps the old pair serving.
+// One SNI registry per TLS profile in use (a profile is fixed per registry), each kept current by the
+// library's watcher: on demand, a name no registry serves yet is looked up in the store when a ClientHello
+// first asks for it (the name, its wildcard, its parents), checked and registered before the handshake goes on;
+// with --eager every domain is loaded first. The default domain is watched with fs.watch and a version poll,
+// the others with the poll; a new pair is checked in full before it is swapped in, and a refused one keeps the
+// old pair serving. A certificate is registered under each DNS name it covers.
 const namesOf = new Map<string, readonly string[]>();
 /** The domains whose certificates carry each name, earliest first: a handshake's lookup is one map read. */
 const domainsOfName = new Map<string, string[]>();
-/** Records the names a domain's certificate serves now (a reload may add and drop names). */
+/** Records the names a domain's certificate serves now (a reload may add and drop names; none: removed). */
 function recordNames(domain: string, names: readonly string[]): void {
   for (const n of namesOf.get(domain) ?? []) {
     if (names.includes(n)) continue; // still served: the domain keeps its place
@@ -416,56 +145,58 @@ function recordNames(domain: string, names: readonly string[]): void {
     if (left.length === 0) domainsOfName.delete(n);
     else domainsOfName.set(n, left);
   }
-  namesOf.set(domain, names);
+  if (names.length === 0) namesOf.delete(domain);
+  else namesOf.set(domain, names);
   for (const n of names) {
     const claimants = domainsOfName.get(n) ?? [];
     if (!claimants.includes(domain)) domainsOfName.set(n, [...claimants, domain]);
   }
 }
-const registries = new Map<
-  TLSProfileName,
-  { registry: SNIRegistry; close: () => void; refresh: () => void }
->();
+/** The domains loaded on demand so far (the default domain is loaded before the ports open). */
+const loadedOnDemand = new Set<string>();
+const registries = new Map<TLSProfileName, { registry: SNIRegistry; watcher: CredentialWatcher }>();
 async function registryFor(profile: TLSProfileName): Promise<SNIRegistry> {
   const known = registries.get(profile);
   if (known !== undefined) return known.registry;
-  const defaultCredential = { key: first.key, cert: first.cert };
   // --max-contexts bounds the TLS contexts kept built (least recently used dropped, rebuilt on demand).
   const options = { profile: getTLSProfile(profile), ...(maxContexts === undefined ? {} : { maxContexts }) };
-  const registry = eager
-    ? createSNIRegistry(defaultCredential, options)
-    : new StoreRegistry(defaultCredential, options);
+  // Made from the default domain's credential as loaded above: the watcher does not read it again.
+  const registry = createSNIRegistry(first, options);
   const watcher = watchCredentials(store, registry, {
-    domains: eager ? 'all' : [defaultDomain],
+    domains: eager ? 'all' : 'on-demand',
     defaultDomain,
     pollIntervalMs: pollEvery,
   });
-  const reports = registries.size === 0; // one registry reports, so each reload is one line
+  const reports = registries.size === 0; // one registry reports, so each load or reload is one line
   watcher.on('reload', (e) => {
     recordNames(e.domain, e.names);
-    if (reports && e.oldVersion !== undefined)
-      console.log(
-        `reloaded ${JSON.stringify({ domain: e.domain, fingerprint: e.fingerprint, notAfter: e.notAfter })}`,
-      );
+    if (!reports) return;
+    const fields = { domain: e.domain, fingerprint: e.fingerprint, notAfter: e.notAfter };
+    if (e.oldVersion !== undefined) console.log(`reloaded ${JSON.stringify(fields)}`);
+    else if (!eager && e.domain !== defaultDomain) {
+      loadedOnDemand.add(e.domain);
+      console.log(`loaded ${JSON.stringify({ ...fields, names: e.names, loaded: loadedOnDemand.size })}`);
+    }
+  });
+  watcher.on('remove', (e) => {
+    recordNames(e.domain, []);
+    loadedOnDemand.delete(e.domain);
+    if (reports) console.log(`removed ${JSON.stringify({ domain: e.domain })}`);
   });
   watcher.on('error', (e) =>
-    console.error(`reload refused, still serving the previous certificate: ${e.message}`),
+    console.error(
+      `${e.details.domain ?? 'store'}: reload refused, still serving the previous certificate: ${e.message}`,
+    ),
   );
-  registries.set(profile, {
-    registry,
-    close: () => watcher.close(),
-    refresh: () => void watcher.refresh({ force: true }),
-  });
+  registries.set(profile, { registry, watcher });
   await watcher.ready;
-  lazy?.attach(registry);
   return registry;
 }
 /** The server-wide setting of a service (one port serves every domain). */
 const serviceSettings = (service: MailService) => settings.defaults.services[service];
 await registryFor('intermediate');
 process.on('SIGHUP', () => {
-  for (const r of registries.values()) r.refresh();
-  void lazy?.sweep(true);
+  for (const r of registries.values()) void r.watcher.refresh({ force: true });
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -948,8 +679,7 @@ function stop(signal: string): void {
   if (stopping) return;
   stopping = true;
   settingsWatch.close();
-  for (const r of registries.values()) r.close();
-  lazy?.close();
+  for (const r of registries.values()) r.watcher.close();
   for (const r of running.values()) r.server.close();
   for (const s of sockets) s.destroy();
   console.log(`stopped (${signal})`);
