@@ -8,7 +8,7 @@
 // (`mailtls`, `mailtls/errors`, `mailtls/node`, ...). A dynamic `import('./x.js')` with a fixed string (the
 // CLI's sub-commands) becomes a chunk of its own, still loaded only when it runs. Dependencies stay external.
 // Why: tsc's one file per module made `import('mailtls/node')` load 87 files (870 KiB with the TSDoc
-// comments); see "Building" in README.md for the figures.
+// comments); README.md ("Development", the build) has the figures.
 //
 // Afterwards every file under the output directory that this build did not write (a module that was renamed
 // or deleted, tsc's old per-module .js) is removed, so `npm pack` ships only what the build made. Each

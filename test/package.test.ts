@@ -92,6 +92,34 @@ describe('package', () => {
       assert.ok(files.has(example), `${example} is not shipped`);
   });
 
+  it('the tarball ships the bundled JavaScript: each entry point of exports and bin, shared chunks, nothing else', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { types: string; default: string }>;
+      bin: Record<string, string>;
+    };
+    const listed = sh('tar', ['-tzf', tarball], work);
+    assert.equal(listed.status, 0, listed.out);
+    const files = new Set(listed.out.split('\n').map((f) => f.replace(/^package\//, '')));
+    const entries = Object.values(pkg.exports).flatMap((v) => (typeof v === 'object' ? [v] : []));
+    const targets = new Set(
+      [...entries.map((v) => v.default), ...Object.values(pkg.bin)].map((p) => p.slice(2)),
+    );
+    for (const t of targets)
+      assert.ok(files.has(t) && files.has(`${t}.map`), `${t} (and its map) not shipped`);
+    for (const e of entries) assert.ok(files.has(e.types.slice(2)), `${e.types} not shipped`);
+    const js = [...files].filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
+    const chunks = js.filter((f) => /^dist\/chunk-[A-Z0-9]+\.js$/.test(f));
+    assert.ok(chunks.length > 0, 'no shared chunk: the entry points were not bundled with code splitting');
+    // a module of its own (tsc's one file per module, or one left by an earlier build) would be a stray
+    assert.deepEqual(
+      js.filter((f) => !targets.has(f) && !chunks.includes(f)),
+      [],
+      'JavaScript in dist/ that is neither an entry point nor a chunk',
+    );
+    const cli = readFileSync(join(repoRoot, pkg.bin.mailtls!), 'utf8');
+    assert.ok(cli.startsWith('#!/usr/bin/env node\n'), 'the command lost its shebang');
+  });
+
   it('publint reports no problems', () => {
     const r = sh(
       process.execPath,
