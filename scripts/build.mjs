@@ -124,7 +124,8 @@ export async function buildPackage(outdir = join(root, 'dist')) {
   }
 
   // 3. nothing else: what an earlier build left and this one did not write
-  for (const f of filesUnder(outdir)) if (!written.has(f)) rmSync(f);
+  // (not the temporary files of another build writing here at the same time)
+  for (const f of filesUnder(outdir)) if (!written.has(f) && !f.endsWith('.tmp')) rmSync(f, { force: true });
   removeEmptyDirs(outdir);
   return [...written];
 }

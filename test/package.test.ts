@@ -116,6 +116,11 @@ describe('package', () => {
       [],
       'JavaScript in dist/ that is neither an entry point nor a chunk',
     );
+    assert.deepEqual(
+      [...files].filter((f) => f.startsWith('dist/') && !/\.(js|d\.ts)(\.map)?$/.test(f)),
+      [],
+      'files in dist/ that are neither JavaScript nor declarations (nor their maps)',
+    );
     const cli = readFileSync(join(repoRoot, pkg.bin.mailtls!), 'utf8');
     assert.ok(cli.startsWith('#!/usr/bin/env node\n'), 'the command lost its shebang');
   });
