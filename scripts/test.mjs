@@ -37,7 +37,7 @@ run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsc
 // dist/ and build/examples/ once, before any test runs them as child processes (tests never rebuild what is
 // up to date: a rebuild while another test process reads the files could hand it a half-written one).
 console.log('> build (dist/ and build/examples/)');
-run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+run(process.execPath, [join(root, 'scripts/build.mjs')]);
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'examples/tsconfig.json']);
 console.log('> lint and format check (biome)');
 run(process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'check', '.']);

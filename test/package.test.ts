@@ -23,13 +23,10 @@ describe('package', () => {
   let tarball = '';
   before(() => {
     work = mkdtempSync(join(tmpdir(), 'mailtls-pack-'));
-    const build = sh(
-      process.execPath,
-      [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      repoRoot,
-    );
+    // npm run build (declarations from tsc, the JavaScript from esbuild)
+    const build = sh(process.execPath, [join(repoRoot, 'scripts/build.mjs')], repoRoot);
     assert.equal(build.status, 0, build.out);
-    // built just above: npm pack's own build (the prepare script) would compile it all a second time
+    // built just above: npm pack's own build (the prepack script) would build it all a second time
     const pack = sh('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--silent'], repoRoot);
     assert.equal(pack.status, 0, pack.out);
     const name = readdirSync(work).find((f) => f.endsWith('.tgz'));
@@ -93,6 +90,39 @@ describe('package', () => {
     }
     for (const example of ['examples/mail-server.ts', 'examples/reseller-install.ts', 'docs/store.md'])
       assert.ok(files.has(example), `${example} is not shipped`);
+  });
+
+  it('the tarball ships the bundled JavaScript: each entry point of exports and bin, shared chunks, nothing else', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { types: string; default: string }>;
+      bin: Record<string, string>;
+    };
+    const listed = sh('tar', ['-tzf', tarball], work);
+    assert.equal(listed.status, 0, listed.out);
+    const files = new Set(listed.out.split('\n').map((f) => f.replace(/^package\//, '')));
+    const entries = Object.values(pkg.exports).flatMap((v) => (typeof v === 'object' ? [v] : []));
+    const targets = new Set(
+      [...entries.map((v) => v.default), ...Object.values(pkg.bin)].map((p) => p.slice(2)),
+    );
+    for (const t of targets)
+      assert.ok(files.has(t) && files.has(`${t}.map`), `${t} (and its map) not shipped`);
+    for (const e of entries) assert.ok(files.has(e.types.slice(2)), `${e.types} not shipped`);
+    const js = [...files].filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
+    const chunks = js.filter((f) => /^dist\/chunk-[A-Z0-9]+\.js$/.test(f));
+    assert.ok(chunks.length > 0, 'no shared chunk: the entry points were not bundled with code splitting');
+    // a module of its own (tsc's one file per module, or one left by an earlier build) would be a stray
+    assert.deepEqual(
+      js.filter((f) => !targets.has(f) && !chunks.includes(f)),
+      [],
+      'JavaScript in dist/ that is neither an entry point nor a chunk',
+    );
+    assert.deepEqual(
+      [...files].filter((f) => f.startsWith('dist/') && !/\.(js|d\.ts)(\.map)?$/.test(f)),
+      [],
+      'files in dist/ that are neither JavaScript nor declarations (nor their maps)',
+    );
+    const cli = readFileSync(join(repoRoot, pkg.bin.mailtls!), 'utf8');
+    assert.ok(cli.startsWith('#!/usr/bin/env node\n'), 'the command lost its shebang');
   });
 
   it('publint reports no problems', () => {

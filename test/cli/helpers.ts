@@ -7,11 +7,15 @@
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 
-/** The compiled command. */
-export const mainJs = join(repoRoot, 'build', 'src', 'cli', 'main.js');
+/**
+ * The compiled command: build/src/cli/main.js (tsc, one file per module, made with the tests), or the file
+ * MAILTLS_CLI names, such as the built package's dist/cli/main.js (`MAILTLS_CLI=dist/cli/main.js node --test
+ * build/test/cli/*.test.js` runs these tests against what `npm pack` ships).
+ */
+export const mainJs = resolve(repoRoot, process.env.MAILTLS_CLI ?? join('build', 'src', 'cli', 'main.js'));
 
 /** What a run of the command gave. */
 export interface Run {

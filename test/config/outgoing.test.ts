@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { encodePostfixConfig, encodePostfixPolicyMap, type MailTLSSettings } from '../../src/config/index.js';
 import { loadServerTLSLayout } from '../../src/node/index.js';
+import { ensureDist } from '../helpers/build.js';
 import { repoRoot } from '../helpers/paths.js';
 import { needs } from '../helpers/peers.js';
 import {
@@ -30,21 +31,9 @@ import {
 const TSC = join(repoRoot, 'node_modules/typescript/bin/tsc');
 const GOOD = `mail.${RSA_DOMAIN}`;
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
-  }
-  return t;
-}
-
 /** The package (dist/) and the examples, built when missing or older than their sources. */
 function buildExamples(): void {
-  const dist = join(repoRoot, 'dist/index.js');
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(repoRoot, 'src')))
-    spawnSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: repoRoot });
+  ensureDist();
   spawnSync(process.execPath, [TSC, '-p', 'examples/tsconfig.json'], { cwd: repoRoot });
 }
 

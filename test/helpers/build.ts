@@ -25,6 +25,25 @@ function stale(output: string, sources: string): boolean {
   return !existsSync(output) || statSync(output).mtimeMs < newest(sources);
 }
 
+/**
+ * Builds the package into dist/ as `npm run build` does (scripts/build.mjs: declarations from tsc, the
+ * JavaScript from esbuild); throws with the build's output when it fails.
+ */
+export function buildPackage(): void {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/build.mjs')], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0)
+    throw new Error(`npm run build failed (exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+}
+
+/** Makes sure dist/ exists and is newer than src/ (built when it is not). */
+export function ensureDist(): void {
+  if (stale(join(repoRoot, 'dist/index.js'), join(repoRoot, 'src'))) buildPackage();
+}
+
 /** Runs tsc on a project; returns the error lines that name files under `prefix` (empty when none). */
 export function tsc(project: string, prefix = ''): string[] {
   const r = spawnSync(process.execPath, [TSC, '-p', project, '--pretty', 'false'], {
@@ -40,7 +59,7 @@ export function tsc(project: string, prefix = ''): string[] {
  * in the examples (empty when they compiled cleanly or were already built).
  */
 export function ensureBuilt(): string[] {
-  if (stale(join(repoRoot, 'dist/index.js'), join(repoRoot, 'src'))) tsc('tsconfig.build.json');
+  ensureDist();
   const examplesOut = join(repoRoot, 'build/examples/mail-server.js');
   if (
     stale(examplesOut, join(repoRoot, 'examples')) ||
