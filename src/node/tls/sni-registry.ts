@@ -469,7 +469,14 @@ export class SNIRegistry extends EventEmitter<SNIRegistryEvents> {
 
   /** The context already built for a credential object: held by a name or the default, or prepared. */
   #existing(credential: ServerCredential): Built | undefined {
-    return this.#shared.get(credential) ?? this.#prepared.get(credential) ?? this.#recent.get(credential);
+    const known =
+      this.#shared.get(credential) ?? this.#prepared.get(credential) ?? this.#recent.get(credential);
+    if (known !== undefined) return known;
+    // The default's texts under another object (a watcher's copy of the pair the registry was made with).
+    const d = this.#default as Built | undefined;
+    return d !== undefined && d.credential.cert === credential.cert && d.credential.key === credential.key
+      ? d
+      : undefined;
   }
 
   /** Counts one more holder of a built context (shared by every name registered with its credential object). */
