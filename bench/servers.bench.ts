@@ -128,28 +128,37 @@ function handshake(port: number, servername: string, starttls: boolean): Promise
   });
 }
 
-/** Resident memory of every process in the process group `pgid`, in MiB. */
-function rssOfGroup(pgid: number): number {
-  let kb = 0;
+/**
+ * Memory of every process in the process group `pgid`, in MiB: resident (RSS, summed: pages several processes
+ * share are counted in each) and proportional (PSS: a shared page counted once, divided among its sharers).
+ */
+function memoryOfGroup(pgid: number): { rss: number; pss: number } {
+  let rss = 0;
+  let pss = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(fields[2]) !== pgid) continue;
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+      pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
     } catch {
       // gone meanwhile
     }
   }
-  return kb / 1024;
+  return { rss: rss / 1024, pss: pss / 1024 };
 }
 
 interface Figures {
   firstMs: number;
   /** Resident memory of the process tree right after the first handshake. */
   firstRssMiB: number;
+  /** Proportional memory of the process tree right after the first handshake. */
+  firstPssMiB: number;
   allMs: number;
   rssMiB: number;
+  pssMiB: number;
   wrong: number;
   /** Names served before the time cap (N when all were). */
   served: number;
@@ -180,7 +189,7 @@ async function measure(
     await new Promise((r) => setTimeout(r, 5));
   }
   const firstMs = performance.now() - t0;
-  const firstRssMiB = rssOfGroup(pgid());
+  const first = memoryOfGroup(pgid());
   const end = performance.now() + CAP_MS;
   let next = 0;
   let wrong = 0;
@@ -190,11 +199,15 @@ async function measure(
         if (!(await handshake(port, name(next++), starttls))) wrong++;
     }),
   );
+  const allMs = performance.now() - t0;
+  const last = memoryOfGroup(pgid());
   return {
     firstMs,
-    firstRssMiB,
-    allMs: performance.now() - t0,
-    rssMiB: rssOfGroup(pgid()),
+    firstRssMiB: first.rss,
+    firstPssMiB: first.pss,
+    allMs,
+    rssMiB: last.rss,
+    pssMiB: last.pss,
     wrong,
     served: next,
   };
@@ -333,11 +346,12 @@ function row(server: string, f: Figures | string): string {
       ? `${(f.allMs / 1000).toFixed(1)} s`
       : `stopped at ${(f.allMs / 1000).toFixed(0)} s: ${f.served} of ${N} served`;
   // Per domain: what serving the names added to the memory held at the first handshake, per name served.
-  const added = ((f.rssMiB - f.firstRssMiB) * 1024) / Math.max(1, f.served);
+  const added = (after: number, before: number): string =>
+    (((after - before) * 1024) / Math.max(1, f.served)).toFixed(1);
   return (
-    `| ${server} | ${(f.firstMs / 1000).toFixed(2)} s (${f.firstRssMiB.toFixed(0)} MiB) | ${all} | ` +
-    `${f.rssMiB.toFixed(0)} MiB (${((f.rssMiB * 1024) / N).toFixed(1)} KiB per domain of the store) | ` +
-    `${added.toFixed(1)} KiB | ${f.wrong} |`
+    `| ${server} | ${(f.firstMs / 1000).toFixed(2)} s (${f.firstRssMiB.toFixed(0)} / ${f.firstPssMiB.toFixed(0)} MiB) | ${all} | ` +
+    `${f.rssMiB.toFixed(0)} / ${f.pssMiB.toFixed(0)} MiB | ` +
+    `${added(f.rssMiB, f.firstRssMiB)} / ${added(f.pssMiB, f.firstPssMiB)} KiB | ${f.wrong} |`
   );
 }
 
@@ -362,7 +376,7 @@ for (const keyType of KEYS) {
       `\n${N} domains, ${keyType === 'ec' ? 'P-256' : 'RSA 2048'} (store made in ${((performance.now() - t) / 1000).toFixed(0)} s)\n`,
     );
     console.log(
-      '| server | first handshake (RSS then) | every name once | RSS then | added per name served | wrong certificate |',
+      '| server | first handshake (RSS / PSS then) | every name once | RSS / PSS then | added per name served (RSS / PSS) | wrong certificate |',
     );
     console.log('|---|---|---|---|---|---|');
     const runs: [string, () => Promise<Figures>, string[]][] = [
