@@ -13,7 +13,10 @@ import type { WatchedName } from './reload-policy.js';
 export interface CredentialWatcherEvents {
   /** A new pair is in service. */
   reload: [event: CredentialReloadEvent];
-  /** A name left the source (with `domains: 'all'`); its names fall back to other certificates or the default. */
+  /**
+   * A name left the source (`domains: 'all'` or `'on-demand'`); its names fall back to other certificates or
+   * the default.
+   */
   remove: [event: CredentialRemoveEvent];
   /**
    * A new pair was refused, or the source could not be read; what was served stays in service.

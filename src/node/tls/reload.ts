@@ -546,8 +546,8 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
   }
 
   /**
-   * With `domains: 'all'`, a name whose files are gone is removed rather than reported when the source no
-   * longer lists it (`store.remove()`, a deleted lineage). Answers whether it was removed.
+   * With `domains: 'all'` or `'on-demand'`, a name whose files are gone is removed rather than reported when
+   * the source no longer holds it (`store.remove()`, a deleted lineage). Answers whether it was removed.
    */
   async #gone(state: DomainState, e: unknown): Promise<boolean> {
     const { all, onDemand, defaultDomain } = this.#settings;
@@ -634,9 +634,14 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
  * becomes the registry's default. For nodemailer's smtp-server, keep the server following the registry with
  * `updateSMTPServer(server, registry)` (its default context is rebuilt on every default change; names are
  * served through the registry's `SNICallback`). A name you registered yourself is replaced when a watched
- * certificate covers it; names the watcher did not add are never removed. With `domains: 'all'`, a name that
- * leaves the source (`store.remove()`) is unregistered (`remove` event); with a list, a missing name is an
- * `error` and what was served stays. `close()` stops watching; the registry keeps what was loaded last.
+ * certificate covers it; names the watcher did not add are never removed. With `domains: 'all'` (or
+ * `'on-demand'`, for the names loaded), a name that leaves the source (`store.remove()`) is unregistered
+ * (`remove` event); with a list, a missing name is an `error` and what was served stays. `close()` stops
+ * watching; the registry keeps what was loaded last.
+ *
+ * For a store of thousands of domains, `domains: 'on-demand'` loads only `defaultDomain` before `ready` and
+ * every other domain when a ClientHello first asks for one of its names (see
+ * {@link WatchCredentialsOptions.domains}); give the registry a `maxContexts` bound to bound the memory too.
  *
  * @param source - a `CertificateStore`, `CertbotSource`, `KubernetesSecretSource` or any {@link CredentialSource}.
  * @param registry - the registry the servers use.
@@ -657,6 +662,9 @@ export class CredentialWatcher extends EventEmitter<CredentialWatcherEvents> {
  * await watcher.ready;
  * createTLSServer(registry).listen(993);
  * process.on('SIGHUP', () => void watcher.refresh({ force: true }));
+ * // 10,000 domains: listen at once, load each domain at its first handshake.
+ * const big = createSNIRegistry(first, { maxContexts: 1000 });
+ * watchCredentials(store, big, { domains: 'on-demand', defaultDomain: 'example.com' });
  * ```
  */
 export function watchCredentials(
