@@ -17,7 +17,9 @@
  * asks for it, served from then on, and checked for a new version every `--poll-ms` (a line `loaded {...}`
  * per domain loaded, with the number loaded on demand so far). `--eager` loads and watches every domain
  * before it listens instead, which takes minutes with thousands of domains. `--max-contexts N` keeps at most
- * N TLS contexts built (the least recently used are dropped and rebuilt when asked for again).
+ * N TLS contexts built (default 1000; the least recently used are dropped and rebuilt when asked for again; 0
+ * keeps every one): a context holds about 26 KiB of OpenSSL memory, so 10,000 domains served would hold about
+ * 260 MB without a bound.
  *
  * The store's TLS settings (`settings/tls.json`, edited by `mailtls admin` or `saveTLSSettings`) say which
  * services run, whether STARTTLS is offered or required, and each service's TLS profile, per domain: the
@@ -98,9 +100,9 @@ if (!Number.isInteger(basePort) || basePort < 0 || basePort + 993 > 65535) {
   process.exit(2);
 }
 const pollMs = Number(values['poll-ms']);
-const maxContexts = values['max-contexts'] === undefined ? undefined : Number(values['max-contexts']);
-if (maxContexts !== undefined && !(Number.isInteger(maxContexts) && maxContexts >= 1)) {
-  console.error('--max-contexts must be a positive integer');
+const maxContexts = Number(values['max-contexts'] ?? 1000);
+if (!(Number.isInteger(maxContexts) && maxContexts >= 0)) {
+  console.error('--max-contexts must be an integer: 0 (no bound) or the most TLS contexts kept');
   process.exit(2);
 }
 
@@ -159,7 +161,7 @@ async function registryFor(profile: TLSProfileName): Promise<SNIRegistry> {
   const known = registries.get(profile);
   if (known !== undefined) return known.registry;
   // --max-contexts bounds the TLS contexts kept built (least recently used dropped, rebuilt on demand).
-  const options = { profile: getTLSProfile(profile), ...(maxContexts === undefined ? {} : { maxContexts }) };
+  const options = { profile: getTLSProfile(profile), ...(maxContexts === 0 ? {} : { maxContexts }) };
   // Made from the default domain's credential as loaded above: the watcher does not read it again.
   const registry = createSNIRegistry(first, options);
   const watcher = watchCredentials(store, registry, {
