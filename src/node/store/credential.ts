@@ -14,7 +14,7 @@
  * @module node/store/credential
  */
 import { createHash } from 'node:crypto';
-import { realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { encodePEM } from '../../encoding/pem.js';
 import { KeyError, MailTlsError, StoreError } from '../../errors.js';
 import { keyMatchesCertificate } from '../../keys/key-match.js';
@@ -152,17 +152,17 @@ export function createCredential(fields: Omit<Credential, 'key'>, key: string): 
 }
 
 /**
- * A fingerprint of the current state of some files: resolved path, device, inode, size and times. Follows
- * symbolic links, so a link swap changes it. Missing files count as `missing`.
+ * A fingerprint of the current state of some files: device, inode, size and times of what each path leads
+ * to. `stat` follows symbolic links, so a link swap changes it (another file is another inode); one `stat`
+ * per file, as the poll of thousands of names runs it for each. Missing files count as `missing`.
  * Not public API: no subpath exports it.
  */
 export async function fileSignature(paths: readonly string[]): Promise<string> {
   const h = createHash('sha256');
   for (const p of paths) {
     try {
-      const real = await realpath(p);
-      const s = await stat(real, { bigint: true });
-      h.update(`${real}\0${s.dev}\0${s.ino}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}\n`);
+      const s = await stat(p, { bigint: true });
+      h.update(`${p}\0${s.dev}\0${s.ino}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}\n`);
     } catch (e) {
       if (!isCode(e, 'ENOENT') && !isCode(e, 'ENOTDIR')) throw e;
       h.update(`${p}\0missing\n`);
