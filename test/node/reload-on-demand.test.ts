@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import type net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
@@ -21,9 +20,8 @@ import {
   type CredentialWatcher,
   watchCredentials,
 } from '../../src/node/tls/reload.js';
-import { createPeekingTLSServer, createTLSServer } from '../../src/node/tls/servers.js';
 import { createSNIRegistry, type SNIRegistry } from '../../src/node/tls/sni-registry.js';
-import { close, listen } from './helpers/listen.js';
+import { startServers } from './helpers/registry-servers.js';
 import { issueLeaf, scratch, type TestCA, type TestLeafCert, testCA } from './helpers/store-fixtures.js';
 
 let ca: TestCA;
@@ -101,15 +99,7 @@ async function start(
   const errors: TLSError[] = [];
   watcher.on('error', (e) => errors.push(e));
   await watcher.ready;
-  const servers: net.Server[] = [createTLSServer(registry), createPeekingTLSServer(registry, {}, () => {})];
-  const sockets = new Set<net.Socket>();
-  for (const s of servers)
-    s.on('connection', (c: net.Socket) => {
-      sockets.add(c);
-      c.on('close', () => sockets.delete(c));
-    });
-  const ports: number[] = [];
-  for (const s of servers) ports.push(await listen(s));
+  const { ports, stop } = await startServers(registry);
   return {
     registry,
     watcher,
@@ -117,8 +107,7 @@ async function start(
     ports,
     stop: async () => {
       watcher.close();
-      for (const c of sockets) c.destroy();
-      for (const s of servers) await close(s);
+      await stop();
     },
   };
 }

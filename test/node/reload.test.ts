@@ -52,6 +52,7 @@ import { createSNIRegistry, type SNIRegistry } from '../../src/node/tls/sni-regi
 import { waitFor } from '../helpers/timing.js';
 import { runOpenSSL } from './helpers/clients.js';
 import { close, listen } from './helpers/listen.js';
+import { startServers } from './helpers/registry-servers.js';
 import { issueLeaf, scratch, type TestCA, type TestLeafCert, testCA } from './helpers/store-fixtures.js';
 
 let ca: TestCA;
@@ -133,33 +134,6 @@ async function served(port: number, servername: string | undefined, checkName = 
   const r = await handshake(port, servername, undefined, checkName);
   assert.equal(r.error, undefined, `handshake for ${servername} failed: ${r.error}`);
   return r.fingerprint!;
-}
-
-/** Servers on a registry: node's SNI path (createTLSServer) and the peeking server; each echoes a line. */
-async function startServers(registry: SNIRegistry): Promise<{ ports: number[]; stop(): Promise<void> }> {
-  const echo = (socket: tls.TLSSocket): void => {
-    socket.on('error', () => {});
-    socket.on('data', (d: Buffer) => socket.write(d));
-  };
-  const servers: net.Server[] = [
-    createTLSServer(registry, {}, echo),
-    createPeekingTLSServer(registry, {}, echo),
-  ];
-  const sockets = new Set<net.Socket>();
-  for (const s of servers)
-    s.on('connection', (c: net.Socket) => {
-      sockets.add(c);
-      c.on('close', () => sockets.delete(c));
-    });
-  const ports: number[] = [];
-  for (const s of servers) ports.push(await listen(s));
-  return {
-    ports,
-    stop: async () => {
-      for (const c of sockets) c.destroy();
-      for (const s of servers) await close(s);
-    },
-  };
 }
 
 /**
