@@ -151,6 +151,19 @@ function progress(out: Output): (step: string, detail: string) => void {
   };
 }
 
+/** The options `renew` and `run` share: an override of the challenge, and the staging terms for a dry run. */
+function addRenewSelection(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
+        'tls-alpn-01',
+        'http-01',
+        'dns-01',
+      ]),
+    )
+    .option('--agree-tos', "agree to the staging CA's terms of service for the throwaway account");
+}
+
 function addChallenge(cmd: Command): Command {
   return cmd
     .option('--http-port <n>', 'the port the http-01 responder listens on (default 80)', parsePort)
@@ -456,19 +469,13 @@ export function registerAcme(program: Command): void {
   addChallenge(
     addCommon(
       addStaging(
-        group
-          .command('renew')
-          .description('renew the ACME-managed domains that are due (all, or the ones named)')
-          .argument('[domains...]', 'only these domains')
-          .option('--force', 'renew even when not due')
-          .addOption(
-            new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
-              'tls-alpn-01',
-              'http-01',
-              'dns-01',
-            ]),
-          )
-          .option('--agree-tos', "agree to the staging CA's terms of service for the throwaway account"),
+        addRenewSelection(
+          group
+            .command('renew')
+            .description('renew the ACME-managed domains that are due (all, or the ones named)')
+            .argument('[domains...]', 'only these domains')
+            .option('--force', 'renew even when not due'),
+        ),
         'renew',
       ),
       false,
@@ -486,21 +493,15 @@ export function registerAcme(program: Command): void {
   addChallenge(
     addCommon(
       addStaging(
-        group
-          .command('run')
-          .description(
-            'for cron or a systemd timer: renew what is due; exit 1 when a renewal failed or a certificate will ' +
-              'expire before its next attempt',
-          )
-          .argument('[domains...]', 'only these domains')
-          .addOption(
-            new Option('--challenge <type>', 'override the challenge the domain was ordered with').choices([
-              'tls-alpn-01',
-              'http-01',
-              'dns-01',
-            ]),
-          )
-          .option('--agree-tos', "agree to the staging CA's terms of service for the throwaway account"),
+        addRenewSelection(
+          group
+            .command('run')
+            .description(
+              'for cron or a systemd timer: renew what is due; exit 1 when a renewal failed or a certificate will ' +
+                'expire before its next attempt',
+            )
+            .argument('[domains...]', 'only these domains'),
+        ),
         'renew',
       ),
       false,

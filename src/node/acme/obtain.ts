@@ -13,7 +13,6 @@ import { dirname } from 'node:path';
 import { MailTlsError, StoreError } from '../../errors.js';
 import { encodePrivateKeyPEM } from '../../keys/private-key.js';
 import type { Certificate } from '../../x509/certificate.js';
-import { createCSR } from '../../x509/csr.js';
 import { saveFileAtomic } from '../store/atomic-write.js';
 import { storeName } from '../store/layout.js';
 import { acquireLock } from '../store/lock.js';
@@ -24,9 +23,10 @@ import { type AcmeDomainState, backoffMs, loadAcmeState, nextKeyPath, saveAcmeSt
 import {
   checkOptions,
   checkProfile,
-  chooseKey,
+  keyAndCSR,
   newKey,
   orderedNames,
+  orderSettings,
   runOrder,
   stagingFailure,
   stagingOf,
@@ -110,10 +110,7 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
   await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
   const lock = await acquireLock(lockPath, options.lock ?? {});
   const previous = await loadAcmeState(store, domain).catch(() => undefined);
-  const type = options.keyType ?? previous?.keyType ?? 'ec';
-  const policy =
-    options.keyRollover ?? (options.dane === true ? 'reuse' : (previous?.keyRollover ?? 'fresh'));
-  const profile = options.profile === null ? undefined : (options.profile ?? previous?.profile);
+  const { type, policy, profile } = orderSettings(options, previous);
   const base: AcmeDomainState = {
     domain,
     names,
@@ -144,12 +141,7 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
       await verifyNamesResolve(names, options.preflight ?? {});
     }
     options.onProgress?.('key', policy);
-    const chosen = await chooseKey(options, domain, policy, type, previous, now);
-    const csr = await createCSR({
-      subject: { commonName: domain },
-      hostnames: names.slice(1),
-      key: chosen.key,
-    });
+    const { chosen, csrPEM } = await keyAndCSR(options, domain, names, policy, type, previous, now);
     // The production CA's list first: a profile it does not offer is refused before any order anywhere.
     if (profile !== undefined) await checkProfile(options.account, profile);
     const stagingDir = stagingOf(options.stagingDirectory);
@@ -161,11 +153,11 @@ export async function obtainCertificate(options: ObtainCertificateOptions): Prom
             stagingDir,
             domain,
             names,
-            csr.csrPEM,
+            csrPEM,
             profile,
             options.account.directoryUrl,
           );
-    const ordered = await runOrder(options, options.account, names, csr.csrPEM, {
+    const ordered = await runOrder(options, options.account, names, csrPEM, {
       profile,
       replaces: await replacesId(options, domain, previous),
     });
@@ -258,10 +250,7 @@ export async function dryRunCertificate(options: DryRunOptions): Promise<DryRunR
   const domain = storeName(options.domain).domain;
   const names = orderedNames(domain, options.names);
   const previous = await loadAcmeState(options.store, domain).catch(() => undefined);
-  const type = options.keyType ?? previous?.keyType ?? 'ec';
-  const policy =
-    options.keyRollover ?? (options.dane === true ? 'reuse' : (previous?.keyRollover ?? 'fresh'));
-  const profile = options.profile === null ? undefined : (options.profile ?? previous?.profile);
+  const { type, policy, profile } = orderSettings(options, previous);
   try {
     if (options.preflight !== false) {
       options.onProgress?.('preflight', names.join(' '));
@@ -271,11 +260,6 @@ export async function dryRunCertificate(options: DryRunOptions): Promise<DryRunR
     throw stagingFailure(e, staging.url, undefined);
   }
   options.onProgress?.('key', policy);
-  const chosen = await chooseKey(options, domain, policy, type, previous, now);
-  const csr = await createCSR({
-    subject: { commonName: domain },
-    hostnames: names.slice(1),
-    key: chosen.key,
-  });
-  return stagingOrder(options, staging, domain, names, csr.csrPEM, profile, undefined);
+  const { csrPEM } = await keyAndCSR(options, domain, names, policy, type, previous, now);
+  return stagingOrder(options, staging, domain, names, csrPEM, profile, undefined);
 }

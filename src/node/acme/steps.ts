@@ -13,6 +13,7 @@ import { parsePrivateKey } from '../../keys/private-key.js';
 import { canonicalizeHostname } from '../../names/hostname.js';
 import { parseCertificateBundle } from '../../x509/bundle.js';
 import type { Certificate } from '../../x509/certificate.js';
+import { createCSR } from '../../x509/csr.js';
 import { type AcmeAccount, acmeProfiles, createThrowawayAccount } from './account.js';
 import { acmeFailure } from './failures.js';
 import type { AnyOptions, DryRunResult, ObtainCertificateOptions, StagingDirectory } from './options.js';
@@ -70,6 +71,40 @@ async function fileAge(path: string, now: Date): Promise<number | undefined> {
     if ((e as { code?: string }).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/**
+ * The key type, rollover policy and profile of an order: the options', else the domain's kept state's, else the
+ * defaults (EC, a fresh key unless DANE pins it, the CA's default profile).
+ */
+export function orderSettings(
+  o: AnyOptions,
+  state: AcmeDomainState | undefined,
+): { type: 'ec' | 'rsa'; policy: KeyRollover; profile: string | undefined } {
+  return {
+    type: o.keyType ?? state?.keyType ?? 'ec',
+    policy: o.keyRollover ?? (o.dane === true ? 'reuse' : (state?.keyRollover ?? 'fresh')),
+    profile: o.profile === null ? undefined : (o.profile ?? state?.profile),
+  };
+}
+
+/** The key chosen by the rollover policy ({@link chooseKey}) and the CSR for the names, the domain first. */
+export async function keyAndCSR(
+  o: AnyOptions,
+  domain: string,
+  names: readonly string[],
+  policy: KeyRollover,
+  type: 'ec' | 'rsa',
+  state: AcmeDomainState | undefined,
+  now: Date,
+): Promise<{ chosen: Awaited<ReturnType<typeof chooseKey>>; csrPEM: string }> {
+  const chosen = await chooseKey(o, domain, policy, type, state, now);
+  const csr = await createCSR({
+    subject: { commonName: domain },
+    hostnames: names.slice(1),
+    key: chosen.key,
+  });
+  return { chosen, csrPEM: csr.csrPEM };
 }
 
 /** Chooses the key by the rollover policy; answers the key, its origin, and what to do after install. */
