@@ -261,14 +261,17 @@ describe('mailtls acme against Pebble', needs('pebble', 'pebble-challtestsrv', '
     const child = spawn(
       process.execPath,
       [mainJs, 'acme', 'issue', 'kill.example.test', ...common, '--dns-hook', slowHook, ...dnsArgs],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d));
+    child.stderr.on('data', (d: Buffer) => (output += d));
     const exited = new Promise<NodeJS.Signals | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (_code, signal) => resolve(signal));
     });
     for (let wait = 10; !existsSync(marker); wait = Math.min(wait * 2, 200)) {
-      if (child.exitCode !== null) assert.fail('the command ended before its hook ran');
+      if (child.exitCode !== null) assert.fail(`the command ended before its hook ran: ${output}`);
       await new Promise((r) => setTimeout(r, wait));
     }
     child.kill('SIGKILL');
